@@ -1,0 +1,261 @@
+//! The k nearest features to a geometry, by true geometry-to-geometry distance.
+//!
+//! A best-first walk of the R-tree: nodes and leaf envelopes are queued by their envelope
+//! distance to the query's envelope (a lower bound of the true distance), and a feature's exact
+//! distance is computed only when its envelope reaches the front of the queue. A feature is
+//! final when its exact distance is at the front, so results come out in order. Ties are broken
+//! by feature id: an exact result waits until every envelope at the same distance is opened.
+//!
+//! Cost: O(log n + m) queue operations, where m is the number of envelopes closer than the k-th
+//! result; one exact distance (linear in the vertices of both geometries) per envelope reached.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use geo::{Distance, Euclidean, Geometry, Point, Rect};
+use rstar::{ParentNode, RTreeNode, AABB};
+
+use super::{checked_envelope, AnalysisError, Hit};
+use crate::feature::FeatureId;
+use crate::store::{IndexEntry, Layer};
+
+/// The `k` features of `layer` nearest to `query` (working CRS), nearest first, ties by id.
+///
+/// ```
+/// # use territorio::analysis::nearest;
+/// # fn demo(layer: &territorio::store::Layer) -> Result<(), territorio::analysis::AnalysisError> {
+/// let here = geo::Geometry::Point(geo::Point::new(580_000.0, 5_000_000.0));
+/// for hit in nearest(layer, &here, 3)? {
+///     println!("{} at {:.0} m", layer.features[hit.feature as usize].id, hit.distance_m);
+/// }
+/// # Ok(()) }
+/// ```
+pub fn nearest(layer: &Layer, query: &Geometry<f64>, k: usize) -> Result<Vec<Hit>, AnalysisError> {
+    let envelope = checked_envelope(query)?;
+    let mut out = Vec::with_capacity(k.min(layer.features.len()));
+    if k == 0 || layer.index().size() == 0 {
+        return Ok(out);
+    }
+    let query_box = to_aabb(&envelope);
+    let point = match query {
+        Geometry::Point(p) => Some(*p),
+        _ => None,
+    };
+    let exact = |i: u32| -> f64 {
+        let g = &layer.features[i as usize].geometry;
+        match point {
+            Some(p) => Euclidean.distance(&p, g),
+            None => Euclidean.distance(query, g),
+        }
+    };
+
+    let mut heap = BinaryHeap::new();
+    heap.push(Entry {
+        distance: 0.0,
+        item: Item::Node(layer.index().root()),
+    });
+    while let Some(Entry { distance, item }) = heap.pop() {
+        match item {
+            Item::Node(node) => {
+                for child in node.children() {
+                    let item = match child {
+                        RTreeNode::Parent(p) => Item::Node(p),
+                        RTreeNode::Leaf(l) => Item::Leaf(l),
+                    };
+                    let d = box_distance(&query_box, &child_envelope(child), point);
+                    heap.push(Entry { distance: d, item });
+                }
+            }
+            Item::Leaf(entry) => {
+                let i = entry.data;
+                // The exact distance, not raised to the envelope bound: the two can differ in
+                // the last bit, and results must carry the true distance.
+                heap.push(Entry {
+                    distance: exact(i),
+                    item: Item::Exact(i, &layer.features[i as usize].id),
+                });
+            }
+            Item::Exact(i, _) => {
+                out.push(Hit {
+                    feature: i,
+                    distance_m: distance,
+                });
+                if out.len() == k {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn to_aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
+    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
+}
+
+fn child_envelope(child: &RTreeNode<IndexEntry>) -> AABB<[f64; 2]> {
+    match child {
+        RTreeNode::Parent(p) => p.envelope(),
+        RTreeNode::Leaf(l) => rstar::RTreeObject::envelope(l),
+    }
+}
+
+/// Distance between two boxes (0 when they overlap).
+fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>>) -> f64 {
+    if let Some(p) = point {
+        return b.distance_2(&[p.x(), p.y()]).sqrt();
+    }
+    let dx = (b.lower()[0] - a.upper()[0]).max(a.lower()[0] - b.upper()[0]).max(0.0);
+    let dy = (b.lower()[1] - a.upper()[1]).max(a.lower()[1] - b.upper()[1]).max(0.0);
+    dx.hypot(dy)
+}
+
+enum Item<'a> {
+    Node(&'a ParentNode<IndexEntry>),
+    Leaf(&'a IndexEntry),
+    Exact(u32, &'a FeatureId),
+}
+
+struct Entry<'a> {
+    distance: f64,
+    item: Item<'a>,
+}
+
+impl Entry<'_> {
+    /// Envelopes before exact results at the same distance; exact results by id.
+    fn rank(&self) -> u8 {
+        match self.item {
+            Item::Node(_) | Item::Leaf(_) => 0,
+            Item::Exact(..) => 1,
+        }
+    }
+}
+
+impl Ord for Entry<'_> {
+    /// Reversed, so that `BinaryHeap` (a max-heap) pops the smallest first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other
+            .distance
+            .total_cmp(&self.distance)
+            .then_with(|| other.rank().cmp(&self.rank()))
+            .then_with(|| match (&self.item, &other.item) {
+                (Item::Exact(_, a), Item::Exact(_, b)) => b.cmp(a),
+                _ => Ordering::Equal,
+            })
+    }
+}
+
+impl PartialOrd for Entry<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Entry<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry<'_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::sort_hits;
+    use crate::analysis::testing::{layer, Rng};
+    use geo::{line_string, point, polygon};
+
+    #[test]
+    fn hand_checked_distances() {
+        // Square [0,10]², a line from (20,0) to (20,10), a point at (0,-7).
+        let l = layer(vec![
+            (Geometry::Polygon(polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)]), "a"),
+            (Geometry::LineString(line_string![(x: 20., y: 0.), (x: 20., y: 10.)]), "b"),
+            (Geometry::Point(point!(x: 0., y: -7.)), "c"),
+        ]);
+        // From (14, 13): square corner (10,10) is 5 away (3-4-5), the line's end (20,10) is
+        // sqrt(36 + 9) = 6.708, the point (0,-7) is sqrt(196 + 400) = 24.413.
+        let q = Geometry::Point(point!(x: 14., y: 13.));
+        let hits = nearest(&l, &q, 3).unwrap();
+        let got: Vec<(u32, f64)> = hits.iter().map(|h| (h.feature, h.distance_m)).collect();
+        assert_eq!(got[0], (0, 5.0));
+        assert_eq!(got[1].0, 1);
+        assert!((got[1].1 - 45f64.sqrt()).abs() < 1e-12);
+        assert_eq!(got[2].0, 2);
+        assert!((got[2].1 - 596f64.sqrt()).abs() < 1e-12);
+        // A point inside the square is at distance 0 from it.
+        let inside = Geometry::Point(point!(x: 5., y: 5.));
+        assert_eq!(nearest(&l, &inside, 1).unwrap()[0], Hit { feature: 0, distance_m: 0.0 });
+    }
+
+    #[test]
+    fn true_distance_not_envelope_distance() {
+        // A long diagonal line has an envelope that covers the query point, but the line
+        // itself is far; a small square 3 m away must win.
+        let l = layer(vec![
+            (Geometry::LineString(line_string![(x: 0., y: 0.), (x: 100., y: 100.)]), "diag"),
+            (Geometry::Polygon(polygon![(x: 80., y: 23.), (x: 81., y: 23.), (x: 81., y: 24.), (x: 80., y: 24.)]), "sq"),
+        ]);
+        let q = Geometry::Point(point!(x: 80., y: 20.));
+        let hits = nearest(&l, &q, 2).unwrap();
+        assert_eq!(hits[0], Hit { feature: 1, distance_m: 3.0 });
+        // distance from (80,20) to the line y = x is |80 - 20| / sqrt(2)
+        assert!((hits[1].distance_m - 60.0 / 2f64.sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn ties_are_broken_by_feature_id() {
+        // Four points at distance 1 around the origin, listed out of id order.
+        let l = layer(vec![
+            (Geometry::Point(point!(x: 1., y: 0.)), "a"),
+            (Geometry::Point(point!(x: 0., y: 1.)), "b"),
+            (Geometry::Point(point!(x: -1., y: 0.)), "c"),
+            (Geometry::Point(point!(x: 0., y: -1.)), "d"),
+        ]);
+        let q = Geometry::Point(point!(x: 0., y: 0.));
+        let ids: Vec<u32> = nearest(&l, &q, 2).unwrap().iter().map(|h| h.feature).collect();
+        assert_eq!(ids, vec![0, 1]);
+    }
+
+    #[test]
+    fn agrees_with_brute_force_on_random_data() {
+        let mut rng = Rng(11);
+        let mut geoms = Vec::new();
+        for i in 0..500 {
+            let (x, y) = (rng.range(0.0, 5000.0), rng.range(0.0, 5000.0));
+            let g = match i % 3 {
+                0 => {
+                    let s = rng.range(5.0, 150.0);
+                    Geometry::Polygon(polygon![(x: x, y: y), (x: x + s, y: y), (x: x + s / 2.0, y: y + s)])
+                }
+                1 => Geometry::LineString(line_string![
+                    (x: x, y: y), (x: x + rng.range(-300.0, 300.0), y: y + rng.range(-300.0, 300.0))
+                ]),
+                // Points on a coarse grid so that some distances tie exactly.
+                _ => Geometry::Point(point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0)),
+            };
+            geoms.push((g, "k"));
+        }
+        let l = layer(geoms);
+        for q in 0..80 {
+            let (x, y) = (rng.range(-500.0, 5500.0), rng.range(-500.0, 5500.0));
+            let query = if q % 2 == 0 {
+                Geometry::Point(point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0))
+            } else {
+                Geometry::LineString(line_string![(x: x, y: y), (x: x + 200.0, y: y + 50.0)])
+            };
+            let k = 1 + q % 9;
+            let got = nearest(&l, &query, k).unwrap();
+            let mut all: Vec<Hit> = l
+                .features
+                .iter()
+                .enumerate()
+                .map(|(i, f)| Hit { feature: i as u32, distance_m: Euclidean.distance(&query, &f.geometry) })
+                .collect();
+            sort_hits(&l, &mut all);
+            all.truncate(k);
+            assert_eq!(got, all, "query {q}");
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! The catalogue: which layers exist, where their data lives and in which CRS analysis happens.
+//!
+//! A catalogue is a TOML file (`layers/catalog.toml` in the demo):
+//!
+//! ```toml
+//! working_crs = "EPSG:32632"      # optional; projected, metres
+//!
+//! [[layer]]
+//! id = "productive_areas"          # URL-safe, unique
+//! title = "Aree produttive"
+//! description = "Productive areas of the settlement system"
+//! system = "settlement"            # infrastructure | settlement | rural | environmental | projects
+//! source = "data/settlement.gpkg"  # relative to this file; any vector format GDAL reads
+//! layer = "productive_areas"       # optional: layer inside a multi-layer source
+//! id_field = "code"                # optional: property used as feature id (default: the source FID)
+//! crs = "EPSG:3003"                # optional: overrides the source CRS (a Shapefile without .prj)
+//! style = "productive_areas"       # optional: styles/productive_areas.json (MapLibre) and .qml (QGIS)
+//! ```
+//!
+//! This module only reads and checks the file; [`crate::store`] loads the data it points to.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The default working CRS: WGS 84 / UTM zone 32N, in metres.
+pub const DEFAULT_WORKING_CRS: &str = "EPSG:32632";
+
+/// The PTCP system a layer belongs to (or the pact projects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum System {
+    Infrastructure,
+    Settlement,
+    Rural,
+    Environmental,
+    Projects,
+}
+
+impl System {
+    pub const ALL: [System; 5] = [
+        System::Infrastructure,
+        System::Settlement,
+        System::Rural,
+        System::Environmental,
+        System::Projects,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            System::Infrastructure => "infrastructure",
+            System::Settlement => "settlement",
+            System::Rural => "rural",
+            System::Environmental => "environmental",
+            System::Projects => "projects",
+        }
+    }
+}
+
+impl fmt::Display for System {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The catalogue file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    /// CRS where distances and areas are computed (projected, metres).
+    #[serde(default = "default_working_crs")]
+    working_crs: String,
+    /// Folder of the layer styles, relative to the catalogue file.
+    #[serde(default = "default_styles_dir")]
+    styles_dir: String,
+    /// The layers, in the order they are listed.
+    #[serde(default, rename = "layer")]
+    layers: Vec<LayerConfig>,
+}
+
+fn default_working_crs() -> String {
+    DEFAULT_WORKING_CRS.to_string()
+}
+
+fn default_styles_dir() -> String {
+    "../styles".to_string()
+}
+
+/// One `[[layer]]` entry of the catalogue.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LayerConfig {
+    /// URL-safe identifier, unique in the catalogue (letters, digits, `_`, `-`).
+    pub id: String,
+    /// Human title, shown in clients.
+    pub title: String,
+    /// What the layer holds and where it comes from.
+    pub description: String,
+    /// PTCP system the layer belongs to.
+    pub system: System,
+    /// Data file, relative to the catalogue file (resolved to an absolute path when loaded).
+    pub source: PathBuf,
+    /// Layer name inside a multi-layer source (GeoPackage); default: the first layer.
+    #[serde(default)]
+    pub layer: Option<String>,
+    /// Property whose value is the feature id; default: the source's feature id (FID).
+    #[serde(default)]
+    pub id_field: Option<String>,
+    /// CRS of the source, overriding what the file says (for a Shapefile without `.prj`).
+    #[serde(default)]
+    pub crs: Option<String>,
+    /// Style name: `<styles_dir>/<style>.json` (MapLibre layer) and `<styles_dir>/<style>.qml` (QGIS).
+    #[serde(default)]
+    pub style: Option<String>,
+}
+
+/// A checked catalogue, with every path resolved.
+#[derive(Debug, Clone)]
+pub struct CatalogConfig {
+    /// The catalogue file itself.
+    pub path: PathBuf,
+    pub working_crs: String,
+    pub styles_dir: PathBuf,
+    pub layers: Vec<LayerConfig>,
+}
+
+/// What can be wrong with a catalogue file.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read catalogue {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("catalogue {path}{location}: {message}")]
+    Syntax {
+        path: PathBuf,
+        /// ", layer #N (id "...")" when the error is inside a layer entry.
+        location: String,
+        message: String,
+    },
+    #[error("catalogue {path}: layer #{index} has id {id:?}, which is not URL-safe (use letters, digits, '_' and '-')")]
+    BadId {
+        path: PathBuf,
+        index: usize,
+        id: String,
+    },
+    #[error("catalogue {path}: duplicate layer id {id:?} (layers #{first} and #{second})")]
+    DuplicateId {
+        path: PathBuf,
+        id: String,
+        first: usize,
+        second: usize,
+    },
+    #[error("catalogue {path}: layer {id:?}: source file {file} does not exist")]
+    MissingSource {
+        path: PathBuf,
+        id: String,
+        file: PathBuf,
+    },
+    #[error("catalogue {path}: layer {id:?}: style {style:?} has neither {json} nor {qml}")]
+    MissingStyle {
+        path: PathBuf,
+        id: String,
+        style: String,
+        json: PathBuf,
+        qml: PathBuf,
+    },
+}
+
+impl CatalogConfig {
+    /// Reads and checks a catalogue file.
+    pub fn from_file(path: &Path) -> Result<Self, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_str_at(&text, path)
+    }
+
+    /// Parses catalogue text as if it were read from `path` (relative paths resolve against its folder).
+    pub fn from_str_at(text: &str, path: &Path) -> Result<Self, CatalogError> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Syntax {
+            path: path.to_path_buf(),
+            location: e
+                .span()
+                .map(|span| layer_location(text, span.start))
+                .unwrap_or_default(),
+            message: e.message().to_string(),
+        })?;
+        let base = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
+        let styles_dir = base.join(&file.styles_dir);
+
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, layer) in file.layers.iter().enumerate() {
+            let index = i + 1;
+            let url_safe = !layer.id.is_empty()
+                && layer
+                    .id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !url_safe {
+                return Err(CatalogError::BadId {
+                    path: path.to_path_buf(),
+                    index,
+                    id: layer.id.clone(),
+                });
+            }
+            if let Some(first) = seen.insert(&layer.id, index) {
+                return Err(CatalogError::DuplicateId {
+                    path: path.to_path_buf(),
+                    id: layer.id.clone(),
+                    first,
+                    second: index,
+                });
+            }
+        }
+
+        let mut layers = file.layers.clone();
+        for layer in &mut layers {
+            let source = base.join(&layer.source);
+            if !source.exists() {
+                return Err(CatalogError::MissingSource {
+                    path: path.to_path_buf(),
+                    id: layer.id.clone(),
+                    file: source,
+                });
+            }
+            layer.source = source;
+            if let Some(style) = &layer.style {
+                let json = styles_dir.join(format!("{style}.json"));
+                let qml = styles_dir.join(format!("{style}.qml"));
+                if !json.exists() && !qml.exists() {
+                    return Err(CatalogError::MissingStyle {
+                        path: path.to_path_buf(),
+                        id: layer.id.clone(),
+                        style: style.clone(),
+                        json,
+                        qml,
+                    });
+                }
+            }
+        }
+        Ok(CatalogConfig {
+            path: path.to_path_buf(),
+            working_crs: file.working_crs,
+            styles_dir,
+            layers,
+        })
+    }
+
+    /// The layer entry with this id.
+    pub fn layer(&self, id: &str) -> Option<&LayerConfig> {
+        self.layers.iter().find(|l| l.id == id)
+    }
+}
+
+/// For an error at byte `offset`, names the `[[layer]]` entry it falls in (", layer #N (id "x")"),
+/// and always gives the line number.
+fn layer_location(text: &str, offset: usize) -> String {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let starts: Vec<usize> = text
+        .match_indices('\n')
+        .map(|(i, _)| i + 1)
+        .chain(std::iter::once(0))
+        .filter(|&start| {
+            text[start..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with("[[layer]]")
+        })
+        .collect();
+    let mut starts = starts;
+    starts.sort_unstable();
+    let Some(index) = starts.iter().rposition(|&s| s <= offset) else {
+        return format!(", line {line}");
+    };
+    let start = starts[index];
+    let end = starts.get(index + 1).copied().unwrap_or(text.len());
+    let id = text[start..end].lines().find_map(|l| {
+        let (key, value) = l.split_once('=')?;
+        (key.trim() == "id").then(|| value.trim().trim_matches('"').to_string())
+    });
+    match id {
+        Some(id) => format!(", line {line}, layer #{} (id {id:?})", index + 1),
+        None => format!(", line {line}, layer #{}", index + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_files(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "x").unwrap();
+        }
+        dir
+    }
+
+    const ONE: &str = r#"
+[[layer]]
+id = "roads"
+title = "Strade"
+description = "d"
+system = "infrastructure"
+source = "roads.geojson"
+"#;
+
+    #[test]
+    fn reads_a_minimal_catalogue_with_defaults() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let c = CatalogConfig::from_str_at(ONE, &path).unwrap();
+        assert_eq!(c.working_crs, "EPSG:32632");
+        assert_eq!(c.layers.len(), 1);
+        assert_eq!(c.layers[0].system, System::Infrastructure);
+        assert_eq!(c.layers[0].source, dir.path().join("roads.geojson"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_layer_and_file() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let text = format!("{ONE}colour = \"red\"\n");
+        let e = CatalogConfig::from_str_at(&text, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("colour"), "{e}");
+        assert!(e.contains("layer #1 (id \"roads\")"), "{e}");
+        assert!(e.contains("catalog.toml"), "{e}");
+    }
+
+    #[test]
+    fn unknown_system_is_named() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let text = ONE.replace("infrastructure", "transport");
+        let e = CatalogConfig::from_str_at(&text, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("transport"), "{e}");
+        assert!(e.contains("layer #1 (id \"roads\")"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_ids_are_refused() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let text = format!("{ONE}{ONE}");
+        let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
+        assert!(
+            matches!(&e, CatalogError::DuplicateId { id, first: 1, second: 2, .. } if id == "roads"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn missing_file_names_layer_and_file() {
+        let dir = with_files(&[]);
+        let path = dir.path().join("catalog.toml");
+        let e = CatalogConfig::from_str_at(ONE, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"roads\""), "{e}");
+        assert!(e.contains("roads.geojson"), "{e}");
+        assert!(e.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn ids_must_be_url_safe() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let text = ONE.replace("id = \"roads\"", "id = \"strade e ponti\"");
+        let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
+        assert!(matches!(e, CatalogError::BadId { index: 1, .. }), "{e}");
+    }
+}

@@ -1,0 +1,473 @@
+//! The command line: `territorio check` and `territorio query ...`.
+//!
+//! Query inputs are in CRS84 lon/lat unless `--crs` names another CRS; output is a GeoJSON
+//! FeatureCollection in CRS84 unless `--out-crs` names another. Analysis runs in the working CRS.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use geo::{Coord, Geometry, LineString, Point, Polygon, Rect};
+use serde_json::{json, Map, Value as Json};
+
+use crate::analysis::{self, Hit, OverlayOptions, Predicate};
+use crate::catalog::CatalogConfig;
+use crate::crs::{self, Transformer, CRS84};
+use crate::geojson_io;
+use crate::store::{self, Catalog, Layer, LoadEvent};
+
+/// Default catalogue path.
+pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";
+
+/// territorio: spatial analysis for territorial planning (PTCP layers and pact projects).
+#[derive(Debug, Parser)]
+#[command(name = "territorio", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load every layer of a catalogue and report features, types, extent, CRS and invalid
+    /// geometries. Exits with status 1 when any layer has errors.
+    Check {
+        /// The catalogue file.
+        #[arg(default_value = DEFAULT_CATALOG)]
+        catalog: PathBuf,
+    },
+    /// Run an analysis on one layer and print GeoJSON.
+    Query {
+        /// The catalogue file.
+        #[arg(long, default_value = DEFAULT_CATALOG, global = true)]
+        catalog: PathBuf,
+        #[command(subcommand)]
+        query: Query,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Query {
+    /// The k nearest features (true geometry distance, metres).
+    Nearest {
+        #[command(flatten)]
+        input: QueryInput,
+        /// How many features.
+        #[arg(short, default_value_t = 5)]
+        k: usize,
+    },
+    /// Features within a distance (metres).
+    WithinDistance {
+        #[command(flatten)]
+        input: QueryInput,
+        /// Distance in metres.
+        #[arg(long)]
+        distance: f64,
+    },
+    /// Features that intersect the geometry.
+    Intersects {
+        #[command(flatten)]
+        input: QueryInput,
+    },
+    /// Features that lie within the geometry.
+    Within {
+        #[command(flatten)]
+        input: QueryInput,
+    },
+    /// Features that contain the geometry.
+    Contains {
+        #[command(flatten)]
+        input: QueryInput,
+    },
+    /// Intersection areas (or lengths) of a site with the features of a layer.
+    Overlay {
+        #[command(flatten)]
+        input: QueryInput,
+        /// Total by this property (e.g. `kind`).
+        #[arg(long)]
+        group_by: Option<String>,
+        /// Output each intersection geometry instead of the whole feature.
+        #[arg(long)]
+        with_geometry: bool,
+    },
+}
+
+/// The layer and the query geometry, shared by every query.
+#[derive(Debug, Args)]
+pub struct QueryInput {
+    /// Layer id in the catalogue.
+    #[arg(long)]
+    pub layer: String,
+    /// A point as `x,y` (lon,lat in CRS84 unless --crs says otherwise).
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["bbox", "geometry"])]
+    pub point: Option<String>,
+    /// A box as `minx,miny,maxx,maxy` (its edges are densified when moved to the working CRS).
+    #[arg(long, allow_hyphen_values = true, conflicts_with = "geometry")]
+    pub bbox: Option<String>,
+    /// A GeoJSON geometry, feature or one-feature collection; `@FILE` reads it from a file.
+    #[arg(long)]
+    pub geometry: Option<String>,
+    /// CRS of the input coordinates (default CRS84 lon/lat).
+    #[arg(long, default_value = CRS84)]
+    pub crs: String,
+    /// CRS of the output GeoJSON (default CRS84 lon/lat, as RFC 7946 requires).
+    #[arg(long, default_value = CRS84)]
+    pub out_crs: String,
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Check { catalog } => check(&catalog),
+        Command::Query { catalog, query } => {
+            let out = run_query(&catalog, query)?;
+            let mut stdout = std::io::stdout().lock();
+            serde_json::to_writer_pretty(&mut stdout, &out)?;
+            writeln!(stdout)?;
+            Ok(0)
+        }
+    }
+}
+
+fn progress_printer() -> impl Fn(LoadEvent) + Sync {
+    let terminal = std::io::stderr().is_terminal();
+    move |event| match event {
+        LoadEvent::Started {
+            layer,
+            position,
+            total,
+        } => {
+            if terminal {
+                eprint!("\r\x1b[2K[{position}/{total}] loading {layer}...");
+            }
+        }
+        LoadEvent::Finished {
+            layer,
+            features,
+            invalid,
+            elapsed,
+        } => {
+            if terminal {
+                eprint!("\r\x1b[2K");
+            }
+            eprintln!(
+                "loaded {layer}: {features} features{} in {:.0} ms",
+                if invalid > 0 {
+                    format!(" ({invalid} invalid)")
+                } else {
+                    String::new()
+                },
+                elapsed.as_secs_f64() * 1e3
+            );
+        }
+    }
+}
+
+/// `territorio check`: loads the catalogue and prints a report per layer.
+pub fn check(path: &Path) -> Result<i32> {
+    let started = Instant::now();
+    let config = CatalogConfig::from_file(path)?;
+    let working = crs::normalize(&config.working_crs);
+    crs::check_working_crs(&working)?;
+    let to_crs84 = Transformer::new(&working, CRS84)?;
+    let progress = progress_printer();
+    let total = config.layers.len();
+    let mut failures = 0usize;
+    let mut invalid_total = 0usize;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "catalogue {} (working CRS {working})", path.display())?;
+    for (position, layer_config) in config.layers.iter().enumerate() {
+        progress(LoadEvent::Started {
+            layer: layer_config.id.clone(),
+            position: position + 1,
+            total,
+        });
+        let started_layer = Instant::now();
+        let layer = match store::load_layer(layer_config, &working) {
+            Ok(l) => l,
+            Err(e) => {
+                failures += 1;
+                writeln!(out, "\nlayer {} ({})\n  ERROR: {e}", layer_config.id, layer_config.system)?;
+                continue;
+            }
+        };
+        let invalid: Vec<_> = layer.invalid_features().collect();
+        progress(LoadEvent::Finished {
+            layer: layer.id().to_string(),
+            features: layer.features.len(),
+            invalid: invalid.len(),
+            elapsed: started_layer.elapsed(),
+        });
+        invalid_total += invalid.len();
+        writeln!(out, "\nlayer {} ({})", layer.id(), layer.config.system)?;
+        writeln!(
+            out,
+            "  source: {} [{}]",
+            layer.config.source.display(),
+            layer.driver
+        )?;
+        writeln!(out, "  source CRS: {}", short_crs(&layer.source_crs))?;
+        writeln!(out, "  features: {}", layer.features.len())?;
+        let types: Vec<&str> = layer.geometry_types().collect();
+        writeln!(out, "  geometry types: {}", types.join(", "))?;
+        match layer.extent() {
+            Some(e) => {
+                let e = to_crs84.bounds(e)?;
+                writeln!(
+                    out,
+                    "  extent (CRS84): {:.6}, {:.6}, {:.6}, {:.6}",
+                    e.min().x,
+                    e.min().y,
+                    e.max().x,
+                    e.max().y
+                )?;
+            }
+            None => writeln!(out, "  extent: none")?,
+        }
+        let fields: Vec<String> = layer
+            .fields
+            .iter()
+            .map(|f| format!("{} ({})", f.name, f.ty.name()))
+            .collect();
+        writeln!(out, "  fields: {}", fields.join(", "))?;
+        writeln!(out, "  invalid geometries: {}", invalid.len())?;
+        for f in invalid {
+            writeln!(
+                out,
+                "    feature {}: {}",
+                f.id,
+                f.invalid.as_deref().unwrap_or_default()
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\n{total} layers, {failures} failed to load, {invalid_total} invalid geometries ({:.0} ms)",
+        started.elapsed().as_secs_f64() * 1e3
+    )?;
+    tracing::info!(
+        layers = total,
+        failures,
+        invalid = invalid_total,
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        "check finished"
+    );
+    Ok(if failures > 0 || invalid_total > 0 { 1 } else { 0 })
+}
+
+/// A WKT CRS is long: show its name only.
+fn short_crs(crs: &str) -> String {
+    if crs.len() < 40 {
+        return crs.to_string();
+    }
+    crs.split('"').nth(1).map_or_else(
+        || crs.chars().take(40).collect(),
+        |name| format!("{name} (from WKT)"),
+    )
+}
+
+/// Runs a query and returns its GeoJSON.
+pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
+    let config = CatalogConfig::from_file(catalog_path)?;
+    let working = crs::normalize(&config.working_crs);
+    crs::check_working_crs(&working)?;
+    let input = match &query {
+        Query::Nearest { input, .. }
+        | Query::WithinDistance { input, .. }
+        | Query::Intersects { input }
+        | Query::Within { input }
+        | Query::Contains { input }
+        | Query::Overlay { input, .. } => input,
+    };
+    let layer_config = config.layer(&input.layer).with_context(|| {
+        format!(
+            "no layer {:?} in {} (layers: {})",
+            input.layer,
+            catalog_path.display(),
+            config
+                .layers
+                .iter()
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let layer = store::load_layer(layer_config, &working)?;
+    let geometry = query_geometry(input, &working)?;
+    let to_output = Transformer::new(&working, &input.out_crs)?;
+    let hits_to_json = |layer: &Layer, hits: &[Hit]| -> Result<Vec<Json>> {
+        hits.iter()
+            .map(|h| {
+                let mut extra = Map::new();
+                extra.insert("distance_m".into(), json!(round(h.distance_m, 3)));
+                Ok(geojson_io::feature_json(
+                    layer,
+                    &layer.features[h.feature as usize],
+                    &to_output,
+                    extra,
+                )?)
+            })
+            .collect()
+    };
+    let indices_to_json = |layer: &Layer, indices: &[u32]| -> Result<Vec<Json>> {
+        indices
+            .iter()
+            .map(|&i| {
+                Ok(geojson_io::feature_json(
+                    layer,
+                    &layer.features[i as usize],
+                    &to_output,
+                    Map::new(),
+                )?)
+            })
+            .collect()
+    };
+    let mut members = Map::new();
+    members.insert("layer".into(), json!(layer.id()));
+    let features = match query {
+        Query::Nearest { k, .. } => {
+            let hits = analysis::nearest(&layer, &geometry, k)?;
+            hits_to_json(&layer, &hits)?
+        }
+        Query::WithinDistance { distance, .. } => {
+            let hits = analysis::within_distance(&layer, &geometry, distance)?;
+            hits_to_json(&layer, &hits)?
+        }
+        Query::Intersects { .. } => {
+            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Intersects)?)?
+        }
+        Query::Within { .. } => {
+            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Within)?)?
+        }
+        Query::Contains { .. } => {
+            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Contains)?)?
+        }
+        Query::Overlay {
+            group_by,
+            with_geometry,
+            ..
+        } => {
+            let o = analysis::overlay(
+                &layer,
+                &geometry,
+                &OverlayOptions {
+                    with_geometry,
+                    group_by: group_by.as_deref(),
+                },
+            )?;
+            members.insert("measure".into(), json!(o.measure.name()));
+            members.insert("site_area_m2".into(), json!(round(o.site_area_m2, 2)));
+            members.insert("site_length_m".into(), json!(round(o.site_length_m, 2)));
+            members.insert("total_area_m2".into(), json!(round(o.total_area_m2, 2)));
+            members.insert("total_length_m".into(), json!(round(o.total_length_m, 2)));
+            if group_by.is_some() {
+                members.insert(
+                    "groups".into(),
+                    Json::Array(
+                        o.groups
+                            .iter()
+                            .map(|g| {
+                                json!({
+                                    "key": g.key,
+                                    "features": g.features,
+                                    "area_m2": round(g.area_m2, 2),
+                                    "length_m": round(g.length_m, 2),
+                                    "site_share": g.site_share.map(|s| round(s, 6)),
+                                })
+                            })
+                            .collect(),
+                    ),
+                );
+            }
+            if !o.skipped_invalid.is_empty() {
+                members.insert(
+                    "skipped_invalid".into(),
+                    Json::Array(
+                        o.skipped_invalid
+                            .iter()
+                            .map(|&i| layer.features[i as usize].id.to_json())
+                            .collect(),
+                    ),
+                );
+            }
+            let mut features = Vec::with_capacity(o.items.len());
+            for item in &o.items {
+                let f = &layer.features[item.feature as usize];
+                let mut extra = Map::new();
+                extra.insert("area_m2".into(), json!(round(item.area_m2, 2)));
+                extra.insert("length_m".into(), json!(round(item.length_m, 2)));
+                extra.insert("site_share".into(), json!(item.site_share.map(|s| round(s, 6))));
+                extra.insert(
+                    "feature_share".into(),
+                    json!(item.feature_share.map(|s| round(s, 6))),
+                );
+                let mut feature_json = geojson_io::feature_json(&layer, f, &to_output, extra)?;
+                if let Some(g) = &item.geometry {
+                    feature_json["geometry"] = geojson_io::geometry_json(&to_output.transformed(g)?);
+                }
+                features.push(feature_json);
+            }
+            features
+        }
+    };
+    members.insert("numberReturned".into(), json!(features.len()));
+    Ok(geojson_io::feature_collection(features, members))
+}
+
+fn round(v: f64, decimals: i32) -> f64 {
+    let f = 10f64.powi(decimals);
+    (v * f).round() / f
+}
+
+fn numbers(text: &str, n: usize, what: &str) -> Result<Vec<f64>> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|s| s.trim().parse::<f64>())
+        .collect::<std::result::Result<_, _>>()
+        .with_context(|| format!("{what} {text:?}: expected {n} comma-separated numbers"))?;
+    if values.len() != n || !values.iter().all(|v| v.is_finite()) {
+        bail!("{what} {text:?}: expected {n} comma-separated finite numbers");
+    }
+    Ok(values)
+}
+
+/// The query geometry in the working CRS.
+fn query_geometry(input: &QueryInput, working: &str) -> Result<Geometry<f64>> {
+    let to_working = Transformer::new(&input.crs, working)?;
+    if let Some(p) = &input.point {
+        let v = numbers(p, 2, "--point")?;
+        let c = to_working.coord(Coord { x: v[0], y: v[1] })?;
+        return Ok(Geometry::Point(Point(c)));
+    }
+    if let Some(b) = &input.bbox {
+        let v = numbers(b, 4, "--bbox")?;
+        if v[0] > v[2] || v[1] > v[3] {
+            bail!("--bbox {b:?}: min must not exceed max (minx,miny,maxx,maxy)");
+        }
+        let rect = Rect::new(Coord { x: v[0], y: v[1] }, Coord { x: v[2], y: v[3] });
+        let mut ring = crs::densified_outline(rect, crs::DENSIFY_POINTS);
+        to_working.coords(&mut ring)?;
+        ring.push(ring[0]);
+        return Ok(Geometry::Polygon(Polygon::new(LineString(ring), vec![])));
+    }
+    if let Some(g) = &input.geometry {
+        let text = match g.strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read --geometry file {file}"))?,
+            None => g.clone(),
+        };
+        let mut geometry = geojson_io::parse_geometry(&text)?;
+        to_working.geometry(&mut geometry)?;
+        return Ok(geometry);
+    }
+    bail!("give the query geometry with --point, --bbox or --geometry")
+}
+
+/// Loads a whole catalogue with progress on the terminal (used by the server later, and tests).
+pub fn load_catalog(path: &Path) -> Result<Catalog> {
+    let config = CatalogConfig::from_file(path)?;
+    Ok(Catalog::load(config, &progress_printer())?)
+}
+

@@ -1,0 +1,422 @@
+//! Coordinate reference systems: naming them, checking the working CRS, and moving geometries
+//! between CRSs with PROJ.
+//!
+//! Every [`Transformer`] is normalised for visualisation: coordinates go in and come out as
+//! (easting, northing) or (longitude, latitude), whatever axis order the CRS definition says.
+//! EPSG:4326 is therefore (lon, lat) here; a caller that must speak EPSG:4326's official
+//! (lat, lon) order swaps axes at its own edge (see [`swap_axes`]).
+//!
+//! `proj::Proj` is neither `Send` nor `Sync`: a `Transformer` lives on one thread. Create one per
+//! thread or per task (creation costs about a millisecond).
+
+use geo::{Coord, Geometry, Rect};
+use proj::Proj;
+
+/// OGC CRS84: WGS 84 longitude, latitude. The CRS of GeoJSON (RFC 7946).
+pub const CRS84: &str = "OGC:CRS84";
+
+/// Points added along each edge when a box is moved to another CRS.
+pub const DENSIFY_POINTS: usize = 21;
+
+/// Errors about CRSs and coordinate transformations.
+#[derive(Debug, thiserror::Error)]
+pub enum CrsError {
+    #[error("unknown or unsupported CRS {crs:?}: {reason}")]
+    Unknown { crs: String, reason: String },
+    #[error("cannot transform coordinates from {from} to {to}: {reason}")]
+    Transform {
+        from: String,
+        to: String,
+        reason: String,
+    },
+    #[error("working CRS {crs} must be a projected CRS in metres: {reason}")]
+    NotMetric { crs: String, reason: String },
+}
+
+/// Turns the CRS spellings clients use into one PROJ understands and that compares equal:
+/// `EPSG:3003`, `epsg:3003`, `urn:ogc:def:crs:EPSG::3003` and
+/// `http://www.opengis.net/def/crs/EPSG/0/3003` all become `EPSG:3003`;
+/// `CRS84` and the OGC CRS84 URIs become `OGC:CRS84`. Anything else (WKT, PROJ strings)
+/// is passed through trimmed.
+pub fn normalize(crs: &str) -> String {
+    let s = crs.trim();
+    let lower = s.to_ascii_lowercase();
+    for prefix in [
+        "http://www.opengis.net/def/crs/",
+        "https://www.opengis.net/def/crs/",
+    ] {
+        if lower.starts_with(prefix) {
+            let rest: Vec<&str> = s[prefix.len()..].split('/').collect();
+            if let [auth, _version, code] = rest.as_slice() {
+                return authority_code(auth, code);
+            }
+        }
+    }
+    if lower.starts_with("urn:ogc:def:crs:") {
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() >= 7 {
+            return authority_code(parts[4], parts[6]);
+        }
+    }
+    if let Some((auth, code)) = s.split_once(':') {
+        if !auth.contains(['[', ' ', '+']) && !code.contains(['[', ' ']) {
+            return authority_code(auth, code);
+        }
+    }
+    if lower == "crs84" || lower == "wgs84" {
+        return CRS84.to_string();
+    }
+    s.to_string()
+}
+
+fn authority_code(auth: &str, code: &str) -> String {
+    let auth = auth.to_ascii_uppercase();
+    if auth == "OGC" && code.eq_ignore_ascii_case("crs84") {
+        return CRS84.to_string();
+    }
+    format!("{auth}:{code}")
+}
+
+/// The OGC URI of a CRS given as `AUTH:CODE` (`http://www.opengis.net/def/crs/EPSG/0/32632`).
+pub fn uri(crs: &str) -> String {
+    let n = normalize(crs);
+    if n == CRS84 {
+        return "http://www.opengis.net/def/crs/OGC/1.3/CRS84".to_string();
+    }
+    match n.split_once(':') {
+        Some((auth, code)) => format!("http://www.opengis.net/def/crs/{auth}/0/{code}"),
+        None => n,
+    }
+}
+
+/// Checks that `crs` is a projected CRS whose unit is the metre, as the working CRS must be.
+pub fn check_working_crs(crs: &str) -> Result<(), CrsError> {
+    let n = normalize(crs);
+    let srs = gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| CrsError::Unknown {
+        crs: crs.to_string(),
+        reason: e.to_string(),
+    })?;
+    if !srs.is_projected() {
+        return Err(CrsError::NotMetric {
+            crs: crs.to_string(),
+            reason: "it is not projected (distances would be in degrees)".into(),
+        });
+    }
+    let unit = srs.linear_units();
+    if (unit - 1.0).abs() > 1e-12 {
+        return Err(CrsError::NotMetric {
+            crs: crs.to_string(),
+            reason: format!(
+                "its unit is {} ({unit} m)",
+                srs.linear_units_name().unwrap_or_default()
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A coordinate transformation between two CRSs, in (x = east, y = north) order on both sides.
+pub struct Transformer {
+    /// `None` when source and target are the same CRS.
+    proj: Option<Proj>,
+    from: String,
+    to: String,
+}
+
+impl std::fmt::Debug for Transformer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transformer")
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .finish()
+    }
+}
+
+impl Transformer {
+    /// A transformation from `from` to `to`. PROJ picks the most accurate operation it knows
+    /// for the area (for EPSG:3003 -> EPSG:32632, the Monte Mario -> WGS 84 Helmert shift).
+    pub fn new(from: &str, to: &str) -> Result<Self, CrsError> {
+        let (from, to) = (normalize(from), normalize(to));
+        if from == to {
+            // Still check the name means something.
+            Proj::new_known_crs(&from, CRS84, None).map_err(|e| CrsError::Unknown {
+                crs: from.clone(),
+                reason: e.to_string(),
+            })?;
+            return Ok(Transformer {
+                proj: None,
+                from,
+                to,
+            });
+        }
+        let proj = Proj::new_known_crs(&from, &to, None).map_err(|e| {
+            // Say which side is unknown.
+            let bad = if Proj::new_known_crs(&from, CRS84, None).is_err() {
+                from.clone()
+            } else {
+                to.clone()
+            };
+            CrsError::Unknown {
+                crs: bad,
+                reason: e.to_string(),
+            }
+        })?;
+        Ok(Transformer {
+            proj: Some(proj),
+            from,
+            to,
+        })
+    }
+
+    pub fn from_crs(&self) -> &str {
+        &self.from
+    }
+
+    pub fn to_crs(&self) -> &str {
+        &self.to
+    }
+
+    /// Whether the transformation changes nothing.
+    pub fn is_identity(&self) -> bool {
+        self.proj.is_none()
+    }
+
+    fn error(&self, reason: impl ToString) -> CrsError {
+        CrsError::Transform {
+            from: self.from.clone(),
+            to: self.to.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Transforms one coordinate.
+    pub fn coord(&self, c: Coord<f64>) -> Result<Coord<f64>, CrsError> {
+        let mut one = [c];
+        self.coords(&mut one)?;
+        Ok(one[0])
+    }
+
+    /// Transforms coordinates in place. Fails, naming the problem, when PROJ cannot
+    /// transform a point or returns a non-finite value.
+    pub fn coords(&self, coords: &mut [Coord<f64>]) -> Result<(), CrsError> {
+        let Some(proj) = &self.proj else {
+            return Ok(());
+        };
+        if coords.is_empty() {
+            return Ok(());
+        }
+        proj.convert_array(coords).map_err(|e| self.error(e))?;
+        if let Some(bad) = coords.iter().find(|c| !(c.x.is_finite() && c.y.is_finite())) {
+            return Err(self.error(format!("point transformed to ({}, {})", bad.x, bad.y)));
+        }
+        Ok(())
+    }
+
+    /// Transforms a geometry in place.
+    pub fn geometry(&self, geometry: &mut Geometry<f64>) -> Result<(), CrsError> {
+        if self.proj.is_none() {
+            return Ok(());
+        }
+        let mut result = Ok(());
+        for_each_coord_slice(geometry, &mut |slice| {
+            if result.is_ok() {
+                result = self.coords(slice);
+            }
+        });
+        result
+    }
+
+    /// Transforms a geometry into a new one.
+    pub fn transformed(&self, geometry: &Geometry<f64>) -> Result<Geometry<f64>, CrsError> {
+        let mut g = geometry.clone();
+        self.geometry(&mut g)?;
+        Ok(g)
+    }
+
+    /// Transforms a box: its edges are densified ([`DENSIFY_POINTS`] per edge) and the box
+    /// of the transformed outline returned, since a box in one CRS is not a box in another.
+    pub fn bounds(&self, rect: Rect<f64>) -> Result<Rect<f64>, CrsError> {
+        if self.proj.is_none() {
+            return Ok(rect);
+        }
+        let mut ring = densified_outline(rect, DENSIFY_POINTS);
+        self.coords(&mut ring)?;
+        let mut min = ring[0];
+        let mut max = ring[0];
+        for c in &ring {
+            min.x = min.x.min(c.x);
+            min.y = min.y.min(c.y);
+            max.x = max.x.max(c.x);
+            max.y = max.y.max(c.y);
+        }
+        Ok(Rect::new(min, max))
+    }
+}
+
+/// The outline of `rect` with `per_edge` points on each edge (corners included once).
+pub fn densified_outline(rect: Rect<f64>, per_edge: usize) -> Vec<Coord<f64>> {
+    let n = per_edge.max(2);
+    let (min, max) = (rect.min(), rect.max());
+    let corners = [
+        min,
+        Coord { x: max.x, y: min.y },
+        max,
+        Coord { x: min.x, y: max.y },
+    ];
+    let mut out = Vec::with_capacity(4 * (n - 1));
+    for i in 0..4 {
+        let (a, b) = (corners[i], corners[(i + 1) % 4]);
+        for k in 0..n - 1 {
+            let t = k as f64 / (n - 1) as f64;
+            out.push(Coord {
+                x: a.x + (b.x - a.x) * t,
+                y: a.y + (b.y - a.y) * t,
+            });
+        }
+    }
+    out
+}
+
+/// Swaps x and y of every coordinate: for the CRSs whose official axis order is
+/// (lat, lon) or (northing, easting), at the edge where a client asks for that order.
+pub fn swap_axes(geometry: &mut Geometry<f64>) {
+    for_each_coord_slice(geometry, &mut |slice| {
+        for c in slice {
+            std::mem::swap(&mut c.x, &mut c.y);
+        }
+    });
+}
+
+/// Calls `f` on every run of coordinates of a geometry (a point, a line, a ring).
+pub fn for_each_coord_slice(geometry: &mut Geometry<f64>, f: &mut dyn FnMut(&mut [Coord<f64>])) {
+    match geometry {
+        Geometry::Point(p) => f(std::slice::from_mut(&mut p.0)),
+        Geometry::Line(l) => {
+            let mut pair = [l.start, l.end];
+            f(&mut pair);
+            l.start = pair[0];
+            l.end = pair[1];
+        }
+        Geometry::LineString(ls) => f(&mut ls.0),
+        Geometry::Polygon(p) => {
+            p.exterior_mut(|ring| f(&mut ring.0));
+            p.interiors_mut(|rings| {
+                for ring in rings {
+                    f(&mut ring.0)
+                }
+            });
+        }
+        Geometry::MultiPoint(mp) => {
+            let mut coords: Vec<Coord<f64>> = mp.0.iter().map(|p| p.0).collect();
+            f(&mut coords);
+            for (p, c) in mp.0.iter_mut().zip(coords) {
+                p.0 = c;
+            }
+        }
+        Geometry::MultiLineString(mls) => {
+            for ls in &mut mls.0 {
+                f(&mut ls.0)
+            }
+        }
+        Geometry::MultiPolygon(mp) => {
+            for p in &mut mp.0 {
+                p.exterior_mut(|ring| f(&mut ring.0));
+                p.interiors_mut(|rings| {
+                    for ring in rings {
+                        f(&mut ring.0)
+                    }
+                });
+            }
+        }
+        Geometry::GeometryCollection(gc) => {
+            for g in &mut gc.0 {
+                for_each_coord_slice(g, f)
+            }
+        }
+        Geometry::Rect(r) => {
+            let mut pair = [r.min(), r.max()];
+            f(&mut pair);
+            *r = Rect::new(pair[0], pair[1]);
+        }
+        Geometry::Triangle(t) => {
+            let mut three = [t.v1(), t.v2(), t.v3()];
+            f(&mut three);
+            *t = geo::Triangle::new(three[0], three[1], three[2]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_common_spellings() {
+        assert_eq!(normalize("epsg:3003"), "EPSG:3003");
+        assert_eq!(normalize("urn:ogc:def:crs:EPSG::3003"), "EPSG:3003");
+        assert_eq!(
+            normalize("http://www.opengis.net/def/crs/EPSG/0/32632"),
+            "EPSG:32632"
+        );
+        assert_eq!(
+            normalize("http://www.opengis.net/def/crs/OGC/1.3/CRS84"),
+            CRS84
+        );
+        assert_eq!(normalize("CRS84"), CRS84);
+        assert_eq!(uri("EPSG:32632"), "http://www.opengis.net/def/crs/EPSG/0/32632");
+        assert_eq!(uri(CRS84), "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
+    }
+
+    #[test]
+    fn densified_outline_has_points_on_every_edge() {
+        let r = Rect::new(Coord { x: 0.0, y: 0.0 }, Coord { x: 10.0, y: 20.0 });
+        let o = densified_outline(r, 11);
+        assert_eq!(o.len(), 40);
+        assert!(o.contains(&Coord { x: 5.0, y: 0.0 }));
+        assert!(o.contains(&Coord { x: 10.0, y: 10.0 }));
+        assert!(o.contains(&Coord { x: 0.0, y: 18.0 }));
+    }
+
+    #[test]
+    fn working_crs_must_be_metric_and_projected() {
+        assert!(check_working_crs("EPSG:32632").is_ok());
+        assert!(check_working_crs("EPSG:3003").is_ok());
+        assert!(matches!(
+            check_working_crs("EPSG:4326"),
+            Err(CrsError::NotMetric { .. })
+        ));
+        // US survey feet
+        assert!(matches!(
+            check_working_crs("EPSG:2230"),
+            Err(CrsError::NotMetric { .. })
+        ));
+        assert!(matches!(
+            check_working_crs("EPSG:999999"),
+            Err(CrsError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn unknown_crs_is_named() {
+        let e = Transformer::new("EPSG:999999", CRS84).unwrap_err();
+        assert!(e.to_string().contains("EPSG:999999"), "{e}");
+        let e = Transformer::new(CRS84, "EPSG:999998").unwrap_err();
+        assert!(e.to_string().contains("EPSG:999998"), "{e}");
+    }
+
+    #[test]
+    fn a_box_is_densified_not_cornered() {
+        // A UTM box 100 km wide: its top edge bulges north in lon/lat (the corners alone
+        // would give a smaller max latitude than the middle of the edge).
+        let t = Transformer::new("EPSG:32632", CRS84).unwrap();
+        let r = Rect::new(
+            Coord { x: 400_000.0, y: 5_000_000.0 },
+            Coord { x: 600_000.0, y: 5_100_000.0 },
+        );
+        let b = t.bounds(r).unwrap();
+        let top_left = t.coord(Coord { x: 400_000.0, y: 5_100_000.0 }).unwrap();
+        let top_mid = t.coord(Coord { x: 500_000.0, y: 5_100_000.0 }).unwrap();
+        assert!(top_mid.y > top_left.y + 1e-3, "edge bulges: {top_mid:?} vs {top_left:?}");
+        assert!(b.max().y >= top_mid.y - 1e-12);
+    }
+}

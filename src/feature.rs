@@ -1,0 +1,203 @@
+//! The feature model shared by every stage: typed property values, the field schema of a layer,
+//! feature identifiers and the feature itself (geometry in the working CRS).
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use geo::Geometry;
+
+/// The type of a layer field, as read from the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Bool,
+    Int,
+    Real,
+    String,
+    /// A calendar date, kept as ISO 8601 text (`2026-03-01`).
+    Date,
+    /// A date and time, kept as RFC 3339 text.
+    DateTime,
+}
+
+impl FieldType {
+    /// The name used in schemas and in `territorio check` output.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Bool => "boolean",
+            FieldType::Int => "integer",
+            FieldType::Real => "real",
+            FieldType::String => "string",
+            FieldType::Date => "date",
+            FieldType::DateTime => "datetime",
+        }
+    }
+}
+
+/// One field of a layer's schema. Fields keep the order they have in the source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub ty: FieldType,
+}
+
+/// A property value. Dates are ISO 8601 text so they round-trip to JSON unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Real(f64),
+    String(String),
+    Date(String),
+    DateTime(String),
+}
+
+impl Value {
+    /// The value as JSON, as it appears in GeoJSON `properties`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => serde_json::Value::Bool(*b),
+            Value::Int(i) => serde_json::Value::from(*i),
+            // Non-finite reals have no JSON form: they become null rather than invalid JSON.
+            Value::Real(r) => serde_json::Number::from_f64(*r)
+                .map(serde_json::Value::Number)
+                .unwrap_or(serde_json::Value::Null),
+            Value::String(s) | Value::Date(s) | Value::DateTime(s) => {
+                serde_json::Value::String(s.clone())
+            }
+        }
+    }
+
+    /// The value as a grouping key (for totals grouped by a property).
+    pub fn as_key(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Real(r) => write!(f, "{r}"),
+            Value::String(s) | Value::Date(s) | Value::DateTime(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A feature identifier: the source FID, or the value of the layer's `id_field`.
+///
+/// Identifiers are totally ordered (integers before strings) so that ties in proximity
+/// queries are broken the same way on every run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FeatureId {
+    Int(i64),
+    Str(String),
+}
+
+impl Ord for FeatureId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (self, other) {
+            (FeatureId::Int(a), FeatureId::Int(b)) => a.cmp(b),
+            (FeatureId::Str(a), FeatureId::Str(b)) => a.cmp(b),
+            (FeatureId::Int(_), FeatureId::Str(_)) => Ordering::Less,
+            (FeatureId::Str(_), FeatureId::Int(_)) => Ordering::Greater,
+        }
+    }
+}
+
+impl PartialOrd for FeatureId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for FeatureId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FeatureId::Int(i) => write!(f, "{i}"),
+            FeatureId::Str(s) => f.write_str(s),
+        }
+    }
+}
+
+impl FeatureId {
+    /// The identifier as JSON (a number or a string, as GeoJSON allows).
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            FeatureId::Int(i) => serde_json::Value::from(*i),
+            FeatureId::Str(s) => serde_json::Value::String(s.clone()),
+        }
+    }
+}
+
+/// A feature of a loaded layer. Its geometry is in the catalogue's working CRS.
+#[derive(Debug, Clone)]
+pub struct Feature {
+    pub id: FeatureId,
+    pub geometry: Geometry<f64>,
+    /// Property values, one per field of the layer, in field order.
+    pub values: Vec<Value>,
+    /// Why the geometry is invalid, when it is. Invalid features are still served,
+    /// but left out of area and length maths.
+    pub invalid: Option<String>,
+}
+
+impl Feature {
+    /// Whether the geometry passed validation.
+    pub fn is_valid(&self) -> bool {
+        self.invalid.is_none()
+    }
+}
+
+/// The name of a geometry's type, as in GeoJSON.
+pub fn geometry_type_name(geometry: &Geometry<f64>) -> &'static str {
+    match geometry {
+        Geometry::Point(_) => "Point",
+        Geometry::Line(_) => "LineString",
+        Geometry::LineString(_) => "LineString",
+        Geometry::Polygon(_) => "Polygon",
+        Geometry::MultiPoint(_) => "MultiPoint",
+        Geometry::MultiLineString(_) => "MultiLineString",
+        Geometry::MultiPolygon(_) => "MultiPolygon",
+        Geometry::GeometryCollection(_) => "GeometryCollection",
+        Geometry::Rect(_) => "Polygon",
+        Geometry::Triangle(_) => "Polygon",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_order_integers_before_strings() {
+        let mut ids = vec![
+            FeatureId::Str("b".into()),
+            FeatureId::Int(10),
+            FeatureId::Str("a".into()),
+            FeatureId::Int(2),
+        ];
+        ids.sort();
+        assert_eq!(
+            ids,
+            vec![
+                FeatureId::Int(2),
+                FeatureId::Int(10),
+                FeatureId::Str("a".into()),
+                FeatureId::Str("b".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn non_finite_reals_become_null_json() {
+        assert_eq!(Value::Real(f64::NAN).to_json(), serde_json::Value::Null);
+        assert_eq!(Value::Real(1.5).to_json(), serde_json::json!(1.5));
+    }
+}

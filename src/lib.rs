@@ -1,0 +1,21 @@
+//! territorio: spatial analysis for territorial planning.
+//!
+//! It loads the layers of a provincial coordination plan (PTCP) and the geolocated projects of a
+//! development pact from the files planners already have, in whatever CRS they come in, indexes
+//! them, and answers overlay and proximity questions in metres.
+//!
+//! The modules follow the data:
+//! [`catalog`] (which layers) -> [`source`] (reading through GDAL) -> [`crs`] (PROJ) ->
+//! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (pure functions) ->
+//! [`geojson_io`] and [`cli`].
+#![deny(unsafe_code)]
+
+pub mod analysis;
+pub mod catalog;
+pub mod cli;
+pub mod crs;
+pub mod feature;
+pub mod geojson_io;
+pub mod source;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,315 @@
+//! A reader for the Well-Known Binary that GDAL exports, into geo-types.
+//!
+//! Reading WKB in one call per feature is much faster than walking a GDAL geometry point by
+//! point, and it lets us see rings exactly as stored: geo-types closes rings when a polygon is
+//! built, which would hide an unclosed ring, so ring problems are recorded here, before closing.
+//!
+//! Supported: Point, LineString, Polygon, MultiPoint, MultiLineString, MultiPolygon and
+//! GeometryCollection, in 2D, Z, M and ZM (ISO and the older 0x80000000/0x40000000 flags);
+//! Z and M are dropped. Curves and surfaces are refused with their type name.
+
+use geo::{
+    Coord, Geometry, GeometryCollection, LineString, MultiLineString, MultiPoint, MultiPolygon,
+    Point, Polygon,
+};
+
+/// A WKB decoding failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WkbError {
+    #[error("truncated WKB")]
+    Truncated,
+    #[error("bad WKB byte order marker {0}")]
+    ByteOrder(u8),
+    #[error("unsupported geometry type {0} (curves and surfaces must be linearised first)")]
+    Unsupported(String),
+}
+
+/// A decoded geometry and the first structural problem seen in its rings, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub geometry: Geometry<f64>,
+    pub ring_problem: Option<String>,
+}
+
+/// Decodes one WKB geometry.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, WkbError> {
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        little: true,
+        ring_problem: None,
+    };
+    let geometry = r.geometry()?;
+    Ok(Decoded {
+        geometry,
+        ring_problem: r.ring_problem,
+    })
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    little: bool,
+    ring_problem: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+struct Dims {
+    extra: usize,
+}
+
+impl Reader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], WkbError> {
+        let end = self.pos.checked_add(N).ok_or(WkbError::Truncated)?;
+        let slice = self.bytes.get(self.pos..end).ok_or(WkbError::Truncated)?;
+        self.pos = end;
+        let mut out = [0u8; N];
+        out.copy_from_slice(slice);
+        Ok(out)
+    }
+
+    fn u32(&mut self) -> Result<u32, WkbError> {
+        let b = self.take::<4>()?;
+        Ok(if self.little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        })
+    }
+
+    fn f64(&mut self) -> Result<f64, WkbError> {
+        let b = self.take::<8>()?;
+        Ok(if self.little {
+            f64::from_le_bytes(b)
+        } else {
+            f64::from_be_bytes(b)
+        })
+    }
+
+    /// A count, refused when it could not fit in what is left (a corrupt count must not
+    /// make us allocate gigabytes).
+    fn count(&mut self, min_item_bytes: usize) -> Result<usize, WkbError> {
+        let n = self.u32()? as usize;
+        let left = self.bytes.len().saturating_sub(self.pos);
+        if n.saturating_mul(min_item_bytes) > left {
+            return Err(WkbError::Truncated);
+        }
+        Ok(n)
+    }
+
+    fn coord(&mut self, dims: Dims) -> Result<Coord<f64>, WkbError> {
+        let x = self.f64()?;
+        let y = self.f64()?;
+        for _ in 0..dims.extra {
+            self.f64()?;
+        }
+        Ok(Coord { x, y })
+    }
+
+    fn coords(&mut self, dims: Dims) -> Result<Vec<Coord<f64>>, WkbError> {
+        let n = self.count(16 + 8 * dims.extra)?;
+        (0..n).map(|_| self.coord(dims)).collect()
+    }
+
+    fn header(&mut self) -> Result<(u32, Dims), WkbError> {
+        let [order] = self.take::<1>()?;
+        self.little = match order {
+            0 => false,
+            1 => true,
+            other => return Err(WkbError::ByteOrder(other)),
+        };
+        let raw = self.u32()?;
+        let mut extra = 0;
+        if raw & 0x8000_0000 != 0 {
+            extra += 1;
+        }
+        if raw & 0x4000_0000 != 0 {
+            extra += 1;
+        }
+        let iso = raw & 0x0FFF_FFFF;
+        let (base, iso_dims) = (iso % 1000, iso / 1000);
+        extra += match iso_dims {
+            0 => 0,
+            1 | 2 => 1,
+            3 => 2,
+            _ => return Err(WkbError::Unsupported(format!("code {raw}"))),
+        };
+        Ok((base, Dims { extra }))
+    }
+
+    fn ring(&mut self, dims: Dims, what: &str) -> Result<LineString<f64>, WkbError> {
+        let coords = self.coords(dims)?;
+        if self.ring_problem.is_none() {
+            if coords.len() < 4 {
+                self.ring_problem = Some(format!(
+                    "{what} has {} points, a ring needs at least 4",
+                    coords.len()
+                ));
+            } else if coords.first() != coords.last() {
+                self.ring_problem = Some(format!("{what} is not closed"));
+            }
+        }
+        Ok(LineString(coords))
+    }
+
+    fn polygon(&mut self, dims: Dims) -> Result<Polygon<f64>, WkbError> {
+        let n = self.count(4)?;
+        if n == 0 {
+            return Ok(Polygon::new(LineString(vec![]), vec![]));
+        }
+        let exterior = self.ring(dims, "exterior ring")?;
+        let mut interiors = Vec::with_capacity(n - 1);
+        for i in 1..n {
+            interiors.push(self.ring(dims, &format!("interior ring {i}"))?);
+        }
+        Ok(Polygon::new(exterior, interiors))
+    }
+
+    fn expect_part(&mut self, wanted: u32) -> Result<Dims, WkbError> {
+        let (base, dims) = self.header()?;
+        if base != wanted {
+            return Err(WkbError::Unsupported(format!(
+                "{} inside a multi-geometry of {}",
+                type_name(base),
+                type_name(wanted)
+            )));
+        }
+        Ok(dims)
+    }
+
+    fn geometry(&mut self) -> Result<Geometry<f64>, WkbError> {
+        let (base, dims) = self.header()?;
+        Ok(match base {
+            1 => Geometry::Point(Point(self.coord(dims)?)),
+            2 => Geometry::LineString(LineString(self.coords(dims)?)),
+            3 => Geometry::Polygon(self.polygon(dims)?),
+            4 => {
+                let n = self.count(21)?;
+                let mut points = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let d = self.expect_part(1)?;
+                    points.push(Point(self.coord(d)?));
+                }
+                Geometry::MultiPoint(MultiPoint(points))
+            }
+            5 => {
+                let n = self.count(9)?;
+                let mut lines = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let d = self.expect_part(2)?;
+                    lines.push(LineString(self.coords(d)?));
+                }
+                Geometry::MultiLineString(MultiLineString(lines))
+            }
+            6 => {
+                let n = self.count(9)?;
+                let mut polygons = Vec::with_capacity(n);
+                for _ in 0..n {
+                    let d = self.expect_part(3)?;
+                    polygons.push(self.polygon(d)?);
+                }
+                Geometry::MultiPolygon(MultiPolygon(polygons))
+            }
+            7 => {
+                let n = self.count(5)?;
+                let mut parts = Vec::with_capacity(n);
+                for _ in 0..n {
+                    parts.push(self.geometry()?);
+                }
+                Geometry::GeometryCollection(GeometryCollection(parts))
+            }
+            other => return Err(WkbError::Unsupported(type_name(other).to_string())),
+        })
+    }
+}
+
+fn type_name(code: u32) -> &'static str {
+    match code {
+        1 => "Point",
+        2 => "LineString",
+        3 => "Polygon",
+        4 => "MultiPoint",
+        5 => "MultiLineString",
+        6 => "MultiPolygon",
+        7 => "GeometryCollection",
+        8 => "CircularString",
+        9 => "CompoundCurve",
+        10 => "CurvePolygon",
+        11 => "MultiCurve",
+        12 => "MultiSurface",
+        15 => "PolyhedralSurface",
+        16 => "TIN",
+        17 => "Triangle",
+        _ => "unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn le_polygon(rings: &[&[(f64, f64)]], code: u32, extra: usize) -> Vec<u8> {
+        let mut b = vec![1u8];
+        b.extend(code.to_le_bytes());
+        b.extend((rings.len() as u32).to_le_bytes());
+        for ring in rings {
+            b.extend((ring.len() as u32).to_le_bytes());
+            for (x, y) in *ring {
+                b.extend(x.to_le_bytes());
+                b.extend(y.to_le_bytes());
+                for _ in 0..extra {
+                    b.extend(7.0f64.to_le_bytes());
+                }
+            }
+        }
+        b
+    }
+
+    #[test]
+    fn decodes_a_big_endian_point() {
+        let mut b = vec![0u8];
+        b.extend(1u32.to_be_bytes());
+        b.extend(10.5f64.to_be_bytes());
+        b.extend((-3.25f64).to_be_bytes());
+        let d = decode(&b).unwrap();
+        assert_eq!(d.geometry, Geometry::Point(Point::new(10.5, -3.25)));
+    }
+
+    #[test]
+    fn drops_z_in_iso_and_flagged_forms() {
+        let square: &[(f64, f64)] = &[(0., 0.), (1., 0.), (1., 1.), (0., 0.)];
+        for (code, extra) in [(3u32, 0usize), (1003, 1), (3003, 2), (0x8000_0003, 1)] {
+            let d = decode(&le_polygon(&[square], code, extra)).unwrap();
+            let Geometry::Polygon(p) = d.geometry else {
+                panic!("not a polygon")
+            };
+            assert_eq!(p.exterior().0.len(), 4, "code {code}");
+            assert_eq!(p.exterior().0[1], Coord { x: 1.0, y: 0.0 });
+            assert_eq!(d.ring_problem, None);
+        }
+    }
+
+    #[test]
+    fn records_unclosed_and_short_rings() {
+        let open: &[(f64, f64)] = &[(0., 0.), (1., 0.), (1., 1.), (0., 1.)];
+        let d = decode(&le_polygon(&[open], 3, 0)).unwrap();
+        assert_eq!(d.ring_problem.as_deref(), Some("exterior ring is not closed"));
+        let short: &[(f64, f64)] = &[(0., 0.), (1., 0.), (0., 0.)];
+        let d = decode(&le_polygon(&[short], 3, 0)).unwrap();
+        assert!(d.ring_problem.unwrap().contains("3 points"));
+    }
+
+    #[test]
+    fn refuses_truncated_and_curved_input() {
+        let square: &[(f64, f64)] = &[(0., 0.), (1., 0.), (1., 1.), (0., 0.)];
+        let b = le_polygon(&[square], 3, 0);
+        assert_eq!(decode(&b[..b.len() - 3]), Err(WkbError::Truncated));
+        let mut huge = vec![1u8];
+        huge.extend(2u32.to_le_bytes());
+        huge.extend(u32::MAX.to_le_bytes());
+        assert_eq!(decode(&huge), Err(WkbError::Truncated));
+        let mut curve = vec![1u8];
+        curve.extend(8u32.to_le_bytes());
+        assert!(matches!(decode(&curve), Err(WkbError::Unsupported(t)) if t == "CircularString"));
+    }
+}

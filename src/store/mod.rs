@@ -1,0 +1,369 @@
+//! The store: loaded layers with their R-tree indexes, gathered in one immutable [`Catalog`].
+//!
+//! Loading runs load -> reproject -> validate -> index once; afterwards a `Catalog` never
+//! changes. Share it as `Arc<Catalog>` across threads; to reload, build a new one and swap the
+//! `Arc` whole.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use geo::{BoundingRect, Coord, Geometry, Rect};
+use rayon::prelude::*;
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{RTree, AABB};
+
+use crate::catalog::{CatalogConfig, LayerConfig};
+use crate::crs::{self, CrsError, Transformer};
+use crate::feature::{geometry_type_name, Feature, FeatureId, Field, Value};
+use crate::source::{self, ReadOptions, SourceError};
+use crate::validate;
+
+/// An R-tree entry: a feature's envelope in the working CRS and its index in [`Layer::features`].
+pub type IndexEntry = GeomWithData<Rectangle<[f64; 2]>, u32>;
+
+/// Errors loading a catalogue; each names the layer and what went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Catalog(#[from] crate::catalog::CatalogError),
+    #[error("working CRS: {0}")]
+    WorkingCrs(#[source] CrsError),
+    #[error("layer {layer:?}: {source}")]
+    Source {
+        layer: String,
+        #[source]
+        source: SourceError,
+    },
+    #[error("layer {layer:?} ({file}): {source}")]
+    Crs {
+        layer: String,
+        file: PathBuf,
+        #[source]
+        source: CrsError,
+    },
+    #[error("layer {layer:?} ({file}): feature id {id} is used by more than one feature")]
+    DuplicateFeatureId {
+        layer: String,
+        file: PathBuf,
+        id: FeatureId,
+    },
+    #[error("layer {layer:?} has {count} features, more than the {max} an index can address")]
+    TooManyFeatures {
+        layer: String,
+        count: usize,
+        max: usize,
+    },
+}
+
+/// A loaded layer: its features in the working CRS, their envelopes in an R-tree.
+#[derive(Debug)]
+pub struct Layer {
+    pub config: LayerConfig,
+    /// The CRS the source was written in (`EPSG:3003`, or WKT).
+    pub source_crs: String,
+    /// The GDAL driver that read the source.
+    pub driver: String,
+    pub fields: Vec<Field>,
+    pub features: Vec<Feature>,
+    index: RTree<IndexEntry>,
+    by_id: HashMap<FeatureId, u32>,
+    extent: Option<Rect<f64>>,
+    geometry_types: BTreeSet<&'static str>,
+    /// Time spent reading, reprojecting, validating and indexing.
+    pub load_time: Duration,
+}
+
+impl Layer {
+    /// Builds a layer from features already in the working CRS: validates what the source
+    /// did not flag, computes envelopes and bulk-loads the R-tree.
+    ///
+    /// Cost: O(n log n) for the bulk load, plus validation (see [`validate::check`]).
+    pub fn new(
+        config: LayerConfig,
+        source_crs: String,
+        driver: String,
+        fields: Vec<Field>,
+        mut features: Vec<Feature>,
+    ) -> Result<Layer, LoadError> {
+        let started = Instant::now();
+        if features.len() > u32::MAX as usize {
+            return Err(LoadError::TooManyFeatures {
+                layer: config.id.clone(),
+                count: features.len(),
+                max: u32::MAX as usize,
+            });
+        }
+        features.par_iter_mut().for_each(|f| {
+            if f.invalid.is_none() {
+                f.invalid = validate::check(&f.geometry);
+            }
+        });
+        let mut by_id = HashMap::with_capacity(features.len());
+        for (i, f) in features.iter().enumerate() {
+            if by_id.insert(f.id.clone(), i as u32).is_some() {
+                return Err(LoadError::DuplicateFeatureId {
+                    layer: config.id.clone(),
+                    file: config.source.clone(),
+                    id: f.id.clone(),
+                });
+            }
+        }
+        let entries: Vec<IndexEntry> = features
+            .par_iter()
+            .enumerate()
+            .filter_map(|(i, f)| {
+                let r = f.geometry.bounding_rect()?;
+                let (min, max) = (r.min(), r.max());
+                if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite()) {
+                    return None;
+                }
+                Some(GeomWithData::new(
+                    Rectangle::from_corners([min.x, min.y], [max.x, max.y]),
+                    i as u32,
+                ))
+            })
+            .collect();
+        let index = RTree::bulk_load(entries);
+        let extent = (index.size() > 0).then(|| {
+            let e = index.root().envelope();
+            Rect::new(
+                Coord { x: e.lower()[0], y: e.lower()[1] },
+                Coord { x: e.upper()[0], y: e.upper()[1] },
+            )
+        });
+        let geometry_types = features
+            .iter()
+            .filter(|f| f.is_valid())
+            .map(|f| geometry_type_name(&f.geometry))
+            .collect();
+        Ok(Layer {
+            config,
+            source_crs,
+            driver,
+            fields,
+            features,
+            index,
+            by_id,
+            extent,
+            geometry_types,
+            load_time: started.elapsed(),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.config.id
+    }
+
+    /// The R-tree over feature envelopes (working CRS).
+    pub fn index(&self) -> &RTree<IndexEntry> {
+        &self.index
+    }
+
+    /// The box of all indexed features, in the working CRS.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        self.extent
+    }
+
+    /// The geometry types of the valid features (`Point`, `MultiPolygon`...).
+    pub fn geometry_types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.geometry_types.iter().copied()
+    }
+
+    /// The feature with this id. O(1).
+    pub fn get(&self, id: &FeatureId) -> Option<&Feature> {
+        self.by_id.get(id).map(|&i| &self.features[i as usize])
+    }
+
+    /// The position of a field in the schema.
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+
+    /// The value of a property of a feature, by field name.
+    pub fn value<'a>(&'a self, feature: &'a Feature, field: &str) -> Option<&'a Value> {
+        self.field_index(field).and_then(|i| feature.values.get(i))
+    }
+
+    /// The features whose envelope intersects `envelope`. O(log n + k).
+    pub fn candidates(&self, envelope: &Rect<f64>) -> impl Iterator<Item = u32> + '_ {
+        let aabb = AABB::from_corners(
+            [envelope.min().x, envelope.min().y],
+            [envelope.max().x, envelope.max().y],
+        );
+        self.index
+            .locate_in_envelope_intersecting(&aabb)
+            .map(|e| e.data)
+    }
+
+    /// Features that fail validation.
+    pub fn invalid_features(&self) -> impl Iterator<Item = &Feature> + '_ {
+        self.features.iter().filter(|f| !f.is_valid())
+    }
+}
+
+/// Progress of a load, reported per layer.
+#[derive(Debug, Clone)]
+pub enum LoadEvent {
+    /// A layer is about to be read.
+    Started {
+        layer: String,
+        position: usize,
+        total: usize,
+    },
+    /// A layer is loaded and indexed.
+    Finished {
+        layer: String,
+        features: usize,
+        invalid: usize,
+        elapsed: Duration,
+    },
+}
+
+/// All the layers of a catalogue, loaded and indexed. Immutable.
+#[derive(Debug)]
+pub struct Catalog {
+    pub config: CatalogConfig,
+    /// The CRS of every stored geometry (projected, metres).
+    pub working_crs: String,
+    layers: Vec<Layer>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Catalog {
+    /// Loads every layer of a checked catalogue configuration.
+    ///
+    /// `progress` is called before and after each layer (from the loading thread).
+    pub fn load(
+        config: CatalogConfig,
+        progress: &(dyn Fn(LoadEvent) + Sync),
+    ) -> Result<Catalog, LoadError> {
+        let working_crs = crs::normalize(&config.working_crs);
+        crs::check_working_crs(&working_crs).map_err(LoadError::WorkingCrs)?;
+        let total = config.layers.len();
+        let mut layers = Vec::with_capacity(total);
+        for (position, layer_config) in config.layers.iter().enumerate() {
+            progress(LoadEvent::Started {
+                layer: layer_config.id.clone(),
+                position: position + 1,
+                total,
+            });
+            let started = Instant::now();
+            let mut layer = load_layer(layer_config, &working_crs)?;
+            layer.load_time = started.elapsed();
+            tracing::info!(
+                layer = %layer.id(),
+                features = layer.features.len(),
+                invalid = layer.invalid_features().count(),
+                source_crs = %layer.source_crs,
+                ms = layer.load_time.as_secs_f64() * 1e3,
+                "layer loaded"
+            );
+            let invalid = layer.invalid_features().count();
+            if invalid > 0 {
+                tracing::warn!(
+                    layer = %layer.id(),
+                    invalid,
+                    "invalid geometries: served but flagged and left out of area maths"
+                );
+            }
+            progress(LoadEvent::Finished {
+                layer: layer.id().to_string(),
+                features: layer.features.len(),
+                invalid,
+                elapsed: layer.load_time,
+            });
+            layers.push(layer);
+        }
+        Ok(Catalog::from_layers(config, working_crs, layers))
+    }
+
+    /// Gathers already-built layers (used by tests and benchmarks that build data in memory).
+    pub fn from_layers(config: CatalogConfig, working_crs: String, layers: Vec<Layer>) -> Catalog {
+        let by_id = layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (l.id().to_string(), i))
+            .collect();
+        Catalog {
+            config,
+            working_crs,
+            layers,
+            by_id,
+        }
+    }
+
+    /// The layers, in catalogue order.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The layer with this id.
+    pub fn layer(&self, id: &str) -> Option<&Layer> {
+        self.by_id.get(id).map(|&i| &self.layers[i])
+    }
+}
+
+/// Reads one layer, reprojects it to the working CRS, validates and indexes it.
+pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, LoadError> {
+    let data = source::read(
+        &config.source,
+        &ReadOptions {
+            layer: config.layer.as_deref(),
+            id_field: config.id_field.as_deref(),
+            crs: config.crs.as_deref(),
+        },
+    )
+    .map_err(|source| LoadError::Source {
+        layer: config.id.clone(),
+        source,
+    })?;
+    let crs_error = |source: CrsError| LoadError::Crs {
+        layer: config.id.clone(),
+        file: config.source.clone(),
+        source,
+    };
+    // Fail early, naming the layer, when the CRS is unknown.
+    Transformer::new(&data.crs, working_crs).map_err(crs_error)?;
+
+    // PROJ objects are not Send: each worker thread makes its own.
+    let features: Vec<Feature> = data
+        .features
+        .into_par_iter()
+        .map_init(
+            || Transformer::new(&data.crs, working_crs),
+            |transformer, raw| {
+                let transformer = transformer.as_ref().map_err(|e| CrsError::Unknown {
+                    crs: data.crs.clone(),
+                    reason: e.to_string(),
+                })?;
+                let mut geometry = raw.geometry;
+                let mut invalid = raw.problem;
+                // Validation of the rest happens once, in the working CRS, in `Layer::new`.
+                if let Err(e) = transformer.geometry(&mut geometry) {
+                    if invalid.is_none() {
+                        invalid = Some(validate::check(&geometry).unwrap_or_else(|| e.to_string()));
+                    }
+                }
+                Ok(Feature {
+                    id: raw.id,
+                    geometry,
+                    values: raw.values,
+                    invalid,
+                })
+            },
+        )
+        .collect::<Result<_, CrsError>>()
+        .map_err(crs_error)?;
+    Layer::new(config.clone(), data.crs, data.driver, data.fields, features)
+}
+
+/// The geometry of every valid feature of a layer (a convenience for brute-force checks).
+pub fn valid_geometries(layer: &Layer) -> impl Iterator<Item = (u32, &Geometry<f64>)> + '_ {
+    layer
+        .features
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.is_valid())
+        .map(|(i, f)| (i as u32, &f.geometry))
+}
