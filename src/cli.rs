@@ -189,7 +189,11 @@ pub fn check(path: &Path) -> Result<i32> {
             Ok(l) => l,
             Err(e) => {
                 failures += 1;
-                writeln!(out, "\nlayer {} ({})\n  ERROR: {e}", layer_config.id, layer_config.system)?;
+                writeln!(
+                    out,
+                    "\nlayer {} ({})\n  ERROR: {e}",
+                    layer_config.id, layer_config.system
+                )?;
                 continue;
             }
         };
@@ -254,7 +258,11 @@ pub fn check(path: &Path) -> Result<i32> {
         ms = started.elapsed().as_secs_f64() * 1e3,
         "check finished"
     );
-    Ok(if failures > 0 || invalid_total > 0 { 1 } else { 0 })
+    Ok(if failures > 0 || invalid_total > 0 {
+        1
+    } else {
+        0
+    })
 }
 
 /// A WKT CRS is long: show its name only.
@@ -335,15 +343,18 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
             let hits = analysis::within_distance(&layer, &geometry, distance)?;
             hits_to_json(&layer, &hits)?
         }
-        Query::Intersects { .. } => {
-            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Intersects)?)?
-        }
-        Query::Within { .. } => {
-            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Within)?)?
-        }
-        Query::Contains { .. } => {
-            indices_to_json(&layer, &analysis::select(&layer, &geometry, Predicate::Contains)?)?
-        }
+        Query::Intersects { .. } => indices_to_json(
+            &layer,
+            &analysis::select(&layer, &geometry, Predicate::Intersects)?,
+        )?,
+        Query::Within { .. } => indices_to_json(
+            &layer,
+            &analysis::select(&layer, &geometry, Predicate::Within)?,
+        )?,
+        Query::Contains { .. } => indices_to_json(
+            &layer,
+            &analysis::select(&layer, &geometry, Predicate::Contains)?,
+        )?,
         Query::Overlay {
             group_by,
             with_geometry,
@@ -398,14 +409,18 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
                 let mut extra = Map::new();
                 extra.insert("area_m2".into(), json!(round(item.area_m2, 2)));
                 extra.insert("length_m".into(), json!(round(item.length_m, 2)));
-                extra.insert("site_share".into(), json!(item.site_share.map(|s| round(s, 6))));
+                extra.insert(
+                    "site_share".into(),
+                    json!(item.site_share.map(|s| round(s, 6))),
+                );
                 extra.insert(
                     "feature_share".into(),
                     json!(item.feature_share.map(|s| round(s, 6))),
                 );
                 let mut feature_json = geojson_io::feature_json(&layer, f, &to_output, extra)?;
                 if let Some(g) = &item.geometry {
-                    feature_json["geometry"] = geojson_io::geometry_json(&to_output.transformed(g)?);
+                    feature_json["geometry"] =
+                        geojson_io::geometry_json(&to_output.transformed(g)?);
                 }
                 features.push(feature_json);
             }
@@ -470,4 +485,3 @@ pub fn load_catalog(path: &Path) -> Result<Catalog> {
     let config = CatalogConfig::from_file(path)?;
     Ok(Catalog::load(config, &progress_printer())?)
 }
-

@@ -92,10 +92,11 @@ pub fn uri(crs: &str) -> String {
 /// Checks that `crs` is a projected CRS whose unit is the metre, as the working CRS must be.
 pub fn check_working_crs(crs: &str) -> Result<(), CrsError> {
     let n = normalize(crs);
-    let srs = gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| CrsError::Unknown {
-        crs: crs.to_string(),
-        reason: e.to_string(),
-    })?;
+    let srs =
+        gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| CrsError::Unknown {
+            crs: crs.to_string(),
+            reason: e.to_string(),
+        })?;
     if !srs.is_projected() {
         return Err(CrsError::NotMetric {
             crs: crs.to_string(),
@@ -206,7 +207,10 @@ impl Transformer {
             return Ok(());
         }
         proj.convert_array(coords).map_err(|e| self.error(e))?;
-        if let Some(bad) = coords.iter().find(|c| !(c.x.is_finite() && c.y.is_finite())) {
+        if let Some(bad) = coords
+            .iter()
+            .find(|c| !(c.x.is_finite() && c.y.is_finite()))
+        {
             return Err(self.error(format!("point transformed to ({}, {})", bad.x, bad.y)));
         }
         Ok(())
@@ -363,7 +367,10 @@ mod tests {
             CRS84
         );
         assert_eq!(normalize("CRS84"), CRS84);
-        assert_eq!(uri("EPSG:32632"), "http://www.opengis.net/def/crs/EPSG/0/32632");
+        assert_eq!(
+            uri("EPSG:32632"),
+            "http://www.opengis.net/def/crs/EPSG/0/32632"
+        );
         assert_eq!(uri(CRS84), "http://www.opengis.net/def/crs/OGC/1.3/CRS84");
     }
 
@@ -410,13 +417,32 @@ mod tests {
         // would give a smaller max latitude than the middle of the edge).
         let t = Transformer::new("EPSG:32632", CRS84).unwrap();
         let r = Rect::new(
-            Coord { x: 400_000.0, y: 5_000_000.0 },
-            Coord { x: 600_000.0, y: 5_100_000.0 },
+            Coord {
+                x: 400_000.0,
+                y: 5_000_000.0,
+            },
+            Coord {
+                x: 600_000.0,
+                y: 5_100_000.0,
+            },
         );
         let b = t.bounds(r).unwrap();
-        let top_left = t.coord(Coord { x: 400_000.0, y: 5_100_000.0 }).unwrap();
-        let top_mid = t.coord(Coord { x: 500_000.0, y: 5_100_000.0 }).unwrap();
-        assert!(top_mid.y > top_left.y + 1e-3, "edge bulges: {top_mid:?} vs {top_left:?}");
+        let top_left = t
+            .coord(Coord {
+                x: 400_000.0,
+                y: 5_100_000.0,
+            })
+            .unwrap();
+        let top_mid = t
+            .coord(Coord {
+                x: 500_000.0,
+                y: 5_100_000.0,
+            })
+            .unwrap();
+        assert!(
+            top_mid.y > top_left.y + 1e-3,
+            "edge bulges: {top_mid:?} vs {top_left:?}"
+        );
         assert!(b.max().y >= top_mid.y - 1e-12);
     }
 }

@@ -81,11 +81,12 @@ pub fn feature_json(
         properties.insert("_invalid_geometry".into(), Json::String(reason.clone()));
     }
     properties.extend(extra);
-    let geometry = if feature.is_valid() || geo::BoundingRect::bounding_rect(&feature.geometry).is_some() {
-        geometry_json(&to_output.transformed(&feature.geometry)?)
-    } else {
-        Json::Null
-    };
+    let geometry =
+        if feature.is_valid() || geo::BoundingRect::bounding_rect(&feature.geometry).is_some() {
+            geometry_json(&to_output.transformed(&feature.geometry)?)
+        } else {
+            Json::Null
+        };
     Ok(json!({
         "type": "Feature",
         "id": feature.id.to_json(),
@@ -142,7 +143,9 @@ fn check_positions(positions: &[geojson::Position]) -> Result<(), GeoJsonError> 
             )));
         }
         if !p.as_slice().iter().all(|v| v.is_finite()) {
-            return Err(GeoJsonError::Invalid("position with a non-finite number".into()));
+            return Err(GeoJsonError::Invalid(
+                "position with a non-finite number".into(),
+            ));
         }
     }
     Ok(())
@@ -178,9 +181,9 @@ fn check_value(value: &geojson::GeometryValue) -> Result<(), GeoJsonError> {
         V::MultiPoint { coordinates } | V::LineString { coordinates } => {
             check_positions(coordinates)
         }
-        V::MultiLineString { coordinates } => coordinates
-            .iter()
-            .try_for_each(|l| check_positions(l)),
+        V::MultiLineString { coordinates } => {
+            coordinates.iter().try_for_each(|l| check_positions(l))
+        }
         V::Polygon { coordinates } => check_rings(coordinates),
         V::MultiPolygon { coordinates } => coordinates.iter().try_for_each(|p| check_rings(p)),
         V::GeometryCollection { geometries } => {
@@ -197,20 +200,32 @@ mod tests {
     #[test]
     fn parses_geometry_feature_and_single_feature_collection() {
         let g = r#"{"type":"Point","coordinates":[10.02,45.13]}"#;
-        assert_eq!(parse_geometry(g).unwrap(), Geometry::Point(geo::Point::new(10.02, 45.13)));
+        assert_eq!(
+            parse_geometry(g).unwrap(),
+            Geometry::Point(geo::Point::new(10.02, 45.13))
+        );
         let f = format!(r#"{{"type":"Feature","properties":{{}},"geometry":{g}}}"#);
         assert!(parse_geometry(&f).is_ok());
         let fc = format!(r#"{{"type":"FeatureCollection","features":[{f}]}}"#);
         assert!(parse_geometry(&fc).is_ok());
         let two = format!(r#"{{"type":"FeatureCollection","features":[{f},{f}]}}"#);
-        assert!(parse_geometry(&two).unwrap_err().to_string().contains("exactly one"));
+        assert!(parse_geometry(&two)
+            .unwrap_err()
+            .to_string()
+            .contains("exactly one"));
     }
 
     #[test]
     fn refuses_malformed_and_invalid_input_with_a_reason() {
-        assert!(matches!(parse_geometry("{\"type\":"), Err(GeoJsonError::Malformed(_))));
+        assert!(matches!(
+            parse_geometry("{\"type\":"),
+            Err(GeoJsonError::Malformed(_))
+        ));
         let open = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1]]]}"#;
-        assert!(parse_geometry(open).unwrap_err().to_string().contains("not closed"));
+        assert!(parse_geometry(open)
+            .unwrap_err()
+            .to_string()
+            .contains("not closed"));
         let short = r#"{"type":"LineString","coordinates":[[0],[1,1]]}"#;
         let e = parse_geometry(short);
         assert!(e.is_err(), "{e:?}");
@@ -220,6 +235,9 @@ mod tests {
     fn writes_rfc7946_shapes() {
         let p = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 1., y: 1.)];
         let j = geometry_json(&Geometry::Polygon(p));
-        assert_eq!(j, json!({"type":"Polygon","coordinates":[[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,0.0]]]}));
+        assert_eq!(
+            j,
+            json!({"type":"Polygon","coordinates":[[[0.0,0.0],[1.0,0.0],[1.0,1.0],[0.0,0.0]]]})
+        );
     }
 }

@@ -36,8 +36,7 @@ pub fn check(geometry: &Geometry<f64>) -> Option<String> {
             if mp.0.is_empty() {
                 return Some("empty geometry".into());
             }
-            mp.0
-                .iter()
+            mp.0.iter()
                 .enumerate()
                 .find_map(|(i, p)| polygon(p).map(|r| format!("part {}: {r}", i + 1)))
         }
@@ -183,7 +182,12 @@ fn segments_touch(
     c: Coord<f64>,
     d: Coord<f64>,
 ) -> Option<Coord<f64>> {
-    let (o1, o2, o3, o4) = (orient(a, b, c), orient(a, b, d), orient(c, d, a), orient(c, d, b));
+    let (o1, o2, o3, o4) = (
+        orient(a, b, c),
+        orient(a, b, d),
+        orient(c, d, a),
+        orient(c, d, b),
+    );
     if o1 * o2 < 0.0 && o3 * o4 < 0.0 {
         let t = ((c.x - a.x) * (d.y - c.y) - (c.y - a.y) * (d.x - c.x))
             / ((b.x - a.x) * (d.y - c.y) - (b.y - a.y) * (d.x - c.x));
@@ -234,7 +238,9 @@ mod tests {
         let p = polygon![
             (x: 0., y: 0.), (x: 4., y: 0.), (x: 2., y: 2.), (x: 4., y: 4.), (x: 0., y: 4.), (x: 2., y: 2.)
         ];
-        assert!(check(&Geometry::Polygon(p)).unwrap().contains("self-intersects"));
+        assert!(check(&Geometry::Polygon(p))
+            .unwrap()
+            .contains("self-intersects"));
     }
 
     #[test]
@@ -248,7 +254,9 @@ mod tests {
     #[test]
     fn degenerate_and_non_finite_inputs() {
         let flat = polygon![(x: 0., y: 0.), (x: 1., y: 0.), (x: 0., y: 0.)];
-        assert!(check(&Geometry::Polygon(flat)).unwrap().contains("at least 3"));
+        assert!(check(&Geometry::Polygon(flat))
+            .unwrap()
+            .contains("at least 3"));
         let one_point = line_string![(x: 1., y: 1.), (x: 1., y: 1.)];
         assert!(check(&Geometry::LineString(one_point)).is_some());
         let nan = point!(x: f64::NAN, y: 0.);
@@ -264,18 +272,25 @@ mod tests {
         // Random star-shaped rings are simple; random vertex orders usually are not.
         let mut state = 42u64;
         let mut next = || {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (state >> 11) as f64 / (1u64 << 53) as f64
         };
         for case in 0..300 {
             let n = 4 + (next() * 20.0) as usize;
             let mut pts: Vec<Coord<f64>> = (0..n)
-                .map(|_| Coord { x: (next() * 100.0).round(), y: (next() * 100.0).round() })
+                .map(|_| Coord {
+                    x: (next() * 100.0).round(),
+                    y: (next() * 100.0).round(),
+                })
                 .collect();
             if case % 2 == 0 {
                 // star-shaped around the centre
                 pts.sort_by(|a, b| {
-                    (a.y - 50.0).atan2(a.x - 50.0).total_cmp(&(b.y - 50.0).atan2(b.x - 50.0))
+                    (a.y - 50.0)
+                        .atan2(a.x - 50.0)
+                        .total_cmp(&(b.y - 50.0).atan2(b.x - 50.0))
                 });
             }
             pts.dedup();
@@ -292,7 +307,8 @@ mod tests {
                     if adjacent {
                         let shared = if (i + 1) % m == j { b } else { a };
                         let (p, q) = if (i + 1) % m == j { (a, d) } else { (b, c) };
-                        if orient(p, shared, q) == 0.0 && dot(sub(p, shared), sub(q, shared)) > 0.0 {
+                        if orient(p, shared, q) == 0.0 && dot(sub(p, shared), sub(q, shared)) > 0.0
+                        {
                             brute = true;
                         }
                     } else if segments_touch(a, b, c, d).is_some() {
@@ -300,7 +316,11 @@ mod tests {
                     }
                 }
             }
-            assert_eq!(self_intersection(&pts).is_some(), brute, "case {case}: {pts:?}");
+            assert_eq!(
+                self_intersection(&pts).is_some(),
+                brute,
+                "case {case}: {pts:?}"
+            );
         }
     }
 }

@@ -152,9 +152,18 @@ mod tests {
                 rng.range(0., 3.14),
             );
             let (s, c) = a.sin_cos();
-            let corner = |u: f64, v: f64| Coord { x: cx + u * c - v * s, y: cy + u * s + v * c };
+            let corner = |u: f64, v: f64| Coord {
+                x: cx + u * c - v * s,
+                y: cy + u * s + v * c,
+            };
             let site = Polygon::new(
-                LineString(vec![corner(-w, -h), corner(w, -h), corner(w, h), corner(-w, h), corner(-w, -h)]),
+                LineString(vec![
+                    corner(-w, -h),
+                    corner(w, -h),
+                    corner(w, h),
+                    corner(-w, h),
+                    corner(-w, -h),
+                ]),
                 vec![],
             );
             // Star-shaped (often concave) feature.
@@ -164,14 +173,20 @@ mod tests {
                 .map(|k| {
                     let t = k as f64 / n as f64 * std::f64::consts::TAU;
                     let r = rng.range(10.0, 50.0);
-                    Coord { x: fx + r * t.cos(), y: fy + r * t.sin() }
+                    Coord {
+                        x: fx + r * t.cos(),
+                        y: fy + r * t.sin(),
+                    }
                 })
                 .collect();
             pts.push(pts[0]);
             let feature = Polygon::new(LineString(pts), vec![]);
             let want = site.intersection(&feature).unsigned_area();
             let got = ConvexClip::new(&site).unwrap().polygon_area(&feature);
-            assert!((got - want).abs() <= 1e-7 * want.max(1.0), "case {case}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= 1e-7 * want.max(1.0),
+                "case {case}: {got} vs {want}"
+            );
         }
     }
 }

@@ -42,12 +42,26 @@ mod tests {
         }
         let zones = layer(cells);
         let mut rng = Rng(1);
-        let points = layer((0..500).map(|_| (Geometry::Point(point!(x: rng.range(0.5, 999.5), y: rng.range(0.5, 999.5))), "p")).collect());
+        let points = layer(
+            (0..500)
+                .map(|_| {
+                    (
+                        Geometry::Point(point!(x: rng.range(0.5, 999.5), y: rng.range(0.5, 999.5))),
+                        "p",
+                    )
+                })
+                .collect(),
+        );
         let joined = spatial_join(&points, &zones);
         for (p, found) in points.features.iter().zip(&joined) {
-            let Geometry::Point(pt) = p.geometry else { unreachable!() };
+            let Geometry::Point(pt) = p.geometry else {
+                unreachable!()
+            };
             // Independent answer: the cell index from the coordinates.
-            let (i, j) = ((pt.x() / 100.0).floor() as u32, (pt.y() / 100.0).floor() as u32);
+            let (i, j) = (
+                (pt.x() / 100.0).floor() as u32,
+                (pt.y() / 100.0).floor() as u32,
+            );
             let cell = i * 10 + j;
             let on_edge = pt.x() % 100.0 == 0.0 || pt.y() % 100.0 == 0.0;
             if !on_edge {

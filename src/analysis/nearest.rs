@@ -105,8 +105,12 @@ fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>
     if let Some(p) = point {
         return b.distance_2(&[p.x(), p.y()]).sqrt();
     }
-    let dx = (b.lower()[0] - a.upper()[0]).max(a.lower()[0] - b.upper()[0]).max(0.0);
-    let dy = (b.lower()[1] - a.upper()[1]).max(a.lower()[1] - b.upper()[1]).max(0.0);
+    let dx = (b.lower()[0] - a.upper()[0])
+        .max(a.lower()[0] - b.upper()[0])
+        .max(0.0);
+    let dy = (b.lower()[1] - a.upper()[1])
+        .max(a.lower()[1] - b.upper()[1])
+        .max(0.0);
     dx.hypot(dy)
 }
 
@@ -170,8 +174,16 @@ mod tests {
     fn hand_checked_distances() {
         // Square [0,10]², a line from (20,0) to (20,10), a point at (0,-7).
         let l = layer(vec![
-            (Geometry::Polygon(polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)]), "a"),
-            (Geometry::LineString(line_string![(x: 20., y: 0.), (x: 20., y: 10.)]), "b"),
+            (
+                Geometry::Polygon(
+                    polygon![(x: 0., y: 0.), (x: 10., y: 0.), (x: 10., y: 10.), (x: 0., y: 10.)],
+                ),
+                "a",
+            ),
+            (
+                Geometry::LineString(line_string![(x: 20., y: 0.), (x: 20., y: 10.)]),
+                "b",
+            ),
             (Geometry::Point(point!(x: 0., y: -7.)), "c"),
         ]);
         // From (14, 13): square corner (10,10) is 5 away (3-4-5), the line's end (20,10) is
@@ -186,7 +198,13 @@ mod tests {
         assert!((got[2].1 - 596f64.sqrt()).abs() < 1e-12);
         // A point inside the square is at distance 0 from it.
         let inside = Geometry::Point(point!(x: 5., y: 5.));
-        assert_eq!(nearest(&l, &inside, 1).unwrap()[0], Hit { feature: 0, distance_m: 0.0 });
+        assert_eq!(
+            nearest(&l, &inside, 1).unwrap()[0],
+            Hit {
+                feature: 0,
+                distance_m: 0.0
+            }
+        );
     }
 
     #[test]
@@ -194,12 +212,26 @@ mod tests {
         // A long diagonal line has an envelope that covers the query point, but the line
         // itself is far; a small square 3 m away must win.
         let l = layer(vec![
-            (Geometry::LineString(line_string![(x: 0., y: 0.), (x: 100., y: 100.)]), "diag"),
-            (Geometry::Polygon(polygon![(x: 80., y: 23.), (x: 81., y: 23.), (x: 81., y: 24.), (x: 80., y: 24.)]), "sq"),
+            (
+                Geometry::LineString(line_string![(x: 0., y: 0.), (x: 100., y: 100.)]),
+                "diag",
+            ),
+            (
+                Geometry::Polygon(
+                    polygon![(x: 80., y: 23.), (x: 81., y: 23.), (x: 81., y: 24.), (x: 80., y: 24.)],
+                ),
+                "sq",
+            ),
         ]);
         let q = Geometry::Point(point!(x: 80., y: 20.));
         let hits = nearest(&l, &q, 2).unwrap();
-        assert_eq!(hits[0], Hit { feature: 1, distance_m: 3.0 });
+        assert_eq!(
+            hits[0],
+            Hit {
+                feature: 1,
+                distance_m: 3.0
+            }
+        );
         // distance from (80,20) to the line y = x is |80 - 20| / sqrt(2)
         assert!((hits[1].distance_m - 60.0 / 2f64.sqrt()).abs() < 1e-9);
     }
@@ -214,7 +246,11 @@ mod tests {
             (Geometry::Point(point!(x: 0., y: -1.)), "d"),
         ]);
         let q = Geometry::Point(point!(x: 0., y: 0.));
-        let ids: Vec<u32> = nearest(&l, &q, 2).unwrap().iter().map(|h| h.feature).collect();
+        let ids: Vec<u32> = nearest(&l, &q, 2)
+            .unwrap()
+            .iter()
+            .map(|h| h.feature)
+            .collect();
         assert_eq!(ids, vec![0, 1]);
     }
 
@@ -227,13 +263,17 @@ mod tests {
             let g = match i % 3 {
                 0 => {
                     let s = rng.range(5.0, 150.0);
-                    Geometry::Polygon(polygon![(x: x, y: y), (x: x + s, y: y), (x: x + s / 2.0, y: y + s)])
+                    Geometry::Polygon(
+                        polygon![(x: x, y: y), (x: x + s, y: y), (x: x + s / 2.0, y: y + s)],
+                    )
                 }
                 1 => Geometry::LineString(line_string![
                     (x: x, y: y), (x: x + rng.range(-300.0, 300.0), y: y + rng.range(-300.0, 300.0))
                 ]),
                 // Points on a coarse grid so that some distances tie exactly.
-                _ => Geometry::Point(point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0)),
+                _ => Geometry::Point(
+                    point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0),
+                ),
             };
             geoms.push((g, "k"));
         }
@@ -241,7 +281,9 @@ mod tests {
         for q in 0..80 {
             let (x, y) = (rng.range(-500.0, 5500.0), rng.range(-500.0, 5500.0));
             let query = if q % 2 == 0 {
-                Geometry::Point(point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0))
+                Geometry::Point(
+                    point!(x: (x / 100.0).round() * 100.0, y: (y / 100.0).round() * 100.0),
+                )
             } else {
                 Geometry::LineString(line_string![(x: x, y: y), (x: x + 200.0, y: y + 50.0)])
             };
@@ -251,7 +293,10 @@ mod tests {
                 .features
                 .iter()
                 .enumerate()
-                .map(|(i, f)| Hit { feature: i as u32, distance_m: Euclidean.distance(&query, &f.geometry) })
+                .map(|(i, f)| Hit {
+                    feature: i as u32,
+                    distance_m: Euclidean.distance(&query, &f.geometry),
+                })
                 .collect();
             sort_hits(&l, &mut all);
             all.truncate(k);

@@ -168,7 +168,12 @@ pub fn overlay(
                         }
                         let inter = site_mp.intersection(&feature_polygons);
                         let area = inter.unsigned_area();
-                        (area, options.with_geometry.then_some(Geometry::MultiPolygon(inter)))
+                        (
+                            area,
+                            options
+                                .with_geometry
+                                .then_some(Geometry::MultiPolygon(inter)),
+                        )
                     }
                     (None, None) => continue,
                 };
@@ -187,7 +192,9 @@ pub fn overlay(
             }
             (2, 1) => {
                 measure = Measure::Length;
-                let Some(site_mp) = &site_polygons else { continue };
+                let Some(site_mp) = &site_polygons else {
+                    continue;
+                };
                 let lines = to_multilinestring(g);
                 let inside = site_mp.clip(&lines, false);
                 let length = Euclidean.length(&inside);
@@ -339,7 +346,15 @@ mod tests {
         // Once through the convex clipper (no geometry asked), once through the boolean path.
         let site = rect(50., 50., 150., 150.);
         for with_geometry in [false, true] {
-            let o = overlay(&zones, &site, &OverlayOptions { group_by: Some("kind"), with_geometry }).unwrap();
+            let o = overlay(
+                &zones,
+                &site,
+                &OverlayOptions {
+                    group_by: Some("kind"),
+                    with_geometry,
+                },
+            )
+            .unwrap();
             assert_eq!(o.measure, Measure::Area);
             assert_eq!(o.site_area_m2, 10_000.0);
             let areas: Vec<(u32, f64)> = o.items.iter().map(|i| (i.feature, i.area_m2)).collect();
@@ -353,7 +368,13 @@ mod tests {
                 .iter()
                 .map(|g| (g.key.as_str(), g.features, g.area_m2, g.site_share))
                 .collect();
-            assert_eq!(groups, vec![("industrial", 2, 5000.0, Some(0.5)), ("logistics", 1, 5000.0, Some(0.5))]);
+            assert_eq!(
+                groups,
+                vec![
+                    ("industrial", 2, 5000.0, Some(0.5)),
+                    ("logistics", 1, 5000.0, Some(0.5))
+                ]
+            );
             if with_geometry {
                 let g = o.items[2].geometry.as_ref().unwrap();
                 assert_eq!(g.unsigned_area(), 5000.0);
@@ -366,8 +387,14 @@ mod tests {
     #[test]
     fn lines_in_a_site_and_a_line_site_in_zones() {
         let roads = layer(vec![
-            (Geometry::LineString(line_string![(x: -50., y: 10.), (x: 150., y: 10.)]), "SP"),
-            (Geometry::LineString(line_string![(x: 500., y: 0.), (x: 600., y: 0.)]), "SS"),
+            (
+                Geometry::LineString(line_string![(x: -50., y: 10.), (x: 150., y: 10.)]),
+                "SP",
+            ),
+            (
+                Geometry::LineString(line_string![(x: 500., y: 0.), (x: 600., y: 0.)]),
+                "SS",
+            ),
         ]);
         let site = rect(0., 0., 100., 100.);
         let o = overlay(&roads, &site, &OverlayOptions::default()).unwrap();
@@ -388,9 +415,19 @@ mod tests {
     #[test]
     fn unknown_group_field_is_named() {
         let zones = layer(vec![(rect(0., 0., 1., 1.), "a")]);
-        let e = overlay(&zones, &rect(0., 0., 1., 1.), &OverlayOptions { group_by: Some("tipo"), ..Default::default() })
-            .unwrap_err();
-        assert!(e.to_string().contains("\"tipo\"") && e.to_string().contains("kind"), "{e}");
+        let e = overlay(
+            &zones,
+            &rect(0., 0., 1., 1.),
+            &OverlayOptions {
+                group_by: Some("tipo"),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("\"tipo\"") && e.to_string().contains("kind"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -398,7 +435,11 @@ mod tests {
         let mut rng = Rng(9);
         let mut zones = Vec::new();
         for _ in 0..300 {
-            let (x, y, s) = (rng.range(0., 2000.), rng.range(0., 2000.), rng.range(20., 200.));
+            let (x, y, s) = (
+                rng.range(0., 2000.),
+                rng.range(0., 2000.),
+                rng.range(20., 200.),
+            );
             zones.push((Geometry::Polygon(polygon![(x: x, y: y), (x: x + s, y: y), (x: x + s * 0.7, y: y + s), (x: x + 0.1 * s, y: y + 0.6 * s)]), "z"));
         }
         let l = layer(zones);
@@ -407,13 +448,23 @@ mod tests {
             let site: Polygon<f64> = polygon![(x: x, y: y), (x: x + 300., y: y + 40.), (x: x + 250., y: y + 280.), (x: x - 20., y: y + 200.)];
             let site_g = Geometry::Polygon(site.clone());
             let fast = overlay(&l, &site_g, &OverlayOptions::default()).unwrap();
-            let slow = overlay(&l, &site_g, &OverlayOptions { with_geometry: true, ..Default::default() }).unwrap();
+            let slow = overlay(
+                &l,
+                &site_g,
+                &OverlayOptions {
+                    with_geometry: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
             let brute: Vec<(u32, f64)> = l
                 .features
                 .iter()
                 .enumerate()
                 .filter_map(|(i, f)| {
-                    let Geometry::Polygon(p) = &f.geometry else { return None };
+                    let Geometry::Polygon(p) = &f.geometry else {
+                        return None;
+                    };
                     let a = site.intersection(p).unsigned_area();
                     (a > 0.0).then_some((i as u32, a))
                 })
@@ -422,7 +473,11 @@ mod tests {
                 assert_eq!(o.items.len(), brute.len(), "query {q}");
                 for (item, (i, a)) in o.items.iter().zip(&brute) {
                     assert_eq!(item.feature, *i);
-                    assert!((item.area_m2 - a).abs() <= 1e-6 * a.max(1.0), "query {q}: {} vs {a}", item.area_m2);
+                    assert!(
+                        (item.area_m2 - a).abs() <= 1e-6 * a.max(1.0),
+                        "query {q}: {} vs {a}",
+                        item.area_m2
+                    );
                 }
             }
         }

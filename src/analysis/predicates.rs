@@ -155,7 +155,10 @@ mod tests {
         let l = layer(vec![
             (square(0.0, 0.0, 10.0), "a"),
             (square(20.0, 0.0, 10.0), "b"),
-            (Geometry::LineString(line_string![(x: 5., y: 5.), (x: 25., y: 5.)]), "c"),
+            (
+                Geometry::LineString(line_string![(x: 5., y: 5.), (x: 25., y: 5.)]),
+                "c",
+            ),
             (Geometry::Point(point!(x: 2., y: 2.)), "d"),
         ]);
         let p = Geometry::Point(point!(x: 3.0, y: 3.0));
@@ -164,17 +167,25 @@ mod tests {
         // A point on the shared boundary of nothing but square 1's edge: intersects, not contained.
         let edge = Geometry::Point(point!(x: 10.0, y: 3.0));
         assert_eq!(select(&l, &edge, Predicate::Intersects).unwrap(), vec![0]);
-        assert_eq!(select(&l, &edge, Predicate::Contains).unwrap(), Vec::<u32>::new());
+        assert_eq!(
+            select(&l, &edge, Predicate::Contains).unwrap(),
+            Vec::<u32>::new()
+        );
         // A box [-1, 12] x [-1, 12] holds square 1 and the point, touches the line.
         let b = square(-1.0, -1.0, 13.0);
         assert_eq!(select(&l, &b, Predicate::Within).unwrap(), vec![0, 3]);
-        assert_eq!(select(&l, &b, Predicate::Intersects).unwrap(), vec![0, 2, 3]);
+        assert_eq!(
+            select(&l, &b, Predicate::Intersects).unwrap(),
+            vec![0, 2, 3]
+        );
     }
 
     #[test]
     fn invalid_query_is_refused() {
         let l = layer(vec![(square(0.0, 0.0, 10.0), "a")]);
-        let bow = Geometry::Polygon(polygon![(x: 0., y: 0.), (x: 2., y: 2.), (x: 2., y: 0.), (x: 0., y: 2.)]);
+        let bow = Geometry::Polygon(
+            polygon![(x: 0., y: 0.), (x: 2., y: 2.), (x: 2., y: 0.), (x: 0., y: 2.)],
+        );
         assert!(matches!(
             select(&l, &bow, Predicate::Intersects),
             Err(AnalysisError::InvalidGeometry(_))
@@ -207,7 +218,11 @@ mod tests {
                     vec![],
                 ))
             };
-            for pred in [Predicate::Intersects, Predicate::Within, Predicate::Contains] {
+            for pred in [
+                Predicate::Intersects,
+                Predicate::Within,
+                Predicate::Contains,
+            ] {
                 let got = select(&l, &query, pred).unwrap();
                 let want: Vec<u32> = l
                     .features

@@ -89,17 +89,32 @@ mod tests {
     fn hand_checked_radius() {
         // Lines at x = 3, x = 5 and x = 5.0001 (vertical, long); from the origin: 3, 5, 5.0001.
         let l = layer(vec![
-            (Geometry::LineString(line_string![(x: 5.0001, y: -10.), (x: 5.0001, y: 10.)]), "far"),
-            (Geometry::LineString(line_string![(x: 3., y: -10.), (x: 3., y: 10.)]), "near"),
-            (Geometry::LineString(line_string![(x: 5., y: -10.), (x: 5., y: 10.)]), "edge"),
+            (
+                Geometry::LineString(line_string![(x: 5.0001, y: -10.), (x: 5.0001, y: 10.)]),
+                "far",
+            ),
+            (
+                Geometry::LineString(line_string![(x: 3., y: -10.), (x: 3., y: 10.)]),
+                "near",
+            ),
+            (
+                Geometry::LineString(line_string![(x: 5., y: -10.), (x: 5., y: 10.)]),
+                "edge",
+            ),
         ]);
         let q = Geometry::Point(point!(x: 0., y: 0.));
         let hits = within_distance(&l, &q, 5.0).unwrap();
         assert_eq!(
             hits,
             vec![
-                Hit { feature: 1, distance_m: 3.0 },
-                Hit { feature: 2, distance_m: 5.0 }
+                Hit {
+                    feature: 1,
+                    distance_m: 3.0
+                },
+                Hit {
+                    feature: 2,
+                    distance_m: 5.0
+                }
             ]
         );
         assert!(within_distance(&l, &q, -1.0).is_err());
@@ -115,7 +130,10 @@ mod tests {
             let mut pts = vec![Coord { x, y }];
             for _ in 0..4 {
                 let last = *pts.last().unwrap();
-                pts.push(Coord { x: last.x + rng.range(-120.0, 120.0), y: last.y + rng.range(-120.0, 120.0) });
+                pts.push(Coord {
+                    x: last.x + rng.range(-120.0, 120.0),
+                    y: last.y + rng.range(-120.0, 120.0),
+                });
             }
             geoms.push((Geometry::LineString(geo::LineString(pts)), "road"));
         }
@@ -128,7 +146,10 @@ mod tests {
                 .features
                 .iter()
                 .enumerate()
-                .map(|(i, f)| Hit { feature: i as u32, distance_m: Euclidean.distance(&p, &f.geometry) })
+                .map(|(i, f)| Hit {
+                    feature: i as u32,
+                    distance_m: Euclidean.distance(&p, &f.geometry),
+                })
                 .filter(|h| h.distance_m <= r)
                 .collect();
             sort_hits(&l, &mut want);

@@ -104,15 +104,17 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
     .map_err(|e| open_error(e.to_string()))?;
     let driver = dataset.driver().short_name();
     let mut layer = match options.layer {
-        Some(name) => dataset.layer_by_name(name).map_err(|_| SourceError::NoLayer {
-            path: path.to_path_buf(),
-            layer: name.to_string(),
-            available: dataset
-                .layers()
-                .map(|l| l.name())
-                .collect::<Vec<_>>()
-                .join(", "),
-        })?,
+        Some(name) => dataset
+            .layer_by_name(name)
+            .map_err(|_| SourceError::NoLayer {
+                path: path.to_path_buf(),
+                layer: name.to_string(),
+                available: dataset
+                    .layers()
+                    .map(|l| l.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
         None => {
             if dataset.layer_count() == 0 {
                 return Err(SourceError::Empty {
@@ -183,11 +185,11 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
         let (geometry, problem) = match feature.geometry() {
             None => (
                 Geometry::GeometryCollection(GeometryCollection(vec![])),
-                Some("no geometry".to_string()),
+                Some("empty or missing geometry".to_string()),
             ),
             Some(g) if g.is_empty() => (
                 Geometry::GeometryCollection(GeometryCollection(vec![])),
-                Some("empty geometry".to_string()),
+                Some("empty or missing geometry".to_string()),
             ),
             Some(g) => {
                 let bytes = g.wkb().map_err(|e| feature_error(e.to_string()))?;
@@ -284,7 +286,9 @@ fn read_value(
         (_, FieldValue::Integer64Value(i)) => Value::Int(i),
         (_, FieldValue::RealValue(r)) => Value::Real(r),
         (_, FieldValue::DateValue(d)) => Value::Date(d.to_string()),
-        (_, FieldValue::DateTimeValue(d)) => Value::DateTime(format!("{}T{}{}", d.date_naive(), d.time(), d.offset())),
+        (_, FieldValue::DateTimeValue(d)) => {
+            Value::DateTime(format!("{}T{}{}", d.date_naive(), d.time(), d.offset()))
+        }
         (_, FieldValue::StringValue(s)) => Value::String(s),
         (_, other) => Value::String(format!("{other:?}")),
     })

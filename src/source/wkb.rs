@@ -293,7 +293,10 @@ mod tests {
     fn records_unclosed_and_short_rings() {
         let open: &[(f64, f64)] = &[(0., 0.), (1., 0.), (1., 1.), (0., 1.)];
         let d = decode(&le_polygon(&[open], 3, 0)).unwrap();
-        assert_eq!(d.ring_problem.as_deref(), Some("exterior ring is not closed"));
+        assert_eq!(
+            d.ring_problem.as_deref(),
+            Some("exterior ring is not closed")
+        );
         let short: &[(f64, f64)] = &[(0., 0.), (1., 0.), (0., 0.)];
         let d = decode(&le_polygon(&[short], 3, 0)).unwrap();
         assert!(d.ring_problem.unwrap().contains("3 points"));

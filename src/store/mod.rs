@@ -115,7 +115,11 @@ impl Layer {
             .filter_map(|(i, f)| {
                 let r = f.geometry.bounding_rect()?;
                 let (min, max) = (r.min(), r.max());
-                if !(min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite()) {
+                if !(min.x.is_finite()
+                    && min.y.is_finite()
+                    && max.x.is_finite()
+                    && max.y.is_finite())
+                {
                     return None;
                 }
                 Some(GeomWithData::new(
@@ -128,8 +132,14 @@ impl Layer {
         let extent = (index.size() > 0).then(|| {
             let e = index.root().envelope();
             Rect::new(
-                Coord { x: e.lower()[0], y: e.lower()[1] },
-                Coord { x: e.upper()[0], y: e.upper()[1] },
+                Coord {
+                    x: e.lower()[0],
+                    y: e.lower()[1],
+                },
+                Coord {
+                    x: e.upper()[0],
+                    y: e.upper()[1],
+                },
             )
         });
         let geometry_types = features

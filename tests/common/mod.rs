@@ -1,0 +1,42 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use territorio::catalog::{LayerConfig, System};
+
+/// The third-party test data folder (`../shared/data` beside the repository).
+pub fn shared_data(file: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/data")
+        .join(file)
+}
+
+/// Runs `ogr2ogr` with these arguments; panics with its stderr when it fails.
+pub fn ogr2ogr(args: &[&str]) {
+    let out = Command::new("ogr2ogr")
+        .args(args)
+        .output()
+        .expect("ogr2ogr is installed by scripts/install-deps");
+    assert!(
+        out.status.success(),
+        "ogr2ogr {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A layer entry for a file, as the catalogue would give it.
+pub fn layer_config(id: &str, source: &Path) -> LayerConfig {
+    LayerConfig {
+        id: id.to_string(),
+        title: id.to_string(),
+        description: String::new(),
+        system: System::Settlement,
+        source: source.to_path_buf(),
+        layer: None,
+        id_field: None,
+        crs: None,
+        style: None,
+    }
+}
