@@ -248,8 +248,11 @@ pub fn check(path: &Path) -> Result<i32> {
     }
     writeln!(
         out,
-        "\n{total} layers, {failures} failed to load, {invalid_total} invalid geometries ({:.0} ms)",
-        started.elapsed().as_secs_f64() * 1e3
+        "\n{total} layers, {failures} failed to load, {invalid_total} invalid geometries ({:.0} ms{})",
+        started.elapsed().as_secs_f64() * 1e3,
+        peak_memory_mib()
+            .map(|m| format!(", peak memory {m:.0} MiB"))
+            .unwrap_or_default()
     )?;
     tracing::info!(
         layers = total,
@@ -263,6 +266,14 @@ pub fn check(path: &Path) -> Result<i32> {
     } else {
         0
     })
+}
+
+/// The process's peak resident memory (Linux `VmHWM`), in MiB.
+pub fn peak_memory_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// A WKT CRS is long: show its name only.

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod crs;
 pub mod feature;
 pub mod geojson_io;
+pub mod sink;
 pub mod source;
 pub mod store;
 pub mod validate;

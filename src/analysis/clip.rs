@@ -149,7 +149,7 @@ mod tests {
                 rng.range(0., 100.),
                 rng.range(5., 60.),
                 rng.range(5., 60.),
-                rng.range(0., 3.14),
+                rng.range(0., std::f64::consts::PI),
             );
             let (s, c) = a.sin_cos();
             let corner = |u: f64, v: f64| Coord {
