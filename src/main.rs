@@ -10,11 +10,28 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
+    // GDAL's warnings and errors go to the log instead of bare lines on stderr; the ones that
+    // matter also come back as errors naming the file.
+    gdal::config::set_error_handler(|class, code, message| {
+        tracing::debug!(target: "gdal", ?class, code, "{message}");
+    });
     let cli = territorio::cli::Cli::parse();
     match territorio::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("territorio: {e:#}");
+            // Library errors already include their cause in their message; print each cause
+            // of the chain once.
+            let mut message = String::new();
+            for cause in e.chain() {
+                let text = cause.to_string();
+                if !message.contains(&text) {
+                    if !message.is_empty() {
+                        message.push_str(": ");
+                    }
+                    message.push_str(&text);
+                }
+            }
+            eprintln!("territorio: {message}");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,262 @@
+//! The `territorio` binary: `check` reports and exit codes, `query` GeoJSON output.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value as Json;
+
+fn territorio(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_territorio"))
+        .args(args)
+        .output()
+        .expect("the territorio binary runs")
+}
+
+/// A catalogue with two GeoJSON layers in CRS84: zones (two 0.01° squares near Cremona, one
+/// invalid when `with_invalid`) and points.
+fn catalogue(dir: &Path, with_invalid: bool) -> std::path::PathBuf {
+    let bow = r#",{"type":"Feature","properties":{"name":"bow","kind":"x"},"geometry":{"type":"Polygon","coordinates":[[[10.1,45.1],[10.11,45.11],[10.11,45.1],[10.1,45.11],[10.1,45.1]]]}}"#;
+    let zones = format!(
+        r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"name":"Zona A","kind":"industrial"}},"geometry":{{"type":"Polygon","coordinates":[[[10.00,45.13],[10.01,45.13],[10.01,45.14],[10.00,45.14],[10.00,45.13]]]}}}},
+{{"type":"Feature","properties":{{"name":"Zona B","kind":"logistics"}},"geometry":{{"type":"Polygon","coordinates":[[[10.03,45.13],[10.04,45.13],[10.04,45.14],[10.03,45.14],[10.03,45.13]]]}}}}{}
+]}}"#,
+        if with_invalid { bow } else { "" }
+    );
+    std::fs::write(dir.join("zones.geojson"), zones).unwrap();
+    let catalog = dir.join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        r#"
+[[layer]]
+id = "zones"
+title = "Zone"
+description = "test zones"
+system = "settlement"
+source = "zones.geojson"
+id_field = "name"
+"#,
+    )
+    .unwrap();
+    catalog
+}
+
+#[test]
+fn check_reports_layers_and_exits_zero_when_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("layer zones (settlement)"), "{stdout}");
+    assert!(stdout.contains("features: 2"), "{stdout}");
+    assert!(stdout.contains("geometry types: Polygon"), "{stdout}");
+    assert!(stdout.contains("source CRS: EPSG:4326"), "{stdout}");
+    // The extent is the working-CRS (UTM) box of the data moved to CRS84 with densified edges.
+    // UTM's grid is turned against the graticule here (convergence about 0.7° at 10°E, 45°N),
+    // so that box covers the squares' lon/lat box [10.00, 45.13, 10.04, 45.14] with a margin
+    // of a few ten-thousandths of a degree; lon comes first.
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("extent (CRS84):"))
+        .unwrap();
+    let v: Vec<f64> = line
+        .split(':')
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .map(|x| x.trim().parse().unwrap())
+        .collect();
+    let want = [10.00, 45.13, 10.04, 45.14];
+    assert!(
+        v[0] <= want[0] && v[1] <= want[1] && v[2] >= want[2] && v[3] >= want[3],
+        "{line}"
+    );
+    for (got, w) in v.iter().zip(want) {
+        assert!((got - w).abs() < 0.001, "{line}");
+    }
+    assert!(stdout.contains("invalid geometries: 0"), "{stdout}");
+}
+
+#[test]
+fn check_names_invalid_features_and_exits_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), true);
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("features: 3"), "{stdout}");
+    assert!(stdout.contains("invalid geometries: 1"), "{stdout}");
+    assert!(
+        stdout.contains("feature bow: exterior ring self-intersects"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn missing_catalogue_and_missing_layer_file_are_named() {
+    let out = territorio(&["check", "/nonexistent/catalog.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("/nonexistent/catalog.toml"), "{stderr}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    std::fs::remove_file(dir.path().join("zones.geojson")).unwrap();
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("zones.geojson") && stderr.contains("\"zones\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn query_nearest_prints_crs84_geojson_sorted_by_distance() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    // A point between the two squares, closer to Zona B: 10.028 is 0.002° from B's west edge
+    // (about 157 m at 45.13°N) and 0.018° from A's east edge (about 1.4 km).
+    let out = territorio(&[
+        "query",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "nearest",
+        "--layer",
+        "zones",
+        "--point",
+        "10.028,45.135",
+        "-k",
+        "2",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fc["type"], "FeatureCollection");
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2);
+    assert_eq!(features[0]["id"], "Zona B");
+    assert_eq!(features[1]["id"], "Zona A");
+    // 0.002° of longitude at 45.135°N: 0.002 × 111,320 m × cos(45.135°) ≈ 157.1 m on the
+    // ground; UTM's scale factor there (about 0.99966, 80 km off the central meridian) makes
+    // the grid distance about 157.0 m.
+    let d0 = features[0]["properties"]["distance_m"].as_f64().unwrap();
+    assert!((d0 - 157.0).abs() < 1.5, "{d0}");
+    let d1 = features[1]["properties"]["distance_m"].as_f64().unwrap();
+    assert!((d1 - 1413.0).abs() < 12.0, "{d1}");
+    // Output coordinates are lon, lat (RFC 7946), back where they came from.
+    let first = &features[0]["geometry"]["coordinates"][0][0];
+    assert!((first[0].as_f64().unwrap() - 10.03).abs() < 1e-7, "{first}");
+    assert!((first[1].as_f64().unwrap() - 45.13).abs() < 1e-7, "{first}");
+    assert_eq!(features[0]["properties"]["kind"], "logistics");
+}
+
+#[test]
+fn query_overlay_totals_by_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    // A box covering all of Zona A and the west half of Zona B: B's share must be 0.5.
+    let out = territorio(&[
+        "query",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "overlay",
+        "--layer",
+        "zones",
+        "--bbox",
+        "9.99,45.12,10.035,45.15",
+        "--group-by",
+        "kind",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(fc["measure"], "area");
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 2);
+    let share = |i: usize| features[i]["properties"]["feature_share"].as_f64().unwrap();
+    assert!((share(0) - 1.0).abs() < 1e-6, "{}", share(0));
+    assert!((share(1) - 0.5).abs() < 1e-3, "{}", share(1));
+    let groups = fc["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    assert_eq!(groups[0]["key"], "industrial");
+    assert_eq!(groups[1]["key"], "logistics");
+}
+
+#[test]
+fn bad_query_parameters_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    let c = catalog.to_str().unwrap();
+    for (args, needle) in [
+        (
+            vec!["nearest", "--layer", "strade", "--point", "10,45"],
+            "no layer \"strade\"",
+        ),
+        (
+            vec!["nearest", "--layer", "zones", "--point", "10;45"],
+            "--point",
+        ),
+        (
+            vec![
+                "nearest",
+                "--layer",
+                "zones",
+                "--point",
+                "10,45",
+                "--crs",
+                "EPSG:999999",
+            ],
+            "EPSG:999999",
+        ),
+        (
+            vec![
+                "within-distance",
+                "--layer",
+                "zones",
+                "--point",
+                "10,45",
+                "--distance",
+                "-5",
+            ],
+            "distance",
+        ),
+        (
+            vec![
+                "overlay",
+                "--layer",
+                "zones",
+                "--geometry",
+                "{\"type\":\"Polygon\"",
+            ],
+            "malformed GeoJSON",
+        ),
+        (
+            vec![
+                "overlay",
+                "--layer",
+                "zones",
+                "--bbox",
+                "10,45,10.1,45.1",
+                "--group-by",
+                "tipo",
+            ],
+            "\"tipo\"",
+        ),
+    ] {
+        let mut all = vec!["query", "--catalog", c];
+        all.extend(args.iter().copied());
+        let out = territorio(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
