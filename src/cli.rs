@@ -38,6 +38,16 @@ pub enum Command {
         #[arg(default_value = DEFAULT_CATALOG)]
         catalog: PathBuf,
     },
+    /// Generate the demo catalogue (a schematic Province of Cremona) into `layers/` and
+    /// `styles/`. Deterministic: the same files every time.
+    Demo {
+        /// Folder of the catalogue and its data files.
+        #[arg(long, default_value = "layers")]
+        layers: PathBuf,
+        /// Folder of the layer styles.
+        #[arg(long, default_value = "styles")]
+        styles: PathBuf,
+    },
     /// Run an analysis on one layer and print GeoJSON.
     Query {
         /// The catalogue file.
@@ -121,6 +131,19 @@ pub struct QueryInput {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check { catalog } => check(&catalog),
+        Command::Demo { layers, styles } => {
+            let summary = crate::demo::generate(&layers, &styles)?;
+            for (id, count) in &summary.layers {
+                eprintln!("{id}: {count} features");
+            }
+            eprintln!(
+                "wrote {} layers to {} and their styles to {}",
+                summary.layers.len(),
+                layers.display(),
+                styles.display()
+            );
+            Ok(0)
+        }
         Command::Query { catalog, query } => {
             let out = run_query(&catalog, query)?;
             let mut stdout = std::io::stdout().lock();

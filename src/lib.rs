@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod catalog;
 pub mod cli;
 pub mod crs;
+pub mod demo;
 pub mod feature;
 pub mod geojson_io;
 pub mod sink;

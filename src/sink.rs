@@ -134,7 +134,7 @@ fn fill(
     options: &[&str],
     features: &[(Geometry<f64>, Vec<Value>)],
 ) -> Result<(), String> {
-    let mut ds_layer = dataset
+    let ds_layer = dataset
         .create_layer(LayerOptions {
             name: layer.name,
             srs: Some(srs),
@@ -177,7 +177,6 @@ fn fill(
             .map_err(|e| e.to_string())?;
         feature.create(&ds_layer).map_err(|e| e.to_string())?;
     }
-    ds_layer.reset_feature_reading();
     Ok(())
 }
 

@@ -1,0 +1,499 @@
+//! The ~150 development-pact projects of the demo, placed so that analysis has something to find:
+//! inside productive areas (some of supra-municipal interest), just outside them, across parks,
+//! Natura 2000 sites and fluvial belts, on strategic agricultural land, far from everything, and
+//! the ordinary services and links in and between towns.
+
+use geo::{Area, Contains, Coord, Distance, Euclidean, Geometry, Intersects, LineString, Point};
+
+use super::{anchor, rectangle, s, Rng, Row, World};
+use crate::demo::geography::TOWNS;
+use crate::feature::{Field, FieldType, Value};
+
+/// How many projects the generator places in each situation (the demo tests assert at least
+/// these counts with the engine).
+pub const INSIDE_PRODUCTIVE: usize = 24;
+/// Of which inside productive areas of supra-municipal interest.
+pub const INSIDE_SOVRACOMUNALE: usize = 12;
+pub const JUST_OUTSIDE: usize = 16;
+pub const CROSSING_CONSTRAINTS: usize = 24;
+pub const ON_AGRICULTURAL_LAND: usize = 22;
+pub const FAR_FROM_EVERYTHING: usize = 16;
+pub const ORDINARY: usize = 48;
+/// "Just outside": between these distances (m) from the nearest productive area.
+pub const JUST_OUTSIDE_M: (f64, f64) = (100.0, 450.0);
+/// "Far": at least this far (m) from every productive area, and touching no constraint.
+pub const FAR_M: f64 = 2500.0;
+
+/// The 8 strategic axes (demo names).
+pub const AXES: [&str; 8] = [
+    "Sistema agroalimentare",
+    "Agroenergia e ambiente",
+    "Sistema produttivo e innovazione",
+    "Conoscenza e formazione",
+    "Infrastrutture e mobilità",
+    "Cultura",
+    "Turismo",
+    "Welfare e servizi alla persona",
+];
+
+pub const AXIS_COLOURS: [(&str, &str); 8] = [
+    ("1", "#f1c40f"),
+    ("2", "#27ae60"),
+    ("3", "#8e44ad"),
+    ("4", "#2980b9"),
+    ("5", "#e67e22"),
+    ("6", "#c0392b"),
+    ("7", "#16a085"),
+    ("8", "#e84393"),
+];
+
+/// The 16 emblematic actions (demo names) and the axis each belongs to.
+pub const ACTIONS: [(&str, i64); 16] = [
+    ("Polo della ricerca agroalimentare", 1),
+    ("Distretto lattiero-caseario", 1),
+    ("Filiera agroenergetica", 2),
+    ("Valorizzazione dei parchi fluviali", 2),
+    ("Polo logistico del porto di Cremona", 3),
+    ("Aree produttive di interesse sovracomunale", 3),
+    ("Centri di eccellenza per l'innovazione d'impresa", 4),
+    ("Polo universitario e formazione tecnica", 4),
+    ("Idrovia Cremona-Milano", 5),
+    ("Riqualificazione della Paullese", 5),
+    ("Rete ciclabile dei fiumi", 5),
+    ("Distretto della liuteria e della musica", 6),
+    ("Sistema museale provinciale", 6),
+    ("Turismo fluviale sul Po", 7),
+    ("Rete dei servizi socio-sanitari e RSA", 8),
+    ("Banda larga per le aree produttive", 3),
+];
+
+const LEADS: [&str; 7] = [
+    "Provincia di Cremona",
+    "Regione Lombardia",
+    "Camera di Commercio di Cremona",
+    "Consorzio di bonifica",
+    "ASST di Cremona",
+    "Università e centri di ricerca",
+    "Associazioni di categoria",
+];
+
+const STATUSES: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
+
+/// The project fields, in order.
+pub fn fields() -> Vec<Field> {
+    let f = |n: &str, ty| Field {
+        name: n.to_string(),
+        ty,
+    };
+    vec![
+        f("id", FieldType::String),
+        f("title", FieldType::String),
+        f("axis", FieldType::Int),
+        f("axis_name", FieldType::String),
+        f("emblematic_action", FieldType::String),
+        f("aqst_programme", FieldType::String),
+        f("status", FieldType::String),
+        f("progress_pct", FieldType::Int),
+        f("budget_eur", FieldType::Real),
+        f("lead_body", FieldType::String),
+        f("municipality", FieldType::String),
+        f("start_date", FieldType::Date),
+        f("end_date", FieldType::Date),
+    ]
+}
+
+/// A project before its attributes are filled in.
+struct Draft {
+    title: String,
+    axis: i64,
+    geometry: Geometry<f64>,
+}
+
+impl World {
+    pub(super) fn projects(&self, rng: &mut Rng) -> Vec<Row> {
+        let mut drafts: Vec<Draft> = Vec::new();
+        self.inside_productive(rng, &mut drafts);
+        self.just_outside(rng, &mut drafts);
+        self.crossing_constraints(rng, &mut drafts);
+        self.on_agricultural_land(rng, &mut drafts);
+        self.far_from_everything(rng, &mut drafts);
+        self.ordinary(rng, &mut drafts);
+        drafts
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| self.attributes(i, d, rng))
+            .collect()
+    }
+
+    fn attributes(&self, i: usize, d: Draft, rng: &mut Rng) -> Row {
+        let municipality = self.municipality_of(anchor(&d.geometry));
+        let action = if rng.f64() < 0.5 {
+            let candidates: Vec<&(&str, i64)> =
+                ACTIONS.iter().filter(|(_, a)| *a == d.axis).collect();
+            if candidates.is_empty() {
+                None
+            } else {
+                Some(rng.pick(&candidates).0)
+            }
+        } else {
+            None
+        };
+        let aqst = match (action.is_some(), rng.f64()) {
+            (true, x) if x < 0.55 => "primo",
+            (true, x) if x < 0.85 => "integrativo",
+            (false, x) if x < 0.15 => "primo",
+            (false, x) if x < 0.35 => "integrativo",
+            _ => "none",
+        };
+        let status = *rng.pick(&STATUSES);
+        let progress = match status {
+            "proposed" => 0,
+            "design" => rng.int(2, 15),
+            "funded" => rng.int(10, 30),
+            "in_progress" => rng.int(30, 90),
+            _ => 100,
+        };
+        let base = match d.geometry {
+            Geometry::Point(_) => rng.range(11.5, 15.5),
+            Geometry::LineString(_) => rng.range(13.5, 17.0),
+            _ => rng.range(13.0, 17.5),
+        };
+        let budget = (base.exp() / 1000.0).round() * 1000.0;
+        let start_year = rng.int(2007, 2013);
+        let start_month = rng.int(1, 12);
+        let years = rng.int(1, 6);
+        let end_month = rng.int(1, 12);
+        let lead = if rng.f64() < 0.4 {
+            format!("Comune di {municipality}")
+        } else {
+            rng.pick(&LEADS).to_string()
+        };
+        let values = vec![
+            s(&format!("P{:03}", i + 1)),
+            s(&d.title),
+            Value::Int(d.axis),
+            s(AXES[(d.axis - 1) as usize]),
+            action.map(s).unwrap_or(Value::Null),
+            s(aqst),
+            s(status),
+            Value::Int(progress),
+            Value::Real(budget),
+            s(&lead),
+            s(municipality),
+            Value::Date(format!("{start_year}-{start_month:02}-01")),
+            Value::Date(format!("{}-{end_month:02}-28", start_year + years)),
+        ];
+        (d.geometry, values)
+    }
+
+    fn in_any_productive(&self, p: Coord<f64>) -> bool {
+        self.productive.iter().any(|a| a.shape.contains(&Point(p)))
+    }
+
+    fn distance_to_productive(&self, g: &Geometry<f64>) -> f64 {
+        self.productive
+            .iter()
+            .map(|a| Euclidean.distance(g, &Geometry::Polygon(a.shape.clone())))
+            .fold(f64::INFINITY, f64::min)
+    }
+
+    fn touches_constraint(&self, g: &Geometry<f64>) -> bool {
+        self.parks.iter().any(|(_, _, m)| m.intersects(g))
+            || self.natura.iter().any(|(_, _, _, m)| m.intersects(g))
+            || self.belts.iter().any(|(_, _, m)| m.intersects(g))
+            || self.corridors.iter().any(|(_, _, m)| m.intersects(g))
+    }
+
+    fn inside_productive(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        let sovra: Vec<&super::Productive> =
+            self.productive.iter().filter(|p| p.sovracomunale).collect();
+        let other: Vec<&super::Productive> = self
+            .productive
+            .iter()
+            .filter(|p| !p.sovracomunale)
+            .collect();
+        const TITLES: [(&str, i64); 6] = [
+            ("Centro servizi per le imprese", 3),
+            ("Incubatore di imprese innovative", 4),
+            ("Urbanizzazione primaria e banda larga", 3),
+            ("Piattaforma logistica intermodale", 5),
+            ("Laboratorio di ricerca applicata", 4),
+            ("Ampliamento stabilimento agroalimentare", 1),
+        ];
+        for k in 0..INSIDE_PRODUCTIVE {
+            let area = if k < INSIDE_SOVRACOMUNALE {
+                sovra[k % sovra.len()]
+            } else {
+                other[k % other.len()]
+            };
+            let (title, axis) = TITLES[k % TITLES.len()];
+            let centre =
+                area.shape
+                    .exterior()
+                    .0
+                    .iter()
+                    .take(4)
+                    .fold(Coord { x: 0.0, y: 0.0 }, |a, c| Coord {
+                        x: a.x + c.x / 4.0,
+                        y: a.y + c.y / 4.0,
+                    });
+            let inside = area.shape.contains(&Point(centre));
+            let centre = if inside {
+                centre
+            } else {
+                anchor(&Geometry::Polygon(area.shape.clone()))
+            };
+            let geometry = if k % 2 == 0 {
+                // A small lot around the centre, kept inside the area.
+                let side = (area.shape.unsigned_area().sqrt() * 0.25).max(40.0);
+                let lot = rectangle(centre, side, side * 0.8, rng.range(0.0, 3.0));
+                if area.shape.contains(&lot) {
+                    Geometry::Polygon(lot)
+                } else {
+                    Geometry::Point(Point(centre))
+                }
+            } else {
+                Geometry::Point(Point(centre))
+            };
+            out.push(Draft {
+                title: format!("{title} - {}", area.name),
+                axis,
+                geometry,
+            });
+        }
+    }
+
+    fn just_outside(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        let mut k = 0usize;
+        let mut tries = 0;
+        while k < JUST_OUTSIDE && tries < 10_000 {
+            tries += 1;
+            let area = &self.productive[k % self.productive.len()];
+            let vertex = area.shape.exterior().0[(tries % 4) as usize];
+            let centre = anchor(&Geometry::Polygon(area.shape.clone()));
+            let (dx, dy) = (vertex.x - centre.x, vertex.y - centre.y);
+            let len = dx.hypot(dy);
+            let d = rng.range(JUST_OUTSIDE_M.0 + 20.0, JUST_OUTSIDE_M.1 - 50.0);
+            let p = Coord {
+                x: vertex.x + dx / len * d,
+                y: vertex.y + dy / len * d,
+            };
+            let g = Geometry::Point(Point(p));
+            let dist = self.distance_to_productive(&g);
+            if !self.province.contains(&Point(p))
+                || dist < JUST_OUTSIDE_M.0
+                || dist > JUST_OUTSIDE_M.1
+            {
+                continue;
+            }
+            let title = [
+                "Nuovo insediamento artigianale",
+                "Deposito e magazzino di filiera",
+                "Centro direzionale",
+            ][k % 3];
+            out.push(Draft {
+                title: format!("{title} presso {}", area.name),
+                axis: 3,
+                geometry: g,
+            });
+            k += 1;
+        }
+    }
+
+    fn crossing_constraints(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        // Cycle routes across the big rivers' belts and parks, and works on the river banks.
+        let names = ["Po", "Adda", "Oglio", "Serio"];
+        let mut k = 0usize;
+        let mut tries = 0;
+        while k < CROSSING_CONSTRAINTS && tries < 10_000 {
+            tries += 1;
+            let river = names[k % names.len()];
+            let Some((_, line)) = self.rivers.iter().find(|(n, _)| *n == river) else {
+                break;
+            };
+            let n = line.0.len();
+            let i = 1 + (rng.next_u64() as usize) % (n - 2);
+            let (a, b) = (line.0[i - 1], line.0[i + 1]);
+            let (dx, dy) = (b.x - a.x, b.y - a.y);
+            let len = dx.hypot(dy);
+            // The big rivers run along the border: work on the province's side.
+            let side = if tries % 2 == 0 { 1.0 } else { -1.0 };
+            let (nx, ny) = (-dy / len * side, dx / len * side);
+            let c = line.0[i];
+            let geometry = if k % 3 == 2 {
+                // A restoration area on the bank, its edge 100 m from the river.
+                Geometry::Polygon(rectangle(
+                    Coord {
+                        x: c.x + nx * 250.0,
+                        y: c.y + ny * 250.0,
+                    },
+                    600.0,
+                    300.0,
+                    dy.atan2(dx),
+                ))
+            } else {
+                // A route from the countryside down to the bank, then along it.
+                let p = Coord {
+                    x: c.x + nx * 2500.0,
+                    y: c.y + ny * 2500.0,
+                };
+                let bank = Coord {
+                    x: c.x + nx * 150.0,
+                    y: c.y + ny * 150.0,
+                };
+                let q = Coord {
+                    x: bank.x + dx / len * 1200.0,
+                    y: bank.y + dy / len * 1200.0,
+                };
+                Geometry::LineString(LineString(vec![p, bank, q]))
+            };
+            if !self.province.contains(&geometry) || !self.touches_constraint(&geometry) {
+                continue;
+            }
+            let title = match (&geometry, k % 2) {
+                (Geometry::Polygon(_), _) => {
+                    format!("Rinaturalizzazione di una lanca del fiume {river}")
+                }
+                (_, 0) => format!("Ciclovia del fiume {river}"),
+                _ => format!("Percorso naturalistico lungo il fiume {river}"),
+            };
+            let axis = if matches!(geometry, Geometry::Polygon(_)) {
+                2
+            } else if k % 2 == 0 {
+                5
+            } else {
+                7
+            };
+            out.push(Draft {
+                title,
+                axis,
+                geometry,
+            });
+            k += 1;
+        }
+    }
+
+    fn on_agricultural_land(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        let mut k = 0usize;
+        let mut tries = 0;
+        const TITLES: [(&str, i64); 5] = [
+            ("Impianto fotovoltaico a terra", 2),
+            ("Nuovo polo logistico", 3),
+            ("Centro zootecnico sperimentale", 1),
+            ("Variante stradale", 5),
+            ("Piattaforma agroalimentare", 1),
+        ];
+        while k < ON_AGRICULTURAL_LAND && tries < 10_000 {
+            tries += 1;
+            let (_, _, town, shape) =
+                &self.agricultural[(rng.next_u64() as usize) % self.agricultural.len()];
+            let Some(bb) = geo::BoundingRect::bounding_rect(shape) else {
+                continue;
+            };
+            let c = Coord {
+                x: rng.range(bb.min().x, bb.max().x),
+                y: rng.range(bb.min().y, bb.max().y),
+            };
+            if !shape.contains(&Point(c)) {
+                continue;
+            }
+            let (title, axis) = TITLES[k % TITLES.len()];
+            let ha = rng.range(5.0, 40.0);
+            let w = (ha * 10_000.0 * 1.5).sqrt();
+            let lot = rectangle(c, w, ha * 10_000.0 / w, rng.range(0.0, 3.0));
+            if !self.province.contains(&lot)
+                || self.productive.iter().any(|p| p.shape.intersects(&lot))
+            {
+                continue;
+            }
+            out.push(Draft {
+                title: format!("{title} a {}", TOWNS[*town].name),
+                axis,
+                geometry: Geometry::Polygon(lot),
+            });
+            k += 1;
+        }
+    }
+
+    fn far_from_everything(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        let bb = geo::BoundingRect::bounding_rect(&self.province).expect("province has a box");
+        let mut k = 0usize;
+        let mut tries = 0;
+        const TITLES: [(&str, i64); 4] = [
+            ("Recupero della cascina storica", 6),
+            ("Agriturismo e fattoria didattica", 7),
+            ("Centro diurno per anziani", 8),
+            ("Caseificio aziendale", 1),
+        ];
+        while k < FAR_FROM_EVERYTHING && tries < 20_000 {
+            tries += 1;
+            let c = Coord {
+                x: rng.range(bb.min().x, bb.max().x),
+                y: rng.range(bb.min().y, bb.max().y),
+            };
+            let g = Geometry::Point(Point(c));
+            if !self.province.contains(&Point(c))
+                || self.in_any_productive(c)
+                || self.touches_constraint(&g)
+            {
+                continue;
+            }
+            if self.distance_to_productive(&g) < FAR_M {
+                continue;
+            }
+            let (title, axis) = TITLES[k % TITLES.len()];
+            out.push(Draft {
+                title: format!("{title} ({})", self.municipality_of(c)),
+                axis,
+                geometry: g,
+            });
+            k += 1;
+        }
+    }
+
+    fn ordinary(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+        const POINT_TITLES: [(&str, i64); 8] = [
+            ("Nuova RSA", 8),
+            ("Centro diurno integrato", 8),
+            ("Restauro del teatro comunale", 6),
+            ("Museo civico e archivio storico", 6),
+            ("Scuola di liuteria e laboratorio musicale", 6),
+            ("Polo scolastico superiore", 4),
+            ("Ufficio di informazione turistica", 7),
+            ("Centro di ricerca sul latte", 1),
+        ];
+        for k in 0..ORDINARY {
+            let i = (k * 7) % TOWNS.len();
+            if k % 4 == 3 {
+                // A link between two neighbouring seats: a road variant or a cycle path.
+                let j = (i + 1) % TOWNS.len();
+                let (a, b) = (self.towns[i], self.towns[j]);
+                let mid = Coord {
+                    x: (a.x + b.x) / 2.0 + rng.range(-300.0, 300.0),
+                    y: (a.y + b.y) / 2.0 + rng.range(-300.0, 300.0),
+                };
+                let line = LineString(vec![a, mid, b]);
+                if self.province.contains(&line) {
+                    let title = if k % 8 == 3 {
+                        "Variante stradale"
+                    } else {
+                        "Pista ciclabile"
+                    };
+                    out.push(Draft {
+                        title: format!("{title} {} - {}", TOWNS[i].name, TOWNS[j].name),
+                        axis: 5,
+                        geometry: Geometry::LineString(line),
+                    });
+                    continue;
+                }
+            }
+            let (title, axis) = POINT_TITLES[k % POINT_TITLES.len()];
+            let c = self.near(i, 800.0, rng);
+            out.push(Draft {
+                title: format!("{title} di {}", TOWNS[i].name),
+                axis,
+                geometry: Geometry::Point(Point(c)),
+            });
+        }
+    }
+}
