@@ -466,7 +466,16 @@ impl World {
             let i = (k * 7) % TOWNS.len();
             if k % 4 == 3 {
                 // A link between two neighbouring seats: a road variant or a cycle path.
-                let j = (i + 1) % TOWNS.len();
+                let j = (0..TOWNS.len())
+                    .filter(|&j| j != i)
+                    .min_by(|&a, &b| {
+                        let d = |j: usize| {
+                            (self.towns[j].x - self.towns[i].x)
+                                .hypot(self.towns[j].y - self.towns[i].y)
+                        };
+                        d(a).total_cmp(&d(b))
+                    })
+                    .unwrap_or(i);
                 let (a, b) = (self.towns[i], self.towns[j]);
                 let mid = Coord {
                     x: (a.x + b.x) / 2.0 + rng.range(-300.0, 300.0),
