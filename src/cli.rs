@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use crate::analysis::{self, Hit, OverlayOptions, Predicate};
 use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
+use crate::feature::FeatureId;
 use crate::geojson_io;
 use crate::store::{self, Catalog, Layer, LoadEvent};
 
@@ -111,14 +112,17 @@ pub struct QueryInput {
     #[arg(long)]
     pub layer: String,
     /// A point as `x,y` (lon,lat in CRS84 unless --crs says otherwise).
-    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["bbox", "geometry"])]
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["bbox", "geometry", "feature"])]
     pub point: Option<String>,
     /// A box as `minx,miny,maxx,maxy` (its edges are densified when moved to the working CRS).
-    #[arg(long, allow_hyphen_values = true, conflicts_with = "geometry")]
+    #[arg(long, allow_hyphen_values = true, conflicts_with_all = ["geometry", "feature"])]
     pub bbox: Option<String>,
     /// A GeoJSON geometry, feature or one-feature collection; `@FILE` reads it from a file.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "feature")]
     pub geometry: Option<String>,
+    /// The geometry of a feature of the catalogue, as `LAYER:ID` (e.g. `projects:P043`).
+    #[arg(long)]
+    pub feature: Option<String>,
     /// CRS of the input coordinates (default CRS84 lon/lat).
     #[arg(long, default_value = CRS84)]
     pub crs: String,
@@ -337,7 +341,10 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
         )
     })?;
     let layer = store::load_layer(layer_config, &working)?;
-    let geometry = query_geometry(input, &working)?;
+    let geometry = match &input.feature {
+        Some(reference) => feature_geometry(&config, reference, &working)?,
+        None => query_geometry(input, &working)?,
+    };
     let to_output = Transformer::new(&working, &input.out_crs)?;
     let hits_to_json = |layer: &Layer, hits: &[Hit]| -> Result<Vec<Json>> {
         hits.iter()
@@ -482,6 +489,33 @@ fn numbers(text: &str, n: usize, what: &str) -> Result<Vec<f64>> {
     Ok(values)
 }
 
+/// The geometry (working CRS) of the feature named by `LAYER:ID`.
+fn feature_geometry(
+    config: &CatalogConfig,
+    reference: &str,
+    working: &str,
+) -> Result<Geometry<f64>> {
+    let Some((layer_id, id)) = reference.split_once(':') else {
+        bail!("--feature {reference:?}: expected LAYER:ID, e.g. projects:P043");
+    };
+    let layer_config = config.layer(layer_id).with_context(|| {
+        format!("--feature {reference:?}: no layer {layer_id:?} in the catalogue")
+    })?;
+    let layer = store::load_layer(layer_config, working)?;
+    let feature = id
+        .parse::<i64>()
+        .ok()
+        .and_then(|n| layer.get(&FeatureId::Int(n)))
+        .or_else(|| layer.get(&FeatureId::Str(id.to_string())))
+        .with_context(|| {
+            format!("--feature {reference:?}: layer {layer_id:?} has no feature {id:?}")
+        })?;
+    if let Some(reason) = &feature.invalid {
+        bail!("--feature {reference:?}: its geometry is invalid ({reason})");
+    }
+    Ok(feature.geometry.clone())
+}
+
 /// The query geometry in the working CRS.
 fn query_geometry(input: &QueryInput, working: &str) -> Result<Geometry<f64>> {
     let to_working = Transformer::new(&input.crs, working)?;
@@ -511,7 +545,7 @@ fn query_geometry(input: &QueryInput, working: &str) -> Result<Geometry<f64>> {
         to_working.geometry(&mut geometry)?;
         return Ok(geometry);
     }
-    bail!("give the query geometry with --point, --bbox or --geometry")
+    bail!("give the query geometry with --point, --bbox, --geometry or --feature")
 }
 
 /// Loads a whole catalogue with progress on the terminal (used by the server later, and tests).

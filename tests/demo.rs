@@ -408,3 +408,37 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+#[test]
+fn a_bank_restoration_takes_belts_a_and_b_but_not_c() {
+    // P043 is a 600 x 300 m restoration area on the Oglio's bank, its long side parallel to the
+    // river and its near edge 100 m from it: it spans 100 to 400 m from the river, so it lies in
+    // belt A (0-300 m) and belt B (300-800 m), and belt C (800-1800 m) must not be listed even
+    // though the site sits in C's hole (a sliver of rounding noise is not an overlap).
+    let p = layer("projects");
+    let f = p
+        .get(&territorio::feature::FeatureId::Str("P043".into()))
+        .unwrap();
+    assert!(text(p, f, "title").contains("Oglio"));
+    let belts = layer("fluvial_belts");
+    let o = overlay(
+        belts,
+        &f.geometry,
+        &OverlayOptions {
+            group_by: Some("belt"),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let keys: Vec<&str> = o.groups.iter().map(|g| g.key.as_str()).collect();
+    assert_eq!(keys, ["A", "B"]);
+    assert!(
+        (o.total_area_m2 - 180_000.0).abs() < 1.0,
+        "{}",
+        o.total_area_m2
+    );
+    // Chaikin-free border river and straight buffers: A takes the 200 m strip from 100 to 300 m,
+    // about two thirds of the site (less where the river bends).
+    let a = o.groups[0].site_share.unwrap();
+    assert!(a > 0.55 && a < 0.75, "{a}");
+}

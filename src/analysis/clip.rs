@@ -9,8 +9,13 @@
 use geo::{Coord, LineString, MultiPolygon, Polygon};
 
 /// A convex polygon (without holes) ready for clipping, counter-clockwise.
+///
+/// Coordinates are taken relative to the clip polygon's first vertex: projected coordinates are
+/// large (millions of metres) and the shoelace formula on them would lose millimetres² to
+/// cancellation, enough to make a feature that only touches the site look like a sliver.
 #[derive(Debug, Clone)]
 pub struct ConvexClip {
+    origin: Coord<f64>,
     ring: Vec<Coord<f64>>,
 }
 
@@ -35,6 +40,13 @@ impl ConvexClip {
         if signed_area(&ring) < 0.0 {
             ring.reverse();
         }
+        let origin = ring[0];
+        for c in &mut ring {
+            *c = Coord {
+                x: c.x - origin.x,
+                y: c.y - origin.y,
+            };
+        }
         let n = ring.len();
         for i in 0..n {
             let (a, b, c) = (ring[i], ring[(i + 1) % n], ring[(i + 2) % n]);
@@ -42,7 +54,7 @@ impl ConvexClip {
                 return None;
             }
         }
-        Some(ConvexClip { ring })
+        Some(ConvexClip { origin, ring })
     }
 
     /// The area of `polygon ∩ self`: the exterior's clipped area minus the holes' clipped areas.
@@ -58,7 +70,15 @@ impl ConvexClip {
     }
 
     fn ring_area(&self, ring: &LineString<f64>) -> f64 {
-        let mut current: Vec<Coord<f64>> = ring.0.clone();
+        let o = self.origin;
+        let mut current: Vec<Coord<f64>> = ring
+            .0
+            .iter()
+            .map(|c| Coord {
+                x: c.x - o.x,
+                y: c.y - o.y,
+            })
+            .collect();
         if current.len() > 1 && current.first() == current.last() {
             current.pop();
         }
@@ -137,6 +157,49 @@ mod tests {
         let cw = polygon![(x: 0., y: 0.), (x: 0., y: 10.), (x: 10., y: 10.), (x: 10., y: 0.)];
         assert_eq!(ConvexClip::new(&cw).unwrap().polygon_area(&other), 25.0);
         assert!(ConvexClip::new(&l_shape).is_none());
+    }
+
+    #[test]
+    fn far_from_the_origin_an_uncovered_site_measures_zero() {
+        // UTM-sized coordinates: a site that no part of the zone covers must measure 0 (to within
+        // a micron²). (The demo test `a_bank_restoration_takes_belts_a_and_b_but_not_c` is the
+        // real case that measured a few mm² before coordinates were taken relative to the site.)
+        let (x0, y0) = (612_345.678, 5_012_345.678);
+        // A C-shaped strip between 800 and 1,800 m around the site, open on one side (a belt
+        // cut by the province border): Sutherland-Hodgman turns it into zero-width slivers
+        // along the site's edges, whose area must come out as 0.
+        let arc = |r: f64, from: f64, to: f64, n: usize| -> Vec<Coord<f64>> {
+            (0..=n)
+                .map(|k| {
+                    let t = from + (to - from) * k as f64 / n as f64;
+                    Coord {
+                        x: x0 + r * t.cos(),
+                        y: y0 + r * t.sin(),
+                    }
+                })
+                .collect()
+        };
+        let mut ring = arc(1800.0, 0.2, std::f64::consts::TAU - 0.2, 97);
+        ring.extend(arc(800.0, std::f64::consts::TAU - 0.2, 0.2, 61));
+        ring.push(ring[0]);
+        let zone = Polygon::new(LineString(ring), vec![]);
+        let (sin, cos) = 0.3f64.sin_cos();
+        let at = |u: f64, v: f64| Coord {
+            x: x0 + 100.0 + u * cos - v * sin,
+            y: y0 + 50.0 + u * sin + v * cos,
+        };
+        let site = Polygon::new(
+            LineString(vec![
+                at(-300., -150.),
+                at(300., -150.),
+                at(300., 150.),
+                at(-300., 150.),
+                at(-300., -150.),
+            ]),
+            vec![],
+        );
+        let area = ConvexClip::new(&site).unwrap().polygon_area(&zone);
+        assert!(area < 1e-6, "{area}");
     }
 
     #[test]

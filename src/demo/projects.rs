@@ -243,6 +243,15 @@ impl World {
             } else {
                 anchor(&Geometry::Polygon(area.shape.clone()))
             };
+            // Two projects in one area must not share a point: move off the centre a little.
+            let reach = area.shape.unsigned_area().sqrt() * 0.2;
+            let centre = (0..20)
+                .map(|_| Coord {
+                    x: centre.x + rng.range(-reach, reach),
+                    y: centre.y + rng.range(-reach, reach),
+                })
+                .find(|c| area.shape.contains(&Point(*c)))
+                .unwrap_or(centre);
             let geometry = if k % 2 == 0 {
                 // A small lot around the centre, kept inside the area.
                 let side = (area.shape.unsigned_area().sqrt() * 0.25).max(40.0);
