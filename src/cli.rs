@@ -17,7 +17,7 @@ use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
 use crate::feature::FeatureId;
 use crate::geojson_io;
-use crate::store::{self, Catalog, Layer, LoadEvent};
+use crate::store::{self, Layer, LoadEvent};
 
 /// Default catalogue path.
 pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";
@@ -546,10 +546,4 @@ fn query_geometry(input: &QueryInput, working: &str) -> Result<Geometry<f64>> {
         return Ok(geometry);
     }
     bail!("give the query geometry with --point, --bbox, --geometry or --feature")
-}
-
-/// Loads a whole catalogue with progress on the terminal (used by the server later, and tests).
-pub fn load_catalog(path: &Path) -> Result<Catalog> {
-    let config = CatalogConfig::from_file(path)?;
-    Ok(Catalog::load(config, &progress_printer())?)
 }

@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use geo::{BoundingRect, Coord, Geometry, Rect};
+use geo::{BoundingRect, Coord, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
@@ -368,12 +368,14 @@ pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, Load
     Layer::new(config.clone(), data.crs, data.driver, data.fields, features)
 }
 
-/// The geometry of every valid feature of a layer (a convenience for brute-force checks).
-pub fn valid_geometries(layer: &Layer) -> impl Iterator<Item = (u32, &Geometry<f64>)> + '_ {
-    layer
-        .features
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.is_valid())
-        .map(|(i, f)| (i as u32, &f.geometry))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_catalog_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Catalog>();
+        shareable::<std::sync::Arc<Catalog>>();
+    }
 }
