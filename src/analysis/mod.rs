@@ -81,6 +81,17 @@ pub(crate) fn field_index(layer: &Layer, field: &str) -> Result<usize, AnalysisE
         })
 }
 
+/// Squared distance between two boxes (0 when they overlap).
+pub(crate) fn box_distance_2(a: &rstar::AABB<[f64; 2]>, b: &rstar::AABB<[f64; 2]>) -> f64 {
+    let dx = (b.lower()[0] - a.upper()[0])
+        .max(a.lower()[0] - b.upper()[0])
+        .max(0.0);
+    let dy = (b.lower()[1] - a.upper()[1])
+        .max(a.lower()[1] - b.upper()[1])
+        .max(0.0);
+    dx * dx + dy * dy
+}
+
 /// Sorts hits by distance, then by feature id (the tie-break every proximity query uses).
 pub(crate) fn sort_hits(layer: &Layer, hits: &mut [Hit]) {
     hits.sort_by(|a, b| {

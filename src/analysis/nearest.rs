@@ -15,7 +15,7 @@ use std::collections::BinaryHeap;
 use geo::{Distance, Euclidean, Geometry, Point, Rect};
 use rstar::{ParentNode, RTreeNode, AABB};
 
-use super::{checked_envelope, AnalysisError, Hit};
+use super::{box_distance_2, checked_envelope, AnalysisError, Hit};
 use crate::feature::FeatureId;
 use crate::store::{IndexEntry, Layer};
 
@@ -100,18 +100,12 @@ fn child_envelope(child: &RTreeNode<IndexEntry>) -> AABB<[f64; 2]> {
     }
 }
 
-/// Distance between two boxes (0 when they overlap).
+/// Distance from the query box (or point) to an envelope: a lower bound of the true distance.
 fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>>) -> f64 {
-    if let Some(p) = point {
-        return b.distance_2(&[p.x(), p.y()]).sqrt();
+    match point {
+        Some(p) => b.distance_2(&[p.x(), p.y()]).sqrt(),
+        None => box_distance_2(a, b).sqrt(),
     }
-    let dx = (b.lower()[0] - a.upper()[0])
-        .max(a.lower()[0] - b.upper()[0])
-        .max(0.0);
-    let dy = (b.lower()[1] - a.upper()[1])
-        .max(a.lower()[1] - b.upper()[1])
-        .max(0.0);
-    dx.hypot(dy)
 }
 
 enum Item<'a> {

@@ -9,7 +9,7 @@
 use geo::{Coord, Distance, Euclidean, Geometry, Rect};
 use rstar::{RTreeObject, AABB};
 
-use super::{checked_envelope, sort_hits, AnalysisError, Hit};
+use super::{box_distance_2, checked_envelope, sort_hits, AnalysisError, Hit};
 use crate::store::Layer;
 
 /// The features of `layer` at most `distance_m` metres from `query`, nearest first, ties by id.
@@ -117,16 +117,6 @@ fn segment_distance_2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     };
     let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
     ex * ex + ey * ey
-}
-
-fn box_distance_2(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>) -> f64 {
-    let dx = (b.lower()[0] - a.upper()[0])
-        .max(a.lower()[0] - b.upper()[0])
-        .max(0.0);
-    let dy = (b.lower()[1] - a.upper()[1])
-        .max(a.lower()[1] - b.upper()[1])
-        .max(0.0);
-    dx * dx + dy * dy
 }
 
 #[cfg(test)]

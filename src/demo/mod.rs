@@ -818,23 +818,14 @@ impl World {
             ("Presidio ospedaliero di Soresina", "Soresina", 90, "presidio"),
             ("Presidio di Rivolta d'Adda", "Rivolta d'Adda", 60, "presidio"),
         ];
-        let hospital_rows: Vec<Row> = hospitals
-            .iter()
-            .enumerate()
-            .map(|(i, (name, town, beds, kind))| {
-                let c = self.near(Self::town_index(town), 400.0, &mut rng);
-                (
-                    Geometry::Point(Point(c)),
-                    vec![
-                        s(&format!("H{:02}", i + 1)),
-                        s(name),
-                        s(town),
-                        Value::Int(*beds),
-                        s(kind),
-                    ],
-                )
-            })
-            .collect();
+        let hospital_rows = self.near_towns(
+            "H",
+            400.0,
+            &mut rng,
+            hospitals.iter().map(|(name, town, beds, kind)| {
+                (*town, vec![s(name), s(town), Value::Int(*beds), s(kind)])
+            }),
+        );
         layers.push(self.layer(
             "hospitals",
             "Ospedali",
@@ -874,23 +865,17 @@ impl World {
             ("RSA Vailate", "Vailate", 40, "Fondazione"),
             ("RSA Ostiano, Comunità Don Primo", "Ostiano", 45, "Fondazione"),
         ];
-        let rsa_rows: Vec<Row> = rsa
-            .iter()
-            .enumerate()
-            .map(|(i, (name, town, beds, operator))| {
-                let c = self.near(Self::town_index(town), 700.0, &mut rng);
+        let rsa_rows = self.near_towns(
+            "RSA",
+            700.0,
+            &mut rng,
+            rsa.iter().map(|(name, town, beds, operator)| {
                 (
-                    Geometry::Point(Point(c)),
-                    vec![
-                        s(&format!("RSA{:02}", i + 1)),
-                        s(name),
-                        s(town),
-                        Value::Int(*beds),
-                        s(operator),
-                    ],
+                    *town,
+                    vec![s(name), s(town), Value::Int(*beds), s(operator)],
                 )
-            })
-            .collect();
+            }),
+        );
         layers.push(self.layer(
             "nursing_homes", "Residenze sanitarie assistenziali (RSA)",
             desc("Nursing homes with beds, as a Shapefile in EPSG:3003 (Gauss-Boaga) with Latin-1 attributes, as older provincial archives keep them."),
@@ -911,23 +896,17 @@ impl World {
             ("Istituto Dante Alighieri di Rivolta", "Rivolta d'Adda", "tecnico", 350), ("Centro di formazione di Pandino", "Pandino", "professionale", 250),
             ("Scuola casearia di Soncino", "Soncino", "professionale", 150), ("Istituto di Piadena", "Piadena Drizzona", "tecnico", 250),
         ];
-        let school_rows: Vec<Row> = schools
-            .iter()
-            .enumerate()
-            .map(|(i, (name, town, kind, students))| {
-                let c = self.near(Self::town_index(town), 900.0, &mut rng);
+        let school_rows = self.near_towns(
+            "SC",
+            900.0,
+            &mut rng,
+            schools.iter().map(|(name, town, kind, students)| {
                 (
-                    Geometry::Point(Point(c)),
-                    vec![
-                        s(&format!("SC{:02}", i + 1)),
-                        s(name),
-                        s(town),
-                        s(kind),
-                        Value::Int(*students),
-                    ],
+                    *town,
+                    vec![s(name), s(town), s(kind), Value::Int(*students)],
                 )
-            })
-            .collect();
+            }),
+        );
         layers.push(self.layer(
             "schools",
             "Scuole secondarie",
@@ -1251,6 +1230,26 @@ impl World {
             options: Vec::new(),
             style,
         }
+    }
+
+    /// Point rows for services in towns: each at most `radius` metres from its town's seat, its
+    /// values preceded by a code `PREFIXnn`.
+    fn near_towns<'a>(
+        &self,
+        prefix: &str,
+        radius: f64,
+        rng: &mut Rng,
+        entries: impl Iterator<Item = (&'a str, Vec<Value>)>,
+    ) -> Vec<Row> {
+        entries
+            .enumerate()
+            .map(|(i, (town, values))| {
+                let c = self.near(Self::town_index(town), radius, rng);
+                let mut row = vec![s(&format!("{prefix}{:02}", i + 1))];
+                row.extend(values);
+                (Geometry::Point(Point(c)), row)
+            })
+            .collect()
     }
 
     /// A point within `radius` metres of town `i`'s seat, inside its municipality.
