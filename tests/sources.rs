@@ -271,3 +271,47 @@ fn missing_crs_unknown_crs_and_missing_files_are_named() {
         .to_string();
     assert!(e.contains("no layer \"strade\""), "{e}");
 }
+
+#[test]
+fn large_layers_are_reprojected_in_parallel_in_order() {
+    // 12,000 points in CRS84: above the size where reprojection runs on every core. Each must
+    // land where a single transformer puts it, in source order.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("grid.geojson");
+    let n = 12_000;
+    let lonlat = |i: usize| {
+        (
+            9.5 + (i % 120) as f64 * 0.0085,
+            44.98 + (i / 120) as f64 * 0.0055,
+        )
+    };
+    let features: Vec<String> = (0..n)
+        .map(|i| {
+            let (x, y) = lonlat(i);
+            format!(r#"{{"type":"Feature","properties":{{"n":{i}}},"geometry":{{"type":"Point","coordinates":[{x},{y}]}}}}"#)
+        })
+        .collect();
+    std::fs::write(
+        &p,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            features.join(",")
+        ),
+    )
+    .unwrap();
+    let layer = load_layer(&layer_config("grid", &p), "EPSG:32632").unwrap();
+    assert_eq!(layer.features.len(), n);
+    let t = territorio::crs::Transformer::new(territorio::crs::CRS84, "EPSG:32632").unwrap();
+    for (i, f) in layer.features.iter().enumerate() {
+        assert_eq!(f.values[0], Value::Int(i as i64));
+        let (x, y) = lonlat(i);
+        let want = t.coord(Coord { x, y }).unwrap();
+        let Geometry::Point(got) = f.geometry else {
+            panic!("not a point")
+        };
+        assert!(
+            (got.x() - want.x).abs() < 1e-6 && (got.y() - want.y).abs() < 1e-6,
+            "{i}: {got:?} vs {want:?}"
+        );
+    }
+}

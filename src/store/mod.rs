@@ -16,7 +16,7 @@ use rstar::{RTree, AABB};
 use crate::catalog::{CatalogConfig, LayerConfig};
 use crate::crs::{self, CrsError, Transformer};
 use crate::feature::{geometry_type_name, Feature, FeatureId, Field, Value};
-use crate::source::{self, ReadOptions, SourceError};
+use crate::source::{self, RawFeature, ReadOptions, SourceError};
 use crate::validate;
 
 /// An R-tree entry: a feature's envelope in the working CRS and its index in [`Layer::features`].
@@ -314,6 +314,10 @@ impl Catalog {
     }
 }
 
+/// Layers with fewer features than this are reprojected on one thread (creating PROJ objects
+/// for other threads would cost more than it saves).
+const PARALLEL_REPROJECTION_FROM: usize = 8192;
+
 /// Reads one layer, reprojects it to the working CRS, validates and indexes it.
 pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, LoadError> {
     let data = source::read(
@@ -333,38 +337,49 @@ pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, Load
         file: config.source.clone(),
         source,
     };
-    // Fail early, naming the layer, when the CRS is unknown.
-    Transformer::new(&data.crs, working_crs).map_err(crs_error)?;
-
-    // PROJ objects are not Send: each worker thread makes its own.
-    let features: Vec<Feature> = data
-        .features
-        .into_par_iter()
-        .map_init(
-            || Transformer::new(&data.crs, working_crs),
-            |transformer, raw| {
-                let transformer = transformer.as_ref().map_err(|e| CrsError::Unknown {
-                    crs: data.crs.clone(),
-                    reason: e.to_string(),
-                })?;
-                let mut geometry = raw.geometry;
-                let mut invalid = raw.problem;
-                // Validation of the rest happens once, in the working CRS, in `Layer::new`.
-                if let Err(e) = transformer.geometry(&mut geometry) {
-                    if invalid.is_none() {
-                        invalid = Some(validate::check(&geometry).unwrap_or_else(|| e.to_string()));
-                    }
-                }
-                Ok(Feature {
-                    id: raw.id,
-                    geometry,
-                    values: raw.values,
-                    invalid,
-                })
-            },
-        )
-        .collect::<Result<_, CrsError>>()
-        .map_err(crs_error)?;
+    // Fails early, naming the layer, when the CRS is unknown.
+    let transformer = Transformer::new(&data.crs, working_crs).map_err(crs_error)?;
+    let reproject = |transformer: &Transformer, raw: RawFeature| {
+        let mut geometry = raw.geometry;
+        let mut invalid = raw.problem;
+        // Validation of the rest happens once, in the working CRS, in `Layer::new`.
+        if let Err(e) = transformer.geometry(&mut geometry) {
+            if invalid.is_none() {
+                invalid = Some(validate::check(&geometry).unwrap_or_else(|| e.to_string()));
+            }
+        }
+        Feature {
+            id: raw.id,
+            geometry,
+            values: raw.values,
+            invalid,
+        }
+    };
+    let features: Vec<Feature> =
+        if transformer.is_identity() || data.features.len() < PARALLEL_REPROJECTION_FROM {
+            data.features
+                .into_iter()
+                .map(|raw| reproject(&transformer, raw))
+                .collect()
+        } else {
+            // PROJ objects are not Send: each rayon job makes its own, so jobs are kept large.
+            let crs = data.crs.clone();
+            data.features
+                .into_par_iter()
+                .with_min_len(PARALLEL_REPROJECTION_FROM / 2)
+                .map_init(
+                    || Transformer::new(&crs, working_crs),
+                    |job_transformer, raw| match job_transformer {
+                        Ok(t) => Ok(reproject(t, raw)),
+                        Err(e) => Err(CrsError::Unknown {
+                            crs: crs.clone(),
+                            reason: e.to_string(),
+                        }),
+                    },
+                )
+                .collect::<Result<_, CrsError>>()
+                .map_err(crs_error)?
+        };
     Layer::new(config.clone(), data.crs, data.driver, data.fields, features)
 }
 
