@@ -97,8 +97,18 @@ pub fn write_layer(
         )
         .map_err(|e| fail(e.to_string()))?
     } else {
-        if path.exists() {
-            std::fs::remove_file(path).map_err(|e| fail(e.to_string()))?;
+        // A Shapefile is several files: replace them all.
+        let siblings: &[&str] = if driver == "ESRI Shapefile" {
+            &["shp", "shx", "dbf", "prj", "cpg", "qix"]
+        } else {
+            &[]
+        };
+        let stale = std::iter::once(path.to_path_buf())
+            .chain(siblings.iter().map(|ext| path.with_extension(ext)));
+        for file in stale {
+            if file.exists() {
+                std::fs::remove_file(&file).map_err(|e| fail(e.to_string()))?;
+            }
         }
         DriverManager::get_driver_by_name(driver)
             .map_err(|e| fail(e.to_string()))?

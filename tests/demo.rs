@@ -1,6 +1,8 @@
 //! The demo catalogue in `layers/`: it loads cleanly, it is what the generator makes, and its
 //! geography and projects have the properties the demo promises.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -200,18 +202,7 @@ fn municipalities_tile_the_province() {
 #[test]
 fn main_towns_fall_in_their_own_municipality() {
     // Coordinates from the domain notes (approximate town centres).
-    let towns = [
-        ("Cremona", 10.024, 45.133),
-        ("Crema", 9.686, 45.364),
-        ("Casalmaggiore", 10.418, 44.989),
-        ("Soresina", 9.857, 45.287),
-        ("Castelleone", 9.762, 45.294),
-        ("Pizzighettone", 9.787, 45.187),
-        ("Soncino", 9.872, 45.399),
-        ("Rivolta d'Adda", 9.512, 45.470),
-        ("Piadena Drizzona", 10.367, 45.129),
-        ("Pandino", 9.553, 45.406),
-    ];
+    let towns = common::MAIN_TOWNS;
     let m = layer("municipalities");
     let t = Transformer::new(CRS84, "EPSG:32632").unwrap();
     for (name, lon, lat) in towns {

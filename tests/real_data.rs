@@ -70,18 +70,7 @@ fn main_towns_fall_in_their_municipality() {
     let catalog = load();
     let comuni = catalog.layer("comuni").unwrap();
     let to_working = Transformer::new(CRS84, &catalog.working_crs).unwrap();
-    let towns = [
-        ("Cremona", 10.024, 45.133),
-        ("Crema", 9.686, 45.364),
-        ("Casalmaggiore", 10.418, 44.989),
-        ("Soresina", 9.857, 45.287),
-        ("Castelleone", 9.762, 45.294),
-        ("Pizzighettone", 9.787, 45.187),
-        ("Soncino", 9.872, 45.399),
-        ("Rivolta d'Adda", 9.512, 45.470),
-        ("Piadena Drizzona", 10.367, 45.129),
-        ("Pandino", 9.553, 45.406),
-    ];
+    let towns = common::MAIN_TOWNS;
     for (name, lon, lat) in towns {
         let p = Geometry::Point(Point(to_working.coord(Coord { x: lon, y: lat }).unwrap()));
         let found = select(comuni, &p, Predicate::Intersects).unwrap();

@@ -157,7 +157,12 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
         })?),
     };
 
-    let mut features = Vec::with_capacity(layer.feature_count() as usize);
+    // The count comes from the file's header: trust it for a first allocation only up to a
+    // point, so a corrupt header cannot ask for gigabytes.
+    let expected = usize::try_from(layer.feature_count())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut features = Vec::with_capacity(expected);
     for (ordinal, feature) in layer.features().enumerate() {
         let fid = feature.fid().map(|f| f as i64).unwrap_or(ordinal as i64);
         let feature_error = |reason: String| SourceError::Feature {

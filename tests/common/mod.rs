@@ -40,3 +40,18 @@ pub fn layer_config(id: &str, source: &Path) -> LayerConfig {
         style: None,
     }
 }
+
+/// The main towns of the province and their approximate centres (lon, lat), from the domain
+/// notes.
+pub const MAIN_TOWNS: [(&str, f64, f64); 10] = [
+    ("Cremona", 10.024, 45.133),
+    ("Crema", 9.686, 45.364),
+    ("Casalmaggiore", 10.418, 44.989),
+    ("Soresina", 9.857, 45.287),
+    ("Castelleone", 9.762, 45.294),
+    ("Pizzighettone", 9.787, 45.187),
+    ("Soncino", 9.872, 45.399),
+    ("Rivolta d'Adda", 9.512, 45.470),
+    ("Piadena Drizzona", 10.367, 45.129),
+    ("Pandino", 9.553, 45.406),
+];
