@@ -1,11 +1,11 @@
 //! Analysis: pure functions over the store, in metres in the working CRS.
 //!
 //! One operation per module, each documented with its cost:
-//! - [`predicates`]: features that intersect / are within / contain a geometry;
-//! - [`nearest`]: the k nearest features by true geometry-to-geometry distance;
-//! - [`within_distance`]: all features within a distance;
-//! - [`overlay`]: intersection areas and lengths of a site with a layer, with totals by a property;
-//! - [`join`]: a spatial join of two layers.
+//! - [`predicates`](mod@predicates): features that intersect / are within / contain a geometry;
+//! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance;
+//! - [`within_distance`](mod@within_distance): all features within a distance;
+//! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
+//! - [`join`](mod@join): a spatial join of two layers.
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed

@@ -22,7 +22,12 @@ pub enum WkbError {
     ByteOrder(u8),
     #[error("unsupported geometry type {0} (curves and surfaces must be linearised first)")]
     Unsupported(String),
+    #[error("geometry collections nested more than {MAX_DEPTH} deep")]
+    TooDeep,
 }
+
+/// How deep geometry collections may nest (a guard against a stack overflow on hostile input).
+pub const MAX_DEPTH: usize = 32;
 
 /// A decoded geometry and the first structural problem seen in its rings, if any.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +43,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, WkbError> {
         pos: 0,
         little: true,
         ring_problem: None,
+        depth: 0,
     };
     let geometry = r.geometry()?;
     Ok(Decoded {
@@ -51,6 +57,7 @@ struct Reader<'a> {
     pos: usize,
     little: bool,
     ring_problem: Option<String>,
+    depth: usize,
 }
 
 #[derive(Clone, Copy)]
@@ -211,11 +218,16 @@ impl Reader<'_> {
                 Geometry::MultiPolygon(MultiPolygon(polygons))
             }
             7 => {
+                if self.depth >= MAX_DEPTH {
+                    return Err(WkbError::TooDeep);
+                }
                 let n = self.count(5)?;
                 let mut parts = Vec::with_capacity(n);
+                self.depth += 1;
                 for _ in 0..n {
                     parts.push(self.geometry()?);
                 }
+                self.depth -= 1;
                 Geometry::GeometryCollection(GeometryCollection(parts))
             }
             other => return Err(WkbError::Unsupported(type_name(other).to_string())),
@@ -314,5 +326,52 @@ mod tests {
         let mut curve = vec![1u8];
         curve.extend(8u32.to_le_bytes());
         assert!(matches!(decode(&curve), Err(WkbError::Unsupported(t)) if t == "CircularString"));
+    }
+
+    #[test]
+    fn deeply_nested_collections_are_refused() {
+        let mut bytes = Vec::new();
+        for _ in 0..10_000 {
+            bytes.push(1u8);
+            bytes.extend(7u32.to_le_bytes());
+            bytes.extend(1u32.to_le_bytes());
+        }
+        assert_eq!(decode(&bytes), Err(WkbError::TooDeep));
+        // A collection inside a collection is fine.
+        let mut two = vec![1u8];
+        two.extend(7u32.to_le_bytes());
+        two.extend(1u32.to_le_bytes());
+        two.push(1);
+        two.extend(7u32.to_le_bytes());
+        two.extend(0u32.to_le_bytes());
+        assert!(decode(&two).is_ok());
+    }
+
+    #[test]
+    fn random_and_mutated_bytes_never_panic() {
+        // Valid WKB with bytes flipped, cut or appended, and plain noise: every input gets a
+        // geometry or an error, never a panic or a huge allocation.
+        let square: &[(f64, f64)] = &[(0., 0.), (1., 0.), (1., 1.), (0., 0.)];
+        let valid = le_polygon(&[square, square], 3, 0);
+        let mut state = 7u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        for _ in 0..20_000 {
+            let mut bytes = valid.clone();
+            match next() % 4 {
+                0 => {
+                    let i = next() % bytes.len();
+                    bytes[i] = next() as u8;
+                }
+                1 => bytes.truncate(next() % bytes.len()),
+                2 => bytes.extend((0..next() % 16).map(|_| next() as u8)),
+                _ => bytes = (0..next() % 64).map(|_| next() as u8).collect(),
+            }
+            let _ = decode(&bytes);
+        }
     }
 }
