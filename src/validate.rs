@@ -1,5 +1,5 @@
 //! Geometry validation: empty geometries, non-finite coordinates, too few points,
-//! and self-intersecting rings.
+//! self-intersecting rings, and rings of one polygon that cross or lie outside the exterior.
 //!
 //! (Unclosed rings are detected while decoding, in [`crate::source::wkb`], because geo-types
 //! closes rings when it builds a polygon.) A feature that fails is still loaded and served,
@@ -84,6 +84,131 @@ fn polygon(p: &Polygon<f64>) -> Option<String> {
                 .map(|(i, r)| (format!("interior ring {}", i + 1), r)),
         )
         .find_map(|(name, ring_ls)| ring(ring_ls).map(|r| format!("{name} {r}")))
+        .or_else(|| rings_together(p))
+}
+
+/// Checks how the rings of a polygon sit together: no two rings may cross or share a stretch of
+/// boundary (touching at single points is allowed, as in the OGC model), and every interior ring
+/// must lie inside the exterior one.
+fn rings_together(p: &Polygon<f64>) -> Option<String> {
+    if p.interiors().is_empty() {
+        return None;
+    }
+    let rings: Vec<&LineString<f64>> = std::iter::once(p.exterior()).chain(p.interiors()).collect();
+    let name = |r: usize| {
+        if r == 0 {
+            "the exterior ring".to_string()
+        } else {
+            format!("interior ring {r}")
+        }
+    };
+    // Every segment, tagged with its ring, swept by x.
+    let mut segments: Vec<(usize, Coord<f64>, Coord<f64>)> = Vec::new();
+    for (r, ring) in rings.iter().enumerate() {
+        for w in ring.0.windows(2) {
+            if w[0] != w[1] {
+                segments.push((r, w[0], w[1]));
+            }
+        }
+    }
+    segments.sort_by(|a, b| a.1.x.min(a.2.x).total_cmp(&b.1.x.min(b.2.x)));
+    for (k, &(ri, a, b)) in segments.iter().enumerate() {
+        let max_x = a.x.max(b.x);
+        for &(rj, c, d) in &segments[k + 1..] {
+            if c.x.min(d.x) > max_x {
+                break;
+            }
+            if ri == rj || c.y.max(d.y) < a.y.min(b.y) || c.y.min(d.y) > a.y.max(b.y) {
+                continue;
+            }
+            let (o1, o2, o3, o4) = (
+                orient(a, b, c),
+                orient(a, b, d),
+                orient(c, d, a),
+                orient(c, d, b),
+            );
+            let crossing = o1 * o2 < 0.0 && o3 * o4 < 0.0;
+            let overlapping = o1 == 0.0 && o2 == 0.0 && collinear_overlap(a, b, c, d);
+            if crossing || overlapping {
+                let at = segments_touch(a, b, c, d).unwrap_or(a);
+                let (first, second) = (ri.min(rj), ri.max(rj));
+                return Some(format!(
+                    "{} and {} {} near ({:.3}, {:.3})",
+                    name(first),
+                    name(second),
+                    if crossing {
+                        "cross"
+                    } else {
+                        "share a boundary stretch"
+                    },
+                    at.x,
+                    at.y
+                ));
+            }
+        }
+    }
+    // No crossings: each interior ring is wholly inside or wholly outside the exterior one;
+    // test one of its vertices that is not on the exterior's boundary.
+    for (i, hole) in p.interiors().iter().enumerate() {
+        let outside = hole
+            .0
+            .iter()
+            .find_map(|c| match ring_position(p.exterior(), *c) {
+                Position::On => None,
+                Position::Inside => Some(false),
+                Position::Outside => Some(true),
+            });
+        if outside == Some(true) {
+            return Some(format!(
+                "interior ring {} lies outside the exterior ring",
+                i + 1
+            ));
+        }
+    }
+    None
+}
+
+/// Whether collinear segments ab and cd share more than one point.
+fn collinear_overlap(a: Coord<f64>, b: Coord<f64>, c: Coord<f64>, d: Coord<f64>) -> bool {
+    // Project on the longer axis of ab.
+    let key = |p: Coord<f64>| {
+        if (b.x - a.x).abs() >= (b.y - a.y).abs() {
+            p.x
+        } else {
+            p.y
+        }
+    };
+    let (lo1, hi1) = (key(a).min(key(b)), key(a).max(key(b)));
+    let (lo2, hi2) = (key(c).min(key(d)), key(c).max(key(d)));
+    lo1.max(lo2) < hi1.min(hi2)
+}
+
+enum Position {
+    Inside,
+    On,
+    Outside,
+}
+
+/// Where a point lies with respect to a closed ring (crossing-number test).
+fn ring_position(ring: &LineString<f64>, p: Coord<f64>) -> Position {
+    let mut inside = false;
+    for w in ring.0.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if orient(a, b, p) == 0.0 && on_segment(a, b, p) {
+            return Position::On;
+        }
+        if (a.y > p.y) != (b.y > p.y) {
+            let x = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
+            if p.x < x {
+                inside = !inside;
+            }
+        }
+    }
+    if inside {
+        Position::Inside
+    } else {
+        Position::Outside
+    }
 }
 
 /// Checks one (closed) ring.
@@ -249,6 +374,70 @@ mod tests {
         assert!(check(&Geometry::Polygon(spike)).is_some());
         let repeated = polygon![(x: 0., y: 0.), (x: 4., y: 0.), (x: 4., y: 0.), (x: 4., y: 4.)];
         assert_eq!(check(&Geometry::Polygon(repeated)), None);
+    }
+
+    #[test]
+    fn interior_rings_must_stay_inside_without_crossing() {
+        let shell = [(0., 0.), (10., 0.), (10., 10.), (0., 10.), (0., 0.)];
+        let with_hole = |hole: &[(f64, f64)]| {
+            Geometry::Polygon(Polygon::new(
+                LineString::from(shell.to_vec()),
+                vec![LineString::from(hole.to_vec())],
+            ))
+        };
+        // A hole poking out through the right edge crosses the exterior at x = 10.
+        let r = check(&with_hole(&[
+            (8., 4.),
+            (12., 4.),
+            (12., 6.),
+            (8., 6.),
+            (8., 4.),
+        ]))
+        .unwrap();
+        assert!(
+            r.starts_with("the exterior ring and interior ring 1 cross near (10.000"),
+            "{r}"
+        );
+        // A hole wholly outside the shell.
+        let r = check(&with_hole(&[
+            (20., 4.),
+            (22., 4.),
+            (22., 6.),
+            (20., 6.),
+            (20., 4.),
+        ]))
+        .unwrap();
+        assert_eq!(r, "interior ring 1 lies outside the exterior ring");
+        // A hole sharing part of the right edge.
+        let r = check(&with_hole(&[
+            (8., 4.),
+            (10., 4.),
+            (10., 6.),
+            (8., 6.),
+            (8., 4.),
+        ]))
+        .unwrap();
+        assert!(r.contains("share a boundary stretch"), "{r}");
+        // A hole touching the shell at one point is valid (OGC), as is one well inside.
+        assert_eq!(
+            check(&with_hole(&[(8., 4.), (10., 5.), (8., 6.), (8., 4.)])),
+            None
+        );
+        assert_eq!(
+            check(&with_hole(&[(2., 2.), (4., 2.), (4., 4.), (2., 2.)])),
+            None
+        );
+        // Two holes crossing each other.
+        let two = Geometry::Polygon(Polygon::new(
+            LineString::from(shell.to_vec()),
+            vec![
+                LineString::from(vec![(2., 2.), (5., 2.), (5., 5.), (2., 5.), (2., 2.)]),
+                LineString::from(vec![(4., 4.), (7., 4.), (7., 7.), (4., 7.), (4., 4.)]),
+            ],
+        ));
+        assert!(check(&two)
+            .unwrap()
+            .starts_with("interior ring 1 and interior ring 2 cross"));
     }
 
     #[test]
