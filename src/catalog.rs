@@ -269,21 +269,17 @@ impl CatalogConfig {
 /// For an error at byte `offset`, names the `[[layer]]` entry it falls in (", layer #N (id "x")"),
 /// and always gives the line number.
 fn layer_location(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
+    let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
-    let starts: Vec<usize> = text
-        .match_indices('\n')
-        .map(|(i, _)| i + 1)
-        .chain(std::iter::once(0))
+    // Byte offsets of the lines that open a `[[layer]]` table, in order.
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
         .filter(|&start| {
             text[start..]
                 .trim_start_matches([' ', '\t'])
                 .starts_with("[[layer]]")
         })
         .collect();
-    let mut starts = starts;
-    starts.sort_unstable();
     let Some(index) = starts.iter().rposition(|&s| s <= offset) else {
         return format!(", line {line}");
     };

@@ -3,9 +3,11 @@
 // GeoJSON source of the same name, as territorio's map and other front ends will use it.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 
-const dir = process.argv[2] ?? join(import.meta.dirname, "../../styles");
+const here = fileURLToPath(new URL(".", import.meta.url));
+const dir = process.argv[2] ?? join(here, "../../styles");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
 let failures = 0;
 for (const file of files) {
