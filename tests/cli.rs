@@ -260,3 +260,41 @@ fn bad_query_parameters_are_explained() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn query_speaks_gauss_boaga_in_and_out() {
+    // Zona B's south-west corner (10.03 E, 45.13 N) is (1581025.05, 4997926.95) in EPSG:3003
+    // according to GDAL's gdaltransform (-s_srs OGC:CRS84 -t_srs EPSG:3003), a reference
+    // independent of territorio's own transformation code.
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    let out = territorio(&[
+        "query",
+        "--catalog",
+        catalog.to_str().unwrap(),
+        "intersects",
+        "--layer",
+        "zones",
+        "--point",
+        "1581030,4997935",
+        "--crs",
+        "EPSG:3003",
+        "--out-crs",
+        "EPSG:3003",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let features = fc["features"].as_array().unwrap();
+    assert_eq!(features.len(), 1, "{fc}");
+    assert_eq!(features[0]["id"], "Zona B");
+    let corner = &features[0]["geometry"]["coordinates"][0][0];
+    let (x, y) = (corner[0].as_f64().unwrap(), corner[1].as_f64().unwrap());
+    assert!(
+        (x - 1581025.05).abs() < 0.05 && (y - 4997926.95).abs() < 0.05,
+        "{corner}"
+    );
+}
