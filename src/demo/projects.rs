@@ -399,10 +399,7 @@ impl World {
             let Some(bb) = geo::BoundingRect::bounding_rect(shape) else {
                 continue;
             };
-            let c = Coord {
-                x: rng.range(bb.min().x, bb.max().x),
-                y: rng.range(bb.min().y, bb.max().y),
-            };
+            let c = random_in(&bb, rng);
             if !shape.contains(&Point(c)) {
                 continue;
             }
@@ -436,10 +433,7 @@ impl World {
         ];
         while k < FAR_FROM_EVERYTHING && tries < 20_000 {
             tries += 1;
-            let c = Coord {
-                x: rng.range(bb.min().x, bb.max().x),
-                y: rng.range(bb.min().y, bb.max().y),
-            };
+            let c = random_in(&bb, rng);
             let g = Geometry::Point(Point(c));
             if !self.province.contains(&Point(c))
                 || self.in_any_productive(c)
@@ -514,4 +508,11 @@ impl World {
             });
         }
     }
+}
+
+/// A uniformly random point of a box (x drawn first, then y).
+fn random_in(bb: &geo::Rect<f64>, rng: &mut Rng) -> Coord<f64> {
+    let x = rng.range(bb.min().x, bb.max().x);
+    let y = rng.range(bb.min().y, bb.max().y);
+    Coord { x, y }
 }
