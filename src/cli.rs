@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(long, default_value = "styles")]
         styles: PathBuf,
     },
+    /// Serve the catalogue over HTTP: OGC API - Features (Parts 1, 2, 3) for QGIS, GDAL and
+    /// web maps. Stops cleanly on Ctrl-C or SIGTERM.
+    Serve(ServeArgs),
     /// Run an analysis on one layer and print GeoJSON.
     Query {
         /// The catalogue file.
@@ -57,6 +60,33 @@ pub enum Command {
         #[command(subcommand)]
         query: Query,
     },
+}
+
+/// Options of `territorio serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The catalogue file.
+    #[arg(long, default_value = DEFAULT_CATALOG)]
+    pub catalog: PathBuf,
+    /// Address and port to listen on (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: std::net::SocketAddr,
+    /// Base URL of links in answers, when clients reach the service through a proxy
+    /// (e.g. https://gis.example.org/territorio).
+    #[arg(long)]
+    pub public_url: Option<String>,
+    /// An origin allowed by CORS (repeat for several); without any, every origin is allowed.
+    #[arg(long = "cors-origin")]
+    pub cors_origins: Vec<String>,
+    /// Cache-Control header of successful GET answers.
+    #[arg(long, default_value = "public, max-age=60")]
+    pub cache_control: String,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 4 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Requests running longer are answered 503, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub request_timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -148,6 +178,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             );
             Ok(0)
         }
+        Command::Serve(args) => serve(args),
         Command::Query { catalog, query } => {
             let out = run_query(&catalog, query)?;
             let mut stdout = std::io::stdout().lock();
@@ -190,6 +221,51 @@ fn progress_printer() -> impl Fn(LoadEvent) + Sync {
             );
         }
     }
+}
+
+/// `territorio serve`: loads the catalogue, then serves it until Ctrl-C or SIGTERM.
+pub fn serve(args: ServeArgs) -> Result<i32> {
+    let started = Instant::now();
+    let config = CatalogConfig::from_file(&args.catalog)?;
+    let catalog = store::Catalog::load(config, &progress_printer())?;
+    let invalid: usize = catalog
+        .layers()
+        .iter()
+        .map(|l| l.invalid_features().count())
+        .sum();
+    if invalid > 0 {
+        tracing::warn!("{invalid} features have invalid geometries; `territorio check` lists them");
+    }
+    eprintln!(
+        "loaded {} layers in {:.2} s",
+        catalog.layers().len(),
+        started.elapsed().as_secs_f64()
+    );
+    let server = crate::api::ServerConfig {
+        public_url: args.public_url.clone(),
+        cors_origins: args.cors_origins,
+        cache_control: args.cache_control,
+        max_body_bytes: args.max_body_bytes,
+        request_timeout: std::time::Duration::from_secs(args.request_timeout),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let public_url = args.public_url;
+    runtime
+        .block_on(crate::api::serve(
+            std::sync::Arc::new(catalog),
+            server,
+            args.addr,
+            move |addr| {
+                let url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+                eprintln!("territorio is serving at {url}/ (Ctrl-C to stop)");
+            },
+        ))
+        .with_context(|| format!("serving on {}", args.addr))?;
+    eprintln!("territorio stopped");
+    Ok(0)
 }
 
 /// `territorio check`: loads the catalogue and prints a report per layer.

@@ -116,6 +116,47 @@ pub fn check_working_crs(crs: &str) -> Result<(), CrsError> {
     Ok(())
 }
 
+/// Whether the CRS's own definition puts northing or latitude first (EPSG:4326 is latitude,
+/// longitude; EPSG:6707 is northing, easting), so that coordinates exchanged in the
+/// authority's axis order must be swapped against this module's (east, north) order.
+///
+/// Read from the CRS definition through GDAL and remembered per CRS.
+pub fn northing_first(crs: &str) -> Result<bool, CrsError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static KNOWN: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+    let n = normalize(crs);
+    let known = KNOWN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(&answer) = known.lock().unwrap_or_else(|e| e.into_inner()).get(&n) {
+        return Ok(answer);
+    }
+    let unknown = |reason: String| CrsError::Unknown {
+        crs: crs.to_string(),
+        reason,
+    };
+    let srs =
+        gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| unknown(e.to_string()))?;
+    let key = if srs.is_projected() {
+        "PROJCS"
+    } else if srs.is_geographic() {
+        "GEOGCS"
+    } else {
+        return Err(unknown("neither geographic nor projected".into()));
+    };
+    let orientation = srs
+        .axis_orientation(key, 0)
+        .map_err(|e| unknown(e.to_string()))?;
+    let answer = matches!(
+        orientation,
+        gdal_sys::OGRAxisOrientation::OAO_North | gdal_sys::OGRAxisOrientation::OAO_South
+    );
+    known
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(n, answer);
+    Ok(answer)
+}
+
 /// A coordinate transformation between two CRSs, in (x = east, y = north) order on both sides.
 pub struct Transformer {
     /// `None` when source and target are the same CRS.
@@ -255,6 +296,23 @@ impl Transformer {
         }
         Ok(Rect::new(min, max))
     }
+}
+
+thread_local! {
+    static TRANSFORMERS: std::cell::RefCell<std::collections::HashMap<(String, String), std::rc::Rc<Transformer>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// A [`Transformer`] from `from` to `to`, created once per thread and reused: creating one
+/// costs about a millisecond, reusing it nothing. Request handlers use this.
+pub fn cached_transformer(from: &str, to: &str) -> Result<std::rc::Rc<Transformer>, CrsError> {
+    let key = (normalize(from), normalize(to));
+    if let Some(t) = TRANSFORMERS.with(|m| m.borrow().get(&key).cloned()) {
+        return Ok(t);
+    }
+    let t = std::rc::Rc::new(Transformer::new(&key.0, &key.1)?);
+    TRANSFORMERS.with(|m| m.borrow_mut().insert(key, t.clone()));
+    Ok(t)
 }
 
 /// The outline of `rect` with `per_edge` points on each edge (corners included once).
@@ -401,6 +459,20 @@ mod tests {
             check_working_crs("EPSG:999999"),
             Err(CrsError::Unknown { .. })
         ));
+    }
+
+    #[test]
+    fn axis_order_follows_the_authority() {
+        // EPSG:4326 is latitude first, CRS84 longitude first; EPSG:6707 is the N-E variant of
+        // RDN2008 / UTM 32N, EPSG:3003 and EPSG:32632 are east first.
+        assert!(northing_first("EPSG:4326").unwrap());
+        assert!(northing_first("http://www.opengis.net/def/crs/EPSG/0/4326").unwrap());
+        assert!(!northing_first("OGC:CRS84").unwrap());
+        assert!(northing_first("EPSG:6707").unwrap());
+        assert!(!northing_first("EPSG:3003").unwrap());
+        assert!(!northing_first("EPSG:32632").unwrap());
+        assert!(!northing_first("EPSG:3857").unwrap());
+        assert!(northing_first("EPSG:999999").is_err());
     }
 
     #[test]

@@ -7,15 +7,17 @@
 //! The modules follow the data:
 //! [`catalog`] (which layers) -> [`source`] (reading through GDAL) -> [`crs`] (PROJ) ->
 //! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (pure functions) ->
-//! [`geojson_io`] and [`cli`].
+//! [`geojson_io`], [`filter`] (CQL2) -> [`api`] (HTTP, OGC API - Features) and [`cli`].
 #![deny(unsafe_code)]
 
 pub mod analysis;
+pub mod api;
 pub mod catalog;
 pub mod cli;
 pub mod crs;
 pub mod demo;
 pub mod feature;
+pub mod filter;
 pub mod geojson_io;
 pub mod sink;
 pub mod source;

@@ -4,9 +4,16 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 fn main() {
+    let cli = territorio::cli::Cli::parse();
+    // The server logs its requests by default; the other commands only warnings.
+    let default_filter = match cli.command {
+        territorio::cli::Command::Serve(_) => "warn,tower_http=info,territorio::api=info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("TERRITORIO_LOG").unwrap_or_else(|_| EnvFilter::new("warn")),
+            EnvFilter::try_from_env("TERRITORIO_LOG")
+                .unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -15,7 +22,6 @@ fn main() {
     gdal::config::set_error_handler(|class, code, message| {
         tracing::debug!(target: "gdal", ?class, code, "{message}");
     });
-    let cli = territorio::cli::Cli::parse();
     match territorio::cli::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

@@ -185,6 +185,11 @@ impl Layer {
         self.by_id.get(id).map(|&i| &self.features[i as usize])
     }
 
+    /// The position in [`Layer::features`] of the feature with this id. O(1).
+    pub fn position(&self, id: &FeatureId) -> Option<usize> {
+        self.by_id.get(id).map(|&i| i as usize)
+    }
+
     /// The position of a field in the schema.
     pub fn field_index(&self, name: &str) -> Option<usize> {
         self.fields.iter().position(|f| f.name == name)

@@ -1,0 +1,105 @@
+//! The one error type of the HTTP API, sent as `application/problem+json` (RFC 9457).
+//!
+//! Client mistakes carry a message that names the parameter or value at fault. Internal errors
+//! are logged with their detail and answered with a generic text, so nothing internal leaks.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The media type of error responses.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error answered to the client.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400: a malformed or unknown parameter; the text names it.
+    BadRequest(String),
+    /// 404: an unknown collection, feature or page.
+    NotFound(String),
+    /// 406: no representation in a format the client accepts.
+    NotAcceptable(String),
+    /// 413: a request body above the configured limit.
+    PayloadTooLarge(String),
+    /// 422: a well-formed request the service cannot process (e.g. an invalid geometry).
+    Unprocessable(String),
+    /// 503: the service is overloaded or shutting down.
+    Unavailable(String),
+    /// 500: a bug or an environment failure; the detail is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        ApiError::BadRequest(detail.into())
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        ApiError::NotFound(detail.into())
+    }
+
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The text sent to the client.
+    pub fn detail(&self) -> &str {
+        match self {
+            ApiError::BadRequest(d)
+            | ApiError::NotFound(d)
+            | ApiError::NotAcceptable(d)
+            | ApiError::PayloadTooLarge(d)
+            | ApiError::Unprocessable(d)
+            | ApiError::Unavailable(d) => d,
+            ApiError::Internal(_) => "internal error; the server log has the details",
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.status(), self.detail())
+    }
+}
+
+/// A problem document for `status` with `detail`.
+pub fn problem_response(status: StatusCode, detail: &str) -> Response {
+    let body = json!({
+        "type": "about:blank",
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        problem_response(self.status(), self.detail())
+    }
+}
+
+impl From<tokio::task::JoinError> for ApiError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        ApiError::internal(format!("blocking task failed: {e}"))
+    }
+}
