@@ -9,7 +9,7 @@
 use std::cmp::Ordering;
 
 use axum::extract::{Path, State};
-use axum::http::header::{ALLOW, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use geo::{Geometry, Intersects, Polygon, Rect};
@@ -644,15 +644,6 @@ pub async fn item(
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
     tokio::task::spawn_blocking(move || item_blocking(&state, &id, &fid, &ctx)).await?
-}
-
-/// `OPTIONS` on items: read-only, as QGIS reads it from `Allow`.
-pub async fn options() -> Response {
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response
-        .headers_mut()
-        .insert(ALLOW, HeaderValue::from_static("GET, HEAD, OPTIONS"));
-    response
 }
 
 /// Percent-encodes a path segment (feature ids may hold spaces or slashes).

@@ -118,3 +118,20 @@ pub async fn problem_for_errors(request: Request, next: Next) -> Response {
 
     problem
 }
+
+/// Answers a plain `OPTIONS` (not a CORS preflight, which the CORS layer answers) with the
+/// methods of the resource in `Allow`. QGIS reads it to learn that layers are read-only.
+pub async fn options_allow(request: Request, next: Next) -> Response {
+    let is_preflight = request
+        .headers()
+        .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() != Method::OPTIONS || is_preflight {
+        return next.run(request).await;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        axum::http::header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    response
+}

@@ -167,6 +167,7 @@ pub fn app(state: AppState) -> Router {
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
+        .layer(axum::middleware::from_fn(middleware::options_allow))
 }
 
 /// Serves `catalog` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.

@@ -51,14 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/collections/", get(collections))
         .route("/collections/{id}", get(collection))
         .route("/collections/{id}/", get(collection))
-        .route(
-            "/collections/{id}/items",
-            get(items::items).options(items::options),
-        )
-        .route(
-            "/collections/{id}/items/{fid}",
-            get(items::item).options(items::options),
-        )
+        .route("/collections/{id}/items", get(items::items))
+        .route("/collections/{id}/items/{fid}", get(items::item))
         .route("/collections/{id}/queryables", get(queryables))
         .route("/collections/{id}/schema", get(schema))
         .route("/health", get(|| async { "ok" }))
