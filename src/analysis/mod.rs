@@ -5,7 +5,10 @@
 //! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance;
 //! - [`within_distance`](mod@within_distance): all features within a distance;
 //! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
-//! - [`join`](mod@join): a spatial join of two layers.
+//! - [`join`](mod@join): a spatial join of two layers;
+//! - [`indicators`](mod@indicators): the monitoring indicators over the whole catalogue;
+//! - [`report`](mod@report): the site report of one project against every PTCP system;
+//! - [`roles`](mod@roles): which layer plays which part (the catalogue's `[roles]`).
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
@@ -16,16 +19,22 @@
 //! Nothing here knows about HTTP.
 
 pub mod clip;
+pub mod indicators;
 pub mod join;
 pub mod nearest;
 pub mod overlay;
 pub mod predicates;
+pub mod report;
+pub mod roles;
 pub mod within_distance;
 
+pub use indicators::{indicators, IndicatorOptions, Indicators};
 pub use join::spatial_join;
 pub use nearest::nearest;
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
 pub use predicates::{select, Predicate};
+pub use report::{site_report, ReportOptions, SiteReport, SummaryLine};
+pub use roles::{ReportError, RoleLayers};
 pub use within_distance::within_distance;
 
 use geo::{Geometry, Rect};
