@@ -94,7 +94,7 @@ pub fn definitions() -> Vec<Definition> {
         d("services.residents", "Residents", "residents", "Residents of the municipality."),
         d("services.hospital_distance", "Distance to the nearest hospital", "m", "Distance from the municipality's centroid to the nearest hospital."),
         d("services.nursing_home_distance", "Distance to the nearest nursing home", "m", "Distance from the municipality's centroid to the nearest nursing home."),
-        d("services.nursing_beds_per_1000", "Nursing-home beds per 1,000 residents within the catchment", "beds per 1,000 residents", "Two-step floating catchment: sum over nursing homes within the radius of the municipality's centroid of beds / residents of the municipalities whose centroid is within the radius of the home, times 1,000."),
+        d("services.nursing_beds_per_1000", "Nursing-home beds per 1,000 residents within the catchment", "beds per 1000 residents", "Two-step floating catchment: sum over nursing homes within the radius of the municipality's centroid of beds / residents of the municipalities whose centroid is within the radius of the home, times 1,000."),
         d("services.residents_far_from_nursing_home", "Residents far from a nursing home", "residents", "Residents of municipalities whose centroid is farther than the distance from every nursing home (province-wide)."),
         d("services.residents_far_from_hospital", "Residents far from a hospital", "residents", "Residents of municipalities whose centroid is farther than the distance from every hospital (province-wide)."),
     ]
@@ -851,5 +851,117 @@ fn csv_field(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::province;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-6 * b.abs().max(1.0)
+    }
+
+    const OPTIONS: IndicatorOptions = IndicatorOptions {
+        catchment_m: 1_500.0,
+        far_m: 900.0,
+    };
+
+    #[test]
+    fn indicators_by_hand() {
+        let c = province();
+        let set = indicators(&c, &OPTIONS).unwrap();
+        // Axis 1: P1 (budget 100, progress 10, design) and P2 (300, 30, completed).
+        let axis1 = set
+            .progress
+            .iter()
+            .find(|g| g.group == "axis" && g.key == "1")
+            .unwrap();
+        assert_eq!(axis1.projects, 2);
+        assert_eq!(axis1.by_status.get("design"), Some(&1));
+        assert_eq!(axis1.by_status.get("completed"), Some(&1));
+        assert!(
+            close(axis1.budget_total_eur, 400.0) && close(axis1.budget_mean_eur.unwrap(), 200.0)
+        );
+        assert!(close(axis1.progress_mean_pct.unwrap(), 20.0));
+        // Principal municipalities: P1 is 4/7 in B, P2 in A, P3 6/11 in A.
+        let by_m = |k: &str| {
+            set.progress
+                .iter()
+                .find(|g| g.group == "municipality" && g.key == k)
+                .map(|g| g.projects)
+        };
+        assert_eq!((by_m("A"), by_m("B")), (Some(2), Some(1)));
+        // Productive: only P2 is inside (PA1, not supra): budget 300 of 1,000.
+        let all = set.productive.iter().find(|p| p.axis == "all").unwrap();
+        assert_eq!((all.inside, all.inside_supra, all.outside), (1, 0, 2));
+        assert!(close(all.budget_share_inside.unwrap(), 0.3));
+        assert!(close(all.budget_share_outside.unwrap(), 0.7));
+        // VAS: the park takes 80,000 m² of P1 and 400 m of P3; two projects touch it.
+        let park = set
+            .environmental
+            .iter()
+            .find(|e| e.layer == "parks" && e.feature.is_none())
+            .unwrap();
+        assert!(close(park.area_m2, 80_000.0) && close(park.length_m, 400.0));
+        assert_eq!(park.projects, 2);
+        let pk = set
+            .environmental
+            .iter()
+            .find(|e| e.feature.as_deref() == Some("PK"))
+            .unwrap();
+        assert_eq!(pk.projects, 2);
+        // Land take: P1 on farmland is [700,1000]x[100,200] in A and [1000,1400]x[100,200] in B;
+        // each municipality has 1,000 x 200 of farmland.
+        let take = |k: &str| set.land_take.iter().find(|l| l.municipality == k).unwrap();
+        assert!(close(take("A").area_m2, 30_000.0) && close(take("A").share.unwrap(), 0.15));
+        assert!(close(take("B").area_m2, 40_000.0) && close(take("B").share.unwrap(), 0.2));
+        assert!(close(take("B").agricultural_land_m2, 200_000.0));
+        // Services from the centroids A (500,500) and B (1500,500).
+        let sv = |k: &str| set.services.iter().find(|s| s.municipality == k).unwrap();
+        assert!(close(
+            sv("A").hospital_distance_m.unwrap(),
+            (1000f64.powi(2) + 400f64.powi(2)).sqrt()
+        ));
+        assert!(close(sv("B").hospital_distance_m.unwrap(), 400.0));
+        assert!(close(sv("A").nursing_home_distance_m.unwrap(), 0.0));
+        assert!(close(sv("B").nursing_home_distance_m.unwrap(), 1_000.0));
+        // Catchment 1,500 m: N1 serves A and B (4,000 residents, 40 beds: 0.01 each);
+        // N2 (2500,500) serves B only (3,000 residents, 60 beds: 0.02).
+        assert!(close(sv("A").nursing_beds_per_1000.unwrap(), 10.0));
+        assert!(close(sv("B").nursing_beds_per_1000.unwrap(), 30.0));
+        assert!(close(set.province.residents, 4_000.0));
+        // Farther than 900 m: B from nursing homes (1,000 m), A from the hospital (1,077 m).
+        assert_eq!(set.province.residents_far_from_nursing_home, Some(3_000.0));
+        assert_eq!(set.province.residents_far_from_hospital, Some(1_000.0));
+    }
+
+    #[test]
+    fn every_indicator_is_defined_and_csv_rows_use_defined_ids() {
+        let set = indicators(&province(), &OPTIONS).unwrap();
+        let ids: Vec<&str> = set.definitions.iter().map(|d| d.id).collect();
+        let csv = set.to_csv();
+        let mut seen = std::collections::BTreeSet::new();
+        for line in csv.lines().skip(1) {
+            let id = line.split(',').next().unwrap();
+            assert!(ids.contains(&id), "{line}");
+            assert_eq!(line.split(',').count(), 5, "{line}");
+            seen.insert(id.to_string());
+        }
+        assert_eq!(seen.len(), ids.len(), "every indicator has rows");
+        assert!(
+            csv.contains("land_take.area,municipality,B,40000,m2"),
+            "{csv}"
+        );
+    }
+
+    #[test]
+    fn bad_distances_are_refused() {
+        let c = province();
+        for (catchment_m, far_m) in [(-1.0, 1.0), (1.0, 200_001.0), (f64::INFINITY, 1.0)] {
+            let e = indicators(&c, &IndicatorOptions { catchment_m, far_m }).unwrap_err();
+            assert!(matches!(e, ReportError::BadDistance { .. }), "{e}");
+        }
     }
 }
