@@ -473,7 +473,7 @@ pub fn distance_text(m: f64) -> String {
 
 fn percent(share: f64) -> String {
     let p = share * 100.0;
-    if p >= 99.95 || p < 0.05 {
+    if !(0.05..99.95).contains(&p) {
         format!("{p:.0}%")
     } else {
         format!("{p:.1}%")
