@@ -78,6 +78,9 @@ struct CatalogFile {
     /// The layers, in the order they are listed.
     #[serde(default, rename = "layer")]
     layers: Vec<LayerConfig>,
+    /// Which layer plays which part in site reports and indicators.
+    #[serde(default)]
+    roles: Roles,
 }
 
 fn default_working_crs() -> String {
@@ -116,6 +119,160 @@ pub struct LayerConfig {
     pub style: Option<String>,
 }
 
+/// The optional `[roles]` table: which layer plays which part in the site report and the
+/// monitoring indicators, and which fields carry residents, beds and the project attributes.
+///
+/// ```toml
+/// [roles]
+/// municipalities = "comuni"        # a layer id of this catalogue
+/// residents_field = "residents"
+/// nursing_homes = ""               # "": no layer plays this part
+/// ```
+///
+/// A layer role left out defaults to the layer with the demo id (`municipalities`, `parks`...)
+/// when the catalogue has one, and to none otherwise; a layer named explicitly must exist.
+/// A field left out defaults to the demo field name and is used only when the layer has it; a
+/// field named explicitly must exist (checked when the layers are loaded, see
+/// [`crate::analysis::RoleLayers`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Roles {
+    pub projects: Option<String>,
+    pub municipalities: Option<String>,
+    pub urban_areas: Option<String>,
+    pub productive_areas: Option<String>,
+    pub parks: Option<String>,
+    pub natura2000: Option<String>,
+    pub fluvial_belts: Option<String>,
+    pub ecological_corridors: Option<String>,
+    pub agricultural_land: Option<String>,
+    pub agrifood_sites: Option<String>,
+    pub motorway_junctions: Option<String>,
+    pub stations: Option<String>,
+    pub roads: Option<String>,
+    pub river_port: Option<String>,
+    pub hospitals: Option<String>,
+    pub nursing_homes: Option<String>,
+    /// Display name of features of any role layer (default `name`; the feature id without it).
+    pub name_field: Option<String>,
+    /// Residents of a municipality (default `population`).
+    pub residents_field: Option<String>,
+    /// Beds of a nursing home or hospital (default `beds`).
+    pub beds_field: Option<String>,
+    /// Kind, status and supra-municipal flag of a productive area
+    /// (defaults `kind`, `status`, `sovracomunale`).
+    pub productive_kind_field: Option<String>,
+    pub productive_status_field: Option<String>,
+    pub supra_municipal_field: Option<String>,
+    /// Road class field and the class of state roads (defaults `class`, `state`).
+    pub road_class_field: Option<String>,
+    pub state_road_class: Option<String>,
+    /// Project attributes (defaults `title`, `axis`, `emblematic_action`, `aqst_programme`,
+    /// `status`, `budget_eur`, `progress_pct`).
+    pub project_title_field: Option<String>,
+    pub project_axis_field: Option<String>,
+    pub project_action_field: Option<String>,
+    pub project_aqst_field: Option<String>,
+    pub project_status_field: Option<String>,
+    pub project_budget_field: Option<String>,
+    pub project_progress_field: Option<String>,
+}
+
+impl Roles {
+    /// The layer roles and the layer each is given to (after [`CatalogConfig`] filled defaults).
+    pub fn layer_roles(&self) -> [(&'static str, &Option<String>); 16] {
+        [
+            ("projects", &self.projects),
+            ("municipalities", &self.municipalities),
+            ("urban_areas", &self.urban_areas),
+            ("productive_areas", &self.productive_areas),
+            ("parks", &self.parks),
+            ("natura2000", &self.natura2000),
+            ("fluvial_belts", &self.fluvial_belts),
+            ("ecological_corridors", &self.ecological_corridors),
+            ("agricultural_land", &self.agricultural_land),
+            ("agrifood_sites", &self.agrifood_sites),
+            ("motorway_junctions", &self.motorway_junctions),
+            ("stations", &self.stations),
+            ("roads", &self.roads),
+            ("river_port", &self.river_port),
+            ("hospitals", &self.hospitals),
+            ("nursing_homes", &self.nursing_homes),
+        ]
+    }
+
+    fn layer_roles_mut(&mut self) -> [(&'static str, &mut Option<String>); 16] {
+        [
+            ("projects", &mut self.projects),
+            ("municipalities", &mut self.municipalities),
+            ("urban_areas", &mut self.urban_areas),
+            ("productive_areas", &mut self.productive_areas),
+            ("parks", &mut self.parks),
+            ("natura2000", &mut self.natura2000),
+            ("fluvial_belts", &mut self.fluvial_belts),
+            ("ecological_corridors", &mut self.ecological_corridors),
+            ("agricultural_land", &mut self.agricultural_land),
+            ("agrifood_sites", &mut self.agrifood_sites),
+            ("motorway_junctions", &mut self.motorway_junctions),
+            ("stations", &mut self.stations),
+            ("roads", &mut self.roads),
+            ("river_port", &mut self.river_port),
+            ("hospitals", &mut self.hospitals),
+            ("nursing_homes", &mut self.nursing_homes),
+        ]
+    }
+
+    /// Fills layer roles left out with the demo layer of the same id (when `exists` says there
+    /// is one), turns `""` into none, and checks that named layers exist. On error, returns the
+    /// role and the missing layer id.
+    pub fn resolve(&mut self, exists: impl Fn(&str) -> bool) -> Result<(), (String, String)> {
+        for (role, layer) in self.layer_roles_mut() {
+            let default = match role {
+                "agricultural_land" => "agricultural_areas",
+                other => other,
+            };
+            match layer.as_deref() {
+                None => *layer = exists(default).then(|| default.to_string()),
+                Some("") => *layer = None,
+                Some(id) if !exists(id) => return Err((role.to_string(), id.to_string())),
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// A field role: the configured name and whether it was named explicitly (and so must
+    /// exist), or the default name.
+    pub fn field(&self, role: &str) -> (&str, bool) {
+        let (configured, default) = match role {
+            "name" => (&self.name_field, "name"),
+            "residents" => (&self.residents_field, "population"),
+            "beds" => (&self.beds_field, "beds"),
+            "productive_kind" => (&self.productive_kind_field, "kind"),
+            "productive_status" => (&self.productive_status_field, "status"),
+            "supra_municipal" => (&self.supra_municipal_field, "sovracomunale"),
+            "road_class" => (&self.road_class_field, "class"),
+            "project_title" => (&self.project_title_field, "title"),
+            "project_axis" => (&self.project_axis_field, "axis"),
+            "project_action" => (&self.project_action_field, "emblematic_action"),
+            "project_aqst" => (&self.project_aqst_field, "aqst_programme"),
+            "project_status" => (&self.project_status_field, "status"),
+            "project_budget" => (&self.project_budget_field, "budget_eur"),
+            "project_progress" => (&self.project_progress_field, "progress_pct"),
+            _ => (&None, ""),
+        };
+        match configured {
+            Some(name) => (name.as_str(), true),
+            None => (default, false),
+        }
+    }
+
+    /// The class value of state roads.
+    pub fn state_road_class(&self) -> &str {
+        self.state_road_class.as_deref().unwrap_or("state")
+    }
+}
+
 /// A checked catalogue, with every path resolved.
 #[derive(Debug, Clone)]
 pub struct CatalogConfig {
@@ -124,6 +281,8 @@ pub struct CatalogConfig {
     pub working_crs: String,
     pub styles_dir: PathBuf,
     pub layers: Vec<LayerConfig>,
+    /// Which layer plays which part, with layer defaults filled in.
+    pub roles: Roles,
 }
 
 /// What can be wrong with a catalogue file.
@@ -160,6 +319,12 @@ pub enum CatalogError {
         path: PathBuf,
         id: String,
         file: PathBuf,
+    },
+    #[error("catalogue {path}: [roles] {role} = {layer:?}, but the catalogue has no such layer")]
+    UnknownRoleLayer {
+        path: PathBuf,
+        role: String,
+        layer: String,
     },
     #[error("catalogue {path}: layer {id:?}: style {style:?} has neither {json} nor {qml}")]
     MissingStyle {
@@ -252,11 +417,20 @@ impl CatalogConfig {
                 }
             }
         }
+        let mut roles = file.roles.clone();
+        roles
+            .resolve(|id| layers.iter().any(|l| l.id == id))
+            .map_err(|(role, layer)| CatalogError::UnknownRoleLayer {
+                path: path.to_path_buf(),
+                role,
+                layer,
+            })?;
         Ok(CatalogConfig {
             path: path.to_path_buf(),
             working_crs: file.working_crs,
             styles_dir,
             layers,
+            roles,
         })
     }
 
@@ -376,6 +550,36 @@ source = "roads.geojson"
         assert!(e.contains("\"roads\""), "{e}");
         assert!(e.contains("roads.geojson"), "{e}");
         assert!(e.contains("does not exist"), "{e}");
+    }
+
+    #[test]
+    fn roles_default_to_demo_ids_and_named_layers_must_exist() {
+        let dir = with_files(&["roads.geojson"]);
+        let path = dir.path().join("catalog.toml");
+        let c = CatalogConfig::from_str_at(ONE, &path).unwrap();
+        assert_eq!(c.roles.roads.as_deref(), Some("roads"));
+        assert_eq!(c.roles.parks, None);
+        assert_eq!(c.roles.field("residents"), ("population", false));
+
+        let text = format!(
+            "[roles]\nroads = \"\"\nhospitals = \"roads\"\nresidents_field = \"pop\"\n{ONE}"
+        );
+        let c = CatalogConfig::from_str_at(&text, &path).unwrap();
+        assert_eq!(c.roles.roads, None);
+        assert_eq!(c.roles.hospitals.as_deref(), Some("roads"));
+        assert_eq!(c.roles.field("residents"), ("pop", true));
+
+        let text = format!("[roles]\nparks = \"parchi\"\n{ONE}");
+        let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
+        assert!(
+            matches!(&e, CatalogError::UnknownRoleLayer { role, layer, .. } if role == "parks" && layer == "parchi"),
+            "{e}"
+        );
+        let text = format!("[roles]\nparchi = \"roads\"\n{ONE}");
+        let e = CatalogConfig::from_str_at(&text, &path)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("parchi"), "{e}");
     }
 
     #[test]

@@ -52,6 +52,33 @@ pub enum Command {
     /// Serve the catalogue over HTTP: OGC API - Features (Parts 1, 2, 3) for QGIS, GDAL and
     /// web maps. Stops cleanly on Ctrl-C or SIGTERM.
     Serve(ServeArgs),
+    /// The site report of one project: municipalities, productive areas, environmental
+    /// constraints, agricultural land, infrastructure and services around it.
+    Report {
+        /// The project id (e.g. `P012`).
+        project: String,
+        /// The catalogue file.
+        #[arg(long, default_value = DEFAULT_CATALOG)]
+        catalog: PathBuf,
+        /// `text` (one summary line per system) or `json` (every number, in metres).
+        #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+        format: ReportFormat,
+        /// Radius for agri-food and agro-energy sites, metres.
+        #[arg(long, default_value_t = 2_000.0)]
+        agrifood_radius: f64,
+    },
+    /// The monitoring indicators shared by the pact and the PTCP.
+    Indicators {
+        /// The catalogue file.
+        #[arg(long, default_value = DEFAULT_CATALOG)]
+        catalog: PathBuf,
+        /// `json` (structured), `csv` (long format) or `geojson` (municipalities with values).
+        #[arg(long, value_enum, default_value_t = IndicatorFormat::Json)]
+        format: IndicatorFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run an analysis on one layer and print GeoJSON.
     Query {
         /// The catalogue file.
@@ -87,6 +114,21 @@ pub struct ServeArgs {
     /// Requests running longer are answered 503, in seconds.
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+}
+
+/// Output of `territorio report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+/// Output of `territorio indicators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IndicatorFormat {
+    Json,
+    Csv,
+    Geojson,
 }
 
 #[derive(Debug, Subcommand)]
@@ -179,6 +221,57 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Serve(args) => serve(args),
+        Command::Report {
+            project,
+            catalog,
+            format,
+            agrifood_radius,
+        } => {
+            let catalog = load_catalog(&catalog)?;
+            let report = analysis::site_report(
+                &catalog,
+                &project,
+                &analysis::ReportOptions {
+                    agrifood_radius_m: agrifood_radius,
+                },
+            )?;
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                ReportFormat::Text => write!(stdout, "{}", report.to_text())?,
+                ReportFormat::Json => {
+                    let mut json = serde_json::to_value(&report)?;
+                    json["summary"] = serde_json::to_value(report.summary())?;
+                    serde_json::to_writer_pretty(&mut stdout, &json)?;
+                    writeln!(stdout)?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Indicators {
+            catalog,
+            format,
+            out,
+        } => {
+            let catalog = load_catalog(&catalog)?;
+            let indicators =
+                analysis::indicators(&catalog, &analysis::IndicatorOptions::default())?;
+            let text = match format {
+                IndicatorFormat::Json => serde_json::to_string_pretty(&indicators)? + "\n",
+                IndicatorFormat::Csv => indicators.to_csv(),
+                IndicatorFormat::Geojson => {
+                    let to_crs84 = Transformer::new(&catalog.working_crs, CRS84)?;
+                    serde_json::to_string_pretty(
+                        &indicators.municipalities_geojson(&catalog, &to_crs84)?,
+                    )? + "\n"
+                }
+            };
+            match out {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => std::io::stdout().lock().write_all(text.as_bytes())?,
+            }
+            Ok(0)
+        }
         Command::Query { catalog, query } => {
             let out = run_query(&catalog, query)?;
             let mut stdout = std::io::stdout().lock();
@@ -266,6 +359,12 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         .with_context(|| format!("serving on {}", args.addr))?;
     eprintln!("territorio stopped");
     Ok(0)
+}
+
+/// Loads every layer of a catalogue, reporting progress on standard error.
+fn load_catalog(path: &Path) -> Result<store::Catalog> {
+    let config = CatalogConfig::from_file(path)?;
+    Ok(store::Catalog::load(config, &progress_printer())?)
 }
 
 /// `territorio check`: loads the catalogue and prints a report per layer.

@@ -298,3 +298,93 @@ fn query_speaks_gauss_boaga_in_and_out() {
         "{corner}"
     );
 }
+
+fn demo_catalog() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("layers/catalog.toml")
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn report_prints_summary_lines_or_json_and_names_unknown_projects() {
+    let catalog = demo_catalog();
+    let out = territorio(&["report", "P012", "--catalog", &catalog]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for system in [
+        "settlement:",
+        "environmental:",
+        "rural:",
+        "infrastructure:",
+        "services:",
+    ] {
+        assert!(stdout.contains(system), "{stdout}");
+    }
+    let out = territorio(&["report", "P012", "--catalog", &catalog, "--format", "json"]);
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["project"]["id"], "P012");
+    assert_eq!(json["summary"].as_array().unwrap().len(), 5);
+
+    let out = territorio(&["report", "P999", "--catalog", &catalog]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr.contains("no project \"P999\""), "{stderr}");
+    let out = territorio(&[
+        "report",
+        "P012",
+        "--catalog",
+        &catalog,
+        "--agrifood-radius=-5",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("between 0 and 200,000 m"));
+}
+
+#[test]
+fn indicators_write_json_csv_and_geojson() {
+    let catalog = demo_catalog();
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("i.csv");
+    let out = territorio(&[
+        "indicators",
+        "--catalog",
+        &catalog,
+        "--format",
+        "csv",
+        "--out",
+        csv.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("indicator_id,group,key,value,unit\n"));
+    assert!(text.contains("\nprogress.projects,axis,1,"), "{text}");
+
+    let out = territorio(&["indicators", "--catalog", &catalog, "--format", "geojson"]);
+    let gj: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let features = gj["features"].as_array().unwrap();
+    assert_eq!(features.len(), 60);
+    // CRS84: longitudes around 10°E, latitudes around 45°N.
+    let first = &gj["features"][0]["geometry"]["coordinates"][0][0][0];
+    let (lon, lat) = (first[0].as_f64().unwrap(), first[1].as_f64().unwrap());
+    assert!(
+        (9.0..11.0).contains(&lon) && (44.5..46.0).contains(&lat),
+        "{first}"
+    );
+    assert!(features
+        .iter()
+        .all(|f| f["properties"]["hospital_distance_m"].is_number()));
+
+    let out = territorio(&["indicators", "--catalog", &catalog]);
+    let json: Json = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(json["definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|d| d["id"].is_string() && d["unit"].is_string()));
+}

@@ -5,7 +5,11 @@
 //! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance;
 //! - [`within_distance`](mod@within_distance): all features within a distance;
 //! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
-//! - [`join`](mod@join): a spatial join of two layers.
+//! - [`join`](mod@join): a spatial join of two layers;
+//! - [`indicators`](mod@indicators): the monitoring indicators over the whole catalogue;
+//! - [`locate`](mod@locate): "what is here", the features of every layer at a geometry, by system;
+//! - [`report`](mod@report): the site report of one project against every PTCP system;
+//! - [`roles`](mod@roles): which layer plays which part (the catalogue's `[roles]`).
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
@@ -16,16 +20,24 @@
 //! Nothing here knows about HTTP.
 
 pub mod clip;
+pub mod indicators;
 pub mod join;
+pub mod locate;
 pub mod nearest;
 pub mod overlay;
 pub mod predicates;
+pub mod report;
+pub mod roles;
 pub mod within_distance;
 
+pub use indicators::{indicators, IndicatorOptions, Indicators};
 pub use join::spatial_join;
+pub use locate::{locate, LayerHits, Located, SystemHits};
 pub use nearest::nearest;
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
 pub use predicates::{select, Predicate};
+pub use report::{site_report, ReportOptions, SiteReport, SummaryLine};
+pub use roles::{ReportError, RoleLayers};
 pub use within_distance::within_distance;
 
 use geo::{Geometry, Rect};
@@ -109,9 +121,9 @@ pub(crate) mod testing {
 
     use geo::Geometry;
 
-    use crate::catalog::{LayerConfig, System};
+    use crate::catalog::{CatalogConfig, LayerConfig, Roles, System};
     use crate::feature::{Feature, FeatureId, Field, FieldType, Value};
-    use crate::store::Layer;
+    use crate::store::{Catalog, Layer};
 
     /// A deterministic PCG-style generator (tests must not depend on a crate's RNG algorithm).
     pub struct Rng(pub u64);
@@ -163,5 +175,240 @@ pub(crate) mod testing {
             features,
         )
         .expect("test layer")
+    }
+
+    /// A layer with an id, a system, named fields and features with ids `f.0`.
+    pub fn named_layer(
+        id: &str,
+        system: System,
+        fields: &[(&str, FieldType)],
+        features: Vec<(&str, Geometry<f64>, Vec<Value>)>,
+    ) -> Layer {
+        Layer::new(
+            LayerConfig {
+                id: id.into(),
+                title: id.into(),
+                description: String::new(),
+                system,
+                source: "memory".into(),
+                layer: None,
+                id_field: None,
+                crs: None,
+                style: None,
+            },
+            "EPSG:32632".into(),
+            "memory".into(),
+            fields
+                .iter()
+                .map(|(n, ty)| Field {
+                    name: n.to_string(),
+                    ty: *ty,
+                })
+                .collect(),
+            features
+                .into_iter()
+                .map(|(fid, geometry, values)| Feature {
+                    id: FeatureId::Str(fid.into()),
+                    geometry,
+                    values,
+                    invalid: None,
+                })
+                .collect(),
+        )
+        .expect("test layer")
+    }
+
+    /// A catalogue of in-memory layers, with the given `[roles]` resolved against them.
+    pub fn catalog(layers: Vec<Layer>, mut roles: Roles) -> Catalog {
+        roles
+            .resolve(|id| layers.iter().any(|l| l.id() == id))
+            .expect("roles name existing layers");
+        let config = CatalogConfig {
+            path: "memory.toml".into(),
+            working_crs: "EPSG:32632".into(),
+            styles_dir: "styles".into(),
+            layers: layers.iter().map(|l| l.config.clone()).collect(),
+            roles,
+        };
+        Catalog::from_layers(config, "EPSG:32632".into(), layers)
+    }
+
+    fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
+        Geometry::Polygon(geo::Rect::new((x0, y0), (x1, y1)).to_polygon())
+    }
+
+    fn pt(x: f64, y: f64) -> Geometry<f64> {
+        Geometry::Point(geo::Point::new(x, y))
+    }
+
+    fn s(v: &str) -> Value {
+        Value::String(v.into())
+    }
+
+    /// A hand-checkable province (metres):
+    /// - municipalities A = [0,1000]x[0,1000] (1,000 residents), B = [1000,2000]x[0,1000] (3,000);
+    /// - productive areas PA1 = [100,400]² (industrial), PA2 = [1600,1900]x[600,900] (supra-municipal);
+    /// - park = [800,1200]x[0,1000]; agricultural land = [0,2000]x[0,200];
+    /// - hospital at (1500,100); nursing homes N1 at (500,500) with 40 beds, N2 at (2500,500) with 60;
+    /// - a station at (0,2000); a state road along y = 1500 and a motorway along y = -300;
+    ///   an agri-food site at (1000,-1500);
+    /// - projects: P1 = [700,1400]x[100,300] (axis 1, budget 100, progress 10),
+    ///   P2 = point (200,250) (axis 1, budget 300, progress 30),
+    ///   P3 = line (400,500)-(1500,500) (axis 2, budget 600, progress 50).
+    pub fn province() -> Catalog {
+        use FieldType::*;
+        let layers = vec![
+            named_layer(
+                "municipalities",
+                System::Settlement,
+                &[("name", String), ("population", Int)],
+                vec![
+                    (
+                        "A",
+                        rect(0., 0., 1000., 1000.),
+                        vec![s("Alfa"), Value::Int(1000)],
+                    ),
+                    (
+                        "B",
+                        rect(1000., 0., 2000., 1000.),
+                        vec![s("Beta"), Value::Int(3000)],
+                    ),
+                ],
+            ),
+            named_layer(
+                "productive_areas",
+                System::Settlement,
+                &[
+                    ("name", String),
+                    ("kind", String),
+                    ("status", String),
+                    ("sovracomunale", Bool),
+                ],
+                vec![
+                    (
+                        "PA1",
+                        rect(100., 100., 400., 400.),
+                        vec![s("Uno"), s("industrial"), s("existing"), Value::Bool(false)],
+                    ),
+                    (
+                        "PA2",
+                        rect(1600., 600., 1900., 900.),
+                        vec![s("Due"), s("logistics"), s("planned"), Value::Bool(true)],
+                    ),
+                ],
+            ),
+            named_layer(
+                "parks",
+                System::Environmental,
+                &[("name", String)],
+                vec![("PK", rect(800., 0., 1200., 1000.), vec![s("Parco")])],
+            ),
+            named_layer(
+                "agricultural_areas",
+                System::Rural,
+                &[],
+                vec![("AG", rect(0., 0., 2000., 200.), vec![])],
+            ),
+            named_layer(
+                "hospitals",
+                System::Settlement,
+                &[("name", String), ("beds", Int)],
+                vec![("H", pt(1500., 100.), vec![s("Ospedale"), Value::Int(100)])],
+            ),
+            named_layer(
+                "nursing_homes",
+                System::Settlement,
+                &[("name", String), ("beds", Int)],
+                vec![
+                    ("N1", pt(500., 500.), vec![s("RSA Uno"), Value::Int(40)]),
+                    ("N2", pt(2500., 500.), vec![s("RSA Due"), Value::Int(60)]),
+                ],
+            ),
+            named_layer(
+                "stations",
+                System::Infrastructure,
+                &[("name", String)],
+                vec![("S", pt(0., 2000.), vec![s("Stazione")])],
+            ),
+            named_layer(
+                "roads",
+                System::Infrastructure,
+                &[("name", String), ("class", String)],
+                vec![
+                    (
+                        "SS1",
+                        Geometry::LineString(geo::LineString::from(vec![
+                            (0., 1500.),
+                            (2000., 1500.),
+                        ])),
+                        vec![s("Statale"), s("state")],
+                    ),
+                    (
+                        "A1",
+                        Geometry::LineString(geo::LineString::from(vec![
+                            (0., -300.),
+                            (2000., -300.),
+                        ])),
+                        vec![s("Autostrada"), s("motorway")],
+                    ),
+                ],
+            ),
+            named_layer(
+                "agrifood_sites",
+                System::Rural,
+                &[("name", String)],
+                vec![("AF", pt(1000., -1500.), vec![s("Caseificio")])],
+            ),
+            named_layer(
+                "projects",
+                System::Projects,
+                &[
+                    ("title", String),
+                    ("axis", Int),
+                    ("status", String),
+                    ("budget_eur", Real),
+                    ("progress_pct", Int),
+                ],
+                vec![
+                    (
+                        "P1",
+                        rect(700., 100., 1400., 300.),
+                        vec![
+                            s("Uno"),
+                            Value::Int(1),
+                            s("design"),
+                            Value::Real(100.),
+                            Value::Int(10),
+                        ],
+                    ),
+                    (
+                        "P2",
+                        pt(200., 250.),
+                        vec![
+                            s("Due"),
+                            Value::Int(1),
+                            s("completed"),
+                            Value::Real(300.),
+                            Value::Int(30),
+                        ],
+                    ),
+                    (
+                        "P3",
+                        Geometry::LineString(geo::LineString::from(vec![
+                            (400., 500.),
+                            (1500., 500.),
+                        ])),
+                        vec![
+                            s("Tre"),
+                            Value::Int(2),
+                            s("design"),
+                            Value::Real(600.),
+                            Value::Int(50),
+                        ],
+                    ),
+                ],
+            ),
+        ];
+        catalog(layers, Roles::default())
     }
 }

@@ -7,10 +7,16 @@ use std::process::Command;
 use territorio::catalog::{LayerConfig, System};
 
 /// The third-party test data folder (`../shared/data` beside the repository).
+/// In a git worktree under `wt/`, the folder is two levels up (`../../shared/data`).
 pub fn shared_data(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(file)
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let beside = root.join("../shared/data").join(file);
+    let worktree = root.join("../../shared/data").join(file);
+    if !beside.exists() && worktree.exists() {
+        worktree
+    } else {
+        beside
+    }
 }
 
 /// Runs `ogr2ogr` with these arguments; panics with its stderr when it fails.
