@@ -114,6 +114,17 @@ pub struct ServeArgs {
     /// Requests running longer are answered 503, in seconds.
     #[arg(long, default_value_t = 30)]
     pub request_timeout: u64,
+    /// Folder of the web map served at /map/ (default: web/ beside the catalogue's folder,
+    /// else the web/ folder of the source tree territorio was built from).
+    #[arg(long)]
+    pub web_dir: Option<PathBuf>,
+    /// Raster tile URL template of the web map's basemap, e.g.
+    /// https://tiles.example.org/{z}/{x}/{y}.png (default: none, a plain background).
+    #[arg(long)]
+    pub basemap: Option<String>,
+    /// Attribution shown for the basemap.
+    #[arg(long)]
+    pub basemap_attribution: Option<String>,
 }
 
 /// Output of `territorio report`.
@@ -334,18 +345,36 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         catalog.layers().len(),
         started.elapsed().as_secs_f64()
     );
+    if let Some(url) = &args.basemap {
+        crate::api::check_basemap_url(url).map_err(anyhow::Error::msg)?;
+    }
+    let web_dir = args
+        .web_dir
+        .or_else(|| crate::api::default_web_dir(&args.catalog));
+    match &web_dir {
+        Some(dir) => {
+            if let Some(problem) = crate::api::check_web_dir(dir) {
+                tracing::warn!("the web map will not work: {problem}");
+            }
+        }
+        None => tracing::warn!("no web folder found: /map is off (see --web-dir)"),
+    }
     let server = crate::api::ServerConfig {
         public_url: args.public_url.clone(),
         cors_origins: args.cors_origins,
         cache_control: args.cache_control,
         max_body_bytes: args.max_body_bytes,
         request_timeout: std::time::Duration::from_secs(args.request_timeout),
+        web_dir,
+        basemap_url: args.basemap,
+        basemap_attribution: args.basemap_attribution,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let public_url = args.public_url;
+    let map = server.web_dir.is_some();
     runtime
         .block_on(crate::api::serve(
             std::sync::Arc::new(catalog),
@@ -354,6 +383,9 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
             move |addr| {
                 let url = public_url.unwrap_or_else(|| format!("http://{addr}"));
                 eprintln!("territorio is serving at {url}/ (Ctrl-C to stop)");
+                if map {
+                    eprintln!("the web map is at {url}/map/");
+                }
             },
         ))
         .with_context(|| format!("serving on {}", args.addr))?;

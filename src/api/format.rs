@@ -67,18 +67,7 @@ impl FromRequestParts<AppState> for Ctx {
             .query()
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
-        let base = match &state.config().public_url {
-            Some(url) => url.trim_end_matches('/').to_string(),
-            None => {
-                let host = parts
-                    .headers
-                    .get(HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
-                    .unwrap_or("localhost");
-                format!("http://{host}")
-            }
-        };
+        let base = base_url(state, &parts.headers);
         let f = query
             .iter()
             .find(|(k, _)| k == "f")
@@ -89,6 +78,21 @@ impl FromRequestParts<AppState> for Ctx {
             format,
             query,
         })
+    }
+}
+
+/// The service root for links: the configured public URL, or `http://` and the request's `Host`.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.config().public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
     }
 }
 

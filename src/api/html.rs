@@ -73,8 +73,21 @@ fn links_list(links: &Json) -> String {
 }
 
 pub fn landing_page(ctx: &Ctx, catalog: &Catalog, body: &Json) -> Response {
+    let map = body["links"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["rel"] == super::map::REL_MAP)
+        .and_then(|l| l["href"].as_str())
+        .map(|href| {
+            format!(
+                "<p><strong><a href=\"{}\">Open the web map</a></strong></p>",
+                esc(href)
+            )
+        })
+        .unwrap_or_default();
     let mut s = format!(
-        "<p>{}</p><h2>Links</h2>{}",
+        "<p>{}</p>{map}<h2>Links</h2>{}",
         esc(body["description"].as_str().unwrap_or("")),
         links_list(&body["links"])
     );

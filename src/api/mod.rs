@@ -14,13 +14,16 @@ mod error;
 mod format;
 mod html;
 mod items;
+mod map;
 mod middleware;
 mod ogc;
 mod openapi;
 mod output;
 mod params;
+mod styles;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -35,6 +38,7 @@ use tracing::Level;
 use crate::store::Catalog;
 
 pub use error::{ApiError, PROBLEM_JSON};
+pub use map::{check_basemap_url, check_web_dir, default_web_dir};
 pub use output::GeometryCache;
 
 /// The largest page a client may ask for; larger `limit`s are clamped (declared in the
@@ -57,6 +61,13 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Requests taking longer are answered 503.
     pub request_timeout: Duration,
+    /// The folder of the web map served at `/map/` (the repository's `web/`); `None`: no map.
+    pub web_dir: Option<PathBuf>,
+    /// A raster tile URL template (`https://.../{z}/{x}/{y}.png`) for the map's basemap;
+    /// without one the map draws the layers on a plain background.
+    pub basemap_url: Option<String>,
+    /// The attribution shown for the basemap.
+    pub basemap_attribution: Option<String>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +78,9 @@ impl Default for ServerConfig {
             cache_control: "public, max-age=60".into(),
             max_body_bytes: 4 * 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            web_dir: None,
+            basemap_url: None,
+            basemap_attribution: None,
         }
     }
 }
@@ -148,6 +162,8 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(ogc::routes())
+        .merge(styles::routes())
+        .merge(map::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::conditional_get,

@@ -12,7 +12,7 @@ use serde_json::{json, Value as Json};
 use super::error::ApiError;
 use super::format::{self, link, Ctx, Format, GEOJSON, JSON, OPENAPI_JSON, SCHEMA_JSON};
 use super::items::{self, find_layer, temporal_extent};
-use super::{html, openapi, params, AppState};
+use super::{html, map, openapi, params, styles, AppState};
 use crate::crs;
 use crate::feature::FieldType;
 use crate::store::Layer;
@@ -110,7 +110,9 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
             JSON,
             "the layers of the catalogue",
         ),
+        styles::landing_link(&ctx),
     ]);
+    links.extend(map::landing_links(&state, &ctx));
     let body = json!({
         "title": "territorio",
         "description": format!(
@@ -182,6 +184,7 @@ pub fn collection_json(state: &AppState, ctx: &Ctx, layer: &Layer) -> Json {
             "schema of the features",
         ),
     ]);
+    links.extend(styles::collection_links(state, ctx, layer));
     let bbox = layer
         .extent()
         .and_then(|e| {

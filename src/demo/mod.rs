@@ -1196,7 +1196,7 @@ impl World {
             "projects", "Progetti del Patto per lo sviluppo",
             desc("The development-pact projects, with axis, emblematic action, AQST programme and progress."),
             System::Projects, ("projects.geojson", "GeoJSON", CRS84), LayerGeometry::Any, Some("id"),
-            projects::fields(), projects, styles::Style::circle("axis", &projects::AXIS_COLOURS, 6.0),
+            projects::fields(), projects, styles::Style::circle("axis", &projects::AXIS_COLOURS, 6.0).any_geometry(),
         ).with_options(vec!["RFC7946=YES", "WRITE_NAME=NO"]));
         Ok(layers)
     }

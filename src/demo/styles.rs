@@ -12,6 +12,8 @@ pub struct Style {
     colour: String,
     /// Line width, circle radius, or fill opacity.
     size: f64,
+    /// The layer mixes points, lines and polygons (the projects): one style per geometry type.
+    any_geometry: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +39,15 @@ impl Style {
             }),
             colour: colour.to_string(),
             size,
+            any_geometry: false,
         }
+    }
+
+    /// For a layer whose features may be of any geometry type: MapLibre gets a fill, a line and
+    /// a circle layer filtered by geometry type, QGIS a rule-based renderer with a rule per type.
+    pub fn any_geometry(mut self) -> Style {
+        self.any_geometry = true;
+        self
     }
     pub fn fill(attr: &str, cats: &[(&str, &str)], opacity: f64) -> Style {
         Style::new(Kind::Fill, Some((attr, cats)), DEFAULT, opacity)
@@ -80,8 +90,8 @@ impl Style {
 }
 
 /// The MapLibre style layers for layer `id` (its source is named after the layer). A layer whose
-/// features may be of any type (the projects) gets a fill, a line and a circle layer, each
-/// filtered by geometry type.
+/// features may be of any type (the projects, [`Style::any_geometry`]) gets a fill, a line and
+/// a circle layer, each filtered by geometry type.
 pub fn maplibre(id: &str, style: &Style) -> String {
     let colour = style.colour_expression();
     let fill = |suffix: &str, filter: Option<Json>| {
@@ -115,7 +125,7 @@ pub fn maplibre(id: &str, style: &Style) -> String {
         }
         l
     };
-    let layers = if id == "projects" {
+    let layers = if style.any_geometry {
         vec![
             fill(
                 "-polygons",
@@ -198,11 +208,72 @@ fn symbol(kind: Kind, name: &str, colour: &str, size: f64) -> String {
     )
 }
 
-/// The QGIS style (QML): a categorized renderer on the attribute, or a single symbol.
+/// A QGIS expression literal for a category value: numbers bare, text quoted.
+fn qgis_literal(v: &str) -> String {
+    match v.parse::<i64>() {
+        Ok(n) => n.to_string(),
+        Err(_) => format!("'{}'", v.replace('\'', "''")),
+    }
+}
+
+/// The rule-based renderer of a layer of mixed geometry types: a rule per geometry type
+/// (`geometry_type($geometry)`), each with a child rule per category and an `ELSE` rule.
+fn qml_rules(style: &Style) -> String {
+    let mut rules = String::new();
+    let mut symbols = String::new();
+    let mut n = 0;
+    let kinds = [
+        (Kind::Fill, "Polygon", "polygons"),
+        (Kind::Line, "Line", "lines"),
+        (Kind::Circle, "Point", "points"),
+    ];
+    for (kind, qgis_type, label) in kinds {
+        let size = match kind {
+            Kind::Fill => style.size.min(1.0),
+            Kind::Line => 3.0,
+            Kind::Circle => style.size,
+        };
+        rules.push_str(&format!(
+            "      <rule key=\"{label}\" label=\"{label}\" filter=\"{}\">\n",
+            xml_escape(&format!("geometry_type($geometry) = '{qgis_type}'"))
+        ));
+        let cats: &[(String, String)] = match &style.by {
+            Some((_, cats)) => cats,
+            None => &[],
+        };
+        let attr = style.by.as_ref().map(|(a, _)| a.as_str()).unwrap_or("");
+        for (v, c) in cats {
+            rules.push_str(&format!(
+                "        <rule key=\"{label}-{v}\" label=\"{v}\" filter=\"{}\" symbol=\"{n}\"/>\n",
+                xml_escape(&format!("\"{attr}\" = {}", qgis_literal(v))),
+                v = xml_escape(v)
+            ));
+            symbols.push_str(&symbol(kind, &n.to_string(), c, size));
+            n += 1;
+        }
+        rules.push_str(&format!(
+            "        <rule key=\"{label}-other\" label=\"{}\" filter=\"ELSE\" symbol=\"{n}\"/>\n      </rule>\n",
+            if cats.is_empty() { label } else { "other" }
+        ));
+        symbols.push_str(&symbol(kind, &n.to_string(), &style.colour, size));
+        n += 1;
+    }
+    format!(
+        "  <renderer-v2 type=\"RuleRenderer\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <rules key=\"root\">\n{rules}    </rules>\n    <symbols>\n{symbols}    </symbols>\n  </renderer-v2>\n"
+    )
+}
+
+/// The QGIS style (QML): a categorized renderer on the attribute, or a single symbol; a
+/// rule-based renderer by geometry type for a layer of mixed types.
 pub fn qml(style: &Style) -> String {
     let mut out = String::from(
         "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n<qgis version=\"3.28.0\" styleCategories=\"Symbology\">\n",
     );
+    if style.any_geometry {
+        out.push_str(&qml_rules(style));
+        out.push_str("</qgis>\n");
+        return out;
+    }
     match &style.by {
         None => {
             out.push_str("  <renderer-v2 type=\"singleSymbol\" symbollevels=\"0\" enableorderby=\"0\" forceraster=\"0\">\n    <symbols>\n");
@@ -246,7 +317,7 @@ mod tests {
 
     #[test]
     fn maplibre_match_uses_numbers_for_numeric_categories() {
-        let s = Style::circle("axis", &[("1", "#ff0000"), ("2", "#00ff00")], 5.0);
+        let s = Style::circle("axis", &[("1", "#ff0000"), ("2", "#00ff00")], 5.0).any_geometry();
         let j: Json = serde_json::from_str(&maplibre("projects", &s)).unwrap();
         assert_eq!(j.as_array().unwrap().len(), 3);
         assert_eq!(
@@ -261,6 +332,30 @@ mod tests {
                 DEFAULT
             ])
         );
+    }
+
+    #[test]
+    fn mixed_layers_get_a_rule_per_geometry_type_in_qgis() {
+        let s = Style::circle("axis", &[("1", "#ff0000"), ("2", "#00ff00")], 5.0).any_geometry();
+        let q = qml(&s);
+        assert!(q.contains("type=\"RuleRenderer\""));
+        for t in ["Polygon", "Line", "Point"] {
+            assert!(
+                q.contains(&format!("geometry_type($geometry) = &apos;{t}&apos;")),
+                "{t}"
+            );
+        }
+        assert!(q.contains("filter=\"&quot;axis&quot; = 2\""));
+        // Two categories and an ELSE rule for each of the three geometry types.
+        assert_eq!(q.matches("<symbol ").count(), 9);
+        assert_eq!(q.matches("filter=\"ELSE\"").count(), 3);
+        for ty in ["fill", "line", "marker"] {
+            assert_eq!(
+                q.matches(&format!("<symbol type=\"{ty}\"")).count(),
+                3,
+                "{ty}"
+            );
+        }
     }
 
     #[test]

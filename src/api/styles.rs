@@ -1,0 +1,329 @@
+//! Layer styles over HTTP: the MapLibre style layers and the QGIS style of every catalogue
+//! layer, and one MapLibre style document for the whole catalogue.
+//!
+//! - `GET /styles`: which styles each layer has, with links.
+//! - `GET /styles/{layer}` (also `/styles/{layer}.json`): the layer's MapLibre style layers, the
+//!   JSON array of `<styles_dir>/<style>.json` with every `source` set to the layer id. Media
+//!   type [`STYLE_LAYERS`]: MapLibre registers no media type, and an array of style layers is
+//!   not a whole style document, so it gets a name of its own (with the `+json` suffix).
+//! - `GET /styles/{layer}.qml`: the QGIS style of the layer, [`QML`].
+//! - `GET /styles/map.json`: a complete MapLibre style document (version 8) for the whole
+//!   catalogue, [`STYLE`]: a GeoJSON source per layer pointing at its items endpoint (one page
+//!   of [`MAX_LIMIT`] features; larger layers need paging by `bbox`, as the web map does) and
+//!   the style layers of every layer, areas below lines below points. Any MapLibre app can
+//!   load it as is. `map.json` is a reserved name: a layer called `map` has its style layers
+//!   at `/styles/map`.
+//!
+//! `/collections/{id}` links both files with `rel=stylesheet` ([`collection_links`]).
+
+use std::path::PathBuf;
+
+use axum::extract::{Path, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Map, Value as Json};
+
+use super::error::ApiError;
+use super::format::{self, link, Ctx, JSON};
+use super::ogc::json_response;
+use super::{AppState, MAX_LIMIT};
+use crate::catalog::System;
+use crate::crs;
+use crate::store::Layer;
+
+/// The media type of a layer's MapLibre style layers (a JSON array of style layers).
+pub const STYLE_LAYERS: &str = "application/vnd.maplibre.style-layers+json";
+/// The media type of a complete MapLibre style document.
+pub const STYLE: &str = "application/vnd.maplibre.style+json";
+/// The media type of a QGIS layer style file.
+pub const QML: &str = "application/vnd.qgis.qml";
+
+/// The background colour of the catalogue style (a plain paper tone, without basemap).
+const BACKGROUND: &str = "#f3f1ec";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/styles", get(list))
+        .route("/styles/", get(list))
+        .route("/styles/{name}", get(style))
+}
+
+/// The style files of a layer, when they exist: (MapLibre JSON, QML).
+fn style_files(state: &AppState, layer: &Layer) -> (Option<PathBuf>, Option<PathBuf>) {
+    let Some(style) = &layer.config.style else {
+        return (None, None);
+    };
+    let dir = &state.catalog().config.styles_dir;
+    let existing = |ext: &str| {
+        let p = dir.join(format!("{style}.{ext}"));
+        p.is_file().then_some(p)
+    };
+    (existing("json"), existing("qml"))
+}
+
+/// The `rel=stylesheet` links of a collection: its MapLibre style layers and its QGIS style.
+pub fn collection_links(state: &AppState, ctx: &Ctx, layer: &Layer) -> Vec<Json> {
+    let (json, qml) = style_files(state, layer);
+    let id = layer.id();
+    let mut links = Vec::new();
+    if json.is_some() {
+        links.push(link(
+            ctx.url(&format!("/styles/{id}")),
+            "stylesheet",
+            STYLE_LAYERS,
+            "MapLibre style layers of this layer",
+        ));
+    }
+    if qml.is_some() {
+        links.push(link(
+            ctx.url(&format!("/styles/{id}.qml")),
+            "stylesheet",
+            QML,
+            "QGIS style (QML) of this layer",
+        ));
+    }
+    links
+}
+
+/// The landing page's link to the catalogue style.
+pub fn landing_link(ctx: &Ctx) -> Json {
+    link(
+        ctx.url("/styles/map.json"),
+        "stylesheet",
+        STYLE,
+        "MapLibre style of the whole catalogue",
+    )
+}
+
+fn find_layer<'a>(state: &'a AppState, id: &str) -> Result<&'a Layer, ApiError> {
+    state
+        .catalog()
+        .layer(id)
+        .ok_or_else(|| ApiError::not_found(format!("no layer {id:?} in the catalogue")))
+}
+
+/// The MapLibre style layers of `layer`, each drawing from the source named after the layer
+/// (a style shared by several layers has its layer ids renamed after the layer too).
+/// `None` when the layer has no MapLibre style.
+fn style_layers(state: &AppState, layer: &Layer) -> Result<Option<Vec<Json>>, ApiError> {
+    let (Some(path), _) = style_files(state, layer) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))?;
+    let parsed: Json = serde_json::from_str(&text)
+        .map_err(|e| ApiError::internal(format!("{} is not JSON: {e}", path.display())))?;
+    let Json::Array(list) = parsed else {
+        return Err(ApiError::internal(format!(
+            "{} is not an array of MapLibre style layers",
+            path.display()
+        )));
+    };
+    let id = layer.id();
+    let style = layer.config.style.as_deref().unwrap_or(id);
+    let mut layers = Vec::with_capacity(list.len());
+    for mut l in list {
+        let Some(obj) = l.as_object_mut() else {
+            return Err(ApiError::internal(format!(
+                "{}: a style layer is not an object",
+                path.display()
+            )));
+        };
+        obj.insert("source".into(), json!(id));
+        if style != id {
+            let old = obj.get("id").and_then(Json::as_str).unwrap_or("");
+            let renamed = match old.strip_prefix(style) {
+                Some(rest) => format!("{id}{rest}"),
+                None => format!("{id}-{old}"),
+            };
+            obj.insert("id".into(), json!(renamed));
+        }
+        layers.push(l);
+    }
+    Ok(Some(layers))
+}
+
+async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    super::ogc::only_params(&ctx, &[])?;
+    let styles: Vec<Json> = state
+        .catalog()
+        .layers()
+        .iter()
+        .map(|l| {
+            json!({
+                "layer": l.id(),
+                "title": l.config.title,
+                "system": l.config.system.name(),
+                "links": collection_links(&state, &ctx, l),
+            })
+        })
+        .collect();
+    let body = json!({
+        "links": [
+            link(ctx.url("/styles"), "self", JSON, "the styles of the catalogue"),
+            landing_link(&ctx),
+        ],
+        "styles": styles,
+    });
+    Ok(json_response(&body, JSON))
+}
+
+async fn style(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let base = format::base_url(&state, &headers);
+    if name == "map.json" {
+        let doc = tokio::task::spawn_blocking(move || catalogue_style(&state, &base)).await??;
+        return Ok(json_response(&doc, STYLE));
+    }
+    if let Some(id) = name.strip_suffix(".qml") {
+        let layer = find_layer(&state, id)?;
+        let (_, Some(path)) = style_files(&state, layer) else {
+            return Err(ApiError::not_found(format!(
+                "layer {id:?} has no QGIS style (.qml)"
+            )));
+        };
+        let text = tokio::task::spawn_blocking(move || {
+            std::fs::read(&path)
+                .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))
+        })
+        .await??;
+        let mut response = text.into_response();
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static(QML));
+        if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{id}.qml\"")) {
+            headers.insert(CONTENT_DISPOSITION, v);
+        }
+        return Ok(response);
+    }
+    let id = name.strip_suffix(".json").unwrap_or(&name).to_string();
+    let layers = tokio::task::spawn_blocking(move || {
+        let layer = find_layer(&state, &id)?;
+        style_layers(&state, layer)?.ok_or_else(|| {
+            ApiError::not_found(format!("layer {id:?} has no MapLibre style (.json)"))
+        })
+    })
+    .await??;
+    Ok(json_response(&Json::Array(layers), STYLE_LAYERS))
+}
+
+/// Where a style layer goes in the catalogue style: areas, then lines, then points; among
+/// them the municipalities first (the province under everything), then by system from the
+/// broad rural and environmental zones up to settlements, infrastructure and the projects.
+fn draw_order(state: &AppState, layer: &Layer, style_layer: &Json) -> (u8, u8) {
+    let kind = match style_layer["type"].as_str() {
+        Some("background") => 0,
+        Some("raster" | "hillshade") => 1,
+        Some("fill" | "fill-extrusion" | "heatmap") => 2,
+        Some("line") => 3,
+        Some("circle") => 4,
+        _ => 5,
+    };
+    let roles = &state.catalog().config.roles;
+    let system = if roles.municipalities.as_deref() == Some(layer.id()) {
+        0
+    } else {
+        match layer.config.system {
+            System::Rural => 1,
+            System::Environmental => 2,
+            System::Settlement => 3,
+            System::Infrastructure => 4,
+            System::Projects => 5,
+        }
+    };
+    (kind, system)
+}
+
+/// The MapLibre style document of the whole catalogue (see the module documentation).
+pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
+    let catalog = state.catalog();
+    let config = state.config();
+    let mut sources = Map::new();
+    let mut metadata = Vec::new();
+    let mut drawn: Vec<((u8, u8), usize, Json)> = Vec::new();
+    let mut extent: Option<geo::Rect<f64>> = None;
+    if let Some(url) = &config.basemap_url {
+        let mut source = json!({"type": "raster", "tiles": [url], "tileSize": 256});
+        if let Some(a) = &config.basemap_attribution {
+            source["attribution"] = json!(a);
+        }
+        sources.insert("basemap".into(), source);
+    }
+    for layer in catalog.layers() {
+        let Some(layers) = style_layers(state, layer)? else {
+            continue;
+        };
+        let id = layer.id();
+        if let Some(e) = layer.extent() {
+            extent = Some(match extent {
+                None => e,
+                Some(u) => geo::Rect::new(
+                    geo::coord! {x: u.min().x.min(e.min().x), y: u.min().y.min(e.min().y)},
+                    geo::coord! {x: u.max().x.max(e.max().x), y: u.max().y.max(e.max().y)},
+                ),
+            });
+        }
+        sources.insert(
+            id.to_string(),
+            json!({
+                "type": "geojson",
+                "data": format!("{base}/collections/{id}/items?f=json&limit={MAX_LIMIT}"),
+            }),
+        );
+        metadata.push(json!({
+            "id": id,
+            "title": layer.config.title,
+            "system": layer.config.system.name(),
+            "itemCount": layer.features.len(),
+            "complete": layer.features.len() <= MAX_LIMIT,
+            "collection": format!("{base}/collections/{id}"),
+            "style_layers": layers.iter().map(|l| l["id"].clone()).collect::<Vec<_>>(),
+        }));
+        for l in layers {
+            drawn.push((draw_order(state, layer, &l), drawn.len(), l));
+        }
+    }
+    drawn.sort_by_key(|(order, position, _)| (*order, *position));
+    let mut layers = vec![json!({
+        "id": "background",
+        "type": "background",
+        "paint": {"background-color": BACKGROUND},
+    })];
+    if config.basemap_url.is_some() {
+        layers.push(json!({"id": "basemap", "type": "raster", "source": "basemap"}));
+    }
+    layers.extend(drawn.into_iter().map(|(_, _, l)| l));
+    let mut doc = json!({
+        "version": 8,
+        "name": "territorio",
+        "metadata": {
+            "territorio:api": base,
+            "territorio:layers": metadata,
+        },
+        "sources": sources,
+        "layers": layers,
+    });
+    let bounds = extent.and_then(|e| {
+        crs::cached_transformer(&catalog.working_crs, crs::CRS84)
+            .ok()?
+            .bounds(e)
+            .ok()
+    });
+    if let Some(b) = bounds {
+        let (w, s, e, n) = (b.min().x, b.min().y, b.max().x, b.max().y);
+        let round = |v: f64| (v * 1e5).round() / 1e5;
+        // The zoom that fits the extent in a 1024 x 768 view (512-pixel tiles).
+        let lat = ((s + n) / 2.0).to_radians().cos().max(0.01);
+        let zx = (1024.0 * 360.0 / (512.0 * (e - w).max(1e-9))).log2();
+        let zy = (768.0 * 360.0 * lat / (512.0 * (n - s).max(1e-9))).log2();
+        doc["center"] = json!([round((w + e) / 2.0), round((s + n) / 2.0)]);
+        doc["zoom"] = json!((zx.min(zy).clamp(0.0, 22.0) * 10.0).floor() / 10.0);
+        doc["metadata"]["territorio:bounds"] = json!([round(w), round(s), round(e), round(n)]);
+    }
+    Ok(doc)
+}
