@@ -238,15 +238,16 @@ async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Api
         })
     });
     let field = |role: &str| roles.field(role).0.to_string();
+    let layer_roles: serde_json::Map<String, Json> = roles
+        .layer_roles()
+        .into_iter()
+        .map(|(role, layer)| (role.to_string(), json!(layer)))
+        .collect();
     let body = json!({
         "api": ctx.base,
         "basemap": basemap,
         "max_limit": MAX_LIMIT,
-        "roles": {
-            "projects": roles.projects,
-            "productive_areas": roles.productive_areas,
-            "municipalities": roles.municipalities,
-        },
+        "roles": layer_roles,
         "project_fields": {
             "title": field("project_title"),
             "axis": field("project_axis"),
