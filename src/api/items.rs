@@ -547,7 +547,10 @@ pub async fn items(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || items_blocking(&state, &id, &ctx)).await?
+    let worker = state.clone();
+    worker
+        .run_blocking(move || items_blocking(&state, &id, &ctx))
+        .await
 }
 
 /// The feature id in a URL, matched against the layer's ids (text or integer).
@@ -643,7 +646,10 @@ pub async fn item(
     Path((id, fid)): Path<(String, String)>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || item_blocking(&state, &id, &fid, &ctx)).await?
+    let worker = state.clone();
+    worker
+        .run_blocking(move || item_blocking(&state, &id, &fid, &ctx))
+        .await
 }
 
 /// Percent-encodes a path segment (feature ids may hold spaces or slashes).
