@@ -116,6 +116,36 @@ pub fn check_working_crs(crs: &str) -> Result<(), CrsError> {
     Ok(())
 }
 
+/// Whether the official (authority) axis order of `crs` puts latitude or northing first, as
+/// EPSG:4326 (lat, lon) does and OGC:CRS84 (lon, lat) or EPSG:3003 (easting, northing) do not.
+///
+/// Clients that give coordinates "in the CRS's axis order" (OGC API `filter-crs`, `bbox-crs`)
+/// must have them swapped with [`swap_axes`] before a [`Transformer`], which is normalised to
+/// (x = east, y = north), sees them.
+///
+/// Cost: builds a GDAL spatial reference (tens to hundreds of microseconds): cache the answer
+/// on hot paths.
+pub fn authority_axis_is_yx(crs: &str) -> Result<bool, CrsError> {
+    let n = normalize(crs);
+    let srs =
+        gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| CrsError::Unknown {
+            crs: crs.to_string(),
+            reason: e.to_string(),
+        })?;
+    let key = if srs.is_projected() {
+        "PROJCS"
+    } else if srs.is_geographic() {
+        "GEOGCS"
+    } else {
+        // Geocentric, vertical, engineering...: not a 2D map CRS with a north axis to look for.
+        return Ok(false);
+    };
+    use gdal_sys::OGRAxisOrientation::{OAO_North, OAO_South};
+    Ok(srs
+        .axis_orientation(key, 0)
+        .is_ok_and(|o| o == OAO_North || o == OAO_South))
+}
+
 /// A coordinate transformation between two CRSs, in (x = east, y = north) order on both sides.
 pub struct Transformer {
     /// `None` when source and target are the same CRS.
@@ -399,6 +429,21 @@ mod tests {
         ));
         assert!(matches!(
             check_working_crs("EPSG:999999"),
+            Err(CrsError::Unknown { .. })
+        ));
+    }
+
+    #[test]
+    fn authority_axis_order() {
+        assert!(authority_axis_is_yx("EPSG:4326").unwrap());
+        assert!(authority_axis_is_yx("urn:ogc:def:crs:EPSG::4258").unwrap());
+        assert!(!authority_axis_is_yx(CRS84).unwrap());
+        assert!(!authority_axis_is_yx("EPSG:3003").unwrap());
+        assert!(!authority_axis_is_yx("EPSG:32632").unwrap());
+        // ETRS89-LAEA Europe is northing, easting.
+        assert!(authority_axis_is_yx("EPSG:3035").unwrap());
+        assert!(matches!(
+            authority_axis_is_yx("EPSG:999999"),
             Err(CrsError::Unknown { .. })
         ));
     }

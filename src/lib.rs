@@ -7,7 +7,8 @@
 //! The modules follow the data:
 //! [`catalog`] (which layers) -> [`source`] (reading through GDAL) -> [`crs`] (PROJ) ->
 //! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (pure functions) ->
-//! [`geojson_io`] and [`cli`].
+//! [`geojson_io`] and [`cli`]. [`filter`] compiles OGC CQL2 filters against a layer's schema and
+//! evaluates them over the store, for the API's `filter` parameter.
 #![deny(unsafe_code)]
 
 pub mod analysis;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod crs;
 pub mod demo;
 pub mod feature;
+pub mod filter;
 pub mod geojson_io;
 pub mod sink;
 pub mod source;
