@@ -242,9 +242,10 @@ impl Filter {
     }
 
     /// A working-CRS box that the envelope of every matching feature intersects, derived from
-    /// the spatial operators that require intersection (all but `S_DISJOINT`) through `AND` and
-    /// `OR` (an `OR` only when every branch has one). `None` when the filter does not restrict
-    /// space (`NOT`, `S_DISJOINT`, an `OR` with a non-spatial branch) or can match nothing.
+    /// the spatial operators that require intersection (all but `S_DISJOINT`): through `AND`
+    /// the smallest of its branches' boxes, through `OR` the union when every branch has one.
+    /// `None` when the filter does not restrict space (`NOT`, `S_DISJOINT`, an `OR` with a
+    /// non-spatial branch) or can match nothing at all (`FALSE`).
     pub fn envelope(&self) -> Option<Rect<f64>> {
         match self.space {
             Space::Box(r) => Some(r),
