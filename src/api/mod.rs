@@ -98,6 +98,9 @@ struct Inner {
     /// Distinguishes this catalogue from one loaded before (part of every ETag).
     generation: u64,
     loaded_at: SystemTime,
+    /// Geometry work runs on blocking threads, at most one job per core at a time: queued
+    /// requests wait in order instead of time-slicing each other into long tails.
+    workers: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -114,6 +117,9 @@ impl AppState {
                 config,
                 generation,
                 loaded_at,
+                workers: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
             }),
         }
     }
@@ -140,6 +146,22 @@ impl AppState {
 
     pub fn loaded_at(&self) -> SystemTime {
         self.inner.loaded_at
+    }
+
+    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
+    /// per core at a time.
+    pub async fn run_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .inner
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+        tokio::task::spawn_blocking(job).await?
     }
 }
 
