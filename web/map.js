@@ -49,13 +49,21 @@ function showDetails(...content) {
   if (territorio.map) territorio.map.resize();
 }
 
-function addOverlayLayers(map) {
+function addOverlayLayers(map, productiveLayer) {
   const byRelation = ["match", ["get", "_relation"]];
   for (const [k, v] of Object.entries(RELATION_COLOURS)) byRelation.push(k, v);
   byRelation.push("#e74c3c");
   map.addSource("highlight", { type: "geojson", data: EMPTY });
   map.addSource("connector", { type: "geojson", data: EMPTY });
-  map.addLayer({ id: "highlight-fill", type: "fill", source: "highlight", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": byRelation, "fill-opacity": 0.2 } });
+  // Areas the answer is about are filled; the large ones merely touched (a municipality, a
+  // fluvial belt) only outlined, so the map underneath stays readable.
+  const opacity = [
+    "case",
+    ["in", ["get", "_relation"], ["literal", ["project", "site", "overlap", "nearest"]]], 0.3,
+    ["==", ["get", "_layer"], productiveLayer || ""], 0.3,
+    0.04,
+  ];
+  map.addLayer({ id: "highlight-fill", type: "fill", source: "highlight", filter: ["==", ["geometry-type"], "Polygon"], paint: { "fill-color": byRelation, "fill-opacity": opacity } });
   map.addLayer({ id: "highlight-line", type: "line", source: "highlight", filter: ["!=", ["geometry-type"], "Point"], paint: { "line-color": byRelation, "line-width": 3 } });
   map.addLayer({ id: "highlight-point", type: "circle", source: "highlight", filter: ["==", ["geometry-type"], "Point"], paint: { "circle-radius": 10, "circle-opacity": 0, "circle-stroke-color": byRelation, "circle-stroke-width": 3 } });
   map.addLayer({ id: "connector-line", type: "line", source: "connector", paint: { "line-color": "#2c3e50", "line-width": 2.5, "line-dasharray": [2, 1.5] } });
@@ -101,7 +109,7 @@ async function main() {
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
   map.on("error", (e) => showError(e.error || e, "The map"));
   await map.once("load");
-  addOverlayLayers(map);
+  addOverlayLayers(map, roles.productive_areas);
 
   const layers = new Layers(map, {
     api,
