@@ -256,15 +256,13 @@ async function main() {
   });
   territorio.projects = projects;
 
-  // The indicators' choropleth goes right above the municipalities.
-  const order = map.getStyle().layers.map((l) => l.id);
-  const municipal = layers.styleLayerIds(roles.municipalities);
-  const lastMunicipal = Math.max(-1, ...municipal.map((id) => order.indexOf(id)));
+  // The indicators' choropleth covers the areas of every layer, under lines and points.
+  const firstAboveAreas = map.getStyle().layers.find((l) => !["background", "raster", "fill"].includes(l.type));
   const indicators = new Indicators({
     map,
     api,
     container: document.getElementById("indicator-panel"),
-    beforeId: order[lastMunicipal + 1] || order[1],
+    beforeId: firstAboveAreas ? firstAboveAreas.id : undefined,
   });
   territorio.indicators = indicators;
 

@@ -21,7 +21,13 @@ export function showError(error, what) {
     body.textContent = error.detail ? `: ${error.detail}` : "";
     if (error.url) {
       const u = new URL(error.url, document.baseURI);
-      where.textContent = decodeURIComponent(u.pathname + u.search);
+      let text = u.pathname + u.search;
+      try {
+        text = decodeURIComponent(text);
+      } catch {
+        // Not valid percent-encoding: shown as sent.
+      }
+      where.textContent = text;
     }
   } else {
     head.textContent = `${what} failed`;
