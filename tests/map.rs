@@ -387,3 +387,17 @@ async fn without_a_web_folder_there_is_no_map_and_the_landing_page_says_nothing_
         .iter()
         .any(|l| l["rel"] == "stylesheet" && l["type"] == STYLE));
 }
+
+#[tokio::test]
+async fn the_api_definition_describes_the_styles_and_the_map() {
+    let doc = get("/api").await.json();
+    for path in ["/styles", "/styles/map.json", "/styles/{layer}"] {
+        assert!(doc["paths"][path]["get"].is_object(), "{path}");
+    }
+    assert!(
+        doc["paths"]["/map/"].is_null(),
+        "no map without a web folder"
+    );
+    let doc = get_with("/api", with_web(&root().join("web"))).await.json();
+    assert!(doc["paths"]["/map/"]["get"].is_object());
+}

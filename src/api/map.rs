@@ -111,6 +111,19 @@ pub fn landing_links(state: &AppState, ctx: &Ctx) -> Vec<Json> {
     }
 }
 
+/// The OpenAPI path items of the map, when it is served.
+pub fn openapi_paths(state: &AppState) -> Vec<(String, Json)> {
+    if state.config().web_dir.is_none() {
+        return Vec::new();
+    }
+    vec![(
+        "/map/".into(),
+        json!({"get": {"summary": "The web map of the catalogue (an HTML page; /map redirects here)",
+            "operationId": "getMap",
+            "responses": {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}}}}),
+    )]
+}
+
 fn web_dir(state: &AppState) -> Result<&FsPath, ApiError> {
     state.config().web_dir.as_deref().ok_or_else(|| {
         ApiError::not_found(

@@ -114,6 +114,12 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         "operationId": "getCollections", "parameters": [f],
         "responses": responses(&[JSON, "text/html"], "the collections")}}),
     );
+    for (path, item) in super::styles::openapi_paths()
+        .into_iter()
+        .chain(super::map::openapi_paths(state))
+    {
+        paths.insert(path, item);
+    }
     for layer in catalog.layers() {
         let id = layer.id();
         let title = &layer.config.title;

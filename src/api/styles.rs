@@ -327,3 +327,40 @@ pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
     }
     Ok(doc)
 }
+
+/// The OpenAPI path items of the styles.
+pub fn openapi_paths() -> Vec<(String, Json)> {
+    let answer = |media: &str, what: &str| {
+        json!({
+            "200": {"description": what, "content": {media: {"schema": {"type": "object"}}}},
+            "404": {"$ref": "#/components/responses/NotFound"},
+        })
+    };
+    vec![
+        (
+            "/styles".into(),
+            json!({"get": {"summary": "The styles of every layer, as links", "operationId": "getStyles",
+                "responses": answer(JSON, "each layer's style links")}}),
+        ),
+        (
+            "/styles/map.json".into(),
+            json!({"get": {"summary": "One MapLibre style document for the whole catalogue (GeoJSON sources on the items endpoints)",
+                "operationId": "getCatalogueStyle",
+                "responses": answer(STYLE, "a MapLibre style document (version 8)")}}),
+        ),
+        (
+            "/styles/{layer}".into(),
+            json!({"get": {"summary": "The MapLibre style layers of a layer (also at /styles/{layer}.json); /styles/{layer}.qml is its QGIS style",
+            "operationId": "getLayerStyle",
+            "parameters": [{"name": "layer", "in": "path", "required": true, "schema": {"type": "string"},
+                "description": "a layer id, optionally followed by .json (MapLibre) or .qml (QGIS)"}],
+            "responses": {
+                "200": {"description": "the style", "content": {
+                    STYLE_LAYERS: {"schema": {"type": "array"}},
+                    QML: {"schema": {"type": "string"}},
+                }},
+                "404": {"$ref": "#/components/responses/NotFound"},
+            }}}),
+        ),
+    ]
+}
