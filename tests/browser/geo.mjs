@@ -165,3 +165,22 @@ export function positions(geometry) {
   walk(geometry.coordinates);
   return out;
 }
+
+/** Distance from a point to any geometry: 0 inside a polygon, else to its nearest part. */
+export function distanceToGeometry(geometry, p) {
+  switch (geometry.type) {
+    case "Point":
+      return Math.hypot(geometry.coordinates[0] - p[0], geometry.coordinates[1] - p[1]);
+    case "MultiPoint":
+      return Math.min(...geometry.coordinates.map((c) => Math.hypot(c[0] - p[0], c[1] - p[1])));
+    case "LineString":
+    case "MultiLineString": {
+      const lines = geometry.type === "LineString" ? [geometry.coordinates] : geometry.coordinates;
+      let best = Infinity;
+      for (const l of lines) for (let i = 0; i + 1 < l.length; i++) best = Math.min(best, segmentDistance(p, l[i], l[i + 1]));
+      return best;
+    }
+    default:
+      return distanceToPolygon(geometry, p);
+  }
+}

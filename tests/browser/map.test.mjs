@@ -162,16 +162,14 @@ async function pointProjects() {
     features("productive_areas", { utm: true }),
   ]);
   const byId = new Map(projects.map((f) => [f.id, f]));
-  const all = projectsUtm.map((f) => ({ id: f.id, utm: geo.positions(f.geometry) }));
+
   return projectsUtm
     .filter((f) => f.geometry.type === "Point")
     .map((f) => {
       const p = f.geometry.coordinates;
       const distances = productive.map((a) => ({ area: a, d: geo.distanceToPolygon(a.geometry, p) }));
       distances.sort((x, y) => x.d - y.d);
-      const neighbour = Math.min(
-        ...all.filter((o) => o.id !== f.id).flatMap((o) => o.utm.map((q) => Math.hypot(q[0] - p[0], q[1] - p[1]))),
-      );
+      const neighbour = Math.min(...projectsUtm.filter((o) => o.id !== f.id).map((o) => geo.distanceToGeometry(o.geometry, p)));
       return {
         id: f.id,
         lonlat: byId.get(f.id).geometry.coordinates,
@@ -306,7 +304,6 @@ test("clicking anywhere shows what is here and the nearest productive area, draw
     features("projects", { utm: true }),
   ]);
   // The mean of a municipality's vertices, far from projects and outside productive areas.
-  const projectPositions = projectsUtm.flatMap((f) => geo.positions(f.geometry));
   const spot = municipalities
     .map((m, i) => {
       const ring = geo.polygons(m.geometry)[0][0];
@@ -317,7 +314,7 @@ test("clicking anywhere shows what is here and the nearest productive area, draw
       const p = geo.utm32(lonlat);
       return (
         productive.every((a) => geo.distanceToPolygon(a.geometry, p) > 200) &&
-        projectPositions.every((q) => Math.hypot(q[0] - p[0], q[1] - p[1]) > 400)
+        projectsUtm.every((f) => geo.distanceToGeometry(f.geometry, p) > 400)
       );
     });
   assert.ok(spot, "a quiet spot exists");
