@@ -149,7 +149,10 @@ fn gdal_pages_through_next_links_and_gets_every_feature_once() {
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(unique.into_iter().cloned().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(
+        unique.into_iter().cloned().collect::<BTreeSet<_>>(),
+        expected
+    );
     // Residents come through as integers, summing as in the catalogue.
     let total: i64 = fc["features"]
         .as_array()
@@ -206,13 +209,31 @@ fn a_gauss_boaga_bbox_selects_what_its_crs84_equivalent_selects() {
     // rounded outwards. The two boxes differ by slivers a few hundred metres wide, where no
     // productive area lies.
     let box3003 = Rect::new(
-        Coord { x: 1_575_000.0, y: 4_995_000.0 },
-        Coord { x: 1_590_000.0, y: 5_010_000.0 },
+        Coord {
+            x: 1_575_000.0,
+            y: 4_995_000.0,
+        },
+        Coord {
+            x: 1_590_000.0,
+            y: 5_010_000.0,
+        },
     );
-    let box84 = Rect::new(Coord { x: 9.9529, y: 45.1025 }, Coord { x: 10.1463, y: 45.2394 });
+    let box84 = Rect::new(
+        Coord {
+            x: 9.9529,
+            y: 45.1025,
+        },
+        Coord {
+            x: 10.1463,
+            y: 45.2394,
+        },
+    );
     let expected = brute_force("productive_areas", box3003, "EPSG:3003");
     assert!(expected.len() >= 3, "{expected:?}");
-    assert_eq!(expected, brute_force("productive_areas", box84, "OGC:CRS84"));
+    assert_eq!(
+        expected,
+        brute_force("productive_areas", box84, "OGC:CRS84")
+    );
     let base = server();
     let in_3003 = gdal_ids(
         &format!(
