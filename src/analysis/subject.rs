@@ -288,6 +288,8 @@ fn check_area_of_use(
     let Some((area, name)) = crs::area_of_use(working).map_err(crs_error)? else {
         return Ok(());
     };
+    // EPSG's names go on to list countries: keep the first sentence.
+    let name = name.split(". ").next().unwrap_or(&name).to_string();
     let mut lonlat = g.clone();
     let outside = |c: &Coord<f64>| {
         !(c.x >= area.min().x && c.x <= area.max().x && c.y >= area.min().y && c.y <= area.max().y)

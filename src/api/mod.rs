@@ -1,4 +1,5 @@
-//! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`].
+//! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`], the
+//! analysis endpoints (`/analysis/...`), project site reports and the monitoring indicators.
 //!
 //! [`app`] builds the axum router from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
@@ -10,15 +11,18 @@
 //! configurable `Cache-Control`, and a last layer that turns every non-problem error answer
 //! (unknown route, wrong method, timeout) into `application/problem+json`.
 
+mod analysis;
 mod error;
 mod format;
 mod html;
+pub mod indicators;
 mod items;
 mod middleware;
 mod ogc;
 mod openapi;
 mod output;
 mod params;
+mod projects;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -83,6 +87,8 @@ struct Inner {
     geometries: GeometryCache,
     /// Distinguishes this catalogue from one loaded before (part of every ETag).
     generation: u64,
+    /// The monitoring indicators, computed on first use.
+    indicators: indicators::Cache,
     loaded_at: SystemTime,
 }
 
@@ -100,6 +106,7 @@ impl AppState {
                 config,
                 generation,
                 loaded_at,
+                indicators: indicators::Cache::new(),
             }),
         }
     }
@@ -127,6 +134,11 @@ impl AppState {
     pub fn loaded_at(&self) -> SystemTime {
         self.inner.loaded_at
     }
+
+    /// The indicators of the catalogue, once computed ([`indicators::computed`] fills it).
+    pub fn indicator_cache(&self) -> &indicators::Cache {
+        &self.inner.indicators
+    }
 }
 
 /// The whole router with its middleware.
@@ -148,6 +160,9 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(ogc::routes())
+        .merge(analysis::routes())
+        .merge(projects::routes())
+        .merge(indicators::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::conditional_get,

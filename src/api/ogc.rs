@@ -111,6 +111,7 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
             "the layers of the catalogue",
         ),
     ]);
+    links.extend(super::analysis::landing_links(&ctx));
     let body = json!({
         "title": "territorio",
         "description": format!(
