@@ -150,10 +150,11 @@ pub fn northing_first(crs: &str) -> Result<bool, CrsError> {
         orientation,
         gdal_sys::OGRAxisOrientation::OAO_North | gdal_sys::OGRAxisOrientation::OAO_South
     );
-    known
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(n, answer);
+    let mut known = known.lock().unwrap_or_else(|e| e.into_inner());
+    if known.len() >= 256 {
+        known.clear();
+    }
+    known.insert(n, answer);
     Ok(answer)
 }
 
@@ -363,7 +364,14 @@ pub fn cached_transformer(from: &str, to: &str) -> Result<std::rc::Rc<Transforme
         return Ok(t);
     }
     let t = std::rc::Rc::new(Transformer::new(&key.0, &key.1)?);
-    TRANSFORMERS.with(|m| m.borrow_mut().insert(key, t.clone()));
+    TRANSFORMERS.with(|m| {
+        let mut m = m.borrow_mut();
+        // Clients may name many CRSs: keep the cache small.
+        if m.len() >= 32 {
+            m.clear();
+        }
+        m.insert(key, t.clone());
+    });
     Ok(t)
 }
 
@@ -524,7 +532,13 @@ mod tests {
         assert!(!northing_first("EPSG:3003").unwrap());
         assert!(!northing_first("EPSG:32632").unwrap());
         assert!(!northing_first("EPSG:3857").unwrap());
-        assert!(northing_first("EPSG:999999").is_err());
+        assert!(northing_first("urn:ogc:def:crs:EPSG::4258").unwrap());
+        // ETRS89-LAEA Europe is northing, easting.
+        assert!(northing_first("EPSG:3035").unwrap());
+        assert!(matches!(
+            northing_first("EPSG:999999"),
+            Err(CrsError::Unknown { .. })
+        ));
     }
 
     #[test]

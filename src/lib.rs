@@ -7,7 +7,8 @@
 //! The modules follow the data:
 //! [`catalog`] (which layers) -> [`source`] (reading through GDAL) -> [`crs`] (PROJ) ->
 //! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (pure functions) ->
-//! [`geojson_io`], [`filter`] (CQL2) -> [`api`] (HTTP, OGC API - Features) and [`cli`].
+//! [`geojson_io`], [`filter`] (OGC CQL2 filters compiled against a layer's schema) ->
+//! [`api`] (HTTP: OGC API - Features) and [`cli`].
 #![deny(unsafe_code)]
 
 pub mod analysis;

@@ -19,8 +19,8 @@
 //! subject written in the wrong CRS almost always falls outside the working CRS's area of use
 //! and is refused (422) with a hint.
 //!
-//! Every parameter is checked before any geometry is touched; the analysis runs on a blocking
-//! thread.
+//! Every parameter is checked before any geometry is touched; the analysis runs on the
+//! bounded blocking pool ([`AppState::run_blocking`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -109,7 +109,10 @@ pub fn routes() -> Router<AppState> {
 
 fn endpoint(op: Op) -> MethodRouter<AppState> {
     get(move |State(state): State<AppState>, ctx: Ctx| async move {
-        tokio::task::spawn_blocking(move || answer(op, &state, &ctx, None)).await?
+        let worker = state.clone();
+        worker
+            .run_blocking(move || answer(op, &state, &ctx, None))
+            .await
     })
     .post(
         move |State(state): State<AppState>,
@@ -117,7 +120,10 @@ fn endpoint(op: Op) -> MethodRouter<AppState> {
               headers: HeaderMap,
               body: Result<Bytes, BytesRejection>| async move {
             let body = read_body(&state, &headers, body)?;
-            tokio::task::spawn_blocking(move || answer(op, &state, &ctx, Some(body))).await?
+            let worker = state.clone();
+            worker
+                .run_blocking(move || answer(op, &state, &ctx, Some(body)))
+                .await
         },
     )
 }

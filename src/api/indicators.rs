@@ -8,8 +8,9 @@
 //! the JSON array of {id, title, unit, definition}.
 //!
 //! The catalogue never changes while it is served, so the indicators are computed once, on the
-//! first request that needs them (on a blocking thread; requests that arrive meanwhile wait for
-//! the same computation), and kept in the [`AppState`] with their JSON and CSV text.
+//! first request that needs them (on the blocking pool; requests that arrive meanwhile wait for
+//! the same computation), and kept in the [`AppState`] with their JSON and CSV text; later
+//! answers copy that text without leaving the async worker.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -192,52 +193,72 @@ async fn indicators(State(state): State<AppState>, mut parts: Parts) -> Result<R
             "parameter crs: only the GeoJSON representation (f=geojson) has coordinates",
         ));
     }
-    tokio::task::spawn_blocking(move || {
-        let computed = computed(&state)?;
-        match (repr, ctx) {
-            (Repr::Csv, _) => {
-                let mut r = (StatusCode::OK, computed.csv.clone()).into_response();
-                r.headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static(CSV));
-                r.headers_mut().insert(
-                    CONTENT_DISPOSITION,
-                    HeaderValue::from_static("inline; filename=\"indicators.csv\""),
-                );
-                Ok(r)
-            }
-            (Repr::GeoJson, _) => {
-                let working = &state.catalog().working_crs;
-                let out_crs = match &crs {
-                    Some(v) => super::params::crs_param("crs", v, working)?,
-                    None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
-                };
-                if out_crs.is_crs84() {
-                    if let Some(body) = computed.geojson_crs84.get() {
-                        return Ok(super::items::geojson_response(body.clone(), &out_crs));
-                    }
-                }
-                let body = municipalities_geojson(&state, &computed.indicators, &out_crs)?;
-                if out_crs.is_crs84() {
-                    let _ = computed.geojson_crs84.set(body.clone());
-                }
-                Ok(super::items::geojson_response(body, &out_crs))
-            }
-            (_, Some(ctx)) if ctx.format == Format::Html => Ok(indicators_page(&ctx, &computed)),
-            (_, Some(ctx)) => {
-                let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
-                body.extend_from_slice(br#"{"links":"#);
-                let _ = serde_json::to_writer(&mut body, &links(&ctx));
-                body.push(b',');
-                body.extend_from_slice(&computed.json_tail);
-                let mut r = (StatusCode::OK, body).into_response();
-                r.headers_mut()
-                    .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-                Ok(r)
-            }
-            (_, None) => Err(ApiError::internal("indicators: no request context")),
+    // Once computed, JSON, CSV and the CRS84 GeoJSON are copies of cached text: answered here.
+    // The first computation and GeoJSON in other CRSs go to the blocking pool.
+    let cached = state.indicator_cache().get().is_some_and(|c| {
+        c.as_ref().is_ok_and(|c| {
+            repr != Repr::GeoJson || (crs.is_none() && c.geojson_crs84.get().is_some())
+        })
+    });
+    if cached {
+        return represent(&state, repr, ctx, crs.as_deref());
+    }
+    let worker = state.clone();
+    worker
+        .run_blocking(move || represent(&state, repr, ctx, crs.as_deref()))
+        .await
+}
+
+/// The indicators in `repr` (computing them first if needed).
+fn represent(
+    state: &AppState,
+    repr: Repr,
+    ctx: Option<Ctx>,
+    crs: Option<&str>,
+) -> Result<Response, ApiError> {
+    let computed = computed(state)?;
+    match (repr, ctx) {
+        (Repr::Csv, _) => {
+            let mut r = (StatusCode::OK, computed.csv.clone()).into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(CSV));
+            r.headers_mut().insert(
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("inline; filename=\"indicators.csv\""),
+            );
+            Ok(r)
         }
-    })
-    .await?
+        (Repr::GeoJson, _) => {
+            let working = &state.catalog().working_crs;
+            let out_crs = match crs {
+                Some(v) => super::params::crs_param("crs", v, working)?,
+                None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
+            };
+            if out_crs.is_crs84() {
+                if let Some(body) = computed.geojson_crs84.get() {
+                    return Ok(super::items::geojson_response(body.clone(), &out_crs));
+                }
+            }
+            let body = municipalities_geojson(state, &computed.indicators, &out_crs)?;
+            if out_crs.is_crs84() {
+                let _ = computed.geojson_crs84.set(body.clone());
+            }
+            Ok(super::items::geojson_response(body, &out_crs))
+        }
+        (_, Some(ctx)) if ctx.format == Format::Html => Ok(indicators_page(&ctx, &computed)),
+        (_, Some(ctx)) => {
+            let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
+            body.extend_from_slice(br#"{"links":"#);
+            let _ = serde_json::to_writer(&mut body, &links(&ctx));
+            body.push(b',');
+            body.extend_from_slice(&computed.json_tail);
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+            Ok(r)
+        }
+        (_, None) => Err(ApiError::internal("indicators: no request context")),
+    }
 }
 
 fn links(ctx: &Ctx) -> Vec<Json> {

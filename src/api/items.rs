@@ -414,9 +414,32 @@ pub(super) fn write_geometry(
     Ok(())
 }
 
-fn items_blocking(state: &AppState, id: &str, ctx: &Ctx) -> Result<Response, ApiError> {
-    let (pos, layer) = find_layer(state, id)?;
-    let q = parse_items_query(ctx, layer, &state.catalog().working_crs)?;
+/// Whether answering costs so little (a few hundred candidates at most, a small page) that
+/// handing it to a blocking thread would cost more than doing it on the async worker.
+fn is_light(layer: &Layer, q: &ItemsQuery) -> bool {
+    const MAX_CANDIDATES: usize = 256;
+    if q.limit > 100 || !q.sortby.is_empty() {
+        return false;
+    }
+    let envelope = match (&q.filter, &q.bbox) {
+        (Some(filter), _) => filter.envelope(),
+        (None, Some((envelope, _))) => Some(*envelope),
+        (None, None) => {
+            return q.equals.is_empty() && q.datetime.is_none();
+        }
+    };
+    envelope
+        .is_some_and(|e| layer.candidates(&e).take(MAX_CANDIDATES + 1).count() <= MAX_CANDIDATES)
+}
+
+fn items_execute(
+    state: &AppState,
+    id: &str,
+    ctx: &Ctx,
+    pos: usize,
+    q: ItemsQuery,
+) -> Result<Response, ApiError> {
+    let layer = &state.catalog().layers()[pos];
     let unfiltered = q.filter.is_none()
         && q.bbox.is_none()
         && q.equals.is_empty()
@@ -547,7 +570,26 @@ pub async fn items(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || items_blocking(&state, &id, &ctx)).await?
+    // Parsing is cheap, except for a filter with a large geometry literal.
+    if ctx.param("filter").is_some_and(|f| f.len() > 4096) {
+        let worker = state.clone();
+        return worker
+            .run_blocking(move || {
+                let (pos, layer) = find_layer(&state, &id)?;
+                let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
+                items_execute(&state, &id, &ctx, pos, q)
+            })
+            .await;
+    }
+    let (pos, layer) = find_layer(&state, &id)?;
+    let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
+    if is_light(layer, &q) {
+        return items_execute(&state, &id, &ctx, pos, q);
+    }
+    let worker = state.clone();
+    worker
+        .run_blocking(move || items_execute(&state, &id, &ctx, pos, q))
+        .await
 }
 
 /// The feature id in a URL, matched against the layer's ids (text or integer).
@@ -643,7 +685,8 @@ pub async fn item(
     Path((id, fid)): Path<(String, String)>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || item_blocking(&state, &id, &fid, &ctx)).await?
+    // One feature: cheaper to answer here than to hand to a blocking thread.
+    item_blocking(&state, &id, &fid, &ctx)
 }
 
 /// Percent-encodes a path segment (feature ids may hold spaces or slashes).

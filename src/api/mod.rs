@@ -90,6 +90,9 @@ struct Inner {
     /// The monitoring indicators, computed on first use.
     indicators: indicators::Cache,
     loaded_at: SystemTime,
+    /// Geometry work runs on blocking threads, at most one job per core at a time: queued
+    /// requests wait in order instead of time-slicing each other into long tails.
+    workers: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -107,6 +110,9 @@ impl AppState {
                 generation,
                 loaded_at,
                 indicators: indicators::Cache::new(),
+                workers: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
             }),
         }
     }
@@ -138,6 +144,22 @@ impl AppState {
     /// The indicators of the catalogue, once computed ([`indicators::computed`] fills it).
     pub fn indicator_cache(&self) -> &indicators::Cache {
         &self.inner.indicators
+    }
+
+    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
+    /// per core at a time.
+    pub async fn run_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .inner
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+        tokio::task::spawn_blocking(job).await?
     }
 }
 

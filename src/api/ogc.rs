@@ -339,3 +339,25 @@ async fn schema(
         Format::Html => html::schema_page(&ctx, layer, &body),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CONFORMANCE;
+
+    #[test]
+    fn every_cql2_class_the_filter_implements_is_declared() {
+        for class in crate::filter::CONFORMANCE {
+            assert!(CONFORMANCE.contains(class), "{class} not declared");
+        }
+        // Declared CQL2 classes are implemented (the draft spellings alias final ones).
+        for class in CONFORMANCE.iter().filter(|c| c.contains("/cql2/")) {
+            let final_name = class
+                .replace("basic-spatial-operators", "basic-spatial-functions")
+                .replace("/spatial-operators", "/spatial-functions");
+            assert!(
+                crate::filter::CONFORMANCE.contains(&final_name.as_str()),
+                "{class} declared but not implemented"
+            );
+        }
+    }
+}

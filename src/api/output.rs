@@ -25,7 +25,25 @@ pub struct OutputCrs {
 }
 
 impl OutputCrs {
+    /// The description of a CRS, read from its definition once per process (reading it costs
+    /// a PROJ database lookup) and remembered.
     pub fn new(crs: &str) -> Result<OutputCrs, CrsError> {
+        use std::collections::HashMap;
+        use std::sync::RwLock;
+        static KNOWN: OnceLock<RwLock<HashMap<String, OutputCrs>>> = OnceLock::new();
+        let known = KNOWN.get_or_init(|| RwLock::new(HashMap::new()));
+        if let Some(c) = known.read().unwrap_or_else(|e| e.into_inner()).get(crs) {
+            return Ok(c.clone());
+        }
+        let c = OutputCrs::read(crs)?;
+        known
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(crs.to_string(), c.clone());
+        Ok(c)
+    }
+
+    fn read(crs: &str) -> Result<OutputCrs, CrsError> {
         let id = crs::normalize(crs);
         let srs =
             gdal::spatial_ref::SpatialRef::from_definition(&id).map_err(|e| CrsError::Unknown {

@@ -86,15 +86,18 @@ async fn project_report(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    tokio::task::spawn_blocking(move || {
-        check_params(&ctx, &REPORT_PARAMS)?;
-        let repr = report_repr(&ctx)?;
-        let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
-        let options = report_options(&ctx)?;
-        let report = analysis::site_report(state.catalog(), &id, &options).map_err(report_error)?;
-        report_response(&state, &ctx, repr, &report, None, &out_crs)
-    })
-    .await?
+    let worker = state.clone();
+    worker
+        .run_blocking(move || {
+            check_params(&ctx, &REPORT_PARAMS)?;
+            let repr = report_repr(&ctx)?;
+            let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
+            let options = report_options(&ctx)?;
+            let report =
+                analysis::site_report(state.catalog(), &id, &options).map_err(report_error)?;
+            report_response(&state, &ctx, repr, &report, None, &out_crs)
+        })
+        .await
 }
 
 /// Answers a report in the representation asked for. `site` is the subject (working CRS) of

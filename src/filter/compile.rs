@@ -1,0 +1,776 @@
+//! From a parsed CQL2 expression (`cql2::Expr`) to a typed [`Node`] tree for one layer.
+
+use cql2::Expr;
+
+use super::eval::{CmpOp, Kind, LikePattern, Node, Operand, Scalar};
+use super::spatial::{LiteralCrs, SpatialOp, SpatialTest};
+use super::{FilterError, FilterLang, GEOMETRY_PROPERTY};
+use crate::crs;
+use crate::feature::FieldType;
+use crate::store::Layer;
+
+/// Nesting deeper than this is refused (before parsing for cql2-text, whose parser recurses).
+pub(crate) const MAX_DEPTH: usize = 64;
+
+/// Parses a filter in either encoding.
+pub(crate) fn parse(text: &str, lang: FilterLang) -> Result<Expr, FilterError> {
+    match lang {
+        FilterLang::Cql2Text => {
+            let mut depth = 0usize;
+            let mut quote: Option<char> = None;
+            for c in text.chars() {
+                match (quote, c) {
+                    (Some(q), c) if c == q => quote = None,
+                    (Some(_), _) => {}
+                    (None, '\'' | '"') => quote = Some(c),
+                    (None, '(') => {
+                        depth += 1;
+                        if depth > MAX_DEPTH {
+                            return Err(FilterError::TooDeep { max: MAX_DEPTH });
+                        }
+                    }
+                    (None, ')') => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+            cql2::parse_text(text).map_err(|e| FilterError::Syntax {
+                lang,
+                message: syntax_message(&e.to_string()),
+            })
+        }
+        FilterLang::Cql2Json => cql2::parse_json(text).map_err(|e| FilterError::Syntax {
+            lang,
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// pest reports errors over several lines (` --> 1:7`, the line with a caret, `= expected ...`):
+/// keep the position and the expectation on one line.
+fn syntax_message(full: &str) -> String {
+    let position = full
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("-->"))
+        .and_then(|p| p.trim().split_once(':'));
+    let expected = full
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("= "))
+        .unwrap_or(full.trim());
+    match position {
+        Some((line, column)) => format!("at line {line}, column {column}: {expected}"),
+        None => expected.to_string(),
+    }
+}
+
+/// The text of an expression, for messages.
+fn show(e: &Expr) -> String {
+    match e {
+        Expr::Literal(s) => format!("'{}'", s.replace('\'', "''")),
+        other => other.to_text().unwrap_or_else(|_| format!("{other:?}")),
+    }
+}
+
+/// One side of a comparison, before it is paired with the other.
+#[derive(Debug, Clone)]
+enum Side {
+    Prop {
+        index: usize,
+        name: String,
+        ty: FieldType,
+        casei: bool,
+    },
+    Lit {
+        value: LitValue,
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum LitValue {
+    Num(f64),
+    Str(String),
+    Bool(bool),
+    Date(String),
+    Timestamp(String),
+    Null,
+}
+
+impl LitValue {
+    fn kind_name(&self) -> &'static str {
+        match self {
+            LitValue::Num(_) => "a number",
+            LitValue::Str(_) => "a string",
+            LitValue::Bool(_) => "a boolean",
+            LitValue::Date(_) => "a date",
+            LitValue::Timestamp(_) => "a timestamp",
+            LitValue::Null => "null",
+        }
+    }
+}
+
+fn kind_of(ty: FieldType) -> Kind {
+    match ty {
+        FieldType::Int | FieldType::Real => Kind::Number,
+        FieldType::String => Kind::String,
+        FieldType::Bool => Kind::Bool,
+        FieldType::Date => Kind::Date,
+        FieldType::DateTime => Kind::Timestamp,
+    }
+}
+
+/// Compilation state: the layer's schema and the CRSs of spatial literals.
+pub(crate) struct Context<'a> {
+    layer: &'a Layer,
+    filter_crs: String,
+    working_crs: String,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(layer: &'a Layer, filter_crs: &str, working_crs: &str) -> Context<'a> {
+        Context {
+            layer,
+            filter_crs: crs::normalize(filter_crs),
+            working_crs: crs::normalize(working_crs),
+        }
+    }
+
+    fn unknown_property(&self, name: &str) -> FilterError {
+        FilterError::UnknownProperty {
+            property: name.to_string(),
+            layer: self.layer.id().to_string(),
+            queryables: super::queryables(self.layer)
+                .iter()
+                .map(|q| q.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+
+    /// A boolean expression.
+    pub(crate) fn predicate(&self, e: &Expr, depth: usize) -> Result<Node, FilterError> {
+        if depth > MAX_DEPTH {
+            return Err(FilterError::TooDeep { max: MAX_DEPTH });
+        }
+        let d = depth + 1;
+        match e {
+            Expr::Bool(b) => Ok(Node::Const(Some(*b))),
+            Expr::Property { property } => {
+                // A boolean property on its own is the predicate "property = TRUE".
+                let side = self.scalar(e, d)?;
+                match &side {
+                    Side::Prop {
+                        ty: FieldType::Bool,
+                        index,
+                        ..
+                    } => Ok(Node::Cmp(
+                        CmpOp::Eq,
+                        Operand::Field {
+                            index: *index,
+                            kind: Kind::Bool,
+                            casei: false,
+                        },
+                        Operand::Lit(Scalar::Bool(true)),
+                    )),
+                    Side::Prop { ty, .. } => Err(FilterError::Invalid {
+                        operator: "a property as a condition".into(),
+                        reason: format!("property {property:?} is {}, not a boolean", ty.name()),
+                    }),
+                    Side::Lit { .. } => unreachable_side(e),
+                }
+            }
+            Expr::Operation { op, args } => self.operation(op, args, d),
+            other => Err(FilterError::Invalid {
+                operator: show(other),
+                reason: "this is a value, not a condition".into(),
+            }),
+        }
+    }
+
+    fn operation(&self, op: &str, args: &[Box<Expr>], d: usize) -> Result<Node, FilterError> {
+        let arity = |n: usize| {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(FilterError::Invalid {
+                    operator: op.to_string(),
+                    reason: format!("it takes {n} arguments, got {}", args.len()),
+                })
+            }
+        };
+        match op {
+            "and" | "or" => {
+                if args.is_empty() {
+                    return Err(FilterError::Invalid {
+                        operator: op.into(),
+                        reason: "it needs arguments".into(),
+                    });
+                }
+                let nodes = args
+                    .iter()
+                    .map(|a| self.predicate(a, d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(if op == "and" {
+                    Node::And(nodes)
+                } else {
+                    Node::Or(nodes)
+                })
+            }
+            "not" => {
+                arity(1)?;
+                Ok(Node::Not(Box::new(self.predicate(&args[0], d)?)))
+            }
+            "=" | "<>" | "<" | "<=" | ">" | ">=" => {
+                arity(2)?;
+                let cmp = match op {
+                    "=" => CmpOp::Eq,
+                    "<>" => CmpOp::Ne,
+                    "<" => CmpOp::Lt,
+                    "<=" => CmpOp::Le,
+                    ">" => CmpOp::Gt,
+                    _ => CmpOp::Ge,
+                };
+                let ordered = !matches!(cmp, CmpOp::Eq | CmpOp::Ne);
+                let a = self.scalar(&args[0], d)?;
+                let b = self.scalar(&args[1], d)?;
+                let (a, b, kind) = unify(a, b)?;
+                if ordered && kind.is_some_and(|k| !k.ordered()) {
+                    return Err(unordered(op, kind));
+                }
+                Ok(Node::Cmp(cmp, a, b))
+            }
+            "between" => {
+                arity(3)?;
+                let v = self.scalar(&args[0], d)?;
+                let lo = self.scalar(&args[1], d)?;
+                let hi = self.scalar(&args[2], d)?;
+                let (_, lo, k1) = unify(v.clone(), lo)?;
+                let (v, hi, k2) = unify(v, hi)?;
+                for k in [k1, k2] {
+                    if k.is_some_and(|k| !k.ordered()) {
+                        return Err(unordered("BETWEEN", k));
+                    }
+                }
+                Ok(Node::Between(v, lo, hi))
+            }
+            "in" => {
+                arity(2)?;
+                let Expr::Array(items) = args[1].as_ref() else {
+                    return Err(FilterError::Invalid {
+                        operator: "IN".into(),
+                        reason: format!("expected a list, got {}", show(&args[1])),
+                    });
+                };
+                let v = self.scalar(&args[0], d)?;
+                let mut value = None;
+                let mut list = Vec::with_capacity(items.len());
+                for item in items {
+                    let item = self.scalar(item, d)?;
+                    let (v, item, _) = unify(v.clone(), item)?;
+                    value = Some(v);
+                    list.push(item);
+                }
+                let value = match value {
+                    Some(v) => v,
+                    None => unify(v.clone(), v)?.0,
+                };
+                Ok(Node::In(value, list))
+            }
+            "like" => {
+                arity(2)?;
+                let v = self.scalar(&args[0], d)?;
+                let pattern = self.scalar(&args[1], d)?;
+                let pattern_text = match &pattern {
+                    Side::Lit {
+                        value: LitValue::Str(s),
+                        ..
+                    } => s.clone(),
+                    Side::Lit { text, value, .. } => {
+                        return Err(FilterError::Invalid {
+                            operator: "LIKE".into(),
+                            reason: format!(
+                                "the pattern must be a string, {text} is {}",
+                                value.kind_name()
+                            ),
+                        })
+                    }
+                    Side::Prop { name, .. } => {
+                        return Err(FilterError::Unsupported {
+                            what: "LIKE pattern",
+                            name: name.clone(),
+                            reason: "the pattern must be a string literal, not a property".into(),
+                        })
+                    }
+                };
+                let like = LikePattern::new(&pattern_text).map_err(|reason| {
+                    FilterError::BadLiteral {
+                        literal: show(&args[1]),
+                        reason,
+                    }
+                })?;
+                let (value, _, _) = unify(
+                    v,
+                    Side::Lit {
+                        value: LitValue::Str(pattern_text),
+                        text: show(&args[1]),
+                    },
+                )?;
+                Ok(Node::Like(value, like))
+            }
+            "isNull" => {
+                arity(1)?;
+                if matches!(args[0].as_ref(), Expr::Property { property } if property == GEOMETRY_PROPERTY && self.layer.field_index(GEOMETRY_PROPERTY).is_none())
+                {
+                    // Every feature has a geometry: never NULL.
+                    return Ok(Node::Const(Some(false)));
+                }
+                Ok(Node::IsNull(match self.scalar(&args[0], d)? {
+                    Side::Prop { index, ty, .. } => Operand::Field {
+                        index,
+                        kind: kind_of(ty),
+                        casei: false,
+                    },
+                    Side::Lit {
+                        value: LitValue::Null,
+                        ..
+                    } => Operand::Null,
+                    Side::Lit { .. } => Operand::Lit(Scalar::Bool(true)),
+                }))
+            }
+            op if SpatialOp::from_name(op).is_some() => {
+                arity(2)?;
+                self.spatial(op, &args[0], &args[1])
+            }
+            op if op.starts_with("t_") => Err(FilterError::Unsupported {
+                what: "operator",
+                name: op.to_string(),
+                reason: "temporal operators (T_*) are not supported; compare dates with =, <, >, BETWEEN".into(),
+            }),
+            op if op.starts_with("a_") => Err(FilterError::Unsupported {
+                what: "operator",
+                name: op.to_string(),
+                reason: "array operators are not supported".into(),
+            }),
+            "+" | "-" | "*" | "/" | "%" | "^" | "div" => Err(FilterError::Unsupported {
+                what: "operator",
+                name: op.to_string(),
+                reason: "arithmetic is not supported".into(),
+            }),
+            "casei" | "accenti" => Err(FilterError::Invalid {
+                operator: op.to_uppercase(),
+                reason: "it gives a value, not a condition".into(),
+            }),
+            other => Err(FilterError::Unsupported {
+                what: "function",
+                name: other.to_string(),
+                reason: "the supported functions are CASEI, DATE, TIMESTAMP and BBOX".into(),
+            }),
+        }
+    }
+
+    /// A value: a property, a literal, `CASEI(...)`, `DATE(...)`, `TIMESTAMP(...)`.
+    fn scalar(&self, e: &Expr, d: usize) -> Result<Side, FilterError> {
+        if d > MAX_DEPTH {
+            return Err(FilterError::TooDeep { max: MAX_DEPTH });
+        }
+        let lit = |value: LitValue| Side::Lit {
+            value,
+            text: show(e),
+        };
+        match e {
+            Expr::Property { property } => match self.layer.field_index(property) {
+                Some(index) => Ok(Side::Prop {
+                    index,
+                    name: property.clone(),
+                    ty: self.layer.fields[index].ty,
+                    casei: false,
+                }),
+                None if property == GEOMETRY_PROPERTY => Err(FilterError::Invalid {
+                    operator: "geometry".into(),
+                    reason: "the geometry property can only be used in spatial operators (S_*)"
+                        .into(),
+                }),
+                None => Err(self.unknown_property(property)),
+            },
+            Expr::Float(n) => Ok(lit(LitValue::Num(*n))),
+            Expr::Literal(s) => Ok(lit(LitValue::Str(s.clone()))),
+            Expr::Bool(b) => Ok(lit(LitValue::Bool(*b))),
+            Expr::Null => Ok(lit(LitValue::Null)),
+            Expr::Date { date } => match date.as_ref() {
+                Expr::Literal(s) => Ok(lit(LitValue::Date(s.clone()))),
+                other => Err(FilterError::BadLiteral {
+                    literal: show(e),
+                    reason: format!("DATE takes a string, got {}", show(other)),
+                }),
+            },
+            Expr::Timestamp { timestamp } => match timestamp.as_ref() {
+                Expr::Literal(s) => Ok(lit(LitValue::Timestamp(s.clone()))),
+                other => Err(FilterError::BadLiteral {
+                    literal: show(e),
+                    reason: format!("TIMESTAMP takes a string, got {}", show(other)),
+                }),
+            },
+            Expr::Operation { op, args } if op == "casei" => {
+                if args.len() != 1 {
+                    return Err(FilterError::Invalid {
+                        operator: "CASEI".into(),
+                        reason: format!("it takes 1 argument, got {}", args.len()),
+                    });
+                }
+                match self.scalar(&args[0], d + 1)? {
+                    Side::Prop {
+                        index,
+                        name,
+                        ty: FieldType::String,
+                        ..
+                    } => Ok(Side::Prop {
+                        index,
+                        name,
+                        ty: FieldType::String,
+                        casei: true,
+                    }),
+                    Side::Lit {
+                        value: LitValue::Str(s),
+                        text,
+                        ..
+                    } => Ok(Side::Lit {
+                        value: LitValue::Str(s.to_lowercase()),
+                        text,
+                    }),
+                    Side::Prop { name, ty, .. } => Err(FilterError::Invalid {
+                        operator: "CASEI".into(),
+                        reason: format!(
+                            "it applies to strings; property {name:?} is {}",
+                            ty.name()
+                        ),
+                    }),
+                    Side::Lit { text, value, .. } => Err(FilterError::Invalid {
+                        operator: "CASEI".into(),
+                        reason: format!("it applies to strings; {text} is {}", value.kind_name()),
+                    }),
+                }
+            }
+            Expr::Operation { op, .. } if op == "accenti" => Err(FilterError::Unsupported {
+                what: "function",
+                name: "ACCENTI".into(),
+                reason: "accent-insensitive comparison is not supported".into(),
+            }),
+            Expr::Operation { op, .. } if SpatialOp::from_name(op).is_some() || is_logical(op) => {
+                Err(FilterError::Invalid {
+                    operator: show(e),
+                    reason: "a condition cannot be compared as a value".into(),
+                })
+            }
+            Expr::Operation { op, args } => self.operation(op, args, d).and_then(|_| {
+                Err(FilterError::Invalid {
+                    operator: show(e),
+                    reason: "a condition cannot be compared as a value".into(),
+                })
+            }),
+            Expr::Geometry(_) | Expr::BBox { .. } => Err(FilterError::Invalid {
+                operator: show(e),
+                reason: "geometries can only be used in spatial operators (S_*)".into(),
+            }),
+            Expr::Interval { .. } => Err(FilterError::Unsupported {
+                what: "function",
+                name: "INTERVAL".into(),
+                reason: "intervals belong to temporal operators, which are not supported".into(),
+            }),
+            Expr::Array(_) => Err(FilterError::Invalid {
+                operator: show(e),
+                reason: "a list can only be the right side of IN".into(),
+            }),
+        }
+    }
+
+    fn spatial(&self, op: &str, a: &Expr, b: &Expr) -> Result<Node, FilterError> {
+        let name = op.to_uppercase();
+        let op = SpatialOp::from_name(op).ok_or_else(|| FilterError::Unsupported {
+            what: "operator",
+            name: name.clone(),
+            reason: "not a spatial operator".into(),
+        })?;
+        let a_prop = self.geometry_property(a, &name)?;
+        let b_prop = self.geometry_property(b, &name)?;
+        match (a_prop, b_prop) {
+            (true, true) => Err(FilterError::Unsupported {
+                what: "operator",
+                name: format!("{name} between two properties"),
+                reason: "one side must be a geometry literal or BBOX".into(),
+            }),
+            (true, false) => {
+                let (g, r) = self.literal(b)?;
+                Ok(Node::Spatial(Box::new(SpatialTest::new(op, g, r))))
+            }
+            (false, true) => {
+                let (g, r) = self.literal(a)?;
+                Ok(Node::Spatial(Box::new(SpatialTest::new(
+                    op.converse(),
+                    g,
+                    r,
+                ))))
+            }
+            (false, false) => {
+                // Two literals: a constant.
+                let (ga, _) = self.literal(a)?;
+                let (gb, _) = self.literal(b)?;
+                Ok(Node::Const(Some(op.holds(&ga, &gb))))
+            }
+        }
+    }
+
+    /// Whether `e` is the geometry property; an error for any other property.
+    fn geometry_property(&self, e: &Expr, op: &str) -> Result<bool, FilterError> {
+        match e {
+            Expr::Property { property } if property == GEOMETRY_PROPERTY => Ok(true),
+            Expr::Property { property } => match self.layer.field_index(property) {
+                Some(i) => Err(FilterError::TypeMismatch {
+                    property: property.clone(),
+                    ty: self.layer.fields[i].ty.name(),
+                    literal: format!("the spatial operator {op}"),
+                    literal_type: "it needs the geometry property",
+                }),
+                None => Err(self.unknown_property(property)),
+            },
+            Expr::Geometry(_) | Expr::BBox { .. } => Ok(false),
+            other => Err(FilterError::Invalid {
+                operator: op.to_string(),
+                reason: format!(
+                    "its arguments are the geometry property and a geometry literal, got {}",
+                    show(other)
+                ),
+            }),
+        }
+    }
+
+    fn literal(&self, e: &Expr) -> Result<(geo::Geometry<f64>, geo::Rect<f64>), FilterError> {
+        let text = || show(e);
+        let crs = LiteralCrs {
+            filter_crs: &self.filter_crs,
+            working_crs: &self.working_crs,
+        };
+        match e {
+            Expr::BBox { bbox } => {
+                let mut v = Vec::with_capacity(bbox.len());
+                for x in bbox {
+                    match x.as_ref() {
+                        Expr::Float(f) => v.push(*f),
+                        other => {
+                            return Err(FilterError::BadGeometry {
+                                literal: text(),
+                                reason: format!("{} is not a number", show(other)),
+                            })
+                        }
+                    }
+                }
+                let corners = match v.as_slice() {
+                    [a, b, c, d] => [*a, *b, *c, *d],
+                    [a, b, _, d, e, _] => [*a, *b, *d, *e],
+                    _ => {
+                        return Err(FilterError::BadGeometry {
+                            literal: text(),
+                            reason: format!("a BBOX has 4 or 6 numbers, got {}", v.len()),
+                        })
+                    }
+                };
+                crs.bbox(corners, &text)
+            }
+            Expr::Geometry(_) => {
+                let g = geo::Geometry::<f64>::try_from(e.clone()).map_err(|err| {
+                    FilterError::BadGeometry {
+                        literal: text(),
+                        reason: err.to_string(),
+                    }
+                })?;
+                crs.geometry(g, &text)
+            }
+            _ => unreachable_literal(e),
+        }
+    }
+}
+
+fn is_logical(op: &str) -> bool {
+    matches!(
+        op,
+        "and"
+            | "or"
+            | "not"
+            | "="
+            | "<>"
+            | "<"
+            | "<="
+            | ">"
+            | ">="
+            | "like"
+            | "between"
+            | "in"
+            | "isNull"
+    )
+}
+
+fn unreachable_side(e: &Expr) -> Result<Node, FilterError> {
+    Err(FilterError::Invalid {
+        operator: show(e),
+        reason: "not a condition".into(),
+    })
+}
+
+fn unreachable_literal(e: &Expr) -> Result<(geo::Geometry<f64>, geo::Rect<f64>), FilterError> {
+    Err(FilterError::BadGeometry {
+        literal: show(e),
+        reason: "not a geometry".into(),
+    })
+}
+
+fn unordered(op: &str, kind: Option<Kind>) -> FilterError {
+    FilterError::Invalid {
+        operator: op.to_uppercase(),
+        reason: format!(
+            "{} values have no order; use = or <>",
+            kind.map_or("these", |k| k.name())
+        ),
+    }
+}
+
+/// Pairs two sides of a comparison: checks that their kinds agree and turns literals into the
+/// kind of the property they meet. Returns the operands and the kind compared (`None` when a
+/// side is NULL).
+fn unify(a: Side, b: Side) -> Result<(Operand, Operand, Option<Kind>), FilterError> {
+    match (a, b) {
+        (
+            Side::Prop {
+                index: ia,
+                name: na,
+                ty: ta,
+                casei: ca,
+            },
+            Side::Prop {
+                index: ib,
+                name: nb,
+                ty: tb,
+                casei: cb,
+            },
+        ) => {
+            let (ka, kb) = (kind_of(ta), kind_of(tb));
+            if ka != kb {
+                return Err(FilterError::PropertyTypes {
+                    left: na,
+                    left_ty: ta.name(),
+                    right: nb,
+                    right_ty: tb.name(),
+                });
+            }
+            Ok((
+                Operand::Field {
+                    index: ia,
+                    kind: ka,
+                    casei: ca,
+                },
+                Operand::Field {
+                    index: ib,
+                    kind: kb,
+                    casei: cb,
+                },
+                Some(ka),
+            ))
+        }
+        (
+            Side::Prop {
+                index,
+                name,
+                ty,
+                casei,
+            },
+            Side::Lit { value, text, .. },
+        ) => {
+            let kind = kind_of(ty);
+            let lit = literal_as(kind, &value, &text).map_err(|reason| match reason {
+                Some(reason) => FilterError::BadLiteral {
+                    literal: text.clone(),
+                    reason,
+                },
+                None => FilterError::TypeMismatch {
+                    property: name.clone(),
+                    ty: ty.name(),
+                    literal: text.clone(),
+                    literal_type: value.kind_name(),
+                },
+            })?;
+            Ok((
+                Operand::Field { index, kind, casei },
+                lit,
+                (!matches!(value, LitValue::Null)).then_some(kind),
+            ))
+        }
+        (lit @ Side::Lit { .. }, prop @ Side::Prop { .. }) => {
+            let (p, l, k) = unify(prop, lit)?;
+            Ok((l, p, k))
+        }
+        (
+            Side::Lit {
+                value: va,
+                text: ta,
+                ..
+            },
+            Side::Lit {
+                value: vb,
+                text: tb,
+                ..
+            },
+        ) => {
+            // Two literals: the kind of the more specific one (a date over a plain string).
+            let kind = |v: &LitValue| match v {
+                LitValue::Num(_) => Some(Kind::Number),
+                LitValue::Str(_) => Some(Kind::String),
+                LitValue::Bool(_) => Some(Kind::Bool),
+                LitValue::Date(_) => Some(Kind::Date),
+                LitValue::Timestamp(_) => Some(Kind::Timestamp),
+                LitValue::Null => None,
+            };
+            let k = match (kind(&va), kind(&vb)) {
+                (Some(Kind::String), Some(k)) | (Some(k), Some(Kind::String)) => Some(k),
+                (Some(k), _) | (None, Some(k)) => Some(k),
+                (None, None) => None,
+            };
+            let Some(k) = k else {
+                return Ok((Operand::Null, Operand::Null, None));
+            };
+            let conv = |v: &LitValue, t: &str| {
+                literal_as(k, v, t).map_err(|reason| FilterError::BadLiteral {
+                    literal: t.to_string(),
+                    reason: reason.unwrap_or_else(|| {
+                        format!("{t} is {}, the other side is {}", v.kind_name(), k.name())
+                    }),
+                })
+            };
+            Ok((conv(&va, &ta)?, conv(&vb, &tb)?, Some(k)))
+        }
+    }
+}
+
+/// A literal as a value of `kind`. `Err(None)`: the kinds do not match; `Err(Some(reason))`:
+/// the literal is of a usable kind but malformed (a bad date).
+fn literal_as(kind: Kind, v: &LitValue, text: &str) -> Result<Operand, Option<String>> {
+    let date = |s: &str| {
+        super::eval::parse_date(s)
+            .map(|d| Operand::Lit(Scalar::Date(d)))
+            .ok_or_else(|| Some(format!("{text} is not a date (YYYY-MM-DD)")))
+    };
+    let timestamp = |s: &str| {
+        super::eval::parse_timestamp(s)
+            .map(|t| Operand::Lit(Scalar::Time(t)))
+            .ok_or_else(|| {
+                Some(format!(
+                    "{text} is not an RFC 3339 timestamp (YYYY-MM-DDThh:mm:ssZ)"
+                ))
+            })
+    };
+    match (kind, v) {
+        (_, LitValue::Null) => Ok(Operand::Null),
+        (Kind::Number, LitValue::Num(n)) => Ok(Operand::Lit(Scalar::Num(*n))),
+        (Kind::String, LitValue::Str(s)) => Ok(Operand::Lit(Scalar::Str(s.clone()))),
+        (Kind::Bool, LitValue::Bool(b)) => Ok(Operand::Lit(Scalar::Bool(*b))),
+        (Kind::Date, LitValue::Date(s) | LitValue::Str(s)) => date(s),
+        (Kind::Timestamp, LitValue::Timestamp(s) | LitValue::Str(s)) => timestamp(s),
+        _ => Err(None),
+    }
+}
