@@ -1129,6 +1129,15 @@ async fn any_site_gets_a_report() {
     let a = get("/analysis/report?bbox=9.66,45.35,9.71,45.38&f=html").await;
     assert_eq!(a.content_type(), "text/html; charset=utf-8");
     assert!(a.text().contains("site (Polygon"));
+    // HTML of a site sent as a body: no GET links to it.
+    let a = post(
+        "/analysis/report?f=html",
+        "application/geo+json",
+        r#"{"type":"Polygon","coordinates":[[[9.66,45.35],[9.71,45.35],[9.71,45.38],[9.66,45.35]]]}"#,
+    )
+    .await;
+    assert_eq!(a.content_type(), "text/html; charset=utf-8");
+    assert!(a.text().contains("POST") && !a.text().contains("f=geojson"));
     // An invalid site.
     let a = get("/analysis/report?geometry=POLYGON((9.7%2045.3,9.71%2045.31,9.71%2045.3,9.7%2045.31,9.7%2045.3))").await;
     assert_problem(&a, StatusCode::UNPROCESSABLE_ENTITY, "self-intersect");

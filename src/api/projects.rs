@@ -219,6 +219,14 @@ fn report_page(
                 (ctx.url(&format!("{path}?f=geojson")), "GeoJSON"),
             ]
         }
+        // A subject sent as a POST body has no URL to link to.
+        None if !ctx
+            .query
+            .iter()
+            .any(|(k, _)| super::analysis::SUBJECT_SOURCES.contains(&k.as_str())) =>
+        {
+            Vec::new()
+        }
         None => {
             let query = |f: &str| {
                 let pairs = ctx
@@ -244,6 +252,9 @@ fn report_page(
         }
     };
     let mut s = String::from("<p>");
+    if alternates.is_empty() {
+        s.push_str("A site sent in the body of a POST request.");
+    }
     for (i, (href, name)) in alternates.iter().enumerate() {
         if i > 0 {
             s.push_str(" · ");
