@@ -9,13 +9,13 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use geo::{Coord, Geometry, LineString, Point, Polygon, Rect};
+use geo::Geometry;
 use serde_json::{json, Map, Value as Json};
 
+use crate::analysis::subject::{self, InputCrs};
 use crate::analysis::{self, Hit, OverlayOptions, Predicate};
 use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
-use crate::feature::FeatureId;
 use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
 
@@ -684,18 +684,6 @@ fn round(v: f64, decimals: i32) -> f64 {
     (v * f).round() / f
 }
 
-fn numbers(text: &str, n: usize, what: &str) -> Result<Vec<f64>> {
-    let values: Vec<f64> = text
-        .split(',')
-        .map(|s| s.trim().parse::<f64>())
-        .collect::<std::result::Result<_, _>>()
-        .with_context(|| format!("{what} {text:?}: expected {n} comma-separated numbers"))?;
-    if values.len() != n || !values.iter().all(|v| v.is_finite()) {
-        bail!("{what} {text:?}: expected {n} comma-separated finite numbers");
-    }
-    Ok(values)
-}
-
 /// The geometry (working CRS) of the feature named by `LAYER:ID`.
 fn feature_geometry(
     config: &CatalogConfig,
@@ -709,48 +697,29 @@ fn feature_geometry(
         format!("--feature {reference:?}: no layer {layer_id:?} in the catalogue")
     })?;
     let layer = store::load_layer(layer_config, working)?;
-    let feature = id
-        .parse::<i64>()
-        .ok()
-        .and_then(|n| layer.get(&FeatureId::Int(n)))
-        .or_else(|| layer.get(&FeatureId::Str(id.to_string())))
-        .with_context(|| {
-            format!("--feature {reference:?}: layer {layer_id:?} has no feature {id:?}")
-        })?;
-    if let Some(reason) = &feature.invalid {
-        bail!("--feature {reference:?}: its geometry is invalid ({reason})");
-    }
+    let feature =
+        subject::feature(&layer, id).with_context(|| format!("--feature {reference:?}"))?;
     Ok(feature.geometry.clone())
 }
 
-/// The query geometry in the working CRS.
+/// The query geometry in the working CRS. Coordinates are read east first (longitude,
+/// latitude) whatever `--crs` says, and must lie in the working CRS's area of use.
 fn query_geometry(input: &QueryInput, working: &str) -> Result<Geometry<f64>> {
-    let to_working = Transformer::new(&input.crs, working)?;
-    if let Some(p) = &input.point {
-        let v = numbers(p, 2, "--point")?;
-        let c = to_working.coord(Coord { x: v[0], y: v[1] })?;
-        return Ok(Geometry::Point(Point(c)));
-    }
-    if let Some(b) = &input.bbox {
-        let v = numbers(b, 4, "--bbox")?;
-        if v[0] > v[2] || v[1] > v[3] {
-            bail!("--bbox {b:?}: min must not exceed max (minx,miny,maxx,maxy)");
-        }
-        let rect = Rect::new(Coord { x: v[0], y: v[1] }, Coord { x: v[2], y: v[3] });
-        let mut ring = crs::densified_outline(rect, crs::DENSIFY_POINTS);
-        to_working.coords(&mut ring)?;
-        ring.push(ring[0]);
-        return Ok(Geometry::Polygon(Polygon::new(LineString(ring), vec![])));
-    }
-    if let Some(g) = &input.geometry {
+    let crs = InputCrs::east_north(&input.crs);
+    let (what, g) = if let Some(p) = &input.point {
+        ("--point", subject::point(p, &crs))
+    } else if let Some(b) = &input.bbox {
+        ("--bbox", subject::bbox(b, &crs).map(Geometry::Rect))
+    } else if let Some(g) = &input.geometry {
         let text = match g.strip_prefix('@') {
             Some(file) => std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read --geometry file {file}"))?,
             None => g.clone(),
         };
-        let mut geometry = geojson_io::parse_geometry(&text)?;
-        to_working.geometry(&mut geometry)?;
-        return Ok(geometry);
-    }
-    bail!("give the query geometry with --point, --bbox, --geometry or --feature")
+        ("--geometry", subject::geometry("geometry", &text, &crs))
+    } else {
+        bail!("give the query geometry with --point, --bbox, --geometry or --feature")
+    };
+    let g = g.map_err(|e| anyhow::anyhow!("--{e}"))?;
+    Ok(subject::into_working(what, g, &crs, working)?)
 }

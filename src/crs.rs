@@ -158,6 +158,58 @@ pub fn northing_first(crs: &str) -> Result<bool, CrsError> {
     Ok(answer)
 }
 
+/// The area of use of a CRS as a (longitude, latitude) box in degrees, with its name (for
+/// EPSG:32632, 6°E to 12°E, 0°N to 84°N, "Between 6°E and 12°E, northern hemisphere..."), read
+/// from the CRS definition through GDAL and remembered per CRS. `None` when the definition
+/// has none (a custom WKT or PROJ string).
+pub fn area_of_use(crs: &str) -> Result<Option<(Rect<f64>, String)>, CrsError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    type Known = HashMap<String, Option<(Rect<f64>, String)>>;
+    static KNOWN: OnceLock<Mutex<Known>> = OnceLock::new();
+    let n = normalize(crs);
+    let known = KNOWN.get_or_init(|| Mutex::new(HashMap::new()));
+    if let Some(answer) = known.lock().unwrap_or_else(|e| e.into_inner()).get(&n) {
+        return Ok(answer.clone());
+    }
+    let srs =
+        gdal::spatial_ref::SpatialRef::from_definition(&n).map_err(|e| CrsError::Unknown {
+            crs: crs.to_string(),
+            reason: e.to_string(),
+        })?;
+    let answer = srs.area_of_use().and_then(|a| {
+        let values = [
+            a.west_lon_degree,
+            a.south_lat_degree,
+            a.east_lon_degree,
+            a.north_lat_degree,
+        ];
+        // GDAL reports -1000 for an unknown area.
+        (values.iter().all(|v| v.is_finite() && v.abs() <= 180.0)
+            && a.west_lon_degree <= a.east_lon_degree)
+            .then(|| {
+                (
+                    Rect::new(
+                        Coord {
+                            x: a.west_lon_degree,
+                            y: a.south_lat_degree,
+                        },
+                        Coord {
+                            x: a.east_lon_degree,
+                            y: a.north_lat_degree,
+                        },
+                    ),
+                    a.name,
+                )
+            })
+    });
+    known
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(n, answer.clone());
+    Ok(answer)
+}
+
 /// A coordinate transformation between two CRSs, in (x = east, y = north) order on both sides.
 pub struct Transformer {
     /// `None` when source and target are the same CRS.
@@ -487,6 +539,18 @@ mod tests {
             northing_first("EPSG:999999"),
             Err(CrsError::Unknown { .. })
         ));
+    }
+
+    #[test]
+    fn area_of_use_of_utm_32n() {
+        // EPSG's area of use of WGS 84 / UTM 32N: 6°E to 12°E, equator to 84°N.
+        let (area, name) = area_of_use("EPSG:32632").unwrap().unwrap();
+        assert_eq!((area.min().x, area.max().x), (6.0, 12.0));
+        assert_eq!((area.min().y, area.max().y), (0.0, 84.0));
+        assert!(name.contains("6°E"), "{name}");
+        assert!(area_of_use("+proj=utm +zone=32 +datum=WGS84")
+            .unwrap()
+            .is_none());
     }
 
     #[test]

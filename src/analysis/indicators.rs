@@ -770,13 +770,13 @@ impl Indicators {
         out
     }
 
-    /// The municipalities as a GeoJSON FeatureCollection (geometry moved by `to_output`, e.g. to
-    /// CRS84), each carrying its per-municipality values, ready for a choropleth.
-    pub fn municipalities_geojson(
+    /// The per-municipality values, for every feature of the municipalities layer (by index,
+    /// in layer order): residents, distances to the nearest hospital and nursing home, beds per
+    /// 1,000 residents, projects, budget, mean progress, land take and its share.
+    pub fn municipality_values(
         &self,
         catalog: &Catalog,
-        to_output: &Transformer,
-    ) -> Result<Json, IndicatorGeoJsonError> {
+    ) -> Result<MunicipalityValues, ReportError> {
         let roles = RoleLayers::new(catalog)?;
         let m = roles.require("municipalities", roles.municipalities)?;
         let by_municipality: HashMap<&str, &ProgressGroup> = self
@@ -795,8 +795,8 @@ impl Indicators {
             .iter()
             .map(|s| (s.municipality.as_str(), s))
             .collect();
-        let mut features = Vec::with_capacity(m.layer.features.len());
-        for f in &m.layer.features {
+        let mut out = Vec::with_capacity(m.layer.features.len());
+        for (i, f) in m.layer.features.iter().enumerate() {
             let id = f.id.to_string();
             let mut extra = Map::new();
             let s = services.get(id.as_str());
@@ -826,8 +826,29 @@ impl Indicators {
             let l = land.get(id.as_str());
             extra.insert("land_take_m2".into(), json!(l.map_or(0.0, |l| l.area_m2)));
             extra.insert("land_take_share".into(), json!(l.and_then(|l| l.share)));
+            out.push((i as u32, extra));
+        }
+        Ok(out)
+    }
+
+    /// The municipalities as a GeoJSON FeatureCollection (geometry moved by `to_output`, e.g. to
+    /// CRS84), each carrying its per-municipality values ([`Indicators::municipality_values`]),
+    /// ready for a choropleth.
+    pub fn municipalities_geojson(
+        &self,
+        catalog: &Catalog,
+        to_output: &Transformer,
+    ) -> Result<Json, IndicatorGeoJsonError> {
+        let roles = RoleLayers::new(catalog)?;
+        let m = roles.require("municipalities", roles.municipalities)?;
+        let values = self.municipality_values(catalog)?;
+        let mut features = Vec::with_capacity(values.len());
+        for (i, extra) in values {
             features.push(crate::geojson_io::feature_json(
-                m.layer, f, to_output, extra,
+                m.layer,
+                &m.layer.features[i as usize],
+                to_output,
+                extra,
             )?);
         }
         let mut members = Map::new();
@@ -836,6 +857,9 @@ impl Indicators {
         Ok(crate::geojson_io::feature_collection(features, members))
     }
 }
+
+/// Per-municipality values: the feature's index in the municipalities layer and its properties.
+pub type MunicipalityValues = Vec<(u32, Map<String, Json>)>;
 
 /// Errors writing the municipalities GeoJSON.
 #[derive(Debug, thiserror::Error)]

@@ -15,6 +15,9 @@ use crate::store::Catalog;
 /// A feature found here.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Located {
+    /// Index of the feature in [`Layer::features`](crate::store::Layer::features).
+    #[serde(skip)]
+    pub feature: u32,
     pub id: String,
     /// The value of the catalogue's name field (`[roles] name_field`), when the layer has it.
     pub name: Option<String>,
@@ -91,6 +94,7 @@ pub fn locate(
                     .map(|&i| {
                         let f = &layer.features[i as usize];
                         Located {
+                            feature: i,
                             id: f.id.to_string(),
                             name: name
                                 .map(|n| &f.values[n])

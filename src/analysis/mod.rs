@@ -8,8 +8,9 @@
 //! - [`join`](mod@join): a spatial join of two layers;
 //! - [`indicators`](mod@indicators): the monitoring indicators over the whole catalogue;
 //! - [`locate`](mod@locate): "what is here", the features of every layer at a geometry, by system;
-//! - [`report`](mod@report): the site report of one project against every PTCP system;
-//! - [`roles`](mod@roles): which layer plays which part (the catalogue's `[roles]`).
+//! - [`report`](mod@report): the site report of one project (or of any site) against every PTCP system;
+//! - [`roles`](mod@roles): which layer plays which part (the catalogue's `[roles]`);
+//! - [`subject`](mod@subject): the geometry a question is asked about, as clients write it, checked and moved to the working CRS.
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
@@ -28,6 +29,7 @@ pub mod overlay;
 pub mod predicates;
 pub mod report;
 pub mod roles;
+pub mod subject;
 pub mod within_distance;
 
 pub use indicators::{indicators, IndicatorOptions, Indicators};
@@ -36,7 +38,10 @@ pub use locate::{locate, LayerHits, Located, SystemHits};
 pub use nearest::nearest;
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
 pub use predicates::{select, Predicate};
-pub use report::{site_report, ReportOptions, SiteReport, SummaryLine};
+pub use report::{
+    related_features, site_report, site_report_for_geometry, Related, Relation, ReportOptions,
+    SiteReport, SummaryLine,
+};
 pub use roles::{ReportError, RoleLayers};
 pub use within_distance::within_distance;
 

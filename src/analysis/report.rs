@@ -1,6 +1,8 @@
-//! The site report of one project: where it sits relative to every PTCP system.
+//! The site report of one project, or of any site: where it sits relative to every PTCP system.
 //!
-//! For a project of the catalogue's `projects` role: the municipalities it lies in (with its
+//! For a project of the catalogue's `projects` role ([`site_report`]), or any valid geometry in
+//! the working CRS, such as a site a planner draws on a map ([`site_report_for_geometry`]): the
+//! municipalities it lies in (with its
 //! share in each); the productive areas it lies in or the distance to the nearest one and to the
 //! nearest one of supra-municipal interest, and the urban areas it touches; every park, Natura 2000
 //! site, fluvial belt and ecological corridor it overlaps (area, or length for a line) and the
@@ -58,11 +60,11 @@ pub struct Touch {
     pub project_share: Option<f64>,
 }
 
-/// The project itself.
+/// The project itself; for a site that is not a project, `layer`, `id` and `title` are `None`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProjectInfo {
-    pub layer: String,
-    pub id: String,
+    pub layer: Option<String>,
+    pub id: Option<String>,
     pub title: Option<String>,
     pub geometry_type: &'static str,
     /// Area of a polygon project (m²), else 0.
@@ -195,13 +197,49 @@ pub fn site_report(
     report_with(&roles, id, options)
 }
 
+/// The site report of any geometry `site` in the working CRS (a point, a line, a polygon or
+/// their multi forms), e.g. a site a planner draws on a map: the same report as a project's,
+/// with `project.layer`, `project.id` and `project.title` left `None`.
+///
+/// ```
+/// # use territorio::analysis::{report::site_report_for_geometry, ReportOptions};
+/// # fn demo(catalog: &territorio::store::Catalog) -> Result<(), territorio::analysis::ReportError> {
+/// let site = geo::Geometry::Polygon(
+///     geo::Rect::new((580_000.0, 5_000_000.0), (580_300.0, 5_000_200.0)).to_polygon(),
+/// );
+/// let report = site_report_for_geometry(catalog, &site, &ReportOptions::default())?;
+/// println!("{} municipalities", report.municipalities.len());
+/// # Ok(()) }
+/// ```
+///
+/// Errors: an invalid geometry or a geometry collection
+/// ([`AnalysisError::InvalidGeometry`](super::AnalysisError::InvalidGeometry)), a radius
+/// outside 0..=200 km, a role field named but missing.
+pub fn site_report_for_geometry(
+    catalog: &Catalog,
+    site: &Geometry<f64>,
+    options: &ReportOptions,
+) -> Result<SiteReport, ReportError> {
+    let roles = RoleLayers::new(catalog)?;
+    let (area_m2, length_m) = measure_of(site);
+    let info = ProjectInfo {
+        layer: None,
+        id: None,
+        title: None,
+        geometry_type: geometry_type_name(site),
+        area_m2,
+        length_m,
+    };
+    report_site(&roles, site, info, options)
+}
+
 /// [`site_report`] with roles already bound (to report many projects at once).
 pub fn report_with(
     roles: &RoleLayers<'_>,
     id: &str,
     options: &ReportOptions,
 ) -> Result<SiteReport, ReportError> {
-    let radius = check_distance("agrifood_radius_m", options.agrifood_radius_m)?;
+    check_distance("agrifood_radius_m", options.agrifood_radius_m)?;
     let projects = roles.require("projects", roles.projects)?;
     let feature = find_feature(projects.layer, id).ok_or_else(|| ReportError::UnknownProject {
         layer: projects.layer.id().to_string(),
@@ -222,13 +260,25 @@ pub fn report_with(
     };
     let (area_m2, length_m) = measure_of(site);
     let project = ProjectInfo {
-        layer: projects.layer.id().to_string(),
-        id: feature.id.to_string(),
+        layer: Some(projects.layer.id().to_string()),
+        id: Some(feature.id.to_string()),
         title: text(roles.fields.project_title),
         geometry_type: geometry_type_name(site),
         area_m2,
         length_m,
     };
+    report_site(roles, site, project, options)
+}
+
+/// The report of `site` (working CRS), described by `project`.
+fn report_site(
+    roles: &RoleLayers<'_>,
+    site: &Geometry<f64>,
+    project: ProjectInfo,
+    options: &ReportOptions,
+) -> Result<SiteReport, ReportError> {
+    let radius = check_distance("agrifood_radius_m", options.agrifood_radius_m)?;
+    let area_m2 = project.area_m2;
 
     let municipalities = match roles.municipalities {
         Some(m) => municipality_shares(m, site)?,
@@ -345,6 +395,151 @@ pub fn report_with(
         infrastructure,
         services,
     })
+}
+
+/// How a feature is related to the site of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relation {
+    /// The project itself.
+    Project,
+    /// The site overlaps (or, for points, touches) the feature.
+    Intersects,
+    /// The nearest feature of a role (or of a role's subset, e.g. supra-municipal areas).
+    Nearest,
+    /// Within the agri-food radius.
+    Within,
+}
+
+impl Relation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Relation::Project => "project",
+            Relation::Intersects => "intersects",
+            Relation::Nearest => "nearest",
+            Relation::Within => "within",
+        }
+    }
+}
+
+/// A feature a site report mentions.
+#[derive(Debug, Clone, Copy)]
+pub struct Related<'a> {
+    pub layer: &'a Layer,
+    /// Index of the feature in [`Layer::features`].
+    pub feature: u32,
+    pub relation: Relation,
+    /// Why it is mentioned: the role of its layer (`municipalities`, `parks`...) or what it is
+    /// nearest as (`railway_station`, `nearest_supra_municipal_area`...).
+    pub role: &'static str,
+    /// Distance from the site, for nearest features and those within the radius.
+    pub distance_m: Option<f64>,
+}
+
+/// Every feature `report` mentions, each once, in this order: the project; the features the
+/// site intersects (municipalities, productive and urban areas, constraints, agricultural
+/// land); the nearest ones (productive areas, constraints, infrastructure, services) and the
+/// agri-food sites within the radius, with their distance. A feature met twice keeps its first
+/// relation (a productive area the site lies in is not listed again as the nearest).
+///
+/// Cost: one id lookup per feature mentioned.
+pub fn related_features<'a>(roles: &RoleLayers<'a>, report: &SiteReport) -> Vec<Related<'a>> {
+    let mut out: Vec<Related<'a>> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut push = |layer: Option<&'a Layer>,
+                    id: &str,
+                    relation: Relation,
+                    role: &'static str,
+                    distance_m: Option<f64>| {
+        let Some(layer) = layer else { return };
+        let Some(index) = find_feature(layer, id).and_then(|f| layer.position(&f.id)) else {
+            return;
+        };
+        if seen.insert((layer.id().to_string(), index)) {
+            out.push(Related {
+                layer,
+                feature: index as u32,
+                relation,
+                role,
+                distance_m,
+            });
+        }
+    };
+    let layer_of = |rl: Option<RoleLayer<'a>>| rl.map(|r| r.layer);
+    let by_id = |id: &str| roles.catalog.layer(id);
+    if let Some(id) = &report.project.id {
+        push(
+            layer_of(roles.projects),
+            id,
+            Relation::Project,
+            "projects",
+            None,
+        );
+    }
+    for m in &report.municipalities {
+        push(
+            layer_of(roles.municipalities),
+            &m.id,
+            Relation::Intersects,
+            "municipalities",
+            None,
+        );
+    }
+    for a in &report.settlement.productive_areas {
+        push(
+            layer_of(roles.productive_areas),
+            &a.id,
+            Relation::Intersects,
+            "productive_areas",
+            None,
+        );
+    }
+    for u in &report.settlement.urban_areas {
+        push(
+            layer_of(roles.urban_areas),
+            &u.id,
+            Relation::Intersects,
+            "urban_areas",
+            None,
+        );
+    }
+    for c in &report.environmental {
+        for t in &c.touched {
+            push(by_id(&c.layer), &t.id, Relation::Intersects, c.role, None);
+        }
+    }
+    for t in &report.rural.agricultural_areas {
+        push(
+            layer_of(roles.agricultural_land),
+            &t.id,
+            Relation::Intersects,
+            "agricultural_land",
+            None,
+        );
+    }
+    let mut near = |n: &Near, role: &'static str, relation: Relation| {
+        push(by_id(&n.layer), &n.id, relation, role, Some(n.distance_m));
+    };
+    if let Some(n) = &report.settlement.nearest_productive_area {
+        near(n, "nearest_productive_area", Relation::Nearest);
+    }
+    if let Some(n) = &report.settlement.nearest_supra_municipal_area {
+        near(n, "nearest_supra_municipal_area", Relation::Nearest);
+    }
+    for c in &report.environmental {
+        if let Some(n) = &c.nearest {
+            near(n, c.role, Relation::Nearest);
+        }
+    }
+    for p in report.infrastructure.iter().chain(&report.services) {
+        if let Some(n) = &p.nearest {
+            near(n, p.what, Relation::Nearest);
+        }
+    }
+    for n in &report.rural.agrifood_sites {
+        near(n, "agrifood_sites", Relation::Within);
+    }
+    out
 }
 
 /// Area (polygons) and length (lines) of a geometry; both 0 for points.
@@ -622,9 +817,14 @@ impl SiteReport {
         if self.rural.agricultural_layer.is_some() {
             if self.rural.agricultural_area_m2 > 0.0 {
                 r.push(format!(
-                    "takes {} m² of strategic agricultural land ({} of the project)",
+                    "takes {} m² of strategic agricultural land ({} of the {})",
                     thousands(self.rural.agricultural_area_m2),
-                    percent(self.rural.agricultural_share.unwrap_or(0.0))
+                    percent(self.rural.agricultural_share.unwrap_or(0.0)),
+                    if self.project.id.is_some() {
+                        "project"
+                    } else {
+                        "site"
+                    }
                 ));
             } else if self.rural.agricultural_length_m > 0.0 {
                 r.push(format!(
@@ -685,18 +885,34 @@ impl SiteReport {
         lines
     }
 
+    /// What the report is about: `projects P012: title`, or for a site that is not a project,
+    /// `site (Polygon, 12,500 m²)`.
+    pub fn heading(&self) -> String {
+        let p = &self.project;
+        match (&p.layer, &p.id) {
+            (Some(layer), Some(id)) => format!(
+                "{layer} {id}{}",
+                p.title
+                    .as_deref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default()
+            ),
+            _ => {
+                let size = if p.area_m2 > 0.0 {
+                    format!(", {} m²", thousands(p.area_m2))
+                } else if p.length_m > 0.0 {
+                    format!(", {} m", thousands(p.length_m))
+                } else {
+                    String::new()
+                };
+                format!("site ({}{size})", p.geometry_type)
+            }
+        }
+    }
+
     /// The report as text: a header and the summary lines.
     pub fn to_text(&self) -> String {
-        let mut out = format!(
-            "{} {}{}\n",
-            self.project.layer,
-            self.project.id,
-            self.project
-                .title
-                .as_deref()
-                .map(|t| format!(": {t}"))
-                .unwrap_or_default()
-        );
+        let mut out = format!("{}\n", self.heading());
         for line in self.summary() {
             out.push_str(&format!("  {}: {}\n", line.system, line.text));
         }
@@ -863,6 +1079,93 @@ mod tests {
         assert!(close(r.municipalities[0].share, 6.0 / 11.0));
         assert!(close(r.municipalities[1].length_m, 500.0));
         assert!(close(r.environmental[0].touched[0].length_m, 400.0));
+    }
+
+    #[test]
+    fn any_site_gets_the_report_a_project_there_gets() {
+        let c = province();
+        let p1 = Geometry::Polygon(geo::Rect::new((700., 100.), (1400., 300.)).to_polygon());
+        let by_project = site_report(&c, "P1", &ReportOptions::default()).unwrap();
+        let by_site = site_report_for_geometry(&c, &p1, &ReportOptions::default()).unwrap();
+        assert_eq!(
+            (&by_site.project.layer, &by_site.project.id),
+            (&None, &None)
+        );
+        assert!(close(by_site.project.area_m2, 140_000.0));
+        assert_eq!(by_site.municipalities, by_project.municipalities);
+        assert_eq!(by_site.settlement, by_project.settlement);
+        assert_eq!(by_site.environmental, by_project.environmental);
+        assert_eq!(by_site.rural, by_project.rural);
+        assert_eq!(by_site.infrastructure, by_project.infrastructure);
+        assert_eq!(by_site.heading(), "site (Polygon, 140,000 m²)");
+        assert!(by_site.summary()[2].text.contains("(50.0% of the site)"));
+
+        // A site drawn inside PA1 = [100,400]²: [150,350]x[150,250], 20,000 m², all in A.
+        let drawn = Geometry::Polygon(geo::Rect::new((150., 150.), (350., 250.)).to_polygon());
+        let r = site_report_for_geometry(&c, &drawn, &ReportOptions::default()).unwrap();
+        assert_eq!(r.municipalities.len(), 1);
+        assert!(r.municipalities[0].id == "A" && close(r.municipalities[0].share, 1.0));
+        let pa = &r.settlement.productive_areas;
+        assert!(pa.len() == 1 && pa[0].id == "PA1" && pa[0].contains_project);
+        assert!(close(pa[0].area_m2, 20_000.0));
+        // The park starts at x = 800: 450 m east of the site's right edge.
+        assert!(close(
+            r.environmental[0].nearest.as_ref().unwrap().distance_m,
+            450.0
+        ));
+
+        // A geometry collection is not a site.
+        let collection = Geometry::GeometryCollection(geo::GeometryCollection(vec![drawn]));
+        assert!(matches!(
+            site_report_for_geometry(&c, &collection, &ReportOptions::default()),
+            Err(ReportError::Analysis(_))
+        ));
+    }
+
+    #[test]
+    fn related_features_list_each_feature_once_with_its_relation() {
+        let c = province();
+        let roles = RoleLayers::new(&c).unwrap();
+        let r = site_report(&c, "P1", &ReportOptions::default()).unwrap();
+        let related: Vec<(&str, String, Relation, Option<f64>)> = related_features(&roles, &r)
+            .iter()
+            .map(|x| {
+                (
+                    x.layer.id(),
+                    x.layer.features[x.feature as usize].id.to_string(),
+                    x.relation,
+                    x.distance_m,
+                )
+            })
+            .collect();
+        let find = |layer: &str, id: &str| {
+            related
+                .iter()
+                .filter(|r| r.0 == layer && r.1 == id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(related[0].2, Relation::Project);
+        assert_eq!(find("projects", "P1").len(), 1);
+        for (layer, id) in [
+            ("municipalities", "A"),
+            ("municipalities", "B"),
+            ("parks", "PK"),
+            ("agricultural_areas", "AG"),
+        ] {
+            let hits = find(layer, id);
+            assert_eq!(hits.len(), 1, "{layer} {id}");
+            assert_eq!(hits[0].2, Relation::Intersects);
+        }
+        // PA1 is the nearest productive area (300 m), PA2 the nearest supra-municipal one.
+        let pa1 = find("productive_areas", "PA1");
+        assert!(pa1[0].2 == Relation::Nearest && close(pa1[0].3.unwrap(), 300.0));
+        assert_eq!(find("productive_areas", "PA2")[0].2, Relation::Nearest);
+        assert!(close(find("hospitals", "H")[0].3.unwrap(), 100.0));
+        let af = find("agrifood_sites", "AF");
+        assert!(af[0].2 == Relation::Within && close(af[0].3.unwrap(), 1_600.0));
+        // The state road SS1 is the nearest state road; the motorway A1 is not mentioned.
+        assert_eq!(find("roads", "SS1").len(), 1);
+        assert!(find("roads", "A1").is_empty());
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub enum ApiError {
     NotAcceptable(String),
     /// 413: a request body above the configured limit.
     PayloadTooLarge(String),
+    /// 415: a request body of a media type the resource does not read.
+    UnsupportedMediaType(String),
     /// 422: a well-formed request the service cannot process (e.g. an invalid geometry).
     Unprocessable(String),
     /// 503: the service is overloaded or shutting down.
@@ -48,6 +50,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -61,6 +64,7 @@ impl ApiError {
             | ApiError::NotFound(d)
             | ApiError::NotAcceptable(d)
             | ApiError::PayloadTooLarge(d)
+            | ApiError::UnsupportedMediaType(d)
             | ApiError::Unprocessable(d)
             | ApiError::Unavailable(d) => d,
             ApiError::Internal(_) => "internal error; the server log has the details",

@@ -382,7 +382,7 @@ fn page_query(ctx: &Ctx, offset: usize, limit: usize) -> String {
     s.finish()
 }
 
-fn geojson_response(body: Vec<u8>, out_crs: &OutputCrs) -> Response {
+pub(super) fn geojson_response(body: Vec<u8>, out_crs: &OutputCrs) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
@@ -392,7 +392,7 @@ fn geojson_response(body: Vec<u8>, out_crs: &OutputCrs) -> Response {
     response
 }
 
-fn write_geometry(
+pub(super) fn write_geometry(
     state: &AppState,
     layer_pos: usize,
     layer: &Layer,

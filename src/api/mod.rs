@@ -1,4 +1,5 @@
-//! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`].
+//! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`], the
+//! analysis endpoints (`/analysis/...`), project site reports and the monitoring indicators.
 //!
 //! [`app`] builds the axum router from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
@@ -10,9 +11,11 @@
 //! configurable `Cache-Control`, and a last layer that turns every non-problem error answer
 //! (unknown route, wrong method, timeout) into `application/problem+json`.
 
+mod analysis;
 mod error;
 mod format;
 mod html;
+pub mod indicators;
 mod items;
 mod map;
 mod middleware;
@@ -20,6 +23,7 @@ mod ogc;
 mod openapi;
 mod output;
 mod params;
+mod projects;
 mod styles;
 
 use std::net::SocketAddr;
@@ -97,6 +101,8 @@ struct Inner {
     geometries: GeometryCache,
     /// Distinguishes this catalogue from one loaded before (part of every ETag).
     generation: u64,
+    /// The monitoring indicators, computed on first use.
+    indicators: indicators::Cache,
     loaded_at: SystemTime,
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
@@ -117,6 +123,7 @@ impl AppState {
                 config,
                 generation,
                 loaded_at,
+                indicators: indicators::Cache::new(),
                 workers: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 )),
@@ -146,6 +153,11 @@ impl AppState {
 
     pub fn loaded_at(&self) -> SystemTime {
         self.inner.loaded_at
+    }
+
+    /// The indicators of the catalogue, once computed ([`indicators::computed`] fills it).
+    pub fn indicator_cache(&self) -> &indicators::Cache {
+        &self.inner.indicators
     }
 
     /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
@@ -184,6 +196,9 @@ pub fn app(state: AppState) -> Router {
     };
     Router::new()
         .merge(ogc::routes())
+        .merge(analysis::routes())
+        .merge(projects::routes())
+        .merge(indicators::routes())
         .merge(styles::routes())
         .merge(map::routes())
         .layer(axum::middleware::from_fn_with_state(

@@ -112,6 +112,7 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
         ),
         styles::landing_link(&ctx),
     ]);
+    links.extend(super::analysis::landing_links(&ctx));
     links.extend(map::landing_links(&state, &ctx));
     let body = json!({
         "title": "territorio",

@@ -172,12 +172,19 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
             "tags": [id], "parameters": [f],
             "responses": responses(&[SCHEMA_JSON, "text/html"], "a JSON Schema")}}));
     }
+    for (path, item) in super::analysis::openapi_paths(&catalog.working_crs)
+        .into_iter()
+        .chain(super::projects::openapi_paths())
+        .chain(super::indicators::openapi_paths())
+    {
+        paths.insert(path, item);
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "territorio",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "OGC API - Features (Parts 1, 2 and 3) over the layers of the provincial coordination plan and the development-pact projects.",
+            "description": "OGC API - Features (Parts 1, 2 and 3) over the layers of the provincial coordination plan and the development-pact projects; analysis endpoints (nearest, within a distance, overlay, what is here, site report of any site) answering GeoJSON in metres; project site reports; the monitoring indicators.",
             "license": {"name": "MIT OR Apache-2.0"},
         },
         "servers": [{"url": ctx.base}],

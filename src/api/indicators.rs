@@ -1,0 +1,448 @@
+//! `/indicators` and `/indicators/definitions`: the monitoring indicators shared by the
+//! development pact and the PTCP.
+//!
+//! `/indicators` is JSON (the indicators, as `territorio indicators --format json` writes them,
+//! with `links`), CSV (`f=csv`, long format: one row per value), GeoJSON (`f=geojson`: the
+//! municipalities carrying their values, for a choropleth; `crs` as everywhere) or HTML.
+//! `Accept: text/csv` and `Accept: application/geo+json` work too. `/indicators/definitions` is
+//! the JSON array of {id, title, unit, definition}.
+//!
+//! The catalogue never changes while it is served, so the indicators are computed once, on the
+//! first request that needs them (on the blocking pool; requests that arrive meanwhile wait for
+//! the same computation), and kept in the [`AppState`] with their JSON and CSV text; later
+//! answers copy that text without leaving the async worker.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value as Json};
+
+use super::analysis::{report_error, Collection};
+use super::error::ApiError;
+use super::format::{self, link, Ctx, Format, GEOJSON, JSON};
+use super::html::{self, esc};
+use super::ogc::{json_response, only_params};
+use super::output::OutputCrs;
+use super::AppState;
+use crate::analysis::indicators::definitions as indicator_definitions;
+use crate::analysis::{IndicatorOptions, Indicators, ReportError};
+use crate::crs;
+
+pub const CSV: &str = "text/csv; charset=utf-8";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/indicators", get(indicators))
+        .route("/indicators/definitions", get(definitions))
+}
+
+/// The indicators of the served catalogue and their text, computed once.
+pub struct Computed {
+    pub indicators: Indicators,
+    /// The JSON object of `indicators` without its opening brace, so that an answer can put
+    /// its `links` first.
+    json_tail: Vec<u8>,
+    csv: String,
+    /// The municipalities GeoJSON in CRS84, written on first use.
+    geojson_crs84: OnceLock<Vec<u8>>,
+    /// How long the computation took.
+    pub elapsed: Duration,
+}
+
+/// Where [`AppState`] keeps the indicators.
+pub type Cache = OnceLock<Result<Arc<Computed>, ReportError>>;
+
+/// The indicators, computed on first use. Blocking: call it on a blocking thread.
+pub fn computed(state: &AppState) -> Result<Arc<Computed>, ApiError> {
+    state
+        .indicator_cache()
+        .get_or_init(|| {
+            let started = Instant::now();
+            let indicators =
+                crate::analysis::indicators(state.catalog(), &IndicatorOptions::default())?;
+            let elapsed = started.elapsed();
+            tracing::info!(
+                ms = elapsed.as_secs_f64() * 1e3,
+                "indicators computed for this catalogue"
+            );
+            let mut json_tail = serde_json::to_vec(&indicators).unwrap_or_default();
+            if json_tail.first() == Some(&b'{') {
+                json_tail.remove(0);
+            }
+            Ok(Arc::new(Computed {
+                csv: indicators.to_csv(),
+                indicators,
+                json_tail,
+                geojson_crs84: OnceLock::new(),
+                elapsed,
+            }))
+        })
+        .clone()
+        .map_err(report_error)
+}
+
+/// A representation of `/indicators`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Repr {
+    Json,
+    Html,
+    Csv,
+    GeoJson,
+}
+
+/// `f` wins; otherwise the `Accept` type of highest quality (specific types before wildcards);
+/// JSON when the client says nothing.
+fn choose(f: Option<&str>, headers: &HeaderMap) -> Result<Repr, ApiError> {
+    if let Some(f) = f {
+        return match f.to_ascii_lowercase().as_str() {
+            "json" | "application/json" => Ok(Repr::Json),
+            "html" | "text/html" => Ok(Repr::Html),
+            "csv" | "text/csv" => Ok(Repr::Csv),
+            "geojson" | "application/geo+json" => Ok(Repr::GeoJson),
+            other => Err(ApiError::bad_request(format!(
+                "parameter f: unknown format {other:?} (use json, csv, geojson or html)"
+            ))),
+        };
+    }
+    let Some(accept) = headers.get(ACCEPT).and_then(|a| a.to_str().ok()) else {
+        return Ok(Repr::Json);
+    };
+    let mut best: Option<(f32, u8, Repr)> = None;
+    for item in accept.split(',') {
+        let mut parts = item.split(';');
+        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .map(|v| v.trim().parse().unwrap_or(0.0))
+            })
+            .next_back()
+            .unwrap_or(1.0f32);
+        let (repr, specificity) = match media.as_str() {
+            "application/json" => (Repr::Json, 2),
+            "application/geo+json" => (Repr::GeoJson, 2),
+            "text/csv" => (Repr::Csv, 2),
+            "text/html" | "application/xhtml+xml" => (Repr::Html, 2),
+            "application/*" => (Repr::Json, 1),
+            "text/*" => (Repr::Html, 1),
+            "*/*" => (Repr::Json, 0),
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(bq, bs, _)| q > bq || (q == bq && specificity > bs)) {
+            best = Some((q, specificity, repr));
+        }
+    }
+    best.map(|(_, _, r)| r).ok_or_else(|| {
+        ApiError::NotAcceptable(format!(
+            "no representation matches Accept: {accept} (available: application/json, \
+             text/csv, application/geo+json, text/html)"
+        ))
+    })
+}
+
+async fn indicators(State(state): State<AppState>, mut parts: Parts) -> Result<Response, ApiError> {
+    let query: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    for (name, _) in &query {
+        if name != "f" && name != "crs" {
+            return Err(ApiError::bad_request(format!(
+                "unknown parameter {name:?} (parameters: f, crs)"
+            )));
+        }
+        if !seen.insert(name.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "parameter {name} is given more than once"
+            )));
+        }
+    }
+    let f = query
+        .iter()
+        .find(|(k, _)| k == "f")
+        .map(|(_, v)| v.as_str());
+    let repr = choose(f, &parts.headers)?;
+    let ctx = match repr {
+        Repr::Json | Repr::Html => {
+            let mut ctx = Ctx::from_request_parts(&mut parts, &state).await?;
+            ctx.format = if repr == Repr::Json {
+                Format::Json
+            } else {
+                Format::Html
+            };
+            Some(ctx)
+        }
+        _ => None,
+    };
+    let crs = query
+        .iter()
+        .find(|(k, _)| k == "crs")
+        .map(|(_, v)| v.clone());
+    if crs.is_some() && repr != Repr::GeoJson {
+        return Err(ApiError::bad_request(
+            "parameter crs: only the GeoJSON representation (f=geojson) has coordinates",
+        ));
+    }
+    // Once computed, JSON, CSV and the CRS84 GeoJSON are copies of cached text: answered here.
+    // The first computation and GeoJSON in other CRSs go to the blocking pool.
+    let cached = state.indicator_cache().get().is_some_and(|c| {
+        c.as_ref().is_ok_and(|c| {
+            repr != Repr::GeoJson || (crs.is_none() && c.geojson_crs84.get().is_some())
+        })
+    });
+    if cached {
+        return represent(&state, repr, ctx, crs.as_deref());
+    }
+    let worker = state.clone();
+    worker
+        .run_blocking(move || represent(&state, repr, ctx, crs.as_deref()))
+        .await
+}
+
+/// The indicators in `repr` (computing them first if needed).
+fn represent(
+    state: &AppState,
+    repr: Repr,
+    ctx: Option<Ctx>,
+    crs: Option<&str>,
+) -> Result<Response, ApiError> {
+    let computed = computed(state)?;
+    match (repr, ctx) {
+        (Repr::Csv, _) => {
+            let mut r = (StatusCode::OK, computed.csv.clone()).into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(CSV));
+            r.headers_mut().insert(
+                CONTENT_DISPOSITION,
+                HeaderValue::from_static("inline; filename=\"indicators.csv\""),
+            );
+            Ok(r)
+        }
+        (Repr::GeoJson, _) => {
+            let working = &state.catalog().working_crs;
+            let out_crs = match crs {
+                Some(v) => super::params::crs_param("crs", v, working)?,
+                None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
+            };
+            if out_crs.is_crs84() {
+                if let Some(body) = computed.geojson_crs84.get() {
+                    return Ok(super::items::geojson_response(body.clone(), &out_crs));
+                }
+            }
+            let body = municipalities_geojson(state, &computed.indicators, &out_crs)?;
+            if out_crs.is_crs84() {
+                let _ = computed.geojson_crs84.set(body.clone());
+            }
+            Ok(super::items::geojson_response(body, &out_crs))
+        }
+        (_, Some(ctx)) if ctx.format == Format::Html => Ok(indicators_page(&ctx, &computed)),
+        (_, Some(ctx)) => {
+            let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
+            body.extend_from_slice(br#"{"links":"#);
+            let _ = serde_json::to_writer(&mut body, &links(&ctx));
+            body.push(b',');
+            body.extend_from_slice(&computed.json_tail);
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+            Ok(r)
+        }
+        (_, None) => Err(ApiError::internal("indicators: no request context")),
+    }
+}
+
+fn links(ctx: &Ctx) -> Vec<Json> {
+    vec![
+        link(
+            ctx.url("/indicators?f=json"),
+            "self",
+            JSON,
+            "the monitoring indicators (this document)",
+        ),
+        link(
+            ctx.url("/indicators?f=html"),
+            "alternate",
+            format::HTML,
+            "the monitoring indicators as HTML",
+        ),
+        link(
+            ctx.url("/indicators?f=csv"),
+            "alternate",
+            "text/csv",
+            "every value, one row each (indicator_id, group, key, value, unit)",
+        ),
+        link(
+            ctx.url("/indicators?f=geojson"),
+            "alternate",
+            GEOJSON,
+            "the municipalities with their values, for a choropleth",
+        ),
+        link(
+            ctx.url("/indicators/definitions"),
+            "describedby",
+            JSON,
+            "the definitions of the indicators (id, title, unit, definition)",
+        ),
+    ]
+}
+
+/// The municipalities FeatureCollection, each feature with its values.
+fn municipalities_geojson(
+    state: &AppState,
+    indicators: &Indicators,
+    out_crs: &OutputCrs,
+) -> Result<Vec<u8>, ApiError> {
+    let catalog = state.catalog();
+    let values = indicators
+        .municipality_values(catalog)
+        .map_err(report_error)?;
+    let layer_id = catalog
+        .config
+        .roles
+        .municipalities
+        .clone()
+        .unwrap_or_default();
+    let layer = catalog
+        .layer(&layer_id)
+        .ok_or_else(|| ApiError::not_found("no municipalities layer in this catalogue"))?;
+    let mut fc = Collection::new(&[
+        ("layer", json!(layer.id())),
+        ("numberReturned", json!(values.len())),
+    ]);
+    for (i, extra) in &values {
+        fc.catalog_feature(state, layer, *i, out_crs, extra)?;
+    }
+    Ok(fc.into_bytes())
+}
+
+fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
+    let i = &computed.indicators;
+    let mut s = String::from("<ul>");
+    for l in links(ctx).iter().skip(1) {
+        s.push_str(&format!(
+            "<li><a href=\"{}\">{}</a> <small>({})</small></li>",
+            esc(l["href"].as_str().unwrap_or("")),
+            esc(l["title"].as_str().unwrap_or("")),
+            esc(l["type"].as_str().unwrap_or(""))
+        ));
+    }
+    s.push_str("</ul><h2>Province</h2><table>");
+    let row = |name: &str, v: Option<f64>| {
+        format!(
+            "<tr><th>{}</th><td>{}</td></tr>",
+            esc(name),
+            v.map(crate::analysis::report::thousands)
+                .unwrap_or_else(|| "n/a".into())
+        )
+    };
+    s.push_str(&row("Residents", Some(i.province.residents)));
+    s.push_str(&row(
+        &format!(
+            "Residents farther than {} m from a nursing home",
+            i.province.far_m
+        ),
+        i.province.residents_far_from_nursing_home,
+    ));
+    s.push_str(&row(
+        &format!(
+            "Residents farther than {} m from a hospital",
+            i.province.far_m
+        ),
+        i.province.residents_far_from_hospital,
+    ));
+    s.push_str("</table><h2>Progress by axis</h2><table><tr><th>Axis</th><th>Projects</th><th>Budget (EUR)</th><th>Mean progress</th></tr>");
+    for g in i.progress.iter().filter(|g| g.group == "axis") {
+        s.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(g.label.as_deref().unwrap_or(&g.key)),
+            g.projects,
+            crate::analysis::report::thousands(g.budget_total_eur),
+            g.progress_mean_pct
+                .map(|p| format!("{p:.1}%"))
+                .unwrap_or_default()
+        ));
+    }
+    s.push_str("</table>");
+    s.push_str(&definitions_table(&i.definitions));
+    html::page(ctx, "Monitoring indicators", &s)
+}
+
+fn definitions_table(defs: &[crate::analysis::indicators::Definition]) -> String {
+    let mut s = String::from(
+        "<h2>Definitions</h2><table><tr><th>Id</th><th>Title</th><th>Unit</th><th>Definition</th></tr>",
+    );
+    for d in defs {
+        s.push_str(&format!(
+            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(d.id),
+            esc(d.title),
+            esc(d.unit),
+            esc(d.definition)
+        ));
+    }
+    s.push_str("</table>");
+    s
+}
+
+async fn definitions(ctx: Ctx) -> Result<Response, ApiError> {
+    only_params(&ctx, &[])?;
+    let defs = indicator_definitions();
+    Ok(match ctx.format {
+        Format::Json => json_response(
+            &serde_json::to_value(&defs).map_err(ApiError::internal)?,
+            JSON,
+        ),
+        Format::Html => html::page(
+            &ctx,
+            "Definitions of the monitoring indicators",
+            &definitions_table(&defs),
+        ),
+    })
+}
+
+/// The OpenAPI path items of the indicators.
+pub(super) fn openapi_paths() -> Vec<(String, Json)> {
+    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+    vec![
+        (
+            "/indicators".to_string(),
+            json!({"get": {
+            "summary": "The monitoring indicators over the whole catalogue (progress per axis, emblematic action, AQST programme and municipality; projects and budget in productive areas; cumulative environmental effects; land take; services vs demography). Computed once per server.",
+            "operationId": "getIndicators", "tags": ["indicators"],
+            "parameters": [
+                {"name": "f", "in": "query", "required": false, "style": "form", "explode": false,
+                 "description": "json (default), csv (long format: indicator_id, group, key, value, unit), geojson (the municipalities with their values), or html.",
+                 "schema": {"type": "string", "enum": ["json", "csv", "geojson", "html"]}},
+                {"$ref": "#/components/parameters/crs"},
+            ],
+            "responses": {
+                "200": {"description": "the indicators", "content": {
+                    JSON: {"schema": {"type": "object"}},
+                    "text/csv": {"schema": {"type": "string"}},
+                    GEOJSON: {"schema": {"type": "object"}},
+                    format::HTML: {"schema": {"type": "string"}}}},
+                "400": problem("a bad parameter, named"),
+            }}}),
+        ),
+        (
+            "/indicators/definitions".to_string(),
+            json!({"get": {
+                "summary": "What each indicator is: an array of {id, title, unit, definition}.",
+                "operationId": "getIndicatorDefinitions", "tags": ["indicators"],
+                "parameters": [{"$ref": "#/components/parameters/f"}],
+                "responses": {"200": {"description": "the definitions", "content": {
+                    JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
+                    format::HTML: {"schema": {"type": "string"}}}}}}}),
+        ),
+    ]
+}

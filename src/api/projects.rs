@@ -1,0 +1,368 @@
+//! `/projects/{id}/report`: the site report of a project, as JSON (the same document as
+//! `territorio report ID --format json`), as an HTML page for browsers, or as GeoJSON
+//! (`f=geojson`): the project and every feature the report mentions, ready for a map.
+//!
+//! The report representations are shared with `/analysis/report`, which reports any site.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use geo::Geometry;
+use serde_json::{json, Map, Value as Json};
+
+use super::analysis::{check_params, distance_param, output_crs, report_error, Collection};
+use super::error::ApiError;
+use super::format::{self, Ctx, Format, GEOJSON, JSON};
+use super::html::{self, esc};
+use super::ogc::json_response;
+use super::output::OutputCrs;
+use super::AppState;
+use crate::analysis::report::{thousands, Relation};
+use crate::analysis::{self, related_features, ReportOptions, RoleLayers, SiteReport};
+use crate::crs;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/projects/{id}/report", get(project_report))
+}
+
+/// The parameters of `/projects/{id}/report`.
+const REPORT_PARAMS: [&str; 3] = ["f", "crs", "agrifood_radius"];
+
+/// A representation of a site report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ReportRepr {
+    Json,
+    Html,
+    /// The site or project and every feature the report mentions.
+    GeoJson,
+}
+
+/// `f=geojson` asks for the features; otherwise JSON or HTML as negotiated.
+pub(super) fn report_repr(ctx: &Ctx) -> Result<ReportRepr, ApiError> {
+    let f = ctx.param("f").map(str::to_ascii_lowercase);
+    Ok(match f.as_deref() {
+        Some("geojson") | Some("application/geo+json") => ReportRepr::GeoJson,
+        _ => match ctx.format {
+            Format::Json => ReportRepr::Json,
+            Format::Html => ReportRepr::Html,
+        },
+    })
+}
+
+/// The CRS of the GeoJSON representation; `crs` with the others is refused (they carry no
+/// coordinates).
+pub(super) fn report_crs(
+    ctx: &Ctx,
+    repr: ReportRepr,
+    working: &str,
+) -> Result<OutputCrs, ApiError> {
+    if repr != ReportRepr::GeoJson && ctx.param("crs").is_some() {
+        return Err(ApiError::bad_request(
+            "parameter crs: the JSON and HTML reports carry no coordinates (crs applies to \
+             f=geojson)",
+        ));
+    }
+    output_crs(ctx, working)
+}
+
+pub(super) fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
+    let mut options = ReportOptions::default();
+    if let Some(v) = ctx.param("agrifood_radius") {
+        options.agrifood_radius_m = distance_param("agrifood_radius", v)?;
+    }
+    Ok(options)
+}
+
+/// The JSON of a report: the report itself and its `summary` lines.
+pub fn report_json(report: &SiteReport) -> Result<Json, ApiError> {
+    let mut v = serde_json::to_value(report).map_err(ApiError::internal)?;
+    v["summary"] = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
+    Ok(v)
+}
+
+async fn project_report(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    let worker = state.clone();
+    worker
+        .run_blocking(move || {
+            check_params(&ctx, &REPORT_PARAMS)?;
+            let repr = report_repr(&ctx)?;
+            let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
+            let options = report_options(&ctx)?;
+            let report =
+                analysis::site_report(state.catalog(), &id, &options).map_err(report_error)?;
+            report_response(&state, &ctx, repr, &report, None, &out_crs)
+        })
+        .await
+}
+
+/// Answers a report in the representation asked for. `site` is the subject (working CRS) of
+/// a report that is not a project's.
+pub(super) fn report_response(
+    state: &AppState,
+    ctx: &Ctx,
+    repr: ReportRepr,
+    report: &SiteReport,
+    site: Option<&Geometry<f64>>,
+    out_crs: &OutputCrs,
+) -> Result<Response, ApiError> {
+    match repr {
+        ReportRepr::Json => Ok(json_response(&report_json(report)?, JSON)),
+        ReportRepr::GeoJson => report_geojson(state, report, site, out_crs),
+        ReportRepr::Html => report_page(state, ctx, report, site),
+    }
+}
+
+fn report_geojson(
+    state: &AppState,
+    report: &SiteReport,
+    site: Option<&Geometry<f64>>,
+    out_crs: &OutputCrs,
+) -> Result<Response, ApiError> {
+    let roles = RoleLayers::new(state.catalog()).map_err(report_error)?;
+    let related = related_features(&roles, report);
+    let summary = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
+    let mut fc = Collection::new(&[
+        ("report", json!(report.heading())),
+        ("summary", summary),
+        (
+            "numberReturned",
+            json!(related.len() + usize::from(site.is_some())),
+        ),
+    ]);
+    if let Some(site) = site {
+        let mut p = Map::new();
+        p.insert("_layer".into(), Json::Null);
+        p.insert("_system".into(), Json::Null);
+        p.insert("_relation".into(), json!("site"));
+        p.insert("area_m2".into(), json!(report.project.area_m2));
+        p.insert("length_m".into(), json!(report.project.length_m));
+        fc.free_feature(state, site, out_crs, &p)?;
+    }
+    for r in &related {
+        let mut extra = Map::new();
+        extra.insert("_layer".into(), json!(r.layer.id()));
+        extra.insert("_system".into(), json!(r.layer.config.system.name()));
+        extra.insert("_relation".into(), json!(r.relation.name()));
+        extra.insert("_role".into(), json!(r.role));
+        if let Some(d) = r.distance_m {
+            extra.insert("distance_m".into(), json!(d));
+        }
+        fc.catalog_feature(state, r.layer, r.feature, out_crs, &extra)?;
+    }
+    Ok(fc.finish(out_crs))
+}
+
+fn percent(share: f64) -> String {
+    format!("{:.1}%", share * 100.0)
+}
+
+fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
+    if rows.is_empty() {
+        return "<p>none</p>".into();
+    }
+    let mut s = String::from("<table><tr>");
+    for h in headers {
+        s.push_str(&format!("<th>{}</th>", esc(h)));
+    }
+    s.push_str("</tr>");
+    for row in rows {
+        s.push_str("<tr>");
+        for cell in row {
+            s.push_str(&format!("<td>{}</td>", esc(&cell)));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
+    s
+}
+
+fn report_page(
+    state: &AppState,
+    ctx: &Ctx,
+    report: &SiteReport,
+    site: Option<&Geometry<f64>>,
+) -> Result<Response, ApiError> {
+    let catalog = state.catalog();
+    let roles = RoleLayers::new(catalog).map_err(report_error)?;
+    let related = related_features(&roles, report);
+    let to_crs84 =
+        crs::cached_transformer(&catalog.working_crs, crs::CRS84).map_err(ApiError::internal)?;
+    // The subject last, so that it is drawn on top.
+    let mut geometries: Vec<Geometry<f64>> = related
+        .iter()
+        .filter(|r| r.relation != Relation::Project)
+        .filter_map(|r| {
+            to_crs84
+                .transformed(&r.layer.features[r.feature as usize].geometry)
+                .ok()
+        })
+        .collect();
+    let subject = site.cloned().or_else(|| {
+        related
+            .iter()
+            .find(|r| r.relation == Relation::Project)
+            .map(|r| r.layer.features[r.feature as usize].geometry.clone())
+    });
+    if let Some(g) = subject.and_then(|g| to_crs84.transformed(&g).ok()) {
+        geometries.push(g);
+    }
+    let alternates: Vec<(String, &str)> = match &report.project.id {
+        Some(id) => {
+            let path = format!("/projects/{}/report", super::items::urlencode_segment(id));
+            vec![
+                (ctx.url(&format!("{path}?f=json")), "JSON"),
+                (ctx.url(&format!("{path}?f=geojson")), "GeoJSON"),
+            ]
+        }
+        // A subject sent as a POST body has no URL to link to.
+        None if !ctx
+            .query
+            .iter()
+            .any(|(k, _)| super::analysis::SUBJECT_SOURCES.contains(&k.as_str())) =>
+        {
+            Vec::new()
+        }
+        None => {
+            let query = |f: &str| {
+                let pairs = ctx
+                    .query
+                    .iter()
+                    .filter(|(k, _)| k != "f")
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .chain([("f", f)]);
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(pairs)
+                    .finish()
+            };
+            vec![
+                (
+                    ctx.url(&format!("/analysis/report?{}", query("json"))),
+                    "JSON",
+                ),
+                (
+                    ctx.url(&format!("/analysis/report?{}", query("geojson"))),
+                    "GeoJSON",
+                ),
+            ]
+        }
+    };
+    let mut s = String::from("<p>");
+    if alternates.is_empty() {
+        s.push_str("A site sent in the body of a POST request.");
+    }
+    for (i, (href, name)) in alternates.iter().enumerate() {
+        if i > 0 {
+            s.push_str(" · ");
+        }
+        s.push_str(&format!("<a href=\"{}\">{}</a>", esc(href), esc(name)));
+    }
+    s.push_str("</p>");
+    s.push_str(&html::svg_map(&geometries, 640.0, 420.0));
+    s.push_str("<h2>Summary</h2>");
+    s.push_str(&table(
+        &["System", "Summary"],
+        report
+            .summary()
+            .into_iter()
+            .map(|l| vec![l.system.to_string(), l.text])
+            .collect(),
+    ));
+    s.push_str("<h2>Municipalities</h2>");
+    s.push_str(&table(
+        &["Municipality", "Share", "Area (m²)", "Length (m)"],
+        report
+            .municipalities
+            .iter()
+            .map(|m| {
+                vec![
+                    format!("{} ({})", m.name, m.id),
+                    percent(m.share),
+                    thousands(m.area_m2),
+                    thousands(m.length_m),
+                ]
+            })
+            .collect(),
+    ));
+    s.push_str("<h2>Productive areas</h2>");
+    s.push_str(&table(
+        &[
+            "Area",
+            "Kind",
+            "Status",
+            "Supra-municipal",
+            "Contains the site",
+            "Area (m²)",
+        ],
+        report
+            .settlement
+            .productive_areas
+            .iter()
+            .map(|a| {
+                vec![
+                    format!("{} ({})", a.name, a.id),
+                    a.kind.clone().unwrap_or_default(),
+                    a.status.clone().unwrap_or_default(),
+                    if a.sovracomunale { "yes" } else { "no" }.into(),
+                    if a.contains_project { "yes" } else { "no" }.into(),
+                    thousands(a.area_m2),
+                ]
+            })
+            .collect(),
+    ));
+    s.push_str("<h2>Related features</h2>");
+    s.push_str(&table(
+        &["Layer", "Feature", "Relation", "Role", "Distance (m)"],
+        related
+            .iter()
+            .map(|r| {
+                vec![
+                    r.layer.id().to_string(),
+                    r.layer.features[r.feature as usize].id.to_string(),
+                    r.relation.name().to_string(),
+                    r.role.to_string(),
+                    r.distance_m.map(thousands).unwrap_or_default(),
+                ]
+            })
+            .collect(),
+    ));
+    Ok(html::page(
+        ctx,
+        &format!("Site report: {}", report.heading()),
+        &s,
+    ))
+}
+
+/// The OpenAPI path item of `/projects/{id}/report`.
+pub(super) fn openapi_paths() -> Vec<(String, Json)> {
+    let q = |name: &str, description: &str, schema: Json| {
+        json!({"name": name, "in": "query", "required": false, "style": "form", "explode": false,
+               "description": description, "schema": schema})
+    };
+    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+    vec![(
+        "/projects/{projectId}/report".to_string(),
+        json!({"get": {
+        "summary": "The site report of a project: municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near.",
+        "operationId": "getProjectReport", "tags": ["projects"],
+        "parameters": [
+            {"name": "projectId", "in": "path", "required": true, "description": "The id of a project (e.g. P012).", "schema": {"type": "string"}},
+            q("f", "json (default), html, or geojson.", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
+            {"$ref": "#/components/parameters/crs"},
+            q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": 200000, "default": 2000})),
+        ],
+        "responses": {
+            "200": {"description": "the report", "content": {
+                JSON: {"schema": {"type": "object"}},
+                format::HTML: {"schema": {"type": "string"}},
+                GEOJSON: {"schema": {"type": "object"}}}},
+            "400": problem("a bad parameter, named"),
+            "404": problem("no such project"),
+            "422": problem("the project's geometry is invalid"),
+        }}}),
+    )]
+}
