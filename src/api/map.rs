@@ -199,10 +199,14 @@ async fn send_file(path: PathBuf, name: String, missing: String) -> Result<Respo
 
 async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
     let dir = web_dir(&state)?;
+    if !dir.join("index.html").is_file() {
+        // The folder is the server's business: log it, do not send it.
+        tracing::warn!("the web folder {} has no index.html", dir.display());
+    }
     send_file(
         dir.join("index.html"),
         "index.html".into(),
-        format!("the web folder {} has no index.html", dir.display()),
+        "the web map's folder has no index.html".into(),
     )
     .await
 }
