@@ -696,6 +696,14 @@ async fn queryables_mark_the_geometry_for_qgis() {
         .starts_with("https://geojson.org/schema/"));
     assert_eq!(q["properties"]["sovracomunale"]["type"], "boolean");
     assert_eq!(q["properties"]["area_ha"]["type"], "number");
+    // The schema carries the Part 5 roles, and the collection links it for newer QGIS.
+    let s = get("/collections/productive_areas/schema").await.json();
+    assert_eq!(s["properties"]["geometry"]["x-ogc-role"], "primary-geometry");
+    assert_eq!(s["properties"]["geometry"]["format"], "geometry-polygon");
+    assert_eq!(s["properties"]["code"]["x-ogc-role"], "id");
+    let c = get("/collections/productive_areas").await.json();
+    let part5 = link(&c, "http://www.opengis.net/def/rel/ogc/1.0/schema").unwrap();
+    assert_eq!(part5["type"], "application/schema+json");
     let p = get("/collections/projects/schema").await.json();
     assert_eq!(p["properties"]["start_date"]["format"], "date");
     assert_eq!(p["properties"]["axis"]["type"], "integer");

@@ -184,6 +184,14 @@ pub fn collection_json(state: &AppState, ctx: &Ctx, layer: &Layer) -> Json {
             SCHEMA_JSON,
             "schema of the features",
         ),
+        // The same schema under the relation of Features Part 5, which newer QGIS reads for
+        // field types instead of guessing them from the first features.
+        link(
+            ctx.url(&format!("{path}/schema")),
+            "http://www.opengis.net/def/rel/ogc/1.0/schema",
+            SCHEMA_JSON,
+            "schema of the features (Part 5)",
+        ),
     ]);
     links.extend(styles::collection_links(state, ctx, layer));
     let bbox = layer
@@ -336,7 +344,20 @@ async fn schema(
 ) -> Result<Response, ApiError> {
     only_params(&ctx, &[])?;
     let (_, layer) = find_layer(&state, &id)?;
-    let body = layer_schema(&ctx, layer, &format!("/collections/{id}/schema"), "schema");
+    let mut body = layer_schema(&ctx, layer, &format!("/collections/{id}/schema"), "schema");
+    // Features Part 5 roles: the primary geometry with its type as a format, and the property
+    // holding feature ids.
+    let format = match layer.geometry_types().collect::<Vec<_>>().as_slice() {
+        [one] => format!("geometry-{}", one.to_ascii_lowercase()),
+        _ => "geometry-any".to_string(),
+    };
+    body["properties"]["geometry"]["format"] = json!(format);
+    body["properties"]["geometry"]["x-ogc-role"] = json!("primary-geometry");
+    if let Some(id_field) = &layer.config.id_field {
+        if body["properties"].get(id_field).is_some() {
+            body["properties"][id_field]["x-ogc-role"] = json!("id");
+        }
+    }
     Ok(match ctx.format {
         Format::Json => json_response(&body, SCHEMA_JSON),
         Format::Html => html::schema_page(&ctx, layer, &body),
