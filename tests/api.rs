@@ -698,7 +698,10 @@ async fn queryables_mark_the_geometry_for_qgis() {
     assert_eq!(q["properties"]["area_ha"]["type"], "number");
     // The schema carries the Part 5 roles, and the collection links it for newer QGIS.
     let s = get("/collections/productive_areas/schema").await.json();
-    assert_eq!(s["properties"]["geometry"]["x-ogc-role"], "primary-geometry");
+    assert_eq!(
+        s["properties"]["geometry"]["x-ogc-role"],
+        "primary-geometry"
+    );
     assert_eq!(s["properties"]["geometry"]["format"], "geometry-polygon");
     assert_eq!(s["properties"]["code"]["x-ogc-role"], "id");
     let c = get("/collections/productive_areas").await.json();
