@@ -902,3 +902,20 @@ async fn bad_filters_are_400_naming_the_problem() {
         assert_problem(&a, StatusCode::BAD_REQUEST, needle);
     }
 }
+
+#[tokio::test]
+async fn a_request_over_the_time_limit_is_a_503_problem() {
+    // A page of 1,000 runs on a blocking thread, so it cannot finish within a nanosecond.
+    let config = ServerConfig {
+        request_timeout: std::time::Duration::from_nanos(1),
+        ..ServerConfig::default()
+    };
+    let a = request_with(
+        Request::get("/collections/projects/items?limit=1000")
+            .body(Body::empty())
+            .unwrap(),
+        config,
+    )
+    .await;
+    assert_problem(&a, StatusCode::SERVICE_UNAVAILABLE, "time limit");
+}

@@ -6,10 +6,11 @@
 //! Everything below this module is HTTP-free: handlers parse parameters, call the store, the
 //! filter and the analysis functions on blocking threads, and write the answer.
 //!
-//! Cross-cutting behaviour, outermost first: request tracing, CORS, compression (gzip, br),
-//! a per-request timeout, conditional GET (weak `ETag` + `If-None-Match` -> 304) with a
-//! configurable `Cache-Control`, and a last layer that turns every non-problem error answer
-//! (unknown route, wrong method, timeout) into `application/problem+json`.
+//! Cross-cutting behaviour, outermost first: plain `OPTIONS`, request tracing, CORS,
+//! compression (gzip, br), a layer that turns every non-problem error answer (unknown route,
+//! wrong method, time limit, body too large) into `application/problem+json`, the per-request
+//! time limit, and conditional GET (weak `ETag` + `If-None-Match` -> 304) with a configurable
+//! `Cache-Control`.
 
 mod analysis;
 mod error;
@@ -207,11 +208,12 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(state)
-        .layer(axum::middleware::from_fn(middleware::problem_for_errors))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             config.request_timeout,
         ))
+        // Outside the time limit, so that its 503 becomes a problem document too.
+        .layer(axum::middleware::from_fn(middleware::problem_for_errors))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(
