@@ -206,10 +206,7 @@ pub(super) fn params_of(op: Op) -> Vec<&'static str> {
 
 /// The CRS of the answer's geometries (`crs`, default CRS84).
 pub(super) fn output_crs(ctx: &Ctx, working: &str) -> Result<OutputCrs, ApiError> {
-    match ctx.param("crs") {
-        Some(v) => params::crs_param("crs", v, working),
-        None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal),
-    }
+    params::crs_param_or_crs84("crs", ctx.param("crs"), working)
 }
 
 /// A subject, parsed and moved to the working CRS.
@@ -538,6 +535,13 @@ impl Collection {
             out_crs,
             &mut self.geometry,
         )?;
+        self.push_catalogue_feature(layer, index, extra);
+        Ok(())
+    }
+
+    /// Appends feature `index` of `layer` with every property, `extra` ones and the geometry
+    /// already written in `self.geometry`.
+    fn push_catalogue_feature(&mut self, layer: &Layer, index: u32, extra: &Map<String, Json>) {
         self.separator();
         let fields: Vec<usize> = (0..layer.fields.len()).collect();
         output::write_feature(
@@ -548,7 +552,6 @@ impl Collection {
             &fields,
             Some(extra),
         );
-        Ok(())
     }
 
     /// A feature of the catalogue with another geometry (working CRS), e.g. its part inside
@@ -569,16 +572,7 @@ impl Collection {
             &state.catalog().working_crs,
             out_crs,
         )?;
-        self.separator();
-        let fields: Vec<usize> = (0..layer.fields.len()).collect();
-        output::write_feature(
-            &mut self.body,
-            layer,
-            &layer.features[index as usize],
-            Some(&self.geometry),
-            &fields,
-            Some(extra),
-        );
+        self.push_catalogue_feature(layer, index, extra);
         Ok(())
     }
 

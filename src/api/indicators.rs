@@ -33,7 +33,6 @@ use super::output::OutputCrs;
 use super::AppState;
 use crate::analysis::indicators::definitions as indicator_definitions;
 use crate::analysis::{IndicatorOptions, Indicators, ReportError};
-use crate::crs;
 
 pub const CSV: &str = "text/csv; charset=utf-8";
 
@@ -230,10 +229,7 @@ fn represent(
         }
         (Repr::GeoJson, _) => {
             let working = &state.catalog().working_crs;
-            let out_crs = match crs {
-                Some(v) => super::params::crs_param("crs", v, working)?,
-                None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
-            };
+            let out_crs = super::params::crs_param_or_crs84("crs", crs, working)?;
             if out_crs.is_crs84() {
                 if let Some(body) = computed.geojson_crs84.get() {
                     return Ok(super::items::geojson_response(body.clone(), &out_crs));

@@ -166,6 +166,28 @@ fn field_param(layer: &Layer, param: &str, name: &str) -> Result<usize, ApiError
     })
 }
 
+/// `properties`: the positions of the named fields, every field when absent.
+fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
+    match ctx.param("properties") {
+        None => Ok((0..layer.fields.len()).collect()),
+        Some(list) => list
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|name| field_param(layer, "properties", name))
+            .collect(),
+    }
+}
+
+/// `skipGeometry`, false when absent.
+fn skip_geometry_param(ctx: &Ctx) -> Result<bool, ApiError> {
+    Ok(ctx
+        .param("skipGeometry")
+        .map(|v| params::bool_param("skipGeometry", v))
+        .transpose()?
+        .unwrap_or(false))
+}
+
 fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<ItemsQuery, ApiError> {
     for (name, _) in &ctx.query {
         if !ITEMS_PARAMS.contains(&name.as_str()) && layer.field_index(name).is_none() {
@@ -197,14 +219,8 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
         .map(|v| params::usize_param("offset", v))
         .transpose()?
         .unwrap_or(0);
-    let crs = match ctx.param("crs") {
-        Some(v) => params::crs_param("crs", v, working_crs)?,
-        None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
-    };
-    let bbox_crs = match ctx.param("bbox-crs") {
-        Some(v) => params::crs_param("bbox-crs", v, working_crs)?,
-        None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
-    };
+    let crs = params::crs_param_or_crs84("crs", ctx.param("crs"), working_crs)?;
+    let bbox_crs = params::crs_param_or_crs84("bbox-crs", ctx.param("bbox-crs"), working_crs)?;
     if ctx.param("bbox-crs").is_some() && ctx.param("bbox").is_none() {
         return Err(ApiError::bad_request(
             "parameter bbox-crs is given without bbox",
@@ -240,15 +256,7 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
             layer.id()
         )));
     }
-    let properties = match ctx.param("properties") {
-        None => (0..layer.fields.len()).collect(),
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|name| field_param(layer, "properties", name))
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    let properties = properties_param(ctx, layer)?;
     let sortby = match ctx.param("sortby") {
         None => Vec::new(),
         Some(list) => list
@@ -271,11 +279,7 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
         .filter_map(|(name, v)| layer.field_index(name).map(|i| (i, v)))
         .map(|(i, v)| parse_value(layer, i, v).map(|value| (i, value)))
         .collect::<Result<Vec<_>, _>>()?;
-    let skip_geometry = ctx
-        .param("skipGeometry")
-        .map(|v| params::bool_param("skipGeometry", v))
-        .transpose()?
-        .unwrap_or(false);
+    let skip_geometry = skip_geometry_param(ctx)?;
     let filter = match ctx.param("filter") {
         None => {
             for p in ["filter-lang", "filter-crs"] {
@@ -616,24 +620,9 @@ fn item_blocking(state: &AppState, id: &str, fid: &str, ctx: &Ctx) -> Result<Res
     let (index, feature) = lookup(layer, fid)
         .ok_or_else(|| ApiError::not_found(format!("collection {id} has no feature {fid:?}")))?;
     let working = &state.catalog().working_crs;
-    let out_crs = match ctx.param("crs") {
-        Some(v) => params::crs_param("crs", v, working)?,
-        None => OutputCrs::new(crs::CRS84).map_err(ApiError::internal)?,
-    };
-    let properties: Vec<usize> = match ctx.param("properties") {
-        None => (0..layer.fields.len()).collect(),
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|name| field_param(layer, "properties", name))
-            .collect::<Result<_, _>>()?,
-    };
-    let skip = ctx
-        .param("skipGeometry")
-        .map(|v| params::bool_param("skipGeometry", v))
-        .transpose()?
-        .unwrap_or(false);
+    let out_crs = params::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
+    let properties = properties_param(ctx, layer)?;
+    let skip = skip_geometry_param(ctx)?;
     let path = format!("/collections/{id}/items/{}", urlencode_segment(fid));
     let mut links = format::self_links(ctx, &path, GEOJSON, "feature");
     links.push(format::link(

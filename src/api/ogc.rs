@@ -279,14 +279,7 @@ async fn collection(
 
 /// The JSON Schema of a field type.
 fn field_schema(name: &str, ty: FieldType) -> Json {
-    let mut s = match ty {
-        FieldType::Bool => json!({"type": "boolean"}),
-        FieldType::Int => json!({"type": "integer"}),
-        FieldType::Real => json!({"type": "number"}),
-        FieldType::String => json!({"type": "string"}),
-        FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
-    };
+    let mut s = openapi::field_schema(ty);
     s["title"] = json!(name);
     s
 }

@@ -79,7 +79,8 @@ fn components(working_crs: &str) -> Json {
     })
 }
 
-fn field_schema(ty: FieldType) -> Json {
+/// The JSON Schema of a field type (OpenAPI parameters, queryables, feature schemas).
+pub(super) fn field_schema(ty: FieldType) -> Json {
     match ty {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Int => json!({"type": "integer"}),

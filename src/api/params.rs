@@ -42,6 +42,18 @@ pub fn crs_param(name: &str, value: &str, working_crs: &str) -> Result<OutputCrs
     OutputCrs::new(&n).map_err(|e| ApiError::internal(format!("CRS {n}: {e}")))
 }
 
+/// A CRS parameter `name` of the request (`crs`, `bbox-crs`, `filter-crs`), CRS84 when absent.
+pub fn crs_param_or_crs84(
+    name: &str,
+    value: Option<&str>,
+    working_crs: &str,
+) -> Result<OutputCrs, ApiError> {
+    match value {
+        Some(v) => crs_param(name, v, working_crs),
+        None => OutputCrs::new(crate::crs::CRS84).map_err(ApiError::internal),
+    }
+}
+
 /// A positive integer parameter.
 pub fn usize_param(name: &str, value: &str) -> Result<usize, ApiError> {
     value.trim().parse::<usize>().map_err(|_| {
