@@ -22,23 +22,22 @@
 
 mod common;
 
+use common::http::{self, assert_problem, start_server, Answer};
+
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Command;
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use geo::{
     Area, BooleanOps, Contains, Coord, Distance, Euclidean, Geometry, Intersects, LineString,
     MultiPolygon, Polygon, Rect,
 };
-use http_body_util::BodyExt;
 use serde_json::{json, Value as Json};
-use tower::ServiceExt;
 
-use territorio::api::{app, serve, AppState, ServerConfig};
+use territorio::api::{app, AppState, ServerConfig};
 use territorio::catalog::{CatalogConfig, LayerConfig, Roles, System};
 use territorio::crs::{Transformer, CRS84};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
@@ -52,13 +51,7 @@ fn catalog_path() -> std::path::PathBuf {
 }
 
 fn catalog() -> Arc<Catalog> {
-    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| {
-            let config = CatalogConfig::from_file(&catalog_path()).unwrap();
-            Arc::new(Catalog::load(config, &|_| {}).unwrap())
-        })
-        .clone()
+    http::demo_catalog()
 }
 
 fn layer(id: &str) -> &'static Layer {
@@ -74,59 +67,8 @@ fn feature(layer_id: &str, id: &str) -> &'static Feature {
         .unwrap_or_else(|| panic!("{layer_id} has no {id}"))
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn header(&self, name: &str) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    /// A GeoJSON answer: 200, the media type and the CRS header.
-    fn geojson(&self, crs_uri: &str) -> Json {
-        assert_eq!(self.status, StatusCode::OK, "{}", self.text());
-        assert_eq!(self.content_type(), "application/geo+json");
-        assert_eq!(self.header("content-crs"), format!("<{crs_uri}>"));
-        let fc = self.json();
-        assert_eq!(fc["type"], "FeatureCollection");
-        assert_eq!(
-            fc["numberReturned"].as_u64().unwrap() as usize,
-            fc["features"].as_array().unwrap().len()
-        );
-        fc
-    }
-}
-
 async fn send(state: AppState, req: Request<Body>) -> Answer {
-    let response = app(state).oneshot(req).await.unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
-    }
+    http::send(app(state), req).await
 }
 
 fn state() -> AppState {
@@ -158,17 +100,6 @@ async fn post_to(state: AppState, uri: &str, content_type: &str, body: &str) -> 
             .unwrap(),
     )
     .await
-}
-
-/// Asserts a problem document with this status whose detail mentions `needle`.
-fn assert_problem(a: &Answer, status: StatusCode, needle: &str) {
-    assert_eq!(a.status, status, "{}", a.text());
-    assert_eq!(a.content_type(), "application/problem+json", "{}", a.text());
-    let detail = a.json()["detail"].as_str().unwrap_or("").to_string();
-    assert!(
-        detail.contains(needle),
-        "detail {detail:?} does not mention {needle:?}"
-    );
 }
 
 fn features(fc: &Json) -> &Vec<Json> {
@@ -1523,27 +1454,7 @@ async fn openapi_and_landing_page_describe_the_new_resources() {
 /// The base URL of a server started once for this test binary, on a free port.
 fn server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SocketAddr>();
-        let catalog = catalog();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime
-                .block_on(serve(
-                    catalog,
-                    ServerConfig::default(),
-                    "127.0.0.1:0".parse().unwrap(),
-                    move |addr| tx.send(addr).unwrap(),
-                ))
-                .unwrap();
-        });
-        let addr = rx.recv().unwrap();
-        format!("http://{addr}")
-    })
+    URL.get_or_init(|| start_server(catalog()))
 }
 
 fn ogr2ogr_stdout(url: &str) -> Json {

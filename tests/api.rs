@@ -3,32 +3,24 @@
 //! features (no index, no API code), or come from GDAL's `gdaltransform`.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use geo::{Coord, Intersects, LineString, Polygon, Rect};
-use http_body_util::BodyExt;
 use serde_json::Value as Json;
-use tower::ServiceExt;
 
+mod common;
+
+use common::http::{assert_problem, demo_catalog, send, Answer};
 use territorio::api::{app, AppState, ServerConfig};
-use territorio::catalog::CatalogConfig;
 use territorio::crs::{densified_outline, Transformer};
 use territorio::feature::Value;
 use territorio::store::{Catalog, Layer};
 
 fn catalog() -> Arc<Catalog> {
-    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml");
-            let config = CatalogConfig::from_file(&path).unwrap();
-            Arc::new(Catalog::load(config, &|_| {}).unwrap())
-        })
-        .clone()
+    demo_catalog()
 }
 
 fn layer(id: &str) -> &'static Layer {
@@ -36,43 +28,12 @@ fn layer(id: &str) -> &'static Layer {
     CATALOG.get_or_init(catalog).layer(id).unwrap()
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn content_type(&self) -> &str {
-        self.headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
 async fn request(req: Request<Body>) -> Answer {
     request_with(req, ServerConfig::default()).await
 }
 
 async fn request_with(req: Request<Body>, config: ServerConfig) -> Answer {
-    let router = app(AppState::new(catalog(), config));
-    let response = router.oneshot(req).await.unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
-    }
+    send(app(AppState::new(catalog(), config)), req).await
 }
 
 async fn get(uri: &str) -> Answer {
@@ -83,17 +44,6 @@ async fn get(uri: &str) -> Answer {
             .unwrap(),
     )
     .await
-}
-
-/// Asserts a problem document with this status whose detail mentions `needle`.
-fn assert_problem(a: &Answer, status: StatusCode, needle: &str) {
-    assert_eq!(a.status, status, "{}", a.text());
-    assert_eq!(a.content_type(), "application/problem+json");
-    let detail = a.json()["detail"].as_str().unwrap_or("").to_string();
-    assert!(
-        detail.contains(needle),
-        "detail {detail:?} does not mention {needle:?}"
-    );
 }
 
 /// The link with this relation, the JSON one when there are several.
@@ -716,18 +666,7 @@ async fn queryables_mark_the_geometry_for_qgis() {
 async fn conditional_get_answers_304() {
     // One server for all three requests: a reloaded catalogue has new tags.
     let router = app(AppState::new(catalog(), ServerConfig::default()));
-    let send = |req: Request<Body>| {
-        let router = router.clone();
-        async move {
-            let response = router.oneshot(req).await.unwrap();
-            let (parts, body) = response.into_parts();
-            Answer {
-                status: parts.status,
-                headers: parts.headers,
-                body: body.collect().await.unwrap().to_bytes().to_vec(),
-            }
-        }
-    };
+    let send = |req: Request<Body>| send(router.clone(), req);
     let plain = |uri: &str| {
         Request::get(uri)
             .header(header::HOST, "test.local")

@@ -4,16 +4,16 @@
 //! The browser tests (tests/browser) drive the page itself in Chromium.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::body::Body;
-use axum::http::{header, HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
+use axum::http::{header, Request, StatusCode};
 use serde_json::{json, Value as Json};
-use tower::ServiceExt;
 
+mod common;
+
+use common::http::{assert_problem, demo_catalog, send, Answer};
 use territorio::api::{app, AppState, ServerConfig};
-use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 const STYLE_LAYERS: &str = "application/vnd.maplibre.style-layers+json";
@@ -25,13 +25,7 @@ fn root() -> PathBuf {
 }
 
 fn catalog() -> Arc<Catalog> {
-    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| {
-            let config = CatalogConfig::from_file(&root().join("layers/catalog.toml")).unwrap();
-            Arc::new(Catalog::load(config, &|_| {}).unwrap())
-        })
-        .clone()
+    demo_catalog()
 }
 
 fn with_web(dir: &Path) -> ServerConfig {
@@ -41,54 +35,16 @@ fn with_web(dir: &Path) -> ServerConfig {
     }
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn json(&self) -> Json {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    fn header(&self, name: header::HeaderName) -> &str {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
 async fn get_with(uri: &str, config: ServerConfig) -> Answer {
-    let router = app(AppState::new(catalog(), config));
     let request = Request::get(uri)
         .header(header::HOST, "test.local")
         .body(Body::empty())
         .unwrap();
-    let response = router.oneshot(request).await.unwrap();
-    let (parts, body) = response.into_parts();
-    Answer {
-        status: parts.status,
-        headers: parts.headers,
-        body: body.collect().await.unwrap().to_bytes().to_vec(),
-    }
+    send(app(AppState::new(catalog(), config)), request).await
 }
 
 async fn get(uri: &str) -> Answer {
     get_with(uri, ServerConfig::default()).await
-}
-
-fn assert_problem(a: &Answer, status: StatusCode, needle: &str) {
-    assert_eq!(a.status, status, "{}", a.text());
-    assert_eq!(a.header(header::CONTENT_TYPE), "application/problem+json");
-    let detail = a.json()["detail"].as_str().unwrap_or("").to_string();
-    assert!(detail.contains(needle), "{detail:?} lacks {needle:?}");
 }
 
 fn style_file(id: &str, ext: &str) -> PathBuf {

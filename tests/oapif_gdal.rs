@@ -2,55 +2,27 @@
 //! GDAL's OAPIF driver (`ogrinfo`, `ogr2ogr`) reads it, as QGIS users and scripts do.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::SocketAddr;
-use std::path::Path;
 use std::process::Command;
-use std::sync::{mpsc, Arc, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use geo::{Coord, Intersects, LineString, Polygon, Rect};
 use serde_json::Value as Json;
 
-use territorio::api::{serve, ServerConfig};
-use territorio::catalog::CatalogConfig;
+mod common;
+
+use common::http::{demo_catalog, start_server};
 use territorio::crs::{densified_outline, Transformer};
 use territorio::feature::Value;
 use territorio::store::Catalog;
 
 fn catalog() -> Arc<Catalog> {
-    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
-    CATALOG
-        .get_or_init(|| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml");
-            let config = CatalogConfig::from_file(&path).unwrap();
-            Arc::new(Catalog::load(config, &|_| {}).unwrap())
-        })
-        .clone()
+    demo_catalog()
 }
 
 /// The base URL of a server started once for this test binary, on a free port.
 fn server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        let (tx, rx) = mpsc::channel::<SocketAddr>();
-        let catalog = catalog();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime
-                .block_on(serve(
-                    catalog,
-                    ServerConfig::default(),
-                    "127.0.0.1:0".parse().unwrap(),
-                    move |addr| tx.send(addr).unwrap(),
-                ))
-                .unwrap();
-        });
-        let addr = rx.recv().unwrap();
-        format!("http://{addr}")
-    })
+    URL.get_or_init(|| start_server(catalog()))
 }
 
 fn run(program: &str, args: &[&str]) -> String {
