@@ -23,4 +23,5 @@ pub mod geojson_io;
 pub mod sink;
 pub mod source;
 pub mod store;
+pub mod time;
 pub mod validate;

@@ -13,28 +13,24 @@
 //! answers copy that text without leaving the async worker.
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use axum::extract::{FromRequestParts, State};
-use axum::http::header::{ACCEPT, CONTENT_DISPOSITION, CONTENT_TYPE};
-use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value as Json};
 
-use super::analysis::{report_error, Collection};
-use super::error::ApiError;
-use super::format::{self, link, Ctx, Format, GEOJSON, JSON};
-use super::html::{self, esc};
-use super::ogc::{json_response, only_params};
-use super::output::OutputCrs;
-use super::AppState;
+use super::http::html::{self, esc};
+use super::http::negotiate::{CSV, GEOJSON, HTML, JSON};
+use super::http::query;
+use super::http::respond::{self, link};
+use super::http::state::{ComputedIndicators, IndicatorFailure};
+use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::indicators::definitions as indicator_definitions;
-use crate::analysis::{IndicatorOptions, Indicators, ReportError};
-
-pub const CSV: &str = "text/csv; charset=utf-8";
+use crate::analysis::{IndicatorOptions, Indicators};
+use crate::crs::OutputCrs;
+use crate::geojson_io::Collection;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,40 +38,33 @@ pub fn routes() -> Router<AppState> {
         .route("/indicators/definitions", get(definitions))
 }
 
-/// The indicators of the served catalogue and their text, computed once.
-pub struct Computed {
-    pub indicators: Indicators,
-    /// The JSON object of `indicators` without its opening brace, so that an answer can put
-    /// its `links` first.
-    json_tail: Vec<u8>,
-    csv: String,
-    /// The municipalities GeoJSON in CRS84, written on first use.
-    geojson_crs84: OnceLock<Vec<u8>>,
-    /// How long the computation took.
-    pub elapsed: Duration,
-}
-
-/// Where [`AppState`] keeps the indicators.
-pub type Cache = OnceLock<Result<Arc<Computed>, ReportError>>;
+/// The representations of `/indicators`.
+const TABLE: [Repr; 4] = [Repr::Json, Repr::Html, Repr::Csv, Repr::GeoJson];
+/// The representations of `/indicators/definitions`.
+const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
 
 /// The indicators, computed on first use. Blocking: call it on a blocking thread.
-pub fn computed(state: &AppState) -> Result<Arc<Computed>, ApiError> {
+pub fn computed(state: &AppState) -> Result<Arc<ComputedIndicators>, ApiError> {
     state
         .indicator_cache()
         .get_or_init(|| {
             let started = Instant::now();
             let indicators =
-                crate::analysis::indicators(state.catalog(), &IndicatorOptions::default())?;
+                crate::analysis::indicators(state.catalog(), &IndicatorOptions::default())
+                    .map_err(IndicatorFailure::Report)?;
             let elapsed = started.elapsed();
             tracing::info!(
                 ms = elapsed.as_secs_f64() * 1e3,
                 "indicators computed for this catalogue"
             );
-            let mut json_tail = serde_json::to_vec(&indicators).unwrap_or_default();
+            // A failure to serialise is kept as the cache's error, so that no request gets a
+            // 200 with a broken body.
+            let mut json_tail = serde_json::to_vec(&indicators)
+                .map_err(|e| IndicatorFailure::Serialise(e.to_string()))?;
             if json_tail.first() == Some(&b'{') {
                 json_tail.remove(0);
             }
-            Ok(Arc::new(Computed {
+            Ok(Arc::new(ComputedIndicators {
                 csv: indicators.to_csv(),
                 indicators,
                 json_tail,
@@ -84,110 +73,13 @@ pub fn computed(state: &AppState) -> Result<Arc<Computed>, ApiError> {
             }))
         })
         .clone()
-        .map_err(report_error)
+        .map_err(ApiError::from)
 }
 
-/// A representation of `/indicators`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Repr {
-    Json,
-    Html,
-    Csv,
-    GeoJson,
-}
-
-/// `f` wins; otherwise the `Accept` type of highest quality (specific types before wildcards);
-/// JSON when the client says nothing.
-fn choose(f: Option<&str>, headers: &HeaderMap) -> Result<Repr, ApiError> {
-    if let Some(f) = f {
-        return match f.to_ascii_lowercase().as_str() {
-            "json" | "application/json" => Ok(Repr::Json),
-            "html" | "text/html" => Ok(Repr::Html),
-            "csv" | "text/csv" => Ok(Repr::Csv),
-            "geojson" | "application/geo+json" => Ok(Repr::GeoJson),
-            other => Err(ApiError::bad_request(format!(
-                "parameter f: unknown format {other:?} (use json, csv, geojson or html)"
-            ))),
-        };
-    }
-    let Some(accept) = headers.get(ACCEPT).and_then(|a| a.to_str().ok()) else {
-        return Ok(Repr::Json);
-    };
-    let mut best: Option<(f32, u8, Repr)> = None;
-    for item in accept.split(',') {
-        let mut parts = item.split(';');
-        let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
-        let q = parts
-            .filter_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .map(|v| v.trim().parse().unwrap_or(0.0))
-            })
-            .next_back()
-            .unwrap_or(1.0f32);
-        let (repr, specificity) = match media.as_str() {
-            "application/json" => (Repr::Json, 2),
-            "application/geo+json" => (Repr::GeoJson, 2),
-            "text/csv" => (Repr::Csv, 2),
-            "text/html" | "application/xhtml+xml" => (Repr::Html, 2),
-            "application/*" => (Repr::Json, 1),
-            "text/*" => (Repr::Html, 1),
-            "*/*" => (Repr::Json, 0),
-            _ => continue,
-        };
-        if q > 0.0 && best.is_none_or(|(bq, bs, _)| q > bq || (q == bq && specificity > bs)) {
-            best = Some((q, specificity, repr));
-        }
-    }
-    best.map(|(_, _, r)| r).ok_or_else(|| {
-        ApiError::NotAcceptable(format!(
-            "no representation matches Accept: {accept} (available: application/json, \
-             text/csv, application/geo+json, text/html)"
-        ))
-    })
-}
-
-async fn indicators(State(state): State<AppState>, mut parts: Parts) -> Result<Response, ApiError> {
-    let query: Vec<(String, String)> = parts
-        .uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    let mut seen = std::collections::HashSet::new();
-    for (name, _) in &query {
-        if name != "f" && name != "crs" {
-            return Err(ApiError::bad_request(format!(
-                "unknown parameter {name:?} (parameters: f, crs)"
-            )));
-        }
-        if !seen.insert(name.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "parameter {name} is given more than once"
-            )));
-        }
-    }
-    let f = query
-        .iter()
-        .find(|(k, _)| k == "f")
-        .map(|(_, v)| v.as_str());
-    let repr = choose(f, &parts.headers)?;
-    let ctx = match repr {
-        Repr::Json | Repr::Html => {
-            let mut ctx = Ctx::from_request_parts(&mut parts, &state).await?;
-            ctx.format = if repr == Repr::Json {
-                Format::Json
-            } else {
-                Format::Html
-            };
-            Some(ctx)
-        }
-        _ => None,
-    };
-    let crs = query
-        .iter()
-        .find(|(k, _)| k == "crs")
-        .map(|(_, v)| v.clone());
-    if crs.is_some() && repr != Repr::GeoJson {
+async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&["crs"])?;
+    let repr = ctx.negotiate(&TABLE)?;
+    if ctx.param("crs").is_some() && repr != Repr::GeoJson {
         return Err(ApiError::bad_request(
             "parameter crs: only the GeoJSON representation (f=geojson) has coordinates",
         ));
@@ -196,64 +88,46 @@ async fn indicators(State(state): State<AppState>, mut parts: Parts) -> Result<R
     // The first computation and GeoJSON in other CRSs go to the blocking pool.
     let cached = state.indicator_cache().get().is_some_and(|c| {
         c.as_ref().is_ok_and(|c| {
-            repr != Repr::GeoJson || (crs.is_none() && c.geojson_crs84.get().is_some())
+            repr != Repr::GeoJson || (ctx.param("crs").is_none() && c.geojson_crs84.get().is_some())
         })
     });
     if cached {
-        return represent(&state, repr, ctx, crs.as_deref());
+        return represent(&state, repr, &ctx);
     }
     let worker = state.clone();
     worker
-        .run_blocking(move || represent(&state, repr, ctx, crs.as_deref()))
+        .run_blocking(move || represent(&state, repr, &ctx))
         .await
 }
 
 /// The indicators in `repr` (computing them first if needed).
-fn represent(
-    state: &AppState,
-    repr: Repr,
-    ctx: Option<Ctx>,
-    crs: Option<&str>,
-) -> Result<Response, ApiError> {
+fn represent(state: &AppState, repr: Repr, ctx: &Ctx) -> Result<Response, ApiError> {
     let computed = computed(state)?;
-    match (repr, ctx) {
-        (Repr::Csv, _) => {
-            let mut r = (StatusCode::OK, computed.csv.clone()).into_response();
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(CSV));
-            r.headers_mut().insert(
-                CONTENT_DISPOSITION,
-                HeaderValue::from_static("inline; filename=\"indicators.csv\""),
-            );
-            Ok(r)
-        }
-        (Repr::GeoJson, _) => {
+    match repr {
+        Repr::Csv => Ok(respond::csv(computed.csv.clone(), "indicators.csv")),
+        Repr::GeoJson => {
             let working = &state.catalog().working_crs;
-            let out_crs = super::params::crs_param_or_crs84("crs", crs, working)?;
+            let out_crs = query::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
             if out_crs.is_crs84() {
                 if let Some(body) = computed.geojson_crs84.get() {
-                    return Ok(super::items::geojson_response(body.clone(), &out_crs));
+                    return Ok(respond::geojson(body.clone(), &out_crs));
                 }
             }
             let body = municipalities_geojson(state, &computed.indicators, &out_crs)?;
             if out_crs.is_crs84() {
                 let _ = computed.geojson_crs84.set(body.clone());
             }
-            Ok(super::items::geojson_response(body, &out_crs))
+            Ok(respond::geojson(body, &out_crs))
         }
-        (_, Some(ctx)) if ctx.format == Format::Html => Ok(indicators_page(&ctx, &computed)),
-        (_, Some(ctx)) => {
+        Repr::Html => Ok(indicators_page(ctx, &computed)),
+        _ => {
             let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
             body.extend_from_slice(br#"{"links":"#);
-            let _ = serde_json::to_writer(&mut body, &links(&ctx));
+            let _ = serde_json::to_writer(&mut body, &links(ctx));
             body.push(b',');
             body.extend_from_slice(&computed.json_tail);
-            let mut r = (StatusCode::OK, body).into_response();
-            r.headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
-            Ok(r)
+            Ok(respond::typed(body, JSON))
         }
-        (_, None) => Err(ApiError::internal("indicators: no request context")),
     }
 }
 
@@ -268,13 +142,13 @@ fn links(ctx: &Ctx) -> Vec<Json> {
         link(
             ctx.url("/indicators?f=html"),
             "alternate",
-            format::HTML,
+            HTML,
             "the monitoring indicators as HTML",
         ),
         link(
             ctx.url("/indicators?f=csv"),
             "alternate",
-            "text/csv",
+            CSV,
             "every value, one row each (indicator_id, group, key, value, unit)",
         ),
         link(
@@ -299,9 +173,7 @@ fn municipalities_geojson(
     out_crs: &OutputCrs,
 ) -> Result<Vec<u8>, ApiError> {
     let catalog = state.catalog();
-    let values = indicators
-        .municipality_values(catalog)
-        .map_err(report_error)?;
+    let values = indicators.municipality_values(catalog)?;
     let layer_id = catalog
         .config
         .roles
@@ -311,17 +183,21 @@ fn municipalities_geojson(
     let layer = catalog
         .layer(&layer_id)
         .ok_or_else(|| ApiError::not_found("no municipalities layer in this catalogue"))?;
-    let mut fc = Collection::new(&[
-        ("layer", json!(layer.id())),
-        ("numberReturned", json!(values.len())),
-    ]);
+    let mut fc = Collection::new(
+        catalog,
+        state.geometries(),
+        &[
+            ("layer", json!(layer.id())),
+            ("numberReturned", json!(values.len())),
+        ],
+    );
     for (i, extra) in &values {
-        fc.catalog_feature(state, layer, *i, out_crs, extra)?;
+        fc.catalog_feature(layer, *i, out_crs, extra)?;
     }
     Ok(fc.into_bytes())
 }
 
-fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
+fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
     let i = &computed.indicators;
     let mut s = String::from("<ul>");
     for l in links(ctx).iter().skip(1) {
@@ -391,14 +267,15 @@ fn definitions_table(defs: &[crate::analysis::indicators::Definition]) -> String
 }
 
 async fn definitions(ctx: Ctx) -> Result<Response, ApiError> {
-    only_params(&ctx, &[])?;
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&PAGE)?;
     let defs = indicator_definitions();
-    Ok(match ctx.format {
-        Format::Json => json_response(
+    Ok(match repr {
+        Repr::Json => respond::json(
             &serde_json::to_value(&defs).map_err(ApiError::internal)?,
             JSON,
         ),
-        Format::Html => html::page(
+        _ => html::page(
             &ctx,
             "Definitions of the monitoring indicators",
             &definitions_table(&defs),
@@ -426,7 +303,7 @@ pub(super) fn openapi_paths() -> Vec<(String, Json)> {
                     JSON: {"schema": {"type": "object"}},
                     "text/csv": {"schema": {"type": "string"}},
                     GEOJSON: {"schema": {"type": "object"}},
-                    format::HTML: {"schema": {"type": "string"}}}},
+                    HTML: {"schema": {"type": "string"}}}},
                 "400": problem("a bad parameter, named"),
             }}}),
         ),
@@ -438,7 +315,7 @@ pub(super) fn openapi_paths() -> Vec<(String, Json)> {
                 "parameters": [{"$ref": "#/components/parameters/f"}],
                 "responses": {"200": {"description": "the definitions", "content": {
                     JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
-                    format::HTML: {"schema": {"type": "string"}}}}}}}),
+                    HTML: {"schema": {"type": "string"}}}}}}}),
         ),
     ]
 }

@@ -9,22 +9,31 @@
 use std::cmp::Ordering;
 
 use axum::extract::{Path, State};
-use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
 use geo::{Geometry, Intersects, Polygon, Rect};
 use serde_json::Value as Json;
 
-use super::error::ApiError;
-use super::format::{self, Ctx, Format, GEOJSON};
-use super::html;
-use super::output::{self, OutputCrs};
-use super::params::{self, Span};
-use super::{AppState, DEFAULT_LIMIT, MAX_LIMIT};
-use crate::crs;
+use super::http::negotiate::{f_value, JSON};
+use super::http::query::{self as params};
+use super::http::respond::{self, link, self_links, urlencode_segment};
+use super::http::{html, ApiError, AppState, Ctx, Repr, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::crs::{self, OutputCrs};
 use crate::feature::{Feature, FeatureId, FieldType, Value};
 use crate::filter::{Filter, FilterLang};
+use crate::geojson_io::write;
 use crate::store::Layer;
+use crate::time::{feature_span, temporal_fields, Span};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/collections/{id}/items", get(items))
+        .route("/collections/{id}/items/{fid}", get(item))
+}
+
+/// The representations of features.
+const FEATURES: [Repr; 2] = [Repr::GeoJson, Repr::Html];
 
 /// The parameters `items` understands, besides equality filters on queryable properties.
 pub const ITEMS_PARAMS: [&str; 13] = [
@@ -42,54 +51,6 @@ pub const ITEMS_PARAMS: [&str; 13] = [
     "filter-lang",
     "filter-crs",
 ];
-
-/// The `Content-Crs` header of OGC API - Features Part 2.
-pub static CONTENT_CRS: HeaderName = HeaderName::from_static("content-crs");
-
-/// The catalogue position of a collection, or 404.
-pub fn find_layer<'a>(state: &'a AppState, id: &str) -> Result<(usize, &'a Layer), ApiError> {
-    state
-        .catalog()
-        .layers()
-        .iter()
-        .enumerate()
-        .find(|(_, l)| l.id() == id)
-        .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))
-}
-
-/// The date fields that give a layer's features their time: one (an instant or a day) or the
-/// first two (start and end of an interval).
-pub fn temporal_fields(layer: &Layer) -> Option<(usize, Option<usize>)> {
-    let mut dates = layer
-        .fields
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| matches!(f.ty, FieldType::Date | FieldType::DateTime))
-        .map(|(i, _)| i);
-    let first = dates.next()?;
-    Some((first, dates.next()))
-}
-
-/// The span a feature covers, from its temporal fields; `None` when it has no time.
-pub fn feature_span(feature: &Feature, fields: (usize, Option<usize>)) -> Option<Span> {
-    let span_of = |i: usize| match &feature.values[i] {
-        Value::Date(s) | Value::DateTime(s) | Value::String(s) => params::time_span(s),
-        _ => None,
-    };
-    match fields {
-        (only, None) => span_of(only),
-        (start, Some(end)) => {
-            let (s, e) = (span_of(start), span_of(end));
-            if s.is_none() && e.is_none() {
-                return None;
-            }
-            Some(Span {
-                start: s.and_then(|s| s.start),
-                end: e.and_then(|e| e.end),
-            })
-        }
-    }
-}
 
 /// A parsed items request.
 struct ItemsQuery {
@@ -189,24 +150,14 @@ fn skip_geometry_param(ctx: &Ctx) -> Result<bool, ApiError> {
 }
 
 fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<ItemsQuery, ApiError> {
-    for (name, _) in &ctx.query {
-        if !ITEMS_PARAMS.contains(&name.as_str()) && layer.field_index(name).is_none() {
-            return Err(ApiError::bad_request(format!(
-                "unknown parameter {name:?} (parameters: {}, or a property of collection {} \
-                 for an equality filter)",
-                ITEMS_PARAMS.join(", "),
-                layer.id()
-            )));
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (name, _) in &ctx.query {
-        if !seen.insert(name.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "parameter {name} is given more than once"
-            )));
-        }
-    }
+    ctx.query.check_with(
+        &ITEMS_PARAMS,
+        |name| layer.field_index(name).is_some(),
+        &format!(
+            ", or a property of collection {} for an equality filter",
+            layer.id()
+        ),
+    )?;
     let limit = match ctx.param("limit") {
         None => DEFAULT_LIMIT,
         Some(v) => match params::usize_param("limit", v)? {
@@ -274,6 +225,7 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
     };
     let equals = ctx
         .query
+        .pairs()
         .iter()
         .filter(|(name, _)| !ITEMS_PARAMS.contains(&name.as_str()))
         .filter_map(|(name, v)| layer.field_index(name).map(|i| (i, v)))
@@ -371,51 +323,20 @@ fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
     candidates
 }
 
-/// The query string of `ctx` with `offset` (and `limit`) replaced.
-fn page_query(ctx: &Ctx, offset: usize, limit: usize) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in &ctx.query {
-        if k != "offset" && k != "limit" {
-            s.append_pair(k, v);
-        }
+/// The URL of a page: every parameter of the request kept, `limit` and `offset` set, in the
+/// representation `repr`.
+fn page_url(ctx: &Ctx, path: &str, offset: usize, limit: usize, repr: Repr) -> String {
+    let limit = limit.to_string();
+    let offset = offset.to_string();
+    let mut replace = vec![("limit", limit.as_str())];
+    if offset != "0" {
+        replace.push(("offset", offset.as_str()));
     }
-    s.append_pair("limit", &limit.to_string());
-    if offset > 0 {
-        s.append_pair("offset", &offset.to_string());
-    }
-    s.finish()
-}
-
-pub(super) fn geojson_response(body: Vec<u8>, out_crs: &OutputCrs) -> Response {
-    let mut response = (StatusCode::OK, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(GEOJSON));
-    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", out_crs.uri)) {
-        headers.insert(CONTENT_CRS.clone(), v);
-    }
-    response
-}
-
-pub(super) fn write_geometry(
-    state: &AppState,
-    layer_pos: usize,
-    layer: &Layer,
-    index: usize,
-    out_crs: &OutputCrs,
-    buf: &mut Vec<u8>,
-) -> Result<(), ApiError> {
-    let working = &state.catalog().working_crs;
-    if out_crs.is_crs84() {
-        let text = state
-            .geometries()
-            .crs84(layer_pos, layer, working, index)
-            .map_err(|e| ApiError::internal(format!("layer {}: {e}", layer.id())))?;
-        buf.extend_from_slice(text.as_bytes());
-    } else {
-        output::write_geometry_in(buf, &layer.features[index], working, out_crs)
-            .map_err(|e| ApiError::internal(format!("layer {}: {e}", layer.id())))?;
-    }
-    Ok(())
+    replace.push(("f", f_value(repr, &FEATURES)));
+    ctx.url(&format!(
+        "{path}?{}",
+        ctx.query.rewritten(&["offset", "limit", "f"], &replace)
+    ))
 }
 
 /// Whether answering costs so little (a few hundred candidates at most, a small page) that
@@ -440,6 +361,7 @@ fn items_execute(
     state: &AppState,
     id: &str,
     ctx: &Ctx,
+    repr: Repr,
     pos: usize,
     q: ItemsQuery,
 ) -> Result<Response, ApiError> {
@@ -462,65 +384,48 @@ fn items_execute(
         (selected.len(), selected[start..end].to_vec())
     };
     let path = format!("/collections/{id}/items");
-    let mut links = Vec::new();
-    let this_query = page_query(ctx, q.offset, q.limit);
-    let link_query = |query: &str, f: Format| {
-        let mut pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
-            .into_owned()
-            .filter(|(k, _)| k != "f")
-            .collect();
-        pairs.push(("f".into(), f.param().into()));
-        form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish()
+    let other = if repr == Repr::Html {
+        Repr::GeoJson
+    } else {
+        Repr::Html
     };
-    let (this_type, other, other_type) = match ctx.format {
-        Format::Json => (GEOJSON, Format::Html, format::HTML),
-        Format::Html => (format::HTML, Format::Json, GEOJSON),
-    };
-    links.push(format::link(
-        ctx.url(&format!("{path}?{}", link_query(&this_query, ctx.format))),
-        "self",
-        this_type,
-        "this page",
-    ));
-    links.push(format::link(
-        ctx.url(&format!("{path}?{}", link_query(&this_query, other))),
-        "alternate",
-        other_type,
-        "this page in another format",
-    ));
+    let mut links = vec![
+        link(
+            page_url(ctx, &path, q.offset, q.limit, repr),
+            "self",
+            repr.media_type(),
+            "this page",
+        ),
+        link(
+            page_url(ctx, &path, q.offset, q.limit, other),
+            "alternate",
+            other.media_type(),
+            "this page in another format",
+        ),
+    ];
     if q.offset + page.len() < matched {
-        let next = page_query(ctx, q.offset + q.limit, q.limit);
-        links.push(format::link(
-            ctx.url(&format!("{path}?{}", link_query(&next, ctx.format))),
+        links.push(link(
+            page_url(ctx, &path, q.offset + q.limit, q.limit, repr),
             "next",
-            this_type,
+            repr.media_type(),
             "next page",
         ));
     }
     if q.offset > 0 {
-        let prev = page_query(ctx, q.offset.saturating_sub(q.limit), q.limit);
-        links.push(format::link(
-            ctx.url(&format!("{path}?{}", link_query(&prev, ctx.format))),
+        links.push(link(
+            page_url(ctx, &path, q.offset.saturating_sub(q.limit), q.limit, repr),
             "prev",
-            this_type,
+            repr.media_type(),
             "previous page",
         ));
     }
-    links.push(format::link(
+    links.push(link(
         ctx.url(&format!("/collections/{id}")),
         "collection",
-        format::JSON,
+        JSON,
         &layer.config.title,
     ));
-    let time_stamp = params::rfc3339(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default(),
-    );
-    if ctx.format == Format::Html {
+    if repr == Repr::Html {
         let mut geometries = Vec::new();
         let to_crs84 = crs::cached_transformer(&state.catalog().working_crs, crs::CRS84)
             .map_err(ApiError::internal)?;
@@ -546,7 +451,7 @@ fn items_execute(
     body.extend_from_slice(br#","numberReturned":"#);
     body.extend_from_slice(page.len().to_string().as_bytes());
     body.extend_from_slice(br#","timeStamp":"#);
-    output::write_str(&mut body, &time_stamp);
+    write::write_str(&mut body, &crate::time::now_rfc3339());
     body.extend_from_slice(br#","links":"#);
     let _ = serde_json::to_writer(&mut body, &links);
     body.extend_from_slice(br#","features":["#);
@@ -560,39 +465,42 @@ fn items_execute(
             None
         } else {
             geometry.clear();
-            write_geometry(state, pos, layer, i as usize, &q.crs, &mut geometry)?;
+            state
+                .geometries()
+                .write(state.catalog(), layer, i as usize, &q.crs, &mut geometry)?;
             Some(geometry.as_slice())
         };
-        output::write_feature(&mut body, layer, feature, g, &q.properties, None);
+        write::write_feature(&mut body, layer, feature, g, &q.properties, None);
     }
     body.extend_from_slice(b"]}");
-    Ok(geojson_response(body, &q.crs))
+    Ok(respond::geojson(body, &q.crs))
 }
 
-pub async fn items(
+async fn items(
     State(state): State<AppState>,
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
+    let repr = ctx.negotiate(&FEATURES)?;
     // Parsing is cheap, except for a filter with a large geometry literal.
     if ctx.param("filter").is_some_and(|f| f.len() > 4096) {
         let worker = state.clone();
         return worker
             .run_blocking(move || {
-                let (pos, layer) = find_layer(&state, &id)?;
+                let (pos, layer) = state.layer(&id)?;
                 let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
-                items_execute(&state, &id, &ctx, pos, q)
+                items_execute(&state, &id, &ctx, repr, pos, q)
             })
             .await;
     }
-    let (pos, layer) = find_layer(&state, &id)?;
+    let (pos, layer) = state.layer(&id)?;
     let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
     if is_light(layer, &q) {
-        return items_execute(&state, &id, &ctx, pos, q);
+        return items_execute(&state, &id, &ctx, repr, pos, q);
     }
     let worker = state.clone();
     worker
-        .run_blocking(move || items_execute(&state, &id, &ctx, pos, q))
+        .run_blocking(move || items_execute(&state, &id, &ctx, repr, pos, q))
         .await
 }
 
@@ -608,37 +516,37 @@ fn lookup<'a>(layer: &'a Layer, raw: &str) -> Option<(usize, &'a Feature)> {
     Some((index, &layer.features[index]))
 }
 
-fn item_blocking(state: &AppState, id: &str, fid: &str, ctx: &Ctx) -> Result<Response, ApiError> {
-    let (pos, layer) = find_layer(state, id)?;
-    for (name, _) in &ctx.query {
-        if !["f", "crs", "properties", "skipGeometry"].contains(&name.as_str()) {
-            return Err(ApiError::bad_request(format!(
-                "unknown parameter {name:?} (parameters: f, crs, properties, skipGeometry)"
-            )));
-        }
-    }
-    let (index, feature) = lookup(layer, fid)
+/// One feature. Cheaper to answer on the async worker than to hand to a blocking thread.
+async fn item(
+    State(state): State<AppState>,
+    Path((id, fid)): Path<(String, String)>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    let (_, layer) = state.layer(&id)?;
+    ctx.query.check(&["crs", "properties", "skipGeometry"])?;
+    let repr = ctx.negotiate(&FEATURES)?;
+    let (index, feature) = lookup(layer, &fid)
         .ok_or_else(|| ApiError::not_found(format!("collection {id} has no feature {fid:?}")))?;
     let working = &state.catalog().working_crs;
     let out_crs = params::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
-    let properties = properties_param(ctx, layer)?;
-    let skip = skip_geometry_param(ctx)?;
-    let path = format!("/collections/{id}/items/{}", urlencode_segment(fid));
-    let mut links = format::self_links(ctx, &path, GEOJSON, "feature");
-    links.push(format::link(
+    let properties = properties_param(&ctx, layer)?;
+    let skip = skip_geometry_param(&ctx)?;
+    let path = format!("/collections/{id}/items/{}", urlencode_segment(&fid));
+    let mut links = self_links(&ctx, &path, repr, &FEATURES, "feature");
+    links.push(link(
         ctx.url(&format!("/collections/{id}")),
         "collection",
-        format::JSON,
+        JSON,
         &layer.config.title,
     ));
-    if ctx.format == Format::Html {
-        let to_crs84 = crs::cached_transformer(working, crs::CRS84).map_err(ApiError::internal)?;
+    if repr == Repr::Html {
+        let to_crs84 = crs::cached_transformer(working, crs::CRS84)?;
         let g: Vec<Geometry<f64>> = to_crs84
             .transformed(&feature.geometry)
             .into_iter()
             .collect();
         return Ok(html::item_page(
-            ctx,
+            &ctx,
             layer,
             feature,
             &properties,
@@ -648,12 +556,12 @@ fn item_blocking(state: &AppState, id: &str, fid: &str, ctx: &Ctx) -> Result<Res
     }
     let mut geometry = Vec::new();
     if !skip {
-        write_geometry(state, pos, layer, index, &out_crs, &mut geometry)?;
+        state
+            .geometries()
+            .write(state.catalog(), layer, index, &out_crs, &mut geometry)?;
     }
-    let mut extra = serde_json::Map::new();
-    extra.insert("links".into(), Json::Array(links));
     let mut body = Vec::new();
-    output::write_feature(
+    write::write_feature(
         &mut body,
         layer,
         feature,
@@ -664,65 +572,7 @@ fn item_blocking(state: &AppState, id: &str, fid: &str, ctx: &Ctx) -> Result<Res
     // Links are a foreign member of the Feature, after its standard members.
     body.pop();
     body.extend_from_slice(br#","links":"#);
-    let _ = serde_json::to_writer(&mut body, &extra["links"]);
+    let _ = serde_json::to_writer(&mut body, &Json::Array(links));
     body.push(b'}');
-    Ok(geojson_response(body, &out_crs))
-}
-
-pub async fn item(
-    State(state): State<AppState>,
-    Path((id, fid)): Path<(String, String)>,
-    ctx: Ctx,
-) -> Result<Response, ApiError> {
-    // One feature: cheaper to answer here than to hand to a blocking thread.
-    item_blocking(&state, &id, &fid, &ctx)
-}
-
-/// Percent-encodes a path segment (feature ids may hold spaces or slashes).
-pub fn urlencode_segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The layer's time extent: the earliest start and latest end over its features.
-pub fn temporal_extent(layer: &Layer) -> Option<[Option<String>; 2]> {
-    let fields = temporal_fields(layer)?;
-    let mut lo: Option<i64> = None;
-    let mut hi: Option<i64> = None;
-    let mut open_start = false;
-    let mut open_end = false;
-    for f in &layer.features {
-        if let Some(s) = feature_span(f, fields) {
-            match s.start {
-                Some(v) => lo = Some(lo.map_or(v, |l| l.min(v))),
-                None => open_start = true,
-            }
-            match s.end {
-                Some(v) => hi = Some(hi.map_or(v, |h| h.max(v))),
-                None => open_end = true,
-            }
-        }
-    }
-    if lo.is_none() && hi.is_none() && !open_start && !open_end {
-        return None;
-    }
-    Some([
-        if open_start {
-            None
-        } else {
-            lo.map(params::rfc3339)
-        },
-        if open_end {
-            None
-        } else {
-            hi.map(params::rfc3339)
-        },
-    ])
+    Ok(respond::geojson(body, &out_crs))
 }

@@ -26,13 +26,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value as Json};
 
-use super::error::ApiError;
-use super::format::{self, link, Ctx};
-use super::ogc::json_response;
-use super::{AppState, MAX_LIMIT};
-
-/// The link relation of the landing page's link to the map (OGC's registered `map` relation).
-pub const REL_MAP: &str = "http://www.opengis.net/def/rel/ogc/1.0/map";
+use super::http::negotiate::{HTML, JSON};
+use super::http::request::base_url;
+use super::http::respond::{self, link, REL_MAP};
+use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
 
 /// Where MapLibre's files are inside the web folder.
 const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
@@ -104,7 +101,7 @@ pub fn landing_links(state: &AppState, ctx: &Ctx) -> Vec<Json> {
         Some(_) => vec![link(
             ctx.url("/map/"),
             REL_MAP,
-            format::HTML,
+            HTML,
             "web map of the catalogue",
         )],
         None => Vec::new(),
@@ -139,7 +136,7 @@ async fn redirect(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     web_dir(&state)?;
-    let mut location = format!("{}/map/", format::base_url(&state, &headers));
+    let mut location = format!("{}/map/", base_url(&state, &headers));
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         location.push('?');
         location.push_str(&q);
@@ -243,7 +240,7 @@ async fn vendor(
 }
 
 async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    super::ogc::only_params(&ctx, &[])?;
+    ctx.query.check(&[])?;
     web_dir(&state)?;
     let catalog = state.catalog();
     let roles = &catalog.config.roles;
@@ -276,7 +273,7 @@ async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Api
             "name": field("name"),
         },
     });
-    Ok(json_response(&body, format::JSON))
+    Ok(respond::json(&body, JSON))
 }
 
 #[cfg(test)]

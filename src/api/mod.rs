@@ -12,25 +12,20 @@
 //! time limit, and conditional GET (weak `ETag` + `If-None-Match` -> 304) with a configurable
 //! `Cache-Control`.
 
+pub mod http;
+
 mod analysis;
-mod error;
-mod format;
-mod html;
+mod collections;
 pub mod indicators;
 mod items;
+mod landing;
 mod map;
-mod middleware;
-mod ogc;
 mod openapi;
-mod output;
-mod params;
 mod projects;
 mod styles;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
 
 use axum::http::{HeaderValue, Method};
 use axum::Router;
@@ -42,141 +37,9 @@ use tracing::Level;
 
 use crate::store::Catalog;
 
-pub use error::{ApiError, PROBLEM_JSON};
+pub use http::{ApiError, PROBLEM_JSON};
+pub use http::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};
 pub use map::{check_basemap_url, check_web_dir, default_web_dir};
-pub use output::GeometryCache;
-
-/// The largest page a client may ask for; larger `limit`s are clamped (declared in the
-/// OpenAPI document, as QGIS and GDAL read it there).
-pub const MAX_LIMIT: usize = 10_000;
-/// The page size when a client gives no `limit`.
-pub const DEFAULT_LIMIT: usize = 100;
-
-/// How the server behaves; every field has a command-line option in `territorio serve`.
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    /// The base URL of links in responses (`https://gis.example.org/territorio`), for
-    /// deployments behind a proxy. Without it, links use the request's `Host`.
-    pub public_url: Option<String>,
-    /// Origins allowed by CORS; empty means any origin (`*`).
-    pub cors_origins: Vec<String>,
-    /// The `Cache-Control` header of successful GET answers.
-    pub cache_control: String,
-    /// The largest request body accepted, in bytes.
-    pub max_body_bytes: usize,
-    /// Requests taking longer are answered 503.
-    pub request_timeout: Duration,
-    /// The folder of the web map served at `/map/` (the repository's `web/`); `None`: no map.
-    pub web_dir: Option<PathBuf>,
-    /// A raster tile URL template (`https://.../{z}/{x}/{y}.png`) for the map's basemap;
-    /// without one the map draws the layers on a plain background.
-    pub basemap_url: Option<String>,
-    /// The attribution shown for the basemap.
-    pub basemap_attribution: Option<String>,
-}
-
-impl Default for ServerConfig {
-    fn default() -> Self {
-        ServerConfig {
-            public_url: None,
-            cors_origins: Vec::new(),
-            cache_control: "public, max-age=60".into(),
-            max_body_bytes: 4 * 1024 * 1024,
-            request_timeout: Duration::from_secs(30),
-            web_dir: None,
-            basemap_url: None,
-            basemap_attribution: None,
-        }
-    }
-}
-
-/// What every handler shares: the catalogue, caches derived from it, the configuration.
-#[derive(Clone)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    catalog: Arc<Catalog>,
-    config: ServerConfig,
-    geometries: GeometryCache,
-    /// Distinguishes this catalogue from one loaded before (part of every ETag).
-    generation: u64,
-    /// The monitoring indicators, computed on first use.
-    indicators: indicators::Cache,
-    loaded_at: SystemTime,
-    /// Geometry work runs on blocking threads, at most one job per core at a time: queued
-    /// requests wait in order instead of time-slicing each other into long tails.
-    workers: Arc<tokio::sync::Semaphore>,
-}
-
-impl AppState {
-    pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
-        let loaded_at = SystemTime::now();
-        let generation = loaded_at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or_default();
-        AppState {
-            inner: Arc::new(Inner {
-                geometries: GeometryCache::new(&catalog),
-                catalog,
-                config,
-                generation,
-                loaded_at,
-                indicators: indicators::Cache::new(),
-                workers: Arc::new(tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                )),
-            }),
-        }
-    }
-
-    pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
-    }
-
-    pub fn catalog_arc(&self) -> Arc<Catalog> {
-        self.inner.catalog.clone()
-    }
-
-    pub fn config(&self) -> &ServerConfig {
-        &self.inner.config
-    }
-
-    pub fn geometries(&self) -> &GeometryCache {
-        &self.inner.geometries
-    }
-
-    pub fn generation(&self) -> u64 {
-        self.inner.generation
-    }
-
-    pub fn loaded_at(&self) -> SystemTime {
-        self.inner.loaded_at
-    }
-
-    /// The indicators of the catalogue, once computed ([`indicators::computed`] fills it).
-    pub fn indicator_cache(&self) -> &indicators::Cache {
-        &self.inner.indicators
-    }
-
-    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
-    /// per core at a time.
-    pub async fn run_blocking<T: Send + 'static>(
-        &self,
-        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
-        let _permit = self
-            .inner
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
-        tokio::task::spawn_blocking(job).await?
-    }
-}
 
 /// The whole router with its middleware.
 pub fn app(state: AppState) -> Router {
@@ -195,8 +58,10 @@ pub fn app(state: AppState) -> Router {
             .collect();
         cors.allow_origin(AllowOrigin::list(origins))
     };
-    Router::new()
-        .merge(ogc::routes())
+    let routes = Router::new()
+        .merge(landing::routes())
+        .merge(collections::routes())
+        .merge(items::routes())
         .merge(analysis::routes())
         .merge(projects::routes())
         .merge(indicators::routes())
@@ -204,7 +69,7 @@ pub fn app(state: AppState) -> Router {
         .merge(map::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            middleware::conditional_get,
+            http::middleware::conditional_get,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(state)
@@ -213,7 +78,9 @@ pub fn app(state: AppState) -> Router {
             config.request_timeout,
         ))
         // Outside the time limit, so that its 503 becomes a problem document too.
-        .layer(axum::middleware::from_fn(middleware::problem_for_errors))
+        .layer(axum::middleware::from_fn(
+            http::middleware::problem_for_errors,
+        ))
         .layer(CompressionLayer::new())
         .layer(cors)
         .layer(
@@ -221,8 +88,13 @@ pub fn app(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        )
-        .layer(axum::middleware::from_fn(middleware::options_allow))
+        );
+    // `Router::layer` wraps each route after routing, and the router adds `Allow` to a "method
+    // not allowed" answer only once the route's layers are done. Answering a plain OPTIONS
+    // needs that header, so this layer wraps the finished router as a whole.
+    Router::new()
+        .fallback_service(routes)
+        .layer(axum::middleware::from_fn(http::middleware::options_allow))
 }
 
 /// Serves `catalog` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.

@@ -7,21 +7,16 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::format::{Ctx, GEOJSON, JSON, OPENAPI_JSON, SCHEMA_JSON};
-use super::params::supported_crs;
-use super::{AppState, DEFAULT_LIMIT, MAX_LIMIT};
+use super::collections::field_type_schema;
+use super::http::negotiate::{GEOJSON, JSON, OPENAPI_JSON, SCHEMA_JSON};
+use super::http::query::supported_crs;
+use super::http::subject::openapi_query as query_param;
+use super::http::{AppState, Ctx, DEFAULT_LIMIT, MAX_LIMIT};
+use super::{analysis, indicators, map, projects, styles};
 use crate::crs;
-use crate::feature::FieldType;
 
 fn param_ref(name: &str) -> Json {
     json!({"$ref": format!("#/components/parameters/{name}")})
-}
-
-fn query_param(name: &str, description: &str, schema: Json) -> Json {
-    json!({
-        "name": name, "in": "query", "required": false, "style": "form", "explode": false,
-        "description": description, "schema": schema,
-    })
 }
 
 fn responses(media: &[&str], what: &str) -> Json {
@@ -79,18 +74,6 @@ fn components(working_crs: &str) -> Json {
     })
 }
 
-/// The JSON Schema of a field type (OpenAPI parameters, queryables, feature schemas).
-pub(super) fn field_schema(ty: FieldType) -> Json {
-    match ty {
-        FieldType::Bool => json!({"type": "boolean"}),
-        FieldType::Int => json!({"type": "integer"}),
-        FieldType::Real => json!({"type": "number"}),
-        FieldType::String => json!({"type": "string"}),
-        FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
-    }
-}
-
 /// The OpenAPI document of this service.
 pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     let catalog = state.catalog();
@@ -115,9 +98,9 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         "operationId": "getCollections", "parameters": [f],
         "responses": responses(&[JSON, "text/html"], "the collections")}}),
     );
-    for (path, item) in super::styles::openapi_paths()
+    for (path, item) in styles::openapi_paths()
         .into_iter()
-        .chain(super::map::openapi_paths(state))
+        .chain(map::openapi_paths(state))
     {
         paths.insert(path, item);
     }
@@ -153,7 +136,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
             item_params.push(query_param(
                 &field.name,
                 &format!("Only features whose {} equals this value.", field.name),
-                field_schema(field.ty),
+                field_type_schema(field.ty),
             ));
         }
         paths.insert(format!("/collections/{id}/items"), json!({"get": {
@@ -173,10 +156,10 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
             "tags": [id], "parameters": [f],
             "responses": responses(&[SCHEMA_JSON, "text/html"], "a JSON Schema")}}));
     }
-    for (path, item) in super::analysis::openapi_paths(&catalog.working_crs)
+    for (path, item) in analysis::openapi_paths(&catalog.working_crs)
         .into_iter()
-        .chain(super::projects::openapi_paths())
-        .chain(super::indicators::openapi_paths())
+        .chain(projects::openapi_paths(&catalog.working_crs))
+        .chain(indicators::openapi_paths())
     {
         paths.insert(path, item);
     }

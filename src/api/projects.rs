@@ -1,9 +1,11 @@
-//! `/projects/{id}/report`: the site report of a project, as JSON (the same document as
-//! `territorio report ID --format json`), as an HTML page for browsers, or as GeoJSON
-//! (`f=geojson`): the project and every feature the report mentions, ready for a map.
+//! The site report of a project or of any site: `/projects/{id}/report` and
+//! `/analysis/report` (GET with a subject in the query, or POST with it as the body).
 //!
-//! The report representations are shared with `/analysis/report`, which reports any site.
+//! Three representations: JSON (the same document as `territorio report ID --format json`),
+//! an HTML page for browsers, and GeoJSON (`f=geojson`): the project or site and every feature
+//! the report mentions, ready for a map.
 
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -11,67 +13,68 @@ use axum::Router;
 use geo::Geometry;
 use serde_json::{json, Map, Value as Json};
 
-use super::analysis::{check_params, distance_param, output_crs, report_error, Collection};
-use super::error::ApiError;
-use super::format::{self, Ctx, Format, GEOJSON, JSON};
-use super::html::{self, esc};
-use super::ogc::json_response;
-use super::output::OutputCrs;
-use super::AppState;
+use super::http::html::{self, esc};
+use super::http::negotiate::{GEOJSON, HTML, JSON};
+use super::http::query;
+use super::http::respond::{self, urlencode_segment};
+use super::http::subject::{
+    get_or_post, openapi_get_or_post, openapi_query, parse_subject, SUBJECT_PARAMS, SUBJECT_SOURCES,
+};
+use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::report::{thousands, Relation};
+use crate::analysis::roles::MAX_DISTANCE_M;
 use crate::analysis::{self, related_features, ReportOptions, RoleLayers, SiteReport};
-use crate::crs;
+use crate::crs::{self, OutputCrs};
+use crate::geojson_io::Collection;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/projects/{id}/report", get(project_report))
+    Router::new()
+        .route("/projects/{id}/report", get(project_report))
+        .route("/analysis/report", get_or_post(site_report))
 }
 
 /// The parameters of `/projects/{id}/report`.
-const REPORT_PARAMS: [&str; 3] = ["f", "crs", "agrifood_radius"];
+const REPORT_PARAMS: [&str; 2] = ["crs", "agrifood_radius"];
 
-/// A representation of a site report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ReportRepr {
-    Json,
-    Html,
-    /// The site or project and every feature the report mentions.
-    GeoJson,
-}
-
-/// `f=geojson` asks for the features; otherwise JSON or HTML as negotiated.
-pub(super) fn report_repr(ctx: &Ctx) -> Result<ReportRepr, ApiError> {
-    let f = ctx.param("f").map(str::to_ascii_lowercase);
-    Ok(match f.as_deref() {
-        Some("geojson") | Some("application/geo+json") => ReportRepr::GeoJson,
-        _ => match ctx.format {
-            Format::Json => ReportRepr::Json,
-            Format::Html => ReportRepr::Html,
-        },
-    })
-}
+/// The representations of a report: JSON, HTML, or the site or project and every feature the
+/// report mentions (GeoJSON).
+const REPORT: [Repr; 3] = [Repr::Json, Repr::Html, Repr::GeoJson];
 
 /// The CRS of the GeoJSON representation; `crs` with the others is refused (they carry no
 /// coordinates).
-pub(super) fn report_crs(
-    ctx: &Ctx,
-    repr: ReportRepr,
-    working: &str,
-) -> Result<OutputCrs, ApiError> {
-    if repr != ReportRepr::GeoJson && ctx.param("crs").is_some() {
+fn report_crs(ctx: &Ctx, repr: Repr, working: &str) -> Result<OutputCrs, ApiError> {
+    if repr != Repr::GeoJson && ctx.param("crs").is_some() {
         return Err(ApiError::bad_request(
             "parameter crs: the JSON and HTML reports carry no coordinates (crs applies to \
              f=geojson)",
         ));
     }
-    output_crs(ctx, working)
+    query::crs_param_or_crs84("crs", ctx.param("crs"), working)
 }
 
-pub(super) fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
+fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
     let mut options = ReportOptions::default();
     if let Some(v) = ctx.param("agrifood_radius") {
-        options.agrifood_radius_m = distance_param("agrifood_radius", v)?;
+        options.agrifood_radius_m = query::distance_param("agrifood_radius", v)?;
     }
     Ok(options)
+}
+
+/// `/analysis/report`: the site report of any subject (a project's when it is `project=ID`).
+fn site_report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Response, ApiError> {
+    let mut allowed = vec!["agrifood_radius", "crs"];
+    allowed.extend(SUBJECT_PARAMS);
+    ctx.query.check(&allowed)?;
+    let repr = ctx.negotiate(&REPORT)?;
+    let out_crs = report_crs(ctx, repr, &state.catalog().working_crs)?;
+    let options = report_options(ctx)?;
+    let s = parse_subject(state, ctx, body.as_deref())?;
+    let report = match &s.project {
+        Some(id) => analysis::site_report(state.catalog(), id, &options),
+        None => analysis::site_report_for_geometry(state.catalog(), &s.geometry, &options),
+    }?;
+    let site = s.project.is_none().then_some(&s.geometry);
+    report_response(state, ctx, repr, &report, site, &out_crs)
 }
 
 /// The JSON of a report: the report itself and its `summary` lines.
@@ -89,12 +92,11 @@ async fn project_report(
     let worker = state.clone();
     worker
         .run_blocking(move || {
-            check_params(&ctx, &REPORT_PARAMS)?;
-            let repr = report_repr(&ctx)?;
+            ctx.query.check(&REPORT_PARAMS)?;
+            let repr = ctx.negotiate(&REPORT)?;
             let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
             let options = report_options(&ctx)?;
-            let report =
-                analysis::site_report(state.catalog(), &id, &options).map_err(report_error)?;
+            let report = analysis::site_report(state.catalog(), &id, &options)?;
             report_response(&state, &ctx, repr, &report, None, &out_crs)
         })
         .await
@@ -102,18 +104,18 @@ async fn project_report(
 
 /// Answers a report in the representation asked for. `site` is the subject (working CRS) of
 /// a report that is not a project's.
-pub(super) fn report_response(
+fn report_response(
     state: &AppState,
     ctx: &Ctx,
-    repr: ReportRepr,
+    repr: Repr,
     report: &SiteReport,
     site: Option<&Geometry<f64>>,
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
     match repr {
-        ReportRepr::Json => Ok(json_response(&report_json(report)?, JSON)),
-        ReportRepr::GeoJson => report_geojson(state, report, site, out_crs),
-        ReportRepr::Html => report_page(state, ctx, report, site),
+        Repr::GeoJson => report_geojson(state, report, site, out_crs),
+        Repr::Html => report_page(state, ctx, report, site),
+        _ => Ok(respond::json(&report_json(report)?, repr.media_type())),
     }
 }
 
@@ -123,17 +125,21 @@ fn report_geojson(
     site: Option<&Geometry<f64>>,
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
-    let roles = RoleLayers::new(state.catalog()).map_err(report_error)?;
+    let roles = RoleLayers::new(state.catalog())?;
     let related = related_features(&roles, report);
     let summary = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
-    let mut fc = Collection::new(&[
-        ("report", json!(report.heading())),
-        ("summary", summary),
-        (
-            "numberReturned",
-            json!(related.len() + usize::from(site.is_some())),
-        ),
-    ]);
+    let mut fc = Collection::new(
+        state.catalog(),
+        state.geometries(),
+        &[
+            ("report", json!(report.heading())),
+            ("summary", summary),
+            (
+                "numberReturned",
+                json!(related.len() + usize::from(site.is_some())),
+            ),
+        ],
+    );
     if let Some(site) = site {
         let mut p = Map::new();
         p.insert("_layer".into(), Json::Null);
@@ -141,7 +147,7 @@ fn report_geojson(
         p.insert("_relation".into(), json!("site"));
         p.insert("area_m2".into(), json!(report.project.area_m2));
         p.insert("length_m".into(), json!(report.project.length_m));
-        fc.free_feature(state, site, out_crs, &p)?;
+        fc.free_feature(site, out_crs, &p)?;
     }
     for r in &related {
         let mut extra = Map::new();
@@ -152,9 +158,9 @@ fn report_geojson(
         if let Some(d) = r.distance_m {
             extra.insert("distance_m".into(), json!(d));
         }
-        fc.catalog_feature(state, r.layer, r.feature, out_crs, &extra)?;
+        fc.catalog_feature(r.layer, r.feature, out_crs, &extra)?;
     }
-    Ok(fc.finish(out_crs))
+    Ok(respond::geojson(fc.into_bytes(), out_crs))
 }
 
 fn percent(share: f64) -> String {
@@ -188,10 +194,9 @@ fn report_page(
     site: Option<&Geometry<f64>>,
 ) -> Result<Response, ApiError> {
     let catalog = state.catalog();
-    let roles = RoleLayers::new(catalog).map_err(report_error)?;
+    let roles = RoleLayers::new(catalog)?;
     let related = related_features(&roles, report);
-    let to_crs84 =
-        crs::cached_transformer(&catalog.working_crs, crs::CRS84).map_err(ApiError::internal)?;
+    let to_crs84 = crs::cached_transformer(&catalog.working_crs, crs::CRS84)?;
     // The subject last, so that it is drawn on top.
     let mut geometries: Vec<Geometry<f64>> = related
         .iter()
@@ -213,24 +218,19 @@ fn report_page(
     }
     let alternates: Vec<(String, &str)> = match &report.project.id {
         Some(id) => {
-            let path = format!("/projects/{}/report", super::items::urlencode_segment(id));
+            let path = format!("/projects/{}/report", urlencode_segment(id));
             vec![
                 (ctx.url(&format!("{path}?f=json")), "JSON"),
                 (ctx.url(&format!("{path}?f=geojson")), "GeoJSON"),
             ]
         }
         // A subject sent as a POST body has no URL to link to.
-        None if !ctx
-            .query
-            .iter()
-            .any(|(k, _)| super::analysis::SUBJECT_SOURCES.contains(&k.as_str())) =>
-        {
-            Vec::new()
-        }
+        None if !SUBJECT_SOURCES.iter().any(|k| ctx.query.has(k)) => Vec::new(),
         None => {
             let query = |f: &str| {
                 let pairs = ctx
                     .query
+                    .pairs()
                     .iter()
                     .filter(|(k, _)| k != "f")
                     .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -337,32 +337,44 @@ fn report_page(
     ))
 }
 
-/// The OpenAPI path item of `/projects/{id}/report`.
-pub(super) fn openapi_paths() -> Vec<(String, Json)> {
-    let q = |name: &str, description: &str, schema: Json| {
-        json!({"name": name, "in": "query", "required": false, "style": "form", "explode": false,
-               "description": description, "schema": schema})
-    };
-    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
-    vec![(
-        "/projects/{projectId}/report".to_string(),
-        json!({"get": {
-        "summary": "The site report of a project: municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near.",
-        "operationId": "getProjectReport", "tags": ["projects"],
-        "parameters": [
-            {"name": "projectId", "in": "path", "required": true, "description": "The id of a project (e.g. P012).", "schema": {"type": "string"}},
-            q("f", "json (default), html, or geojson.", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
-            {"$ref": "#/components/parameters/crs"},
-            q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": 200000, "default": 2000})),
+/// The OpenAPI path items of `/projects/{id}/report` and `/analysis/report`.
+pub(super) fn openapi_paths(working_crs: &str) -> Vec<(String, Json)> {
+    let q = openapi_query;
+    let site_report = openapi_get_or_post(
+        working_crs,
+        "analysis_report",
+        "analysis",
+        "The site report of the subject (a site drawn on a map, a feature, or a project: then the same report as /projects/{id}/report): municipalities, productive areas, environmental constraints, agricultural land, infrastructure and services, with a plain-language summary per system.",
+        vec![
+            q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": MAX_DISTANCE_M, "default": 2000})),
+            q("f", "json (the default), html, or geojson (the site and every feature the report mentions, each with _layer, _system, _relation, _role and distance_m where it is near).", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
         ],
-        "responses": {
-            "200": {"description": "the report", "content": {
-                JSON: {"schema": {"type": "object"}},
-                format::HTML: {"schema": {"type": "string"}},
-                GEOJSON: {"schema": {"type": "object"}}}},
-            "400": problem("a bad parameter, named"),
-            "404": problem("no such project"),
-            "422": problem("the project's geometry is invalid"),
-        }}}),
-    )]
+        &[JSON, HTML, GEOJSON],
+        "the report (JSON), or an HTML page, or GeoJSON",
+    );
+    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+    vec![
+        (
+            "/projects/{projectId}/report".to_string(),
+            json!({"get": {
+            "summary": "The site report of a project: municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near.",
+            "operationId": "getProjectReport", "tags": ["projects"],
+            "parameters": [
+                {"name": "projectId", "in": "path", "required": true, "description": "The id of a project (e.g. P012).", "schema": {"type": "string"}},
+                q("f", "json (default), html, or geojson.", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
+                {"$ref": "#/components/parameters/crs"},
+                q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": 200000, "default": 2000})),
+            ],
+            "responses": {
+                "200": {"description": "the report", "content": {
+                    JSON: {"schema": {"type": "object"}},
+                    HTML: {"schema": {"type": "string"}},
+                    GEOJSON: {"schema": {"type": "object"}}}},
+                "400": problem("a bad parameter, named"),
+                "404": problem("no such project"),
+                "422": problem("the project's geometry is invalid"),
+            }}}),
+        ),
+        ("/analysis/report".to_string(), site_report),
+    ]
 }

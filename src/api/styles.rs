@@ -14,32 +14,23 @@
 //!   load it as is. `map.json` is a reserved name: a layer called `map` has its style layers
 //!   at `/styles/map`.
 //!
-//! `/collections/{id}` links both files with `rel=stylesheet` ([`collection_links`]).
-
-use std::path::PathBuf;
+//! `/collections/{id}` links both files with `rel=stylesheet`.
 
 use axum::extract::{Path, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::{HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value as Json};
 
-use super::error::ApiError;
-use super::format::{self, link, Ctx, JSON};
-use super::ogc::json_response;
-use super::{AppState, MAX_LIMIT};
+use super::http::negotiate::{JSON, QML, STYLE, STYLE_LAYERS};
+use super::http::request::base_url;
+use super::http::respond::{self, link, style_links};
+use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
 use crate::catalog::System;
 use crate::crs;
 use crate::store::Layer;
-
-/// The media type of a layer's MapLibre style layers (a JSON array of style layers).
-pub const STYLE_LAYERS: &str = "application/vnd.maplibre.style-layers+json";
-/// The media type of a complete MapLibre style document.
-pub const STYLE: &str = "application/vnd.maplibre.style+json";
-/// The media type of a QGIS layer style file.
-pub const QML: &str = "application/vnd.qgis.qml";
 
 /// The background colour of the catalogue style (a plain paper tone, without basemap).
 const BACKGROUND: &str = "#f3f1ec";
@@ -49,43 +40,6 @@ pub fn routes() -> Router<AppState> {
         .route("/styles", get(list))
         .route("/styles/", get(list))
         .route("/styles/{name}", get(style))
-}
-
-/// The style files of a layer, when they exist: (MapLibre JSON, QML).
-fn style_files(state: &AppState, layer: &Layer) -> (Option<PathBuf>, Option<PathBuf>) {
-    let Some(style) = &layer.config.style else {
-        return (None, None);
-    };
-    let dir = &state.catalog().config.styles_dir;
-    let existing = |ext: &str| {
-        let p = dir.join(format!("{style}.{ext}"));
-        p.is_file().then_some(p)
-    };
-    (existing("json"), existing("qml"))
-}
-
-/// The `rel=stylesheet` links of a collection: its MapLibre style layers and its QGIS style.
-pub fn collection_links(state: &AppState, ctx: &Ctx, layer: &Layer) -> Vec<Json> {
-    let (json, qml) = style_files(state, layer);
-    let id = layer.id();
-    let mut links = Vec::new();
-    if json.is_some() {
-        links.push(link(
-            ctx.url(&format!("/styles/{id}")),
-            "stylesheet",
-            STYLE_LAYERS,
-            "MapLibre style layers of this layer",
-        ));
-    }
-    if qml.is_some() {
-        links.push(link(
-            ctx.url(&format!("/styles/{id}.qml")),
-            "stylesheet",
-            QML,
-            "QGIS style (QML) of this layer",
-        ));
-    }
-    links
 }
 
 /// The landing page's link to the catalogue style.
@@ -109,7 +63,7 @@ fn find_layer<'a>(state: &'a AppState, id: &str) -> Result<&'a Layer, ApiError> 
 /// (a style shared by several layers has its layer ids renamed after the layer too).
 /// `None` when the layer has no MapLibre style.
 fn style_layers(state: &AppState, layer: &Layer) -> Result<Option<Vec<Json>>, ApiError> {
-    let (Some(path), _) = style_files(state, layer) else {
+    let (Some(path), _) = state.style_files(layer) else {
         return Ok(None);
     };
     let text = std::fs::read_to_string(&path)
@@ -147,7 +101,7 @@ fn style_layers(state: &AppState, layer: &Layer) -> Result<Option<Vec<Json>>, Ap
 }
 
 async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    super::ogc::only_params(&ctx, &[])?;
+    ctx.query.check(&[])?;
     let styles: Vec<Json> = state
         .catalog()
         .layers()
@@ -157,7 +111,7 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
                 "layer": l.id(),
                 "title": l.config.title,
                 "system": l.config.system.name(),
-                "links": collection_links(&state, &ctx, l),
+                "links": style_links(&ctx, l.id(), state.style_files(l)),
             })
         })
         .collect();
@@ -168,7 +122,7 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
         ],
         "styles": styles,
     });
-    Ok(json_response(&body, JSON))
+    Ok(respond::json(&body, JSON))
 }
 
 async fn style(
@@ -176,14 +130,14 @@ async fn style(
     Path(name): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let base = format::base_url(&state, &headers);
+    let base = base_url(&state, &headers);
     if name == "map.json" {
         let doc = tokio::task::spawn_blocking(move || catalogue_style(&state, &base)).await??;
-        return Ok(json_response(&doc, STYLE));
+        return Ok(respond::json(&doc, STYLE));
     }
     if let Some(id) = name.strip_suffix(".qml") {
         let layer = find_layer(&state, id)?;
-        let (_, Some(path)) = style_files(&state, layer) else {
+        let (_, Some(path)) = state.style_files(layer) else {
             return Err(ApiError::not_found(format!(
                 "layer {id:?} has no QGIS style (.qml)"
             )));
@@ -193,11 +147,9 @@ async fn style(
                 .map_err(|e| ApiError::internal(format!("reading {}: {e}", path.display())))
         })
         .await??;
-        let mut response = text.into_response();
-        let headers = response.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static(QML));
+        let mut response = respond::typed(text, QML);
         if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{id}.qml\"")) {
-            headers.insert(CONTENT_DISPOSITION, v);
+            response.headers_mut().insert(CONTENT_DISPOSITION, v);
         }
         return Ok(response);
     }
@@ -209,7 +161,7 @@ async fn style(
         })
     })
     .await??;
-    Ok(json_response(&Json::Array(layers), STYLE_LAYERS))
+    Ok(respond::json(&Json::Array(layers), STYLE_LAYERS))
 }
 
 /// Where a style layer goes in the catalogue style: areas, then lines, then points; among

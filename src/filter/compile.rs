@@ -751,12 +751,12 @@ fn unify(a: Side, b: Side) -> Result<(Operand, Operand, Option<Kind>), FilterErr
 /// the literal is of a usable kind but malformed (a bad date).
 fn literal_as(kind: Kind, v: &LitValue, text: &str) -> Result<Operand, Option<String>> {
     let date = |s: &str| {
-        super::eval::parse_date(s)
+        crate::time::parse_date(s)
             .map(|d| Operand::Lit(Scalar::Date(d)))
             .ok_or_else(|| Some(format!("{text} is not a date (YYYY-MM-DD)")))
     };
     let timestamp = |s: &str| {
-        super::eval::parse_timestamp(s)
+        crate::time::parse_timestamp(s, crate::time::Zone::Required)
             .map(|t| Operand::Lit(Scalar::Time(t)))
             .ok_or_else(|| {
                 Some(format!(

@@ -110,10 +110,11 @@ impl Operand {
                     })),
                     (Kind::Bool, Value::Bool(b)) => Some(ScalarRef::Bool(*b)),
                     (Kind::Date, Value::Date(s) | Value::String(s)) => {
-                        parse_date(s).map(ScalarRef::Date)
+                        crate::time::parse_date(s).map(ScalarRef::Date)
                     }
                     (Kind::Timestamp, Value::DateTime(s) | Value::String(s)) => {
-                        parse_timestamp(s).map(ScalarRef::Time)
+                        crate::time::parse_timestamp(s, crate::time::Zone::MayOmit)
+                            .map(ScalarRef::Time)
                     }
                     _ => None,
                 }
@@ -389,113 +390,6 @@ impl LikePattern {
     }
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (March-based year arithmetic).
-fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let month_from_march = (i64::from(month) + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        _ => 28,
-    }
-}
-
-fn digits(s: &str) -> Option<u32> {
-    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    s.parse().ok()
-}
-
-/// `YYYY-MM-DD` as days since 1970-01-01.
-pub(crate) fn parse_date(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return None;
-    }
-    let year = i64::from(digits(&s[0..4])?);
-    let month = digits(&s[5..7])?;
-    let day = digits(&s[8..10])?;
-    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
-        return None;
-    }
-    Some(days_from_civil(year, month, day))
-}
-
-/// An RFC 3339 date-time (`2026-01-01T10:00:00Z`, `...T10:00:00.5+01:00`; a space may stand
-/// for the `T`) as nanoseconds since the epoch.
-pub(crate) fn parse_timestamp(s: &str) -> Option<i128> {
-    let s = s.trim();
-    if s.len() < 20 || !s.is_char_boundary(10) {
-        return None;
-    }
-    let days = parse_date(&s[..10])?;
-    let rest = &s[10..];
-    let rest = rest
-        .strip_prefix(['T', 't', ' '])
-        .filter(|r| r.len() >= 9 && r.is_char_boundary(8))?;
-    let (time, mut zone) = rest.split_at(8);
-    let tb = time.as_bytes();
-    if tb[2] != b':' || tb[5] != b':' {
-        return None;
-    }
-    let (h, m, sec) = (
-        digits(&time[0..2])?,
-        digits(&time[3..5])?,
-        digits(&time[6..8])?,
-    );
-    // 60 allows a leap second, read as the next second's start.
-    if h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    let mut nanos: i128 = 0;
-    if let Some(frac) = zone.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return None;
-        }
-        let mut scaled = 0i128;
-        for (i, b) in frac.bytes().take(n).enumerate() {
-            if i < 9 {
-                scaled = scaled * 10 + i128::from(b - b'0');
-            }
-        }
-        for _ in n..9 {
-            scaled *= 10;
-        }
-        nanos = scaled;
-        zone = &frac[n..];
-    }
-    let offset_s: i64 = match zone {
-        "Z" | "z" => 0,
-        z if z.len() == 6 && z.is_char_boundary(1) && z.as_bytes()[3] == b':' => {
-            let sign = match &z[..1] {
-                "+" => 1,
-                "-" => -1,
-                _ => return None,
-            };
-            let (oh, om) = (digits(&z[1..3])?, digits(&z[4..6])?);
-            if oh > 23 || om > 59 {
-                return None;
-            }
-            sign * (i64::from(oh) * 3600 + i64::from(om) * 60)
-        }
-        _ => return None,
-    };
-    let seconds =
-        days * 86_400 + i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(sec) - offset_s;
-    Some(i128::from(seconds) * 1_000_000_000 + nanos)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -522,38 +416,6 @@ mod tests {
         assert!(p("%%x").matches("x"));
         assert!(p("è_").matches("èé"));
         assert!(LikePattern::new("abc\\").is_err());
-    }
-
-    #[test]
-    fn dates_are_days_since_the_epoch() {
-        assert_eq!(parse_date("1970-01-01"), Some(0));
-        assert_eq!(parse_date("1970-01-02"), Some(1));
-        assert_eq!(parse_date("1969-12-31"), Some(-1));
-        // 2000 is a leap year: 30 years of 365 days plus 7 leap days (72..96) to 2000-01-01.
-        assert_eq!(parse_date("2000-01-01"), Some(30 * 365 + 7));
-        assert_eq!(parse_date("2000-03-01"), Some(30 * 365 + 7 + 31 + 29));
-        assert_eq!(
-            parse_date("2024-02-29").map(|d| d + 1),
-            parse_date("2024-03-01")
-        );
-        assert_eq!(parse_date("2023-02-29"), None);
-        assert_eq!(parse_date("2026-13-01"), None);
-        assert_eq!(parse_date("2026-1-01"), None);
-        assert_eq!(parse_date("2026-01-01T00:00:00Z"), None);
-    }
-
-    #[test]
-    fn timestamps_honour_offsets_and_fractions() {
-        let t = |s: &str| parse_timestamp(s).unwrap();
-        assert_eq!(t("1970-01-01T00:00:00Z"), 0);
-        assert_eq!(t("1970-01-01T01:00:00+01:00"), 0);
-        assert_eq!(t("1969-12-31T23:00:00-01:00"), 0);
-        assert_eq!(t("1970-01-01T00:00:01.5Z"), 1_500_000_000);
-        assert_eq!(t("1970-01-01 00:00:00.000000001Z"), 1);
-        assert_eq!(t("1970-01-02T00:00:00Z"), 86_400 * 1_000_000_000);
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00"), None);
-        assert_eq!(parse_timestamp("1970-01-01T24:00:00Z"), None);
-        assert_eq!(parse_timestamp("1970-01-01T00:00:00+1:00"), None);
     }
 
     #[test]

@@ -107,3 +107,38 @@ impl From<tokio::task::JoinError> for ApiError {
         ApiError::internal(format!("blocking task failed: {e}"))
     }
 }
+
+/// A CRS failure while writing an answer: the request was checked before, so it is ours.
+impl From<crate::crs::CrsError> for ApiError {
+    fn from(e: crate::crs::CrsError) -> Self {
+        ApiError::internal(format!("CRS: {e}"))
+    }
+}
+
+/// Errors of the site report, "what is here" and the indicators.
+impl From<crate::analysis::ReportError> for ApiError {
+    fn from(e: crate::analysis::ReportError) -> Self {
+        use crate::analysis::ReportError as E;
+        match e {
+            E::UnknownProject { .. } | E::UnknownLayer { .. } | E::MissingRole { .. } => {
+                ApiError::NotFound(e.to_string())
+            }
+            E::InvalidProject { .. } => ApiError::Unprocessable(e.to_string()),
+            E::BadDistance { .. } => ApiError::BadRequest(e.to_string()),
+            E::UnknownField { .. } => ApiError::internal(e),
+            E::Analysis(a) => a.into(),
+        }
+    }
+}
+
+/// Errors of the analysis operations: their inputs come from the request.
+impl From<crate::analysis::AnalysisError> for ApiError {
+    fn from(e: crate::analysis::AnalysisError) -> Self {
+        use crate::analysis::AnalysisError as E;
+        match e {
+            E::InvalidGeometry(_) => ApiError::Unprocessable(e.to_string()),
+            E::UnknownField { .. } => ApiError::BadRequest(format!("parameter group_by: {e}")),
+            E::BadParameter(_) => ApiError::BadRequest(e.to_string()),
+        }
+    }
+}

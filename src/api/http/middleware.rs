@@ -3,13 +3,15 @@
 use std::hash::{Hash, Hasher};
 
 use axum::extract::{Request, State};
-use axum::http::header::{ACCEPT, CACHE_CONTROL, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY};
+use axum::http::header::{
+    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
+};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::{problem_response, PROBLEM_JSON};
-use super::AppState;
+use super::state::AppState;
 
 /// Weak `ETag` and `If-None-Match` on every GET and HEAD, and `Cache-Control` on successful
 /// answers.
@@ -120,18 +122,44 @@ pub async fn problem_for_errors(request: Request, next: Next) -> Response {
 }
 
 /// Answers a plain `OPTIONS` (not a CORS preflight, which the CORS layer answers) with the
-/// methods of the resource in `Allow`. QGIS reads it to learn that layers are read-only.
-pub async fn options_allow(request: Request, next: Next) -> Response {
+/// methods of the resource in `Allow`, as the router itself knows them. The request goes on
+/// as a `TRACE`, which no route takes (and which the CORS layer, unlike `OPTIONS`, does not
+/// answer itself), so the router's "method not allowed" answer lists the methods the route
+/// takes. QGIS reads `Allow` to learn whether a layer can be edited. An unknown path stays a
+/// 404.
+pub async fn options_allow(mut request: Request, next: Next) -> Response {
     let is_preflight = request
         .headers()
         .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
     if request.method() != Method::OPTIONS || is_preflight {
         return next.run(request).await;
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        axum::http::header::ALLOW,
-        HeaderValue::from_static("GET, HEAD, OPTIONS"),
-    );
-    response
+    *request.method_mut() = Method::TRACE;
+    let response = next.run(request).await;
+    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return response;
+    }
+    let mut methods: Vec<String> = response
+        .headers()
+        .get(ALLOW)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("GET,HEAD")
+        .split(',')
+        .map(|m| m.trim().to_ascii_uppercase())
+        .filter(|m| !m.is_empty())
+        .collect();
+    if !methods.iter().any(|m| m == "OPTIONS") {
+        methods.push("OPTIONS".into());
+    }
+    // Always in the same order, the one RFC 9110 lists them in.
+    const ORDER: [&str; 8] = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+    ];
+    methods.sort_by_key(|m| ORDER.iter().position(|o| o == m).unwrap_or(ORDER.len()));
+    methods.dedup();
+    let mut answer = StatusCode::NO_CONTENT.into_response();
+    if let Ok(allow) = HeaderValue::from_str(&methods.join(", ")) {
+        answer.headers_mut().insert(ALLOW, allow);
+    }
+    answer
 }

@@ -1,108 +1,12 @@
-//! Writing GeoJSON fast: features go straight to bytes, and each feature's CRS84 geometry is
-//! transformed and written once, on first use, then reused by every later answer.
-
-use std::sync::OnceLock;
+//! Writing GeoJSON fast: geometries and features go straight to bytes, coordinates rounded to
+//! the decimals of the output CRS and written in its axis order.
 
 use geo::{BoundingRect, Coord, Geometry, LineString, Polygon};
 use serde_json::{Map, Value as Json};
 
-use crate::crs::{self, CrsError, CRS84};
+use crate::crs::{self, CrsError, OutputCrs};
 use crate::feature::Feature;
-use crate::store::{Catalog, Layer};
-
-/// A CRS answers can be written in.
-#[derive(Debug, Clone)]
-pub struct OutputCrs {
-    /// Normalised id (`OGC:CRS84`, `EPSG:4326`).
-    pub id: String,
-    /// The OGC URI (`http://www.opengis.net/def/crs/EPSG/0/4326`).
-    pub uri: String,
-    /// Whether the CRS's axis order is northing/latitude first (coordinates are swapped on the
-    /// way out and on the way in).
-    pub northing_first: bool,
-    /// Decimals written: 7 for degrees (about 1 cm), 3 for metres.
-    pub decimals: u32,
-}
-
-impl OutputCrs {
-    /// The description of a CRS, read from its definition once per process (reading it costs
-    /// a PROJ database lookup) and remembered.
-    pub fn new(crs: &str) -> Result<OutputCrs, CrsError> {
-        use std::collections::HashMap;
-        use std::sync::RwLock;
-        static KNOWN: OnceLock<RwLock<HashMap<String, OutputCrs>>> = OnceLock::new();
-        let known = KNOWN.get_or_init(|| RwLock::new(HashMap::new()));
-        if let Some(c) = known.read().unwrap_or_else(|e| e.into_inner()).get(crs) {
-            return Ok(c.clone());
-        }
-        let c = OutputCrs::read(crs)?;
-        known
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(crs.to_string(), c.clone());
-        Ok(c)
-    }
-
-    fn read(crs: &str) -> Result<OutputCrs, CrsError> {
-        let id = crs::normalize(crs);
-        let srs =
-            gdal::spatial_ref::SpatialRef::from_definition(&id).map_err(|e| CrsError::Unknown {
-                crs: crs.to_string(),
-                reason: e.to_string(),
-            })?;
-        Ok(OutputCrs {
-            uri: crs::uri(&id),
-            northing_first: crs::northing_first(&id)?,
-            decimals: if srs.is_geographic() { 7 } else { 3 },
-            id,
-        })
-    }
-
-    pub fn is_crs84(&self) -> bool {
-        self.id == CRS84
-    }
-}
-
-/// The CRS84 GeoJSON geometry text of every feature, filled lazily.
-pub struct GeometryCache {
-    layers: Vec<Vec<OnceLock<Box<str>>>>,
-}
-
-impl GeometryCache {
-    pub fn new(catalog: &Catalog) -> GeometryCache {
-        GeometryCache {
-            layers: catalog
-                .layers()
-                .iter()
-                .map(|l| (0..l.features.len()).map(|_| OnceLock::new()).collect())
-                .collect(),
-        }
-    }
-
-    /// The CRS84 geometry of feature `index` of the layer at `layer_pos` in the catalogue.
-    pub fn crs84(
-        &self,
-        layer_pos: usize,
-        layer: &Layer,
-        working_crs: &str,
-        index: usize,
-    ) -> Result<&str, CrsError> {
-        let slot = &self.layers[layer_pos][index];
-        if let Some(text) = slot.get() {
-            return Ok(text);
-        }
-        let mut out = Vec::new();
-        let crs84 = OutputCrs {
-            id: CRS84.into(),
-            uri: crs::uri(CRS84),
-            northing_first: false,
-            decimals: 7,
-        };
-        write_geometry_in(&mut out, &layer.features[index], working_crs, &crs84)?;
-        let text = String::from_utf8(out).unwrap_or_default().into_boxed_str();
-        Ok(slot.get_or_init(|| text))
-    }
-}
+use crate::store::Layer;
 
 /// Writes a feature's geometry moved from the working CRS to `out_crs`, or `null` when it has
 /// no coordinates.
@@ -116,8 +20,18 @@ pub fn write_geometry_in(
         out.extend_from_slice(b"null");
         return Ok(());
     }
+    write_working_geometry(out, &feature.geometry, working_crs, out_crs)
+}
+
+/// Writes a geometry of the working CRS in `out_crs`, in its axis order.
+pub fn write_working_geometry(
+    out: &mut Vec<u8>,
+    g: &Geometry<f64>,
+    working_crs: &str,
+    out_crs: &OutputCrs,
+) -> Result<(), CrsError> {
     let transformer = crs::cached_transformer(working_crs, &out_crs.id)?;
-    let mut g = transformer.transformed(&feature.geometry)?;
+    let mut g = transformer.transformed(g)?;
     if out_crs.northing_first {
         crs::swap_axes(&mut g);
     }

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use geo::{BoundingRect, Coord, Geometry, LineString, Rect};
 use serde_json::Value as Json;
 
-use super::format::Ctx;
-use super::items::urlencode_segment;
+use super::request::Ctx;
+use super::respond::{urlencode_segment, REL_MAP};
 use crate::feature::Feature;
 use crate::store::{Catalog, Layer};
 
@@ -77,7 +77,7 @@ pub fn landing_page(ctx: &Ctx, catalog: &Catalog, body: &Json) -> Response {
         .as_array()
         .into_iter()
         .flatten()
-        .find(|l| l["rel"] == super::map::REL_MAP)
+        .find(|l| l["rel"] == REL_MAP)
         .and_then(|l| l["href"].as_str())
         .map(|href| {
             format!(

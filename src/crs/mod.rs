@@ -9,6 +9,9 @@
 //! `proj::Proj` is neither `Send` nor `Sync`: a `Transformer` lives on one thread. Create one per
 //! thread or per task (creation costs about a millisecond).
 
+mod output;
+pub use output::OutputCrs;
+
 use geo::{Coord, Geometry, Rect};
 use proj::Proj;
 

@@ -1,0 +1,250 @@
+//! OGC API - Features: the collections, one collection, its queryables and its schema.
+
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value as Json};
+
+use super::http::negotiate::HTML;
+use super::http::respond::{self, link, self_links, style_links};
+use super::http::{html, query, ApiError, AppState, Ctx, Repr};
+use crate::crs;
+use crate::feature::FieldType;
+use crate::store::Layer;
+use crate::time::temporal_extent;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/collections", get(collections))
+        .route("/collections/", get(collections))
+        .route("/collections/{id}", get(collection))
+        .route("/collections/{id}/", get(collection))
+        .route("/collections/{id}/queryables", get(queryables))
+        .route("/collections/{id}/schema", get(schema))
+}
+
+/// The representations of the collections and of one collection.
+const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
+/// The representations of queryables and schemas.
+const SCHEMA: [Repr; 2] = [Repr::SchemaJson, Repr::Html];
+
+/// The description of one collection.
+fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Json {
+    let id = layer.id();
+    let working = &state.catalog().working_crs;
+    let path = format!("/collections/{id}");
+    let mut links = self_links(ctx, &path, repr, &PAGE, &layer.config.title);
+    links.extend([
+        link(
+            ctx.url(&format!("{path}/items?f=json")),
+            "items",
+            Repr::GeoJson.media_type(),
+            "features (GeoJSON)",
+        ),
+        link(
+            ctx.url(&format!("{path}/items?f=html")),
+            "items",
+            HTML,
+            "features (HTML)",
+        ),
+        link(
+            ctx.url(&format!("{path}/queryables")),
+            "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+            Repr::SchemaJson.media_type(),
+            "queryable properties",
+        ),
+        link(
+            ctx.url(&format!("{path}/schema")),
+            "describedby",
+            Repr::SchemaJson.media_type(),
+            "schema of the features",
+        ),
+        // The same schema under the relation of Features Part 5, which newer QGIS reads for
+        // field types instead of guessing them from the first features.
+        link(
+            ctx.url(&format!("{path}/schema")),
+            "http://www.opengis.net/def/rel/ogc/1.0/schema",
+            Repr::SchemaJson.media_type(),
+            "schema of the features (Part 5)",
+        ),
+    ]);
+    links.extend(style_links(ctx, id, state.style_files(layer)));
+    let bbox = layer
+        .extent()
+        .and_then(|e| {
+            crs::cached_transformer(working, crs::CRS84)
+                .ok()?
+                .bounds(e)
+                .ok()
+        })
+        .map(|r| {
+            let round = |v: f64| (v * 1e7).round() / 1e7;
+            json!([[
+                round(r.min().x),
+                round(r.min().y),
+                round(r.max().x),
+                round(r.max().y)
+            ]])
+        });
+    let mut extent = serde_json::Map::new();
+    if let Some(bbox) = bbox {
+        extent.insert(
+            "spatial".into(),
+            json!({"bbox": bbox, "crs": crs::uri(crs::CRS84)}),
+        );
+    }
+    if let Some([start, end]) = temporal_extent(layer) {
+        extent.insert(
+            "temporal".into(),
+            json!({
+                "interval": [[start, end]],
+                "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"
+            }),
+        );
+    }
+    json!({
+        "id": id,
+        "title": layer.config.title,
+        "description": layer.config.description,
+        "keywords": [layer.config.system.name()],
+        "system": layer.config.system.name(),
+        "itemType": "feature",
+        "extent": extent,
+        "storageCrs": crs::uri(working),
+        "crs": query::supported_crs(working).iter().map(|c| crs::uri(c)).collect::<Vec<_>>(),
+        "itemCount": layer.features.len(),
+        "geometryTypes": layer.geometry_types().collect::<Vec<_>>(),
+        "links": links,
+    })
+}
+
+async fn collections(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&PAGE)?;
+    let list: Vec<Json> = state
+        .catalog()
+        .layers()
+        .iter()
+        .map(|l| collection_json(&state, &ctx, repr, l))
+        .collect();
+    let working = &state.catalog().working_crs;
+    let body = json!({
+        "links": self_links(&ctx, "/collections", repr, &PAGE, "collections"),
+        "crs": query::supported_crs(working).iter().map(|c| crs::uri(c)).collect::<Vec<_>>(),
+        "collections": list,
+    });
+    Ok(match repr {
+        Repr::Html => html::collections_page(&ctx, state.catalog()),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+async fn collection(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&PAGE)?;
+    let (_, layer) = state.layer(&id)?;
+    let body = collection_json(&state, &ctx, repr, layer);
+    Ok(match repr {
+        Repr::Html => html::collection_page(&ctx, layer, &body),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+/// The JSON Schema of a field type (queryables, feature schemas, OpenAPI parameters).
+pub fn field_type_schema(ty: FieldType) -> Json {
+    match ty {
+        FieldType::Bool => json!({"type": "boolean"}),
+        FieldType::Int => json!({"type": "integer"}),
+        FieldType::Real => json!({"type": "number"}),
+        FieldType::String => json!({"type": "string"}),
+        FieldType::Date => json!({"type": "string", "format": "date"}),
+        FieldType::DateTime => json!({"type": "string", "format": "date-time"}),
+    }
+}
+
+/// The JSON Schema of a field, titled with its name.
+fn field_schema(name: &str, ty: FieldType) -> Json {
+    let mut s = field_type_schema(ty);
+    s["title"] = json!(name);
+    s
+}
+
+/// The GeoJSON schema of a layer's geometries.
+fn geometry_schema(layer: &Layer) -> Json {
+    let types: Vec<&str> = layer.geometry_types().collect();
+    let name = match types.as_slice() {
+        [one] => *one,
+        _ => "Geometry",
+    };
+    json!({"$ref": format!("https://geojson.org/schema/{name}.json"), "title": "geometry"})
+}
+
+/// Queryables (Part 3) or the feature schema: a JSON Schema of the layer's properties.
+fn layer_schema(ctx: &Ctx, layer: &Layer, path: &str, title: &str) -> Json {
+    let mut properties = serde_json::Map::new();
+    properties.insert("geometry".into(), geometry_schema(layer));
+    for f in &layer.fields {
+        properties.insert(f.name.clone(), field_schema(&f.name, f.ty));
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": ctx.url(path),
+        "type": "object",
+        "title": format!("{} ({title})", layer.config.title),
+        "properties": properties,
+        "additionalProperties": false,
+    })
+}
+
+async fn queryables(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&SCHEMA)?;
+    let (_, layer) = state.layer(&id)?;
+    let body = layer_schema(
+        &ctx,
+        layer,
+        &format!("/collections/{id}/queryables"),
+        "queryables",
+    );
+    Ok(match repr {
+        Repr::Html => html::schema_page(&ctx, layer, &body),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+async fn schema(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&SCHEMA)?;
+    let (_, layer) = state.layer(&id)?;
+    let mut body = layer_schema(&ctx, layer, &format!("/collections/{id}/schema"), "schema");
+    // Features Part 5 roles: the primary geometry with its type as a format, and the property
+    // holding feature ids.
+    let format = match layer.geometry_types().collect::<Vec<_>>().as_slice() {
+        [one] => format!("geometry-{}", one.to_ascii_lowercase()),
+        _ => "geometry-any".to_string(),
+    };
+    body["properties"]["geometry"]["format"] = json!(format);
+    body["properties"]["geometry"]["x-ogc-role"] = json!("primary-geometry");
+    if let Some(id_field) = &layer.config.id_field {
+        if body["properties"].get(id_field).is_some() {
+            body["properties"][id_field]["x-ogc-role"] = json!("id");
+        }
+    }
+    Ok(match repr {
+        Repr::Html => html::schema_page(&ctx, layer, &body),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}

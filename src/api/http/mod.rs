@@ -1,0 +1,34 @@
+//! The HTTP layer under every resource: one way to read a request and one way to answer.
+//!
+//! - [`state`]: the shared [`AppState`] (catalogue, caches, configuration, the bounded
+//!   blocking pool) and [`ServerConfig`];
+//! - [`request`]: [`Ctx`], the query, base URL and `Accept` of a request;
+//! - [`query`]: the one strict parameter reader ([`Query::check`]: unknown or repeated
+//!   parameters are a 400 naming them) and the typed parsers (CRS, bbox, datetime, numbers);
+//! - [`negotiate`]: content negotiation by `f` and `Accept` over the representations a
+//!   resource offers ([`Repr`]);
+//! - [`respond`]: JSON, GeoJSON with `Content-Crs`, CSV answers and link objects; [`html`]:
+//!   HTML pages;
+//! - [`subject`]: the subject of analyses and reports (parameters or a POST body);
+//! - [`error`]: [`ApiError`], `application/problem+json`, with `From` impls for the errors of
+//!   the layers below;
+//! - [`middleware`]: conditional GET, one error shape, `OPTIONS`.
+//!
+//! Resource modules (`api::collections`, `api::items`, ...) import this layer and never each
+//! other; nothing here imports a resource module.
+
+pub mod error;
+pub mod html;
+pub mod middleware;
+pub mod negotiate;
+pub mod query;
+pub mod request;
+pub mod respond;
+pub mod state;
+pub mod subject;
+
+pub use error::{ApiError, PROBLEM_JSON};
+pub use negotiate::Repr;
+pub use query::Query;
+pub use request::Ctx;
+pub use state::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};

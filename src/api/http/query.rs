@@ -1,0 +1,285 @@
+//! Query parameters: one strict reading for every resource ([`Query::check`]: unknown and
+//! repeated parameters are a 400 naming them), and the typed parsers, each naming the
+//! parameter and the value at fault.
+
+use std::collections::HashSet;
+
+use geo::{Coord, Rect};
+
+use super::error::ApiError;
+use crate::analysis::roles::{check_distance, MAX_DISTANCE_M};
+use crate::crs::{self, OutputCrs};
+use crate::time::{self, Span};
+
+/// The query parameters of a request, in the order sent.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Decodes a query string (`application/x-www-form-urlencoded`: `+` is a space).
+    pub fn parse(raw: Option<&str>) -> Query {
+        Query {
+            pairs: raw
+                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The value of a parameter (the first, if repeated: [`Query::check`] refuses that).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// Refuses a parameter that is neither `f`, nor in `allowed`, nor accepted by `extra`
+    /// (`extra_hint` then says what else is accepted), and any parameter given twice.
+    pub fn check_with(
+        &self,
+        allowed: &[&str],
+        extra: impl Fn(&str) -> bool,
+        extra_hint: &str,
+    ) -> Result<(), ApiError> {
+        let mut seen = HashSet::new();
+        for (name, _) in &self.pairs {
+            if name != "f" && !allowed.contains(&name.as_str()) && !extra(name) {
+                let mut known = vec!["f"];
+                known.extend(allowed.iter().filter(|p| **p != "f"));
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter {name:?} (parameters: {}{extra_hint})",
+                    known.join(", ")
+                )));
+            }
+            if !seen.insert(name.as_str()) {
+                return Err(ApiError::bad_request(format!(
+                    "parameter {name} is given more than once"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Query::check_with`] for a resource that takes only `allowed` (and `f`).
+    pub fn check(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        self.check_with(allowed, |_| false, "")
+    }
+
+    /// The query string with `replace` set (in place of any earlier value, at the end) and
+    /// `drop` removed.
+    pub fn rewritten(&self, drop: &[&str], replace: &[(&str, &str)]) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.pairs {
+            if !drop.contains(&k.as_str()) && !replace.iter().any(|(r, _)| r == k) {
+                s.append_pair(k, v);
+            }
+        }
+        for (k, v) in replace {
+            s.append_pair(k, v);
+        }
+        s.finish()
+    }
+}
+
+/// The CRSs a client may ask for (`crs`, `bbox-crs`, `filter-crs`), besides the working CRS.
+pub const SUPPORTED_CRS: [&str; 6] = [
+    crs::CRS84,
+    "EPSG:4326",
+    "EPSG:3857",
+    "EPSG:32632",
+    "EPSG:6707",
+    "EPSG:3003",
+];
+
+/// The CRSs of the service, CRS84 first, the working CRS included once.
+pub fn supported_crs(working_crs: &str) -> Vec<String> {
+    let mut list: Vec<String> = SUPPORTED_CRS.iter().map(|s| s.to_string()).collect();
+    let w = crs::normalize(working_crs);
+    if !list.contains(&w) {
+        list.push(w);
+    }
+    list
+}
+
+/// A CRS parameter (`crs`, `bbox-crs`, `filter-crs`), given as a URI, a URN or `AUTH:CODE`.
+pub fn crs_param(name: &str, value: &str, working_crs: &str) -> Result<OutputCrs, ApiError> {
+    let list = supported_crs(working_crs);
+    let n = crs::normalize(value.trim_matches(['<', '>']));
+    if !list.contains(&n) {
+        return Err(ApiError::bad_request(format!(
+            "parameter {name}: CRS {value:?} is not supported (supported: {})",
+            list.iter()
+                .map(|c| crs::uri(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    OutputCrs::new(&n).map_err(|e| ApiError::internal(format!("CRS {n}: {e}")))
+}
+
+/// A CRS parameter `name` of the request (`crs`, `bbox-crs`, `filter-crs`), CRS84 when absent.
+pub fn crs_param_or_crs84(
+    name: &str,
+    value: Option<&str>,
+    working_crs: &str,
+) -> Result<OutputCrs, ApiError> {
+    match value {
+        Some(v) => crs_param(name, v, working_crs),
+        None => Ok(OutputCrs::crs84()),
+    }
+}
+
+/// A distance parameter in metres: a finite number from 0 to 200 km.
+pub fn distance_param(name: &str, value: &str) -> Result<f64, ApiError> {
+    let bad = || {
+        ApiError::bad_request(format!(
+            "parameter {name}: {value:?} is not a distance in metres from 0 to {MAX_DISTANCE_M}"
+        ))
+    };
+    let v: f64 = value.trim().parse().map_err(|_| bad())?;
+    check_distance(name, v).map_err(|_| bad())
+}
+
+/// A positive integer parameter.
+pub fn usize_param(name: &str, value: &str) -> Result<usize, ApiError> {
+    value.trim().parse::<usize>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "parameter {name}: {value:?} is not a non-negative integer"
+        ))
+    })
+}
+
+/// A boolean parameter (`true` / `false`).
+pub fn bool_param(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" => Ok(true),
+        "false" | "0" => Ok(false),
+        _ => Err(ApiError::bad_request(format!(
+            "parameter {name}: {value:?} is not true or false"
+        ))),
+    }
+}
+
+/// A `bbox` of 4 or 6 numbers in the axis order of `bbox_crs`, returned as (east, north)
+/// corners in that CRS. Heights of a 6-number box are ignored (the layers are 2D).
+pub fn bbox_param(value: &str, bbox_crs: &OutputCrs) -> Result<Rect<f64>, ApiError> {
+    let numbers: Result<Vec<f64>, _> = value.split(',').map(|s| s.trim().parse::<f64>()).collect();
+    let numbers = numbers.map_err(|_| {
+        ApiError::bad_request(format!(
+            "parameter bbox: {value:?} is not a list of numbers"
+        ))
+    })?;
+    let (a, b, c, d) = match numbers.as_slice() {
+        [a, b, c, d] => (*a, *b, *c, *d),
+        [a, b, _, d, e, _] => (*a, *b, *d, *e),
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "parameter bbox: {} numbers given, 4 or 6 expected",
+                numbers.len()
+            )))
+        }
+    };
+    if ![a, b, c, d].iter().all(|v| v.is_finite()) {
+        return Err(ApiError::bad_request(
+            "parameter bbox: numbers must be finite",
+        ));
+    }
+    let (min, max) = if bbox_crs.northing_first {
+        (Coord { x: b, y: a }, Coord { x: d, y: c })
+    } else {
+        (Coord { x: a, y: b }, Coord { x: c, y: d })
+    };
+    if min.y > max.y {
+        return Err(ApiError::bad_request(format!(
+            "parameter bbox: the lower {} {} is above the upper {}",
+            if bbox_crs.northing_first {
+                "latitude"
+            } else {
+                "northing"
+            },
+            min.y,
+            max.y
+        )));
+    }
+    if min.x > max.x {
+        return Err(ApiError::bad_request(format!(
+            "parameter bbox: the lower {} {} is greater than the upper {} (a box across the \
+             antimeridian is not supported)",
+            if bbox_crs.decimals == 7 {
+                "longitude"
+            } else {
+                "easting"
+            },
+            min.x,
+            max.x
+        )));
+    }
+    if bbox_crs.decimals == 7 && (min.y < -90.0 || max.y > 90.0) {
+        return Err(ApiError::bad_request(
+            "parameter bbox: latitudes must lie between -90 and 90",
+        ));
+    }
+    Ok(Rect::new(min, max))
+}
+
+/// The `datetime` parameter: an instant, a date, or `start/end` with `..` or nothing for an
+/// open end (one parser with the CQL2 filter's dates: [`crate::time`]).
+pub fn datetime_param(value: &str) -> Result<Span, ApiError> {
+    time::parse_interval(value)
+        .map_err(|e| ApiError::bad_request(format!("parameter datetime: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crs(id: &str) -> OutputCrs {
+        OutputCrs::new(id).unwrap()
+    }
+
+    #[test]
+    fn impossible_dates_are_refused_like_in_filters() {
+        let e = datetime_param("2026-02-31").unwrap_err();
+        assert!(e.detail().contains("2026-02-31"), "{}", e.detail());
+        assert!(datetime_param("2026-02-28/2026-03-01").is_ok());
+    }
+
+    #[test]
+    fn bbox_axis_order_follows_the_crs() {
+        let lonlat = bbox_param("9.9,45.1,10.1,45.2", &crs("OGC:CRS84")).unwrap();
+        let latlon = bbox_param("45.1,9.9,45.2,10.1", &crs("EPSG:4326")).unwrap();
+        assert_eq!(lonlat, latlon);
+        assert_eq!(lonlat.min(), Coord { x: 9.9, y: 45.1 });
+        // A CRS84 box written lat,lon is caught by its latitude range.
+        assert!(bbox_param("45.1,9.9,45.2,100.0", &crs("OGC:CRS84")).is_err());
+        let six = bbox_param("9.9,45.1,0,10.1,45.2,100", &crs("OGC:CRS84")).unwrap();
+        assert_eq!(six, lonlat);
+        for bad in ["1,2,3", "a,b,c,d", "10,45,9,46", "9,46,10,45", "NaN,1,2,3"] {
+            let e = bbox_param(bad, &crs("OGC:CRS84")).unwrap_err();
+            assert!(e.detail().contains("bbox"), "{}", e.detail());
+        }
+    }
+
+    #[test]
+    fn unsupported_crs_lists_the_supported_ones() {
+        let e = crs_param("crs", "EPSG:2154", "EPSG:32632").unwrap_err();
+        assert!(e.detail().contains("EPSG/0/3003"), "{}", e.detail());
+        let c = crs_param(
+            "crs",
+            "http://www.opengis.net/def/crs/EPSG/0/4326",
+            "EPSG:32632",
+        )
+        .unwrap();
+        assert!(c.northing_first);
+    }
+}

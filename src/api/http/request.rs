@@ -1,0 +1,71 @@
+//! What every handler needs to know about a request: its query parameters, the base URL for
+//! links, and what the client accepts.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{ACCEPT, HOST};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+
+use super::error::ApiError;
+use super::negotiate::{negotiate, Repr};
+use super::query::Query;
+use super::state::AppState;
+
+/// The parsed parts of a request that every handler uses.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The service root for links, without a trailing slash (`http://127.0.0.1:8080`).
+    pub base: String,
+    /// The query parameters in the order sent, `f` included.
+    pub query: Query,
+    accept: Option<String>,
+}
+
+impl Ctx {
+    /// The value of a query parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name)
+    }
+
+    /// An absolute URL under the service root; `path` starts with `/`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The representation to answer among `offers` (the first is the default): `f`, then
+    /// `Accept`.
+    pub fn negotiate(&self, offers: &[Repr]) -> Result<Repr, ApiError> {
+        negotiate(offers, self.param("f"), self.accept.as_deref())
+    }
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, ApiError> {
+        Ok(Ctx {
+            base: base_url(state, &parts.headers),
+            query: Query::parse(parts.uri.query()),
+            accept: parts
+                .headers
+                .get(ACCEPT)
+                .and_then(|a| a.to_str().ok())
+                .map(str::to_string),
+        })
+    }
+}
+
+/// The service root for links: the configured public URL, or `http://` and the request's `Host`.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    match &state.config().public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => {
+            let host = headers
+                .get(HOST)
+                .and_then(|h| h.to_str().ok())
+                .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
+                .unwrap_or("localhost");
+            format!("http://{host}")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! One way to answer each kind of body: JSON of an exact media type, GeoJSON with its
+//! `Content-Crs`, CSV, plain bytes of a named type; and the link objects of OGC API answers.
+//! HTML pages are in [`super::html`].
+
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value as Json;
+
+use super::negotiate::{f_value, Repr, QML, STYLE_LAYERS};
+use super::request::Ctx;
+use crate::crs::OutputCrs;
+
+/// The link relation of a web map of the data (OGC).
+pub const REL_MAP: &str = "http://www.opengis.net/def/rel/ogc/1.0/map";
+
+/// The `Content-Crs` header of OGC API - Features Part 2.
+pub static CONTENT_CRS: HeaderName = HeaderName::from_static("content-crs");
+
+/// A body with a `Content-Type`.
+pub fn typed(body: impl Into<axum::body::Body>, media_type: &'static str) -> Response {
+    let mut response = (StatusCode::OK, body.into()).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+    response
+}
+
+/// A JSON value answered with an exact media type.
+pub fn json(value: &Json, media_type: &'static str) -> Response {
+    typed(value.to_string(), media_type)
+}
+
+/// A GeoJSON document written in `crs`, with `Content-Crs` saying so.
+pub fn geojson(body: Vec<u8>, crs: &OutputCrs) -> Response {
+    let mut response = typed(body, Repr::GeoJson.media_type());
+    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri)) {
+        response.headers_mut().insert(CONTENT_CRS.clone(), v);
+    }
+    response
+}
+
+/// CSV text, shown inline with a file name for browsers that save it.
+pub fn csv(text: impl Into<axum::body::Body>, filename: &'static str) -> Response {
+    let mut response = typed(text, "text/csv; charset=utf-8");
+    if let Ok(v) = HeaderValue::from_str(&format!("inline; filename=\"{filename}\"")) {
+        response.headers_mut().insert(CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// A link object of OGC API responses.
+pub fn link(href: String, rel: &str, media_type: &str, title: &str) -> Json {
+    serde_json::json!({"href": href, "rel": rel, "type": media_type, "title": title})
+}
+
+/// `self` (in `this`) and `alternate` links (each other representation of `offers`) for the
+/// resource at `path`.
+pub fn self_links(ctx: &Ctx, path: &str, this: Repr, offers: &[Repr], title: &str) -> Vec<Json> {
+    let href = |r: Repr| ctx.url(&format!("{path}?f={}", f_value(r, offers)));
+    let mut links = vec![link(
+        href(this),
+        "self",
+        this.media_type(),
+        &format!("{title} (this document)"),
+    )];
+    for &other in offers.iter().filter(|o| **o != this) {
+        links.push(link(
+            href(other),
+            "alternate",
+            other.media_type(),
+            &format!("{title} as {}", other.name()),
+        ));
+    }
+    links
+}
+
+/// The `rel=stylesheet` links of a layer with style `files` (MapLibre JSON, QML): its
+/// MapLibre style layers and its QGIS style, served under `/styles`.
+pub fn style_links(
+    ctx: &Ctx,
+    layer_id: &str,
+    files: (Option<std::path::PathBuf>, Option<std::path::PathBuf>),
+) -> Vec<Json> {
+    let mut links = Vec::new();
+    if files.0.is_some() {
+        links.push(link(
+            ctx.url(&format!("/styles/{layer_id}")),
+            "stylesheet",
+            STYLE_LAYERS,
+            "MapLibre style layers of this layer",
+        ));
+    }
+    if files.1.is_some() {
+        links.push(link(
+            ctx.url(&format!("/styles/{layer_id}.qml")),
+            "stylesheet",
+            QML,
+            "QGIS style (QML) of this layer",
+        ));
+    }
+    links
+}
+
+/// Percent-encodes a path segment (feature ids may hold spaces or slashes).
+pub fn urlencode_segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,200 @@
+//! What every handler shares: the catalogue, caches derived from it, the configuration, and
+//! the bounded pool that runs geometry work off the async workers.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
+
+use super::error::ApiError;
+use crate::analysis::{Indicators, ReportError};
+use crate::geojson_io::GeometryCache;
+use crate::store::{Catalog, Layer};
+
+/// The largest page a client may ask for; larger `limit`s are clamped (declared in the
+/// OpenAPI document, as QGIS and GDAL read it there).
+pub const MAX_LIMIT: usize = 10_000;
+/// The page size when a client gives no `limit`.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// How the server behaves; every field has a command-line option in `territorio serve`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The base URL of links in responses (`https://gis.example.org/territorio`), for
+    /// deployments behind a proxy. Without it, links use the request's `Host`.
+    pub public_url: Option<String>,
+    /// Origins allowed by CORS; empty means any origin (`*`).
+    pub cors_origins: Vec<String>,
+    /// The `Cache-Control` header of successful GET answers.
+    pub cache_control: String,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Requests taking longer are answered 503.
+    pub request_timeout: Duration,
+    /// The folder of the web map served at `/map/` (the repository's `web/`); `None`: no map.
+    pub web_dir: Option<PathBuf>,
+    /// A raster tile URL template (`https://.../{z}/{x}/{y}.png`) for the map's basemap;
+    /// without one the map draws the layers on a plain background.
+    pub basemap_url: Option<String>,
+    /// The attribution shown for the basemap.
+    pub basemap_attribution: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            public_url: None,
+            cors_origins: Vec::new(),
+            cache_control: "public, max-age=60".into(),
+            max_body_bytes: 4 * 1024 * 1024,
+            request_timeout: Duration::from_secs(30),
+            web_dir: None,
+            basemap_url: None,
+            basemap_attribution: None,
+        }
+    }
+}
+
+/// What every handler shares: the catalogue, caches derived from it, the configuration.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    catalog: Arc<Catalog>,
+    config: ServerConfig,
+    geometries: GeometryCache,
+    /// Distinguishes this catalogue from one loaded before (part of every ETag).
+    generation: u64,
+    /// The monitoring indicators, computed on first use.
+    indicators: IndicatorCache,
+    loaded_at: SystemTime,
+    /// Geometry work runs on blocking threads, at most one job per core at a time: queued
+    /// requests wait in order instead of time-slicing each other into long tails.
+    workers: Arc<tokio::sync::Semaphore>,
+}
+
+impl AppState {
+    pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
+        let loaded_at = SystemTime::now();
+        let generation = loaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
+        AppState {
+            inner: Arc::new(Inner {
+                geometries: GeometryCache::new(&catalog),
+                catalog,
+                config,
+                generation,
+                loaded_at,
+                indicators: IndicatorCache::new(),
+                workers: Arc::new(tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                )),
+            }),
+        }
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.inner.catalog
+    }
+
+    pub fn catalog_arc(&self) -> Arc<Catalog> {
+        self.inner.catalog.clone()
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub fn geometries(&self) -> &GeometryCache {
+        &self.inner.geometries
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.inner.generation
+    }
+
+    pub fn loaded_at(&self) -> SystemTime {
+        self.inner.loaded_at
+    }
+
+    /// The indicators of the catalogue, once computed (the `/indicators` resource fills it).
+    pub fn indicator_cache(&self) -> &IndicatorCache {
+        &self.inner.indicators
+    }
+
+    /// A catalogue layer and its position, or a 404 naming it.
+    pub fn layer(&self, id: &str) -> Result<(usize, &Layer), ApiError> {
+        self.catalog()
+            .layers()
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.id() == id)
+            .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))
+    }
+
+    /// The style files of a layer, when they exist: (MapLibre JSON, QML).
+    pub fn style_files(&self, layer: &Layer) -> (Option<PathBuf>, Option<PathBuf>) {
+        let Some(style) = &layer.config.style else {
+            return (None, None);
+        };
+        let dir = &self.catalog().config.styles_dir;
+        let existing = |ext: &str| {
+            let p = dir.join(format!("{style}.{ext}"));
+            p.is_file().then_some(p)
+        };
+        (existing("json"), existing("qml"))
+    }
+
+    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
+    /// per core at a time.
+    pub async fn run_blocking<T: Send + 'static>(
+        &self,
+        job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let _permit = self
+            .inner
+            .workers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+        tokio::task::spawn_blocking(job).await?
+    }
+}
+
+/// The monitoring indicators of the served catalogue and their text, computed once.
+pub struct ComputedIndicators {
+    pub indicators: Indicators,
+    /// The JSON object of `indicators` without its opening brace, so that an answer can put
+    /// its `links` first.
+    pub json_tail: Vec<u8>,
+    pub csv: String,
+    /// The municipalities GeoJSON in CRS84, written on first use.
+    pub geojson_crs84: OnceLock<Vec<u8>>,
+    /// How long the computation took.
+    pub elapsed: Duration,
+}
+
+/// Why the indicators could not be computed; kept in the cache, so every request answers the
+/// same error.
+#[derive(Debug, Clone)]
+pub enum IndicatorFailure {
+    Report(ReportError),
+    /// Writing their JSON failed: a bug, answered 500 rather than a 200 with a broken body.
+    Serialise(String),
+}
+
+impl From<IndicatorFailure> for ApiError {
+    fn from(e: IndicatorFailure) -> Self {
+        match e {
+            IndicatorFailure::Report(e) => e.into(),
+            IndicatorFailure::Serialise(e) => ApiError::internal(format!("indicators JSON: {e}")),
+        }
+    }
+}
+
+/// Where [`AppState`] keeps the indicators.
+pub type IndicatorCache = OnceLock<Result<Arc<ComputedIndicators>, IndicatorFailure>>;

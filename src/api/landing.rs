@@ -1,0 +1,148 @@
+//! The service's entry points: the landing page (which links every resource), the conformance
+//! classes, the API definition (`/api`, `/api.html`) and `/health`.
+//!
+//! With the router and the OpenAPI document, this is the one module that knows every
+//! resource module.
+
+use axum::extract::State;
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::json;
+
+use super::http::negotiate::{HTML, JSON, OPENAPI_JSON};
+use super::http::respond::{self, link, self_links};
+use super::http::{html, ApiError, AppState, Ctx, Repr};
+use super::{analysis, map, openapi, styles};
+
+/// The conformance classes, each implemented and tested.
+pub const CONFORMANCE: [&str; 19] = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    // The names of the same classes in the CQL2 drafts, which QGIS looks for.
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators",
+];
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/conformance", get(conformance))
+        .route("/api", get(api))
+        .route("/api.html", get(api_html))
+        .route("/health", get(|| async { "ok" }))
+}
+
+const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
+const API: [Repr; 2] = [Repr::OpenApi, Repr::Html];
+
+async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&PAGE)?;
+    let mut links = self_links(&ctx, "/", repr, &PAGE, "landing page");
+    links.extend([
+        link(
+            ctx.url("/api"),
+            "service-desc",
+            OPENAPI_JSON,
+            "the API definition (OpenAPI 3.0)",
+        ),
+        link(
+            ctx.url("/api.html"),
+            "service-doc",
+            HTML,
+            "the API documentation",
+        ),
+        link(
+            ctx.url("/conformance"),
+            "conformance",
+            JSON,
+            "conformance classes implemented",
+        ),
+        link(
+            ctx.url("/collections"),
+            "data",
+            JSON,
+            "the layers of the catalogue",
+        ),
+        styles::landing_link(&ctx),
+    ]);
+    links.extend(analysis::landing_links(&ctx));
+    links.extend(map::landing_links(&state, &ctx));
+    let body = json!({
+        "title": "territorio",
+        "description": format!(
+            "Spatial analysis for territorial planning: {} layers of the provincial \
+             coordination plan and the development-pact projects, in metres (working CRS {}).",
+            state.catalog().layers().len(),
+            state.catalog().working_crs
+        ),
+        "links": links,
+    });
+    Ok(match repr {
+        Repr::Html => html::landing_page(&ctx, state.catalog(), &body),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+async fn conformance(ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&PAGE)?;
+    let body = json!({ "conformsTo": CONFORMANCE });
+    Ok(match repr {
+        Repr::Html => html::list_page(&ctx, "Conformance", &CONFORMANCE),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+async fn api(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    let repr = ctx.negotiate(&API)?;
+    let doc = openapi::document(&state, &ctx);
+    Ok(match repr {
+        Repr::Html => html::api_page(&ctx, &doc),
+        _ => respond::json(&doc, repr.media_type()),
+    })
+}
+
+async fn api_html(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    ctx.query.check(&[])?;
+    Ok(html::api_page(&ctx, &openapi::document(&state, &ctx)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CONFORMANCE;
+
+    #[test]
+    fn every_cql2_class_the_filter_implements_is_declared() {
+        for class in crate::filter::CONFORMANCE {
+            assert!(CONFORMANCE.contains(class), "{class} not declared");
+        }
+        // Declared CQL2 classes are implemented (the draft spellings alias final ones).
+        for class in CONFORMANCE.iter().filter(|c| c.contains("/cql2/")) {
+            let final_name = class
+                .replace("basic-spatial-operators", "basic-spatial-functions")
+                .replace("/spatial-operators", "/spatial-functions");
+            assert!(
+                crate::filter::CONFORMANCE.contains(&final_name.as_str()),
+                "{class} declared but not implemented"
+            );
+        }
+    }
+}
