@@ -323,6 +323,16 @@ async fn epsg_4326_input_is_latitude_first_and_output_follows_crs() {
     let lonlat = get("/analysis/nearest?layer=schools&k=6&point=9.686,45.364")
         .await
         .geojson(CRS84_URI);
+    // The expected answer, by a full scan from the point moved with PROJ: the comparisons
+    // below are between answers that hold these six schools, not between two empty lists.
+    let point = Geometry::Point(to_working(9.686, 45.364).into());
+    let expected: Vec<String> = brute_distances(layer("schools"), &point)
+        .into_iter()
+        .take(6)
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(expected.len(), 6);
+    assert_eq!(ids(&lonlat), expected);
     let latlon =
         get("/analysis/nearest?layer=schools&k=6&point=45.364,9.686&subject-crs=EPSG:4326")
             .await
@@ -342,10 +352,26 @@ async fn epsg_4326_input_is_latitude_first_and_output_follows_crs() {
         .await
         .geojson(CRS84_URI);
     assert_eq!(features(&a), features(&b));
+    // The box holds at least the municipalities around (9.686, 45.364): every municipality
+    // whose polygon contains that point is among the features found.
+    let inside: Vec<String> = layer("municipalities")
+        .features
+        .iter()
+        .filter(|f| geo::Contains::contains(&f.geometry, &point))
+        .map(|f| f.id.to_string())
+        .collect();
+    assert_eq!(inside.len(), 1, "the point lies in one municipality");
+    assert!(
+        features(&b)
+            .iter()
+            .any(|f| f["properties"]["_layer"] == "municipalities" && id_of(f) == inside[0]),
+        "{inside:?} not found by the EPSG:4326 box"
+    );
     // The answer in EPSG:4326 is lat,lon: the same numbers as CRS84, swapped.
     let out = get("/analysis/nearest?layer=schools&k=6&point=9.686,45.364&crs=EPSG:4326")
         .await
         .geojson("http://www.opengis.net/def/crs/EPSG/0/4326");
+    assert_eq!(ids(&out), expected);
     for (x, y) in features(&lonlat).iter().zip(features(&out)) {
         let (cx, cy) = (&x["geometry"]["coordinates"], &y["geometry"]["coordinates"]);
         assert_eq!((&cx[0], &cx[1]), (&cy[1], &cy[0]));

@@ -1,0 +1,201 @@
+//! The behaviour every resource shares through the HTTP layer (`api::http`), checked on each
+//! resource: one strict parameter reader (unknown and repeated parameters are a 400 naming
+//! them), one date parser (the `datetime` parameter refuses what the CQL2 filter refuses), one
+//! content negotiation (every media type a resource is served as may be asked for by name, by
+//! wildcard and with quality values), and `OPTIONS` answering the methods each route takes.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+
+mod common;
+
+use common::http::{assert_problem, demo_catalog, send, Answer};
+use territorio::api::{app, AppState, ServerConfig};
+
+async fn request(req: Request<Body>) -> Answer {
+    send(
+        app(AppState::new(demo_catalog(), ServerConfig::default())),
+        req,
+    )
+    .await
+}
+
+async fn get(uri: &str) -> Answer {
+    request(Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+async fn get_accepting(uri: &str, accept: &str) -> Answer {
+    request(
+        Request::get(uri)
+            .header(header::ACCEPT, accept)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+}
+
+async fn options(uri: &str) -> Answer {
+    request(Request::options(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Every GET resource of the service, with one parameter it takes (or `f`).
+const RESOURCES: [(&str, &str); 14] = [
+    ("/", "f=json"),
+    ("/conformance", "f=json"),
+    ("/api", "f=json"),
+    ("/collections", "f=json"),
+    ("/collections/projects", "f=json"),
+    ("/collections/projects/queryables", "f=json"),
+    ("/collections/projects/schema", "f=json"),
+    ("/collections/projects/items", "limit=5"),
+    ("/collections/projects/items/P012", "skipGeometry=true"),
+    ("/analysis/nearest", "layer=parks"),
+    ("/projects/P012/report", "agrifood_radius=1000"),
+    ("/indicators", "f=csv"),
+    ("/indicators/definitions", "f=json"),
+    ("/styles", "f=json"),
+];
+
+#[tokio::test]
+async fn a_repeated_parameter_is_a_400_on_every_resource() {
+    for (path, param) in RESOURCES {
+        let a = get(&format!("{path}?{param}&{param}")).await;
+        let name = param.split('=').next().unwrap();
+        assert_problem(
+            &a,
+            StatusCode::BAD_REQUEST,
+            &format!("parameter {name} is given more than once"),
+        );
+        // Given once, the same parameter is accepted (the analysis still lacks its subject,
+        // which is a different 400).
+        let once = get(&format!("{path}?{param}")).await;
+        if path == "/analysis/nearest" {
+            assert_problem(&once, StatusCode::BAD_REQUEST, "no subject");
+        } else {
+            assert_eq!(
+                once.status,
+                StatusCode::OK,
+                "{path}?{param}: {}",
+                once.text()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unknown_parameter_is_a_400_naming_it_on_every_resource() {
+    for (path, _) in RESOURCES {
+        let a = get(&format!("{path}?colour=red")).await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, "unknown parameter \"colour\"");
+    }
+}
+
+#[tokio::test]
+async fn impossible_dates_are_refused_as_in_cql2_filters() {
+    // 2026 is not a leap year; April has 30 days.
+    for (bad, date) in [
+        ("2026-02-31", "2026-02-31"),
+        ("2026-02-29", "2026-02-29"),
+        ("2026-04-31", "2026-04-31"),
+        ("2026-01-01/2026-02-30", "2026-02-30"),
+        ("2026-02-30T10:00:00Z", "2026-02-30"),
+    ] {
+        let a = get(&format!("/collections/projects/items?datetime={bad}")).await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, date);
+        // The CQL2 filter refuses the same date.
+        let f = get(&format!(
+            "/collections/projects/items?filter=start_date%3DDATE('{date}')"
+        ))
+        .await;
+        assert_problem(&f, StatusCode::BAD_REQUEST, "filter");
+    }
+    // The last day of February 2028 (a leap year) is a date.
+    let a = get("/collections/projects/items?datetime=2028-02-29").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+}
+
+#[tokio::test]
+async fn a_resource_answers_every_media_type_it_is_served_as() {
+    for path in [
+        "/collections/productive_areas/queryables",
+        "/collections/productive_areas/schema",
+    ] {
+        for accept in [
+            "application/schema+json",
+            "application/json",
+            "application/*",
+            "*/*",
+            "text/html;q=0.5, application/schema+json",
+        ] {
+            let a = get_accepting(path, accept).await;
+            assert_eq!(
+                a.status,
+                StatusCode::OK,
+                "{path} Accept {accept}: {}",
+                a.text()
+            );
+            assert_eq!(a.content_type(), "application/schema+json", "{accept}");
+            assert_eq!(a.json()["type"], "object");
+        }
+        let html = get_accepting(path, "application/schema+json;q=0.1, text/html").await;
+        assert!(html.content_type().starts_with("text/html"), "{path}");
+        let none = get_accepting(path, "image/png").await;
+        assert_problem(&none, StatusCode::NOT_ACCEPTABLE, "application/schema+json");
+    }
+    // The OpenAPI document by its own media type, with its version parameter.
+    let a = get_accepting("/api", "application/vnd.oai.openapi+json;version=3.0").await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.content_type(),
+        "application/vnd.oai.openapi+json;version=3.0"
+    );
+    assert_eq!(a.json()["openapi"], "3.0.3");
+    // Features by both JSON names.
+    for accept in ["application/geo+json", "application/json"] {
+        let a = get_accepting("/collections/projects/items?limit=1", accept).await;
+        assert_eq!(a.content_type(), "application/geo+json", "{accept}");
+    }
+    // CSV of the indicators by name; the report as GeoJSON by name.
+    let a = get_accepting("/indicators", "text/csv").await;
+    assert!(a.content_type().starts_with("text/csv"));
+    let a = get_accepting("/projects/P012/report", "application/geo+json").await;
+    assert_eq!(a.content_type(), "application/geo+json");
+    assert_eq!(a.json()["type"], "FeatureCollection");
+}
+
+/// The methods of an `Allow` header, in order.
+fn allow(a: &Answer) -> Vec<String> {
+    a.header(header::ALLOW)
+        .split(',')
+        .map(|m| m.trim().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn options_lists_the_methods_each_route_takes() {
+    for path in [
+        "/analysis/nearest",
+        "/analysis/within",
+        "/analysis/overlay",
+        "/analysis/locate",
+        "/analysis/report",
+    ] {
+        let a = options(path).await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(allow(&a), ["GET", "HEAD", "POST", "OPTIONS"], "{path}");
+    }
+    for path in [
+        "/",
+        "/collections/projects/items",
+        "/collections/projects/items/P012",
+        "/indicators",
+        "/projects/P012/report",
+    ] {
+        let a = options(path).await;
+        assert_eq!(a.status, StatusCode::NO_CONTENT, "{path}");
+        assert_eq!(allow(&a), ["GET", "HEAD", "OPTIONS"], "{path}");
+    }
+    // No route, no methods.
+    let a = options("/no/such/thing").await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "/no/such/thing");
+}
