@@ -207,18 +207,7 @@ fn overlay(
     let (_, layer) = layer_param(state, ctx)?;
     let group_by = ctx.param("group_by");
     if let Some(field) = group_by {
-        if layer.field_index(field).is_none() {
-            return Err(ApiError::bad_request(format!(
-                "parameter group_by: layer {} has no property {field:?} (properties: {})",
-                layer.id(),
-                layer
-                    .fields
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        }
+        params::field_param(layer, "group_by", field)?;
     }
     let s = parse_subject(state, ctx, body.as_deref())?;
     let o = analysis::overlay(

@@ -36,7 +36,7 @@ pub fn routes() -> Router<AppState> {
 const FEATURES: [Repr; 2] = [Repr::GeoJson, Repr::Html];
 
 /// The parameters `items` understands, besides equality filters on queryable properties.
-pub const ITEMS_PARAMS: [&str; 13] = [
+pub(super) const ITEMS_PARAMS: [&str; 13] = [
     "f",
     "limit",
     "offset",
@@ -112,21 +112,6 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-fn field_param(layer: &Layer, param: &str, name: &str) -> Result<usize, ApiError> {
-    layer.field_index(name).ok_or_else(|| {
-        ApiError::bad_request(format!(
-            "parameter {param}: {name:?} is not a property of collection {} (properties: {})",
-            layer.id(),
-            layer
-                .fields
-                .iter()
-                .map(|f| f.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    })
-}
-
 /// `properties`: the positions of the named fields, every field when absent.
 fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
     match ctx.param("properties") {
@@ -135,7 +120,7 @@ fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|name| field_param(layer, "properties", name))
+            .map(|name| params::field_param(layer, "properties", name))
             .collect(),
     }
 }
@@ -219,7 +204,7 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
                     Some(rest) => (true, rest),
                     None => (false, item.trim_start().trim_start_matches('+')),
                 };
-                field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
+                params::field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
@@ -339,6 +324,16 @@ fn page_url(ctx: &Ctx, path: &str, offset: usize, limit: usize, repr: Repr) -> S
     ))
 }
 
+/// The `collection` link of a page of features or a feature.
+fn collection_link(ctx: &Ctx, layer: &Layer) -> Json {
+    link(
+        ctx.url(&format!("/collections/{}", layer.id())),
+        "collection",
+        JSON,
+        &layer.config.title,
+    )
+}
+
 /// Whether answering costs so little (a few hundred candidates at most, a small page) that
 /// handing it to a blocking thread would cost more than doing it on the async worker.
 fn is_light(layer: &Layer, q: &ItemsQuery) -> bool {
@@ -419,12 +414,7 @@ fn items_execute(
             "previous page",
         ));
     }
-    links.push(link(
-        ctx.url(&format!("/collections/{id}")),
-        "collection",
-        JSON,
-        &layer.config.title,
-    ));
+    links.push(collection_link(ctx, layer));
     if repr == Repr::Html {
         let mut geometries = Vec::new();
         let to_crs84 = crs::cached_transformer(&state.catalog().working_crs, crs::CRS84)
@@ -533,12 +523,7 @@ async fn item(
     let skip = skip_geometry_param(&ctx)?;
     let path = format!("/collections/{id}/items/{}", urlencode_segment(&fid));
     let mut links = self_links(&ctx, &path, repr, &FEATURES, "feature");
-    links.push(link(
-        ctx.url(&format!("/collections/{id}")),
-        "collection",
-        JSON,
-        &layer.config.title,
-    ));
+    links.push(collection_link(&ctx, layer));
     if repr == Repr::Html {
         let to_crs84 = crs::cached_transformer(working, crs::CRS84)?;
         let g: Vec<Geometry<f64>> = to_crs84

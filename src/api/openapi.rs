@@ -12,7 +12,7 @@ use super::http::negotiate::{GEOJSON, JSON, OPENAPI_JSON, SCHEMA_JSON};
 use super::http::query::supported_crs;
 use super::http::subject::openapi_query as query_param;
 use super::http::{AppState, Ctx, DEFAULT_LIMIT, MAX_LIMIT};
-use super::{analysis, indicators, map, projects, styles};
+use super::{analysis, indicators, items, map, projects, styles};
 use crate::crs;
 
 fn param_ref(name: &str) -> Json {
@@ -114,24 +114,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
             "tags": [id], "parameters": [f],
             "responses": responses(&[JSON, "text/html"], "the collection")}}),
         );
-        let mut item_params: Vec<Json> = [
-            "f",
-            "limit",
-            "offset",
-            "bbox",
-            "bbox-crs",
-            "datetime",
-            "properties",
-            "sortby",
-            "skipGeometry",
-            "crs",
-            "filter",
-            "filter-lang",
-            "filter-crs",
-        ]
-        .iter()
-        .map(|p| param_ref(p))
-        .collect();
+        let mut item_params: Vec<Json> = items::ITEMS_PARAMS.iter().map(|p| param_ref(p)).collect();
         for field in &layer.fields {
             item_params.push(query_param(
                 &field.name,

@@ -86,13 +86,7 @@ impl<'a> Collection<'a> {
         out_crs: &OutputCrs,
         extra: &Map<String, Json>,
     ) -> Result<(), CrsError> {
-        self.geometry.clear();
-        write_working_geometry(
-            &mut self.geometry,
-            geometry,
-            &self.catalog.working_crs,
-            out_crs,
-        )?;
+        self.write_working(geometry, out_crs)?;
         self.push_catalogue_feature(layer, index, extra);
         Ok(())
     }
@@ -119,13 +113,7 @@ impl<'a> Collection<'a> {
         out_crs: &OutputCrs,
         properties: &Map<String, Json>,
     ) -> Result<(), CrsError> {
-        self.geometry.clear();
-        write_working_geometry(
-            &mut self.geometry,
-            geometry,
-            &self.catalog.working_crs,
-            out_crs,
-        )?;
+        self.write_working(geometry, out_crs)?;
         self.separator();
         self.body
             .extend_from_slice(br#"{"type":"Feature","geometry":"#);
@@ -134,6 +122,21 @@ impl<'a> Collection<'a> {
         let _ = serde_json::to_writer(&mut self.body, properties);
         self.body.push(b'}');
         Ok(())
+    }
+
+    /// Writes a geometry of the working CRS into `self.geometry`, in `out_crs`.
+    fn write_working(
+        &mut self,
+        geometry: &Geometry<f64>,
+        out_crs: &OutputCrs,
+    ) -> Result<(), CrsError> {
+        self.geometry.clear();
+        write_working_geometry(
+            &mut self.geometry,
+            geometry,
+            &self.catalog.working_crs,
+            out_crs,
+        )
     }
 
     /// The finished collection.

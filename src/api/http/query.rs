@@ -9,6 +9,7 @@ use geo::{Coord, Rect};
 use super::error::ApiError;
 use crate::analysis::roles::{check_distance, MAX_DISTANCE_M};
 use crate::crs::{self, OutputCrs};
+use crate::store::Layer;
 use crate::time::{self, Span};
 
 /// The query parameters of a request, in the order sent.
@@ -137,6 +138,23 @@ pub fn crs_param_or_crs84(
         Some(v) => crs_param(name, v, working_crs),
         None => Ok(OutputCrs::crs84()),
     }
+}
+
+/// The position of property `name` in `layer`, for parameter `param`; a 400 listing the
+/// properties otherwise.
+pub fn field_param(layer: &Layer, param: &str, name: &str) -> Result<usize, ApiError> {
+    layer.field_index(name).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "parameter {param}: {name:?} is not a property of layer {} (properties: {})",
+            layer.id(),
+            layer
+                .fields
+                .iter()
+                .map(|f| f.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
 }
 
 /// A distance parameter in metres: a finite number from 0 to 200 km.
