@@ -1,16 +1,30 @@
 //! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`], the
-//! analysis endpoints (`/analysis/...`), project site reports and the monitoring indicators.
+//! analysis endpoints (`/analysis/...`), site reports, the monitoring indicators, styles and
+//! the web map.
+//!
+//! Two levels:
+//! - [`http`], the layer every resource stands on: the shared state and its blocking pool, the
+//!   request context, one strict parameter reader, one content negotiation, one way to answer
+//!   JSON / GeoJSON (with `Content-Crs`) / HTML / CSV, the subject of analyses, `ApiError`
+//!   with `From` impls for the errors below, and the middleware;
+//! - the resources, one module each, importing [`http`] and never each other: `collections`
+//!   (collections, queryables, schemas), `items`, `analysis` (nearest, within, overlay,
+//!   locate), `projects` (site reports: `/projects/{id}/report`, `/analysis/report`),
+//!   `indicators`, `styles`, `map`.
+//!
+//! Only the router ([`app`]), the landing page (`landing`, with conformance and `/api`) and
+//! the OpenAPI document (`openapi`) know every resource. Everything below this module is
+//! HTTP-free: handlers read parameters, call the store, the filter and the analysis, and write
+//! the answer (`tests/architecture.rs` checks all of this on the source).
 //!
 //! [`app`] builds the axum router from an [`AppState`], so tests drive it with
 //! `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
-//! Everything below this module is HTTP-free: handlers parse parameters, call the store, the
-//! filter and the analysis functions on blocking threads, and write the answer.
 //!
-//! Cross-cutting behaviour, outermost first: plain `OPTIONS`, request tracing, CORS,
-//! compression (gzip, br), a layer that turns every non-problem error answer (unknown route,
-//! wrong method, time limit, body too large) into `application/problem+json`, the per-request
-//! time limit, and conditional GET (weak `ETag` + `If-None-Match` -> 304) with a configurable
-//! `Cache-Control`.
+//! Cross-cutting behaviour, outermost first: plain `OPTIONS` (answered with the methods the
+//! route takes), request tracing, CORS, compression (gzip, br), a layer that turns every
+//! non-problem error answer (unknown route, wrong method, time limit, body too large) into
+//! `application/problem+json`, the per-request time limit, and conditional GET (weak `ETag` +
+//! `If-None-Match` -> 304) with a configurable `Cache-Control`.
 
 pub mod http;
 

@@ -2,7 +2,7 @@
 //!
 //! Out: features and feature collections in CRS84 lon/lat (RFC 7946), or in a CRS the caller
 //! names, with properties in field order: as `serde_json` values here (small documents of the
-//! CLI), or written straight to bytes ([`write`], [`Collection`]) with each feature's CRS84
+//! CLI), or written straight to bytes ([`write`](mod@write), [`Collection`]) with each feature's CRS84
 //! geometry text cached ([`GeometryCache`]) for answers that list many features.
 //! In: a geometry from GeoJSON text (a Geometry, a Feature, or a FeatureCollection of one
 //! feature), refusing what RFC 7946 forbids (positions with fewer than two numbers, unclosed
