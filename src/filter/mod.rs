@@ -47,6 +47,7 @@
 mod compile;
 mod eval;
 mod spatial;
+mod typing;
 
 use std::fmt;
 use std::str::FromStr;
