@@ -6,7 +6,7 @@ mod common;
 use std::collections::HashMap;
 
 use geo::{Area, BooleanOps, Centroid, Distance, Euclidean, Geometry, MultiPolygon};
-use territorio::analysis::{indicators, site_report, IndicatorOptions, ReportOptions};
+use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::catalog::CatalogConfig;
 use territorio::feature::Value;
 use territorio::store::{Catalog, Layer};
@@ -75,7 +75,7 @@ fn every_demo_report_agrees_with_brute_force() {
         let near = |layer: &str, keep: &dyn Fn(usize) -> bool| {
             brute_nearest(c.layer(layer).unwrap(), g, keep)
         };
-        let got = |list: &[territorio::analysis::report::Proximity], what: &str| {
+        let got = |list: &[territorio::ptcp::report::Proximity], what: &str| {
             list.iter()
                 .find(|x| x.what == what)
                 .unwrap()
@@ -205,7 +205,7 @@ fn every_demo_report_agrees_with_brute_force() {
             .filter(|f| Euclidean.distance(g, &f.geometry) <= 2_000.0)
             .count();
         assert_eq!(r.rural.agrifood_sites.len(), want, "{id}");
-        assert_eq!(r.summary().len(), 5);
+        assert_eq!(territorio::present::report::summary(&r).len(), 5);
     }
 }
 
@@ -331,20 +331,15 @@ title = "Ospedali"
 description = "Eurostat healthcare facilities"
 system = "settlement"
 source = "{}"
-
-[[layer]]
-id = "projects"
-title = "No projects"
-description = "empty"
-system = "projects"
-source = "comuni.geojson"
 "#,
         hospitals.display()
     );
     let path = dir.path().join("catalog.toml");
     std::fs::write(&path, text).unwrap();
     let c = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
+    // No projects layer: the services need none, and the project families are empty.
     let set = indicators(&c, &IndicatorOptions::default()).unwrap();
+    assert!(set.progress.is_empty() && set.environmental.is_empty());
     assert_eq!(set.services.len(), 113);
     assert_eq!(set.province.residents, 355_974.0);
     let comuni = c.layer("comuni").unwrap();

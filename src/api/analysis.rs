@@ -40,9 +40,9 @@ use super::output::{self, OutputCrs};
 use super::params;
 use super::projects;
 use super::AppState;
-use crate::analysis::roles::{check_distance, MAX_DISTANCE_M};
 use crate::analysis::subject::{self, InputCrs, SubjectError};
-use crate::analysis::{self, AnalysisError, Measure, OverlayOptions, ReportError, RoleLayers};
+use crate::analysis::{self, AnalysisError, Measure, OverlayOptions};
+use crate::ptcp::{self, check_distance, ReportError, Role, RoleLayers, MAX_DISTANCE_M};
 use crate::crs;
 use crate::store::Layer;
 
@@ -357,9 +357,7 @@ pub(super) fn parse_subject(
     } else if let Some(id) = ctx.param("project") {
         described.insert("project".into(), json!(id));
         let roles = RoleLayers::new(catalog).map_err(report_error)?;
-        let projects = roles
-            .require("projects", roles.projects)
-            .map_err(report_error)?;
+        let projects = roles.require(Role::Projects).map_err(report_error)?;
         let f = subject::feature(projects.layer, id).map_err(|e| match e {
             SubjectError::UnknownFeature { .. } => ApiError::not_found(format!(
                 "parameter project: layer {} has no project {id:?}",
@@ -849,7 +847,8 @@ fn locate(
         }
     };
     let s = parse_subject(state, ctx, body.as_deref())?;
-    let found = analysis::locate(catalog, &s.geometry, only.as_deref()).map_err(report_error)?;
+    let found = analysis::locate(catalog, &s.geometry, only.as_deref())
+        .map_err(|e| report_error(e.into()))?;
     let mut systems = Map::new();
     let mut total = 0;
     for sh in &found {
@@ -893,8 +892,8 @@ fn report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Response, 
     let options = projects::report_options(ctx)?;
     let s = parse_subject(state, ctx, body.as_deref())?;
     let report = match &s.project {
-        Some(id) => analysis::site_report(state.catalog(), id, &options),
-        None => analysis::site_report_for_geometry(state.catalog(), &s.geometry, &options),
+        Some(id) => ptcp::site_report(state.catalog(), id, &options),
+        None => ptcp::site_report_for_geometry(state.catalog(), &s.geometry, &options),
     }
     .map_err(report_error)?;
     let site = s.project.is_none().then_some(&s.geometry);

@@ -5,7 +5,8 @@
 //! with `links`), CSV (`f=csv`, long format: one row per value), GeoJSON (`f=geojson`: the
 //! municipalities carrying their values, for a choropleth; `crs` as everywhere) or HTML.
 //! `Accept: text/csv` and `Accept: application/geo+json` work too. `/indicators/definitions` is
-//! the JSON array of {id, title, unit, definition}.
+//! the JSON array of {id, title, unit, definition, property}, `property` naming the property of
+//! the municipalities GeoJSON that carries the indicator (`null` when it has none).
 //!
 //! The catalogue never changes while it is served, so the indicators are computed once, on the
 //! first request that needs them (on the blocking pool; requests that arrive meanwhile wait for
@@ -31,8 +32,10 @@ use super::html::{self, esc};
 use super::ogc::{json_response, only_params};
 use super::output::OutputCrs;
 use super::AppState;
-use crate::analysis::indicators::definitions as indicator_definitions;
-use crate::analysis::{IndicatorOptions, Indicators, ReportError};
+use crate::present::indicators::{self as documents, Choropleth};
+use crate::present::{thousands, DocumentError};
+use crate::ptcp::indicators::{definitions as indicator_definitions, Definition};
+use crate::ptcp::{self, IndicatorOptions, Indicators};
 
 pub const CSV: &str = "text/csv; charset=utf-8";
 
@@ -55,36 +58,39 @@ pub struct Computed {
     pub elapsed: Duration,
 }
 
-/// Where [`AppState`] keeps the indicators.
-pub type Cache = OnceLock<Result<Arc<Computed>, ReportError>>;
+/// Where [`AppState`] keeps the indicators (or why they could not be computed).
+pub type Cache = OnceLock<Result<Arc<Computed>, Arc<DocumentError>>>;
 
 /// The indicators, computed on first use. Blocking: call it on a blocking thread.
 pub fn computed(state: &AppState) -> Result<Arc<Computed>, ApiError> {
     state
         .indicator_cache()
-        .get_or_init(|| {
-            let started = Instant::now();
-            let indicators =
-                crate::analysis::indicators(state.catalog(), &IndicatorOptions::default())?;
-            let elapsed = started.elapsed();
-            tracing::info!(
-                ms = elapsed.as_secs_f64() * 1e3,
-                "indicators computed for this catalogue"
-            );
-            let mut json_tail = serde_json::to_vec(&indicators).unwrap_or_default();
-            if json_tail.first() == Some(&b'{') {
-                json_tail.remove(0);
-            }
-            Ok(Arc::new(Computed {
-                csv: indicators.to_csv(),
-                indicators,
-                json_tail,
-                geojson_crs84: OnceLock::new(),
-                elapsed,
-            }))
-        })
+        .get_or_init(|| compute(state).map(Arc::new).map_err(Arc::new))
         .clone()
-        .map_err(report_error)
+        .map_err(|e| match &*e {
+            DocumentError::Roles(r) => report_error(r.clone()),
+            other => ApiError::internal(other),
+        })
+}
+
+fn compute(state: &AppState) -> Result<Computed, DocumentError> {
+    let started = Instant::now();
+    let indicators = ptcp::indicators(state.catalog(), &IndicatorOptions::default())?;
+    let elapsed = started.elapsed();
+    tracing::info!(
+        ms = elapsed.as_secs_f64() * 1e3,
+        "indicators computed for this catalogue"
+    );
+    // An object always opens with its brace: the members follow it.
+    let mut json_tail = serde_json::to_vec(&documents::document(&indicators)?)?;
+    json_tail.remove(0);
+    Ok(Computed {
+        csv: documents::csv(&indicators),
+        indicators,
+        json_tail,
+        geojson_crs84: OnceLock::new(),
+        elapsed,
+    })
 }
 
 /// A representation of `/indicators`.
@@ -245,8 +251,10 @@ fn represent(
         (_, Some(ctx)) => {
             let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
             body.extend_from_slice(br#"{"links":"#);
-            let _ = serde_json::to_writer(&mut body, &links(&ctx));
-            body.push(b',');
+            serde_json::to_writer(&mut body, &links(&ctx)).map_err(ApiError::internal)?;
+            if computed.json_tail != b"}" {
+                body.push(b',');
+            }
             body.extend_from_slice(&computed.json_tail);
             let mut r = (StatusCode::OK, body).into_response();
             r.headers_mut()
@@ -287,7 +295,7 @@ fn links(ctx: &Ctx) -> Vec<Json> {
             ctx.url("/indicators/definitions"),
             "describedby",
             JSON,
-            "the definitions of the indicators (id, title, unit, definition)",
+            "the definitions of the indicators (id, title, unit, definition, property)",
         ),
     ]
 }
@@ -298,25 +306,10 @@ fn municipalities_geojson(
     indicators: &Indicators,
     out_crs: &OutputCrs,
 ) -> Result<Vec<u8>, ApiError> {
-    let catalog = state.catalog();
-    let values = indicators
-        .municipality_values(catalog)
-        .map_err(report_error)?;
-    let layer_id = catalog
-        .config
-        .roles
-        .municipalities
-        .clone()
-        .unwrap_or_default();
-    let layer = catalog
-        .layer(&layer_id)
-        .ok_or_else(|| ApiError::not_found("no municipalities layer in this catalogue"))?;
-    let mut fc = Collection::new(&[
-        ("layer", json!(layer.id())),
-        ("numberReturned", json!(values.len())),
-    ]);
-    for (i, extra) in &values {
-        fc.catalog_feature(state, layer, *i, out_crs, extra)?;
+    let map = Choropleth::new(indicators, state.catalog()).map_err(report_error)?;
+    let mut fc = Collection::new(&map.members());
+    for (i, values) in &map.features {
+        fc.catalog_feature(state, map.layer, *i, out_crs, values)?;
     }
     Ok(fc.into_bytes())
 }
@@ -337,7 +330,7 @@ fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
         format!(
             "<tr><th>{}</th><td>{}</td></tr>",
             esc(name),
-            v.map(crate::analysis::report::thousands)
+            v.map(thousands)
                 .unwrap_or_else(|| "n/a".into())
         )
     };
@@ -362,7 +355,7 @@ fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(g.label.as_deref().unwrap_or(&g.key)),
             g.projects,
-            crate::analysis::report::thousands(g.budget_total_eur),
+            thousands(g.budget_total_eur),
             g.progress_mean_pct
                 .map(|p| format!("{p:.1}%"))
                 .unwrap_or_default()
@@ -373,7 +366,7 @@ fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
     html::page(ctx, "Monitoring indicators", &s)
 }
 
-fn definitions_table(defs: &[crate::analysis::indicators::Definition]) -> String {
+fn definitions_table(defs: &[Definition]) -> String {
     let mut s = String::from(
         "<h2>Definitions</h2><table><tr><th>Id</th><th>Title</th><th>Unit</th><th>Definition</th></tr>",
     );
@@ -433,7 +426,7 @@ pub(super) fn openapi_paths() -> Vec<(String, Json)> {
         (
             "/indicators/definitions".to_string(),
             json!({"get": {
-                "summary": "What each indicator is: an array of {id, title, unit, definition}.",
+                "summary": "What each indicator is: an array of {id, title, unit, definition, property}; property names the property of the municipalities GeoJSON (f=geojson) that carries the indicator, null when it has none.",
                 "operationId": "getIndicatorDefinitions", "tags": ["indicators"],
                 "parameters": [{"$ref": "#/components/parameters/f"}],
                 "responses": {"200": {"description": "the definitions", "content": {

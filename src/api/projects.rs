@@ -18,8 +18,8 @@ use super::html::{self, esc};
 use super::ogc::json_response;
 use super::output::OutputCrs;
 use super::AppState;
-use crate::analysis::report::{thousands, Relation};
-use crate::analysis::{self, related_features, ReportOptions, RoleLayers, SiteReport};
+use crate::present::{self, thousands};
+use crate::ptcp::{self, related_features, Relation, ReportOptions, RoleLayers, SiteReport};
 use crate::crs;
 
 pub fn routes() -> Router<AppState> {
@@ -74,11 +74,12 @@ pub(super) fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
     Ok(options)
 }
 
-/// The JSON of a report: the report itself and its `summary` lines.
+/// The JSON of a report: the report itself and its `summary` lines (the document of
+/// `territorio report ID --format json`).
 pub fn report_json(report: &SiteReport) -> Result<Json, ApiError> {
-    let mut v = serde_json::to_value(report).map_err(ApiError::internal)?;
-    v["summary"] = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
-    Ok(v)
+    present::report::document(report)
+        .map(Json::Object)
+        .map_err(ApiError::internal)
 }
 
 async fn project_report(
@@ -94,7 +95,7 @@ async fn project_report(
             let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
             let options = report_options(&ctx)?;
             let report =
-                analysis::site_report(state.catalog(), &id, &options).map_err(report_error)?;
+                ptcp::site_report(state.catalog(), &id, &options).map_err(report_error)?;
             report_response(&state, &ctx, repr, &report, None, &out_crs)
         })
         .await
@@ -125,9 +126,10 @@ fn report_geojson(
 ) -> Result<Response, ApiError> {
     let roles = RoleLayers::new(state.catalog()).map_err(report_error)?;
     let related = related_features(&roles, report);
-    let summary = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
+    let summary =
+        serde_json::to_value(present::report::summary(report)).map_err(ApiError::internal)?;
     let mut fc = Collection::new(&[
-        ("report", json!(report.heading())),
+        ("report", json!(present::report::heading(report))),
         ("summary", summary),
         (
             "numberReturned",
@@ -266,8 +268,7 @@ fn report_page(
     s.push_str("<h2>Summary</h2>");
     s.push_str(&table(
         &["System", "Summary"],
-        report
-            .summary()
+        present::report::summary(report)
             .into_iter()
             .map(|l| vec![l.system.to_string(), l.text])
             .collect(),
@@ -332,7 +333,7 @@ fn report_page(
     ));
     Ok(html::page(
         ctx,
-        &format!("Site report: {}", report.heading()),
+        &format!("Site report: {}", present::report::heading(report)),
         &s,
     ))
 }
