@@ -17,8 +17,8 @@ use crate::analysis::{self, Hit, OverlayOptions, Predicate};
 use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
 use crate::geojson_io;
-use crate::{present, ptcp};
 use crate::store::{self, Layer, LoadEvent};
+use crate::{present, ptcp};
 
 /// Default catalogue path.
 pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";

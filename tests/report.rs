@@ -5,10 +5,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use geo::{Area, BooleanOps, Centroid, Distance, Euclidean, Geometry, MultiPolygon};
-use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
+use geo::{
+    Area, BooleanOps, Centroid, Distance, Euclidean, Geometry, Length, MultiLineString,
+    MultiPolygon, Translate,
+};
 use territorio::catalog::CatalogConfig;
 use territorio::feature::Value;
+use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::store::{Catalog, Layer};
 
 /// Relative tolerance on areas. On the demo, the overlay (convex clipping of the belts' concave,
@@ -35,7 +38,6 @@ fn brute_nearest(layer: &Layer, g: &Geometry<f64>, keep: impl Fn(usize) -> bool)
 /// Area of `a ∩ b` by boolean intersection, with coordinates taken relative to `a`'s first
 /// vertex (at UTM magnitudes the boolean operation loses a few mm² otherwise).
 fn intersection_area(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
-    use geo::Translate;
     let o = a.0[0].exterior().0[0];
     a.translate(-o.x, -o.y)
         .intersection(&b.translate(-o.x, -o.y))
@@ -268,6 +270,54 @@ fn demo_indicators_agree_with_brute_force() {
         }
     }
     assert_eq!(set.province.residents_far_from_nursing_home, Some(far));
+    // Cumulative effects: per constraint layer, the projects inside the union of the layer's
+    // features (united once, whole, by boolean operations), where overlapping features count
+    // once.
+    for layer_id in [
+        "parks",
+        "natura2000",
+        "fluvial_belts",
+        "ecological_corridors",
+    ] {
+        let layer = c.layer(layer_id).unwrap();
+        let origin = layer.extent().unwrap().min();
+        let local = |m: MultiPolygon<f64>| m.translate(-origin.x, -origin.y);
+        let united = layer
+            .features
+            .iter()
+            .map(|f| local(polygons(&f.geometry).unwrap()))
+            .reduce(|all, f| all.union(&f))
+            .unwrap();
+        let (mut area, mut length) = (0.0, 0.0);
+        for p in &projects.features {
+            match &p.geometry {
+                Geometry::LineString(l) => {
+                    let l = MultiLineString(vec![l.translate(-origin.x, -origin.y)]);
+                    length += Euclidean.length(&united.clip(&l, false));
+                }
+                g => {
+                    if let Some(site) = polygons(g) {
+                        area += local(site).intersection(&united).unsigned_area();
+                    }
+                }
+            }
+        }
+        let row = set
+            .environmental
+            .iter()
+            .find(|e| e.layer == layer_id && e.feature.is_none())
+            .unwrap();
+        assert!(
+            (row.area_m2 - area).abs() <= 1e-2 + AREA_TOLERANCE * area,
+            "{layer_id}: {} vs {area}",
+            row.area_m2
+        );
+        assert!(
+            (row.length_m - length).abs() <= 1e-3 + 1e-9 * length,
+            "{layer_id}: {} vs {length}",
+            row.length_m
+        );
+    }
 }
 
 /// The 113 real municipalities with their ANPR residents, and the 7 hospitals.

@@ -53,7 +53,11 @@ pub fn nearest_distances(
 ) -> Result<Vec<Option<f64>>, AnalysisError> {
     points
         .par_iter()
-        .map(|p| Ok(nearest(supply, &Geometry::Point(*p), 1)?.first().map(|h| h.distance_m)))
+        .map(|p| {
+            Ok(nearest(supply, &Geometry::Point(*p), 1)?
+                .first()
+                .map(|h| h.distance_m))
+        })
         .collect()
 }
 
@@ -210,7 +214,10 @@ mod tests {
         let got = floating_catchment(&campus, &capacity(&campus), &towns, 1_000.0).unwrap();
         assert!((got[0] - 0.05).abs() < 1e-15);
         let empty = facilities(vec![]);
-        assert_eq!(nearest_distances(&empty, &[point!(x: 0., y: 0.)]).unwrap(), vec![None]);
+        assert_eq!(
+            nearest_distances(&empty, &[point!(x: 0., y: 0.)]).unwrap(),
+            vec![None]
+        );
         for radius in [-1.0, f64::NAN, f64::INFINITY] {
             assert!(floating_catchment(&campus, &capacity(&campus), &towns, radius).is_err());
         }
@@ -265,8 +272,8 @@ mod tests {
                     got[i]
                 );
             }
-            let nearest = nearest_distances(&homes, &towns.iter().map(|t| t.at).collect::<Vec<_>>())
-                .unwrap();
+            let nearest =
+                nearest_distances(&homes, &towns.iter().map(|t| t.at).collect::<Vec<_>>()).unwrap();
             for (t, d) in towns.iter().zip(nearest) {
                 let want = homes
                     .features

@@ -105,11 +105,13 @@ pub fn coverage_of_overlay(
             let united = o
                 .items
                 .iter()
-                .filter_map(|item| match &layer.features[item.feature as usize].geometry {
-                    Geometry::Polygon(p) => Some(local(&p.clone().into())),
-                    Geometry::MultiPolygon(m) => Some(local(m)),
-                    _ => None,
-                })
+                .filter_map(
+                    |item| match &layer.features[item.feature as usize].geometry {
+                        Geometry::Polygon(p) => Some(local(&p.clone().into())),
+                        Geometry::MultiPolygon(m) => Some(local(m)),
+                        _ => None,
+                    },
+                )
                 .reduce(|all, feature| all.union(&feature));
             let lines = lines.translate(-origin.x, -origin.y);
             c.length_m = united.map_or(0.0, |u| Euclidean.length(&u.clip(&lines, false)));

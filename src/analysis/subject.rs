@@ -228,11 +228,9 @@ pub fn find_feature<'a>(layer: &'a Layer, id: &str) -> Option<&'a Feature> {
 
 /// The geometry of feature `id` (text, or an integer id written as text) of `layer`.
 pub fn feature<'a>(layer: &'a Layer, id: &str) -> Result<&'a Feature, SubjectError> {
-    let f = find_feature(layer, id).ok_or_else(|| {
-        SubjectError::UnknownFeature {
-            layer: layer.id().to_string(),
-            id: id.to_string(),
-        }
+    let f = find_feature(layer, id).ok_or_else(|| SubjectError::UnknownFeature {
+        layer: layer.id().to_string(),
+        id: id.to_string(),
     })?;
     if let Some(reason) = &f.invalid {
         return Err(SubjectError::Invalid {

@@ -42,8 +42,8 @@ use super::projects;
 use super::AppState;
 use crate::analysis::subject::{self, InputCrs, SubjectError};
 use crate::analysis::{self, AnalysisError, Measure, OverlayOptions};
-use crate::ptcp::{self, check_distance, ReportError, Role, RoleLayers, MAX_DISTANCE_M};
 use crate::crs;
+use crate::ptcp::{self, check_distance, ReportError, Role, RoleLayers, MAX_DISTANCE_M};
 use crate::store::Layer;
 
 /// The default and largest `k` of `/analysis/nearest`.

@@ -330,8 +330,7 @@ fn indicators_page(ctx: &Ctx, computed: &Computed) -> Response {
         format!(
             "<tr><th>{}</th><td>{}</td></tr>",
             esc(name),
-            v.map(thousands)
-                .unwrap_or_else(|| "n/a".into())
+            v.map(thousands).unwrap_or_else(|| "n/a".into())
         )
     };
     s.push_str(&row("Residents", Some(i.province.residents)));

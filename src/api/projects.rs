@@ -18,9 +18,9 @@ use super::html::{self, esc};
 use super::ogc::json_response;
 use super::output::OutputCrs;
 use super::AppState;
+use crate::crs;
 use crate::present::{self, thousands};
 use crate::ptcp::{self, related_features, Relation, ReportOptions, RoleLayers, SiteReport};
-use crate::crs;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/projects/{id}/report", get(project_report))
@@ -94,8 +94,7 @@ async fn project_report(
             let repr = report_repr(&ctx)?;
             let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
             let options = report_options(&ctx)?;
-            let report =
-                ptcp::site_report(state.catalog(), &id, &options).map_err(report_error)?;
+            let report = ptcp::site_report(state.catalog(), &id, &options).map_err(report_error)?;
             report_response(&state, &ctx, repr, &report, None, &out_crs)
         })
         .await

@@ -49,7 +49,12 @@ pub fn csv(set: &Indicators) -> String {
                 Some(*n as f64),
             );
         }
-        row(&progress::BUDGET_TOTAL, group, key, Some(g.budget_total_eur));
+        row(
+            &progress::BUDGET_TOTAL,
+            group,
+            key,
+            Some(g.budget_total_eur),
+        );
         row(&progress::BUDGET_MEAN, group, key, g.budget_mean_eur);
         row(&progress::PROGRESS_MEAN, group, key, g.progress_mean_pct);
     }
@@ -57,16 +62,31 @@ pub fn csv(set: &Indicators) -> String {
         let axis = p.axis.as_str();
         let count = |n: usize| Some(n as f64);
         row(&productive::INSIDE, "axis", axis, count(p.inside));
-        row(&productive::INSIDE_SUPRA, "axis", axis, count(p.inside_supra));
+        row(
+            &productive::INSIDE_SUPRA,
+            "axis",
+            axis,
+            count(p.inside_supra),
+        );
         row(&productive::OUTSIDE, "axis", axis, count(p.outside));
-        row(&productive::BUDGET_SHARE_INSIDE, "axis", axis, p.budget_share_inside);
+        row(
+            &productive::BUDGET_SHARE_INSIDE,
+            "axis",
+            axis,
+            p.budget_share_inside,
+        );
         row(
             &productive::BUDGET_SHARE_INSIDE_SUPRA,
             "axis",
             axis,
             p.budget_share_inside_supra,
         );
-        row(&productive::BUDGET_SHARE_OUTSIDE, "axis", axis, p.budget_share_outside);
+        row(
+            &productive::BUDGET_SHARE_OUTSIDE,
+            "axis",
+            axis,
+            p.budget_share_outside,
+        );
     }
     for e in &set.environmental {
         let (group, key) = match &e.feature {
@@ -85,7 +105,12 @@ pub fn csv(set: &Indicators) -> String {
     for s in &set.services {
         let key = s.municipality.as_str();
         row(&services::RESIDENTS, "municipality", key, s.residents);
-        row(&services::HOSPITAL_DISTANCE, "municipality", key, s.hospital_distance_m);
+        row(
+            &services::HOSPITAL_DISTANCE,
+            "municipality",
+            key,
+            s.hospital_distance_m,
+        );
         row(
             &services::NURSING_HOME_DISTANCE,
             "municipality",
@@ -101,7 +126,12 @@ pub fn csv(set: &Indicators) -> String {
     }
     let province = &set.province;
     let far = format!("{}", province.far_m);
-    row(&services::RESIDENTS, "province", "", Some(province.residents));
+    row(
+        &services::RESIDENTS,
+        "province",
+        "",
+        Some(province.residents),
+    );
     row(
         &services::FAR_FROM_NURSING_HOME,
         "province",

@@ -118,34 +118,32 @@ pub const NAME_FIELD: FieldSpec = FieldSpec {
     meaning: "display name of a feature",
 };
 
-/// Every field, in [`Field`] order.
+/// Every field, in [`Field`] order: its key, its default name and what it holds.
+#[rustfmt::skip]
 pub const FIELDS: [FieldSpec; 14] = {
     const fn f(key: &'static str, default: &'static str, meaning: &'static str) -> FieldSpec {
-        FieldSpec {
-            key,
-            default,
-            meaning,
-        }
+        FieldSpec { key, default, meaning }
     }
     [
-        f("residents", "population", "residents of a municipality"),
-        f("beds", "beds", "beds of a hospital"),
-        f("beds", "beds", "beds of a nursing home"),
-        f("productive_kind", "kind", "kind of a productive area (industrial, logistics...)"),
-        f("productive_status", "status", "status of a productive area (existing, planned)"),
-        f("supra_municipal", "sovracomunale", "whether a productive area is of supra-municipal interest"),
-        f("road_class", "class", "class of a road (its state roads have [roles] state_road_class, default `state`)"),
-        f("project_title", "title", "title of a project"),
-        f("project_axis", "axis", "strategic axis of a project"),
-        f("project_action", "emblematic_action", "emblematic action of a project"),
-        f("project_aqst", "aqst_programme", "AQST programme of a project"),
-        f("project_status", "status", "status of a project"),
-        f("project_budget", "budget_eur", "budget of a project, EUR"),
-        f("project_progress", "progress_pct", "progress of a project, %"),
+        f("residents",         "population",        "residents of a municipality"),
+        f("beds",              "beds",              "beds of a hospital"),
+        f("beds",              "beds",              "beds of a nursing home"),
+        f("productive_kind",   "kind",              "kind of a productive area (industrial, logistics...)"),
+        f("productive_status", "status",            "status of a productive area (existing, planned)"),
+        f("supra_municipal",   "sovracomunale",     "whether a productive area is of supra-municipal interest"),
+        f("road_class",        "class",             "class of a road (state roads: [roles] state_road_class, default `state`)"),
+        f("project_title",     "title",             "title of a project"),
+        f("project_axis",      "axis",              "strategic axis of a project"),
+        f("project_action",    "emblematic_action", "emblematic action of a project"),
+        f("project_aqst",      "aqst_programme",    "AQST programme of a project"),
+        f("project_status",    "status",            "status of a project"),
+        f("project_budget",    "budget_eur",        "budget of a project, EUR"),
+        f("project_progress",  "progress_pct",      "progress of a project, %"),
     ]
 };
 
-/// Every role, in [`Role`] order.
+/// Every role, in [`Role`] order: its name, system, default layer, noun, fields and uses.
+#[rustfmt::skip]
 pub const ROLES: [RoleSpec; 16] = {
     use Field::*;
     use Use::*;
@@ -158,47 +156,35 @@ pub const ROLES: [RoleSpec; 16] = {
         fields: &'static [Field],
         used_by: &'static [Use],
     ) -> RoleSpec {
-        RoleSpec {
-            role,
-            name,
-            system,
-            default_layer,
-            noun,
-            fields,
-            used_by,
-        }
+        RoleSpec { role, name, system, default_layer, noun, fields, used_by }
     }
-    const PROJECT_FIELDS: &[Field] = &[
-        ProjectTitle,
-        ProjectAxis,
-        ProjectAction,
-        ProjectAqst,
-        ProjectStatus,
-        ProjectBudget,
+    const PROJECT: &[Field] = &[
+        ProjectTitle, ProjectAxis, ProjectAction, ProjectAqst, ProjectStatus, ProjectBudget,
         ProjectProgress,
     ];
-    const PRODUCTIVE_FIELDS: &[Field] = &[ProductiveKind, ProductiveStatus, SupraMunicipal];
+    const PRODUCTIVE: &[Field] = &[ProductiveKind, ProductiveStatus, SupraMunicipal];
+    const P: System = System::Projects;
     const S: System = System::Settlement;
     const E: System = System::Environmental;
     const R: System = System::Rural;
     const I: System = System::Infrastructure;
     [
-        r(Role::Projects, "projects", System::Projects, "projects", "project", PROJECT_FIELDS, &[Report, Progress, Productive, Vas, LandTake]),
-        r(Role::Municipalities, "municipalities", S, "municipalities", "municipality", &[Residents], &[Report, Progress, LandTake, Services]),
-        r(Role::UrbanAreas, "urban_areas", S, "urban_areas", "urban area", &[], &[Report]),
-        r(Role::ProductiveAreas, "productive_areas", S, "productive_areas", "productive area", PRODUCTIVE_FIELDS, &[Report, Productive]),
-        r(Role::Parks, "parks", E, "parks", "park", &[], &[Report, Vas]),
-        r(Role::Natura2000, "natura2000", E, "natura2000", "Natura 2000 site", &[], &[Report, Vas]),
-        r(Role::FluvialBelts, "fluvial_belts", E, "fluvial_belts", "fluvial belt", &[], &[Report, Vas]),
-        r(Role::EcologicalCorridors, "ecological_corridors", E, "ecological_corridors", "ecological corridor", &[], &[Report, Vas]),
-        r(Role::AgriculturalLand, "agricultural_land", R, "agricultural_areas", "strategic agricultural area", &[], &[Report, LandTake]),
-        r(Role::AgrifoodSites, "agrifood_sites", R, "agrifood_sites", "agri-food or agro-energy site", &[], &[Report]),
-        r(Role::MotorwayJunctions, "motorway_junctions", I, "motorway_junctions", "motorway junction", &[], &[Report]),
-        r(Role::Stations, "stations", I, "stations", "railway station", &[], &[Report]),
-        r(Role::Roads, "roads", I, "roads", "road", &[RoadClass], &[Report]),
-        r(Role::RiverPort, "river_port", I, "river_port", "river port", &[], &[Report]),
-        r(Role::Hospitals, "hospitals", S, "hospitals", "hospital", &[HospitalBeds], &[Report, Services]),
-        r(Role::NursingHomes, "nursing_homes", S, "nursing_homes", "nursing home", &[NursingBeds], &[Report, Services]),
+        r(Role::Projects,            "projects",             P, "projects",             "project",                       PROJECT,         &[Report, Progress, Productive, Vas, LandTake]),
+        r(Role::Municipalities,      "municipalities",       S, "municipalities",       "municipality",                  &[Residents],    &[Report, Progress, LandTake, Services]),
+        r(Role::UrbanAreas,          "urban_areas",          S, "urban_areas",          "urban area",                    &[],             &[Report]),
+        r(Role::ProductiveAreas,     "productive_areas",     S, "productive_areas",     "productive area",               PRODUCTIVE,      &[Report, Productive]),
+        r(Role::Parks,               "parks",                E, "parks",                "park",                          &[],             &[Report, Vas]),
+        r(Role::Natura2000,          "natura2000",           E, "natura2000",           "Natura 2000 site",              &[],             &[Report, Vas]),
+        r(Role::FluvialBelts,        "fluvial_belts",        E, "fluvial_belts",        "fluvial belt",                  &[],             &[Report, Vas]),
+        r(Role::EcologicalCorridors, "ecological_corridors", E, "ecological_corridors", "ecological corridor",           &[],             &[Report, Vas]),
+        r(Role::AgriculturalLand,    "agricultural_land",    R, "agricultural_areas",   "strategic agricultural area",   &[],             &[Report, LandTake]),
+        r(Role::AgrifoodSites,       "agrifood_sites",       R, "agrifood_sites",       "agri-food or agro-energy site", &[],             &[Report]),
+        r(Role::MotorwayJunctions,   "motorway_junctions",   I, "motorway_junctions",   "motorway junction",             &[],             &[Report]),
+        r(Role::Stations,            "stations",             I, "stations",             "railway station",               &[],             &[Report]),
+        r(Role::Roads,               "roads",                I, "roads",                "road",                          &[RoadClass],    &[Report]),
+        r(Role::RiverPort,           "river_port",           I, "river_port",           "river port",                    &[],             &[Report]),
+        r(Role::Hospitals,           "hospitals",            S, "hospitals",            "hospital",                      &[HospitalBeds], &[Report, Services]),
+        r(Role::NursingHomes,        "nursing_homes",        S, "nursing_homes",        "nursing home",                  &[NursingBeds],  &[Report, Services]),
     ]
 };
 
@@ -463,7 +449,12 @@ mod tests {
             .resolve(|id| ROLES.iter().any(|s| s.default_layer == id))
             .unwrap();
         for spec in &ROLES {
-            assert_eq!(spec.layer_in(&roles), Some(spec.default_layer), "{}", spec.name);
+            assert_eq!(
+                spec.layer_in(&roles),
+                Some(spec.default_layer),
+                "{}",
+                spec.name
+            );
         }
     }
 

@@ -53,7 +53,8 @@ pub const BUDGET_SHARE_OUTSIDE: Definition = Definition {
     id: "productive.budget_share_outside",
     title: "Budget share outside productive areas",
     unit: "share",
-    definition: "Budget of the projects outside every productive area over the group's total budget.",
+    definition:
+        "Budget of the projects outside every productive area over the group's total budget.",
     property: None,
 };
 

@@ -29,7 +29,8 @@ pub const BUDGET_TOTAL: Definition = Definition {
     id: "progress.budget_total",
     title: "Total budget",
     unit: "EUR",
-    definition: "Sum of the budgets of the projects in the group (projects without a budget count 0).",
+    definition:
+        "Sum of the budgets of the projects in the group (projects without a budget count 0).",
     property: Some("budget_total_eur"),
 };
 pub const BUDGET_MEAN: Definition = Definition {
@@ -48,8 +49,13 @@ pub const PROGRESS_MEAN: Definition = Definition {
 };
 
 /// The family's definitions, in the order of the results.
-pub const DEFINITIONS: &[Definition] =
-    &[PROJECTS, BY_STATUS, BUDGET_TOTAL, BUDGET_MEAN, PROGRESS_MEAN];
+pub const DEFINITIONS: &[Definition] = &[
+    PROJECTS,
+    BY_STATUS,
+    BUDGET_TOTAL,
+    BUDGET_MEAN,
+    PROGRESS_MEAN,
+];
 
 /// Progress of one group of projects.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -104,9 +110,7 @@ pub fn progress(roles: &RoleLayers<'_>, projects: &Projects<'_>) -> Vec<Progress
         for (key, (label, members)) in groups {
             let mut by_status = BTreeMap::new();
             for &i in &members {
-                *by_status
-                    .entry(p.key(Field::ProjectStatus, i))
-                    .or_insert(0) += 1;
+                *by_status.entry(p.key(Field::ProjectStatus, i)).or_insert(0) += 1;
             }
             let budgets: Vec<f64> = members
                 .iter()

@@ -28,9 +28,7 @@ fn indicators_by_hand() {
     assert_eq!(axis1.projects, 2);
     assert_eq!(axis1.by_status.get("design"), Some(&1));
     assert_eq!(axis1.by_status.get("completed"), Some(&1));
-    assert!(
-        close(axis1.budget_total_eur, 400.0) && close(axis1.budget_mean_eur.unwrap(), 200.0)
-    );
+    assert!(close(axis1.budget_total_eur, 400.0) && close(axis1.budget_mean_eur.unwrap(), 200.0));
     assert!(close(axis1.progress_mean_pct.unwrap(), 20.0));
     // Principal municipalities: P1 is 4/7 in B, P2 in A, P3 6/11 in A.
     let by_m = |k: &str| {
@@ -117,8 +115,16 @@ fn a_layer_total_counts_overlapping_features_once() {
         System::Environmental,
         &[("name", FieldType::String)],
         vec![
-            ("K1", square(0., 0., 200., 200.), vec![Value::String("Uno".into())]),
-            ("K2", square(100., 0., 300., 200.), vec![Value::String("Due".into())]),
+            (
+                "K1",
+                square(0., 0., 200., 200.),
+                vec![Value::String("Uno".into())],
+            ),
+            (
+                "K2",
+                square(100., 0., 300., 200.),
+                vec![Value::String("Due".into())],
+            ),
         ],
     );
     // Q = [50,250]x[50,150] (20,000 m²): [50,200]x[50,150] = 15,000 m² in K1,
@@ -152,7 +158,10 @@ fn a_layer_total_counts_overlapping_features_once() {
     assert_eq!(layer.projects, 2);
     for id in ["K1", "K2"] {
         let f = row(Some(id));
-        assert!(close(f.area_m2, 15_000.0) && close(f.length_m, 200.0), "{f:?}");
+        assert!(
+            close(f.area_m2, 15_000.0) && close(f.length_m, 200.0),
+            "{f:?}"
+        );
         assert_eq!(f.projects, 2);
     }
 }

@@ -141,4 +141,3 @@ pub struct SiteReport {
     pub infrastructure: Vec<Proximity>,
     pub services: Vec<Proximity>,
 }
-

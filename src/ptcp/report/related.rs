@@ -79,45 +79,28 @@ pub fn related_features<'a>(roles: &RoleLayers<'a>, report: &SiteReport) -> Vec<
     let layer_of = |role: Role| roles.get(role).map(|r| r.layer);
     let by_id = |id: &str| roles.catalog.layer(id);
     if let Some(id) = &report.project.id {
-        push(layer_of(Role::Projects), id, Relation::Project, "projects", None);
+        let role = Role::Projects;
+        push(layer_of(role), id, Relation::Project, role.name(), None);
     }
-    let intersected: [(Role, Vec<&str>); 3] = [
-        (
-            Role::Municipalities,
-            report.municipalities.iter().map(|m| m.id.as_str()).collect(),
-        ),
-        (
-            Role::ProductiveAreas,
-            report
-                .settlement
-                .productive_areas
-                .iter()
-                .map(|a| a.id.as_str())
-                .collect(),
-        ),
-        (
-            Role::UrbanAreas,
-            report
-                .settlement
-                .urban_areas
-                .iter()
-                .map(|u| u.id.as_str())
-                .collect(),
-        ),
-    ];
-    for (role, ids) in intersected {
-        for id in ids {
-            push(layer_of(role), id, Relation::Intersects, role.name(), None);
-        }
+    let mut intersects = |role: Role, id: &str| {
+        push(layer_of(role), id, Relation::Intersects, role.name(), None);
+    };
+    for m in &report.municipalities {
+        intersects(Role::Municipalities, &m.id);
+    }
+    for a in &report.settlement.productive_areas {
+        intersects(Role::ProductiveAreas, &a.id);
+    }
+    for u in &report.settlement.urban_areas {
+        intersects(Role::UrbanAreas, &u.id);
     }
     for c in &report.environmental {
         for t in &c.touched {
-            push(by_id(&c.layer), &t.id, Relation::Intersects, c.role.name(), None);
+            intersects(c.role, &t.id);
         }
     }
     for t in &report.rural.agricultural_areas {
-        let role = Role::AgriculturalLand;
-        push(layer_of(role), &t.id, Relation::Intersects, role.name(), None);
+        intersects(Role::AgriculturalLand, &t.id);
     }
     let mut near = |n: &Near, role: &'static str, relation: Relation| {
         push(by_id(&n.layer), &n.id, relation, role, Some(n.distance_m));
