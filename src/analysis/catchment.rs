@@ -13,10 +13,10 @@
 //!   reached at its edge, and the method is symmetric: *i* counts for *j* exactly when *j*
 //!   counts for *i*.
 //!
-//! Cost, for D points and S facilities: nearest distances, one [`nearest`] walk per point,
+//! Cost, for D points and S facilities: nearest distances, one [`nearest()`] walk per point,
 //! O(log S + m). Floating catchment: an R-tree of the points, bulk-loaded in O(D log D); step 1,
 //! one envelope query per facility, O(log D + k) with an exact distance per candidate; step 2,
-//! one [`within_distance`] query per point, O(log S + k). Both run on all cores (rayon).
+//! one [`within_distance()`] query per point, O(log S + k). Both run on all cores (rayon).
 
 use std::collections::HashMap;
 

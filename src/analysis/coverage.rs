@@ -8,9 +8,9 @@
 //!   `site ∩ feature` ([`BooleanOps::union`]);
 //! - linear site, polygonal features: the length of the site inside the union of the features
 //!   it crosses (the features are united, then the site's lines are clipped by the union);
-//! - otherwise (points, or linear features such as roads): the [`overlay`] totals.
+//! - otherwise (points, or linear features such as roads): the [`overlay()`] totals.
 //!
-//! Algorithm: one [`overlay`]. When it finds at most one feature there is nothing to unite and
+//! Algorithm: one [`overlay()`]. When it finds at most one feature there is nothing to unite and
 //! its totals are the coverage, to the last bit. Otherwise the pieces (or the features) are
 //! united with boolean operations, on coordinates moved next to the origin: at UTM magnitudes
 //! (5,000,000 m) the fixed-precision grid of the boolean operations loses square millimetres.

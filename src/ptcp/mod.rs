@@ -2,8 +2,8 @@
 //!
 //! - [`roles`]: the one table of the parts layers play (projects, municipalities, productive
 //!   areas, parks...), their fields and defaults, bound to a loaded catalogue;
-//! - [`report`]: the site report of a project, or of any site, against every PTCP system;
-//! - [`indicators`]: the monitoring indicators the pact and the PTCP share (progress,
+//! - [`report`](mod@report): the site report of a project, or of any site, against every PTCP system;
+//! - [`indicators`](mod@indicators): the monitoring indicators the pact and the PTCP share (progress,
 //!   productive areas, cumulative environmental effects, land take, services vs demography).
 //!
 //! Everything here is made of the operations of [`crate::analysis`] (overlay, coverage,

@@ -4,11 +4,11 @@
 //! each.
 //!
 //! A layer's total adds up, over projects, the part of each project inside the union of the
-//! layer's features ([`coverage`]): where two features of one layer overlap, the project's
+//! layer's features ([`coverage`](crate::analysis::coverage()): where two features of one layer overlap, the project's
 //! area there counts once for the layer, and once for each feature in the feature rows.
 //!
 //! Cost: per project and constraint layer, one overlay, O(log n + k); when the project overlaps
-//! two or more features of the layer, a boolean union of the pieces (see [`coverage`]).
+//! two or more features of the layer, a boolean union of the pieces (see [`coverage`](crate::analysis::coverage())).
 
 use std::collections::BTreeMap;
 

@@ -11,8 +11,8 @@
 //! nearest hospital and nursing home.
 //!
 //! - [`model`]: what a report says ([`SiteReport`]);
-//! - [`build`]: computing it, every part an R-tree query ([`overlay`](crate::analysis::overlay),
-//!   [`nearest`](crate::analysis::nearest), [`within_distance`](crate::analysis::within_distance));
+//! - [`build`]: computing it, every part an R-tree query ([`overlay`](crate::analysis::overlay()),
+//!   [`nearest`](crate::analysis::nearest()), [`within_distance`](crate::analysis::within_distance()));
 //! - [`related`]: the features it mentions, for maps.
 //!
 //! Numbers are metres and square metres, unrounded; [`crate::present::report`] writes the
