@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use geo::{Geometry, Rect};
-use territorio::analysis::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::catalog::{CatalogConfig, LayerConfig, Roles, System};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
+use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::store::{Catalog, Layer};
 
 fn layer(

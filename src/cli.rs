@@ -18,6 +18,7 @@ use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
 use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
+use crate::{present, ptcp};
 
 /// Default catalogue path.
 pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";
@@ -239,20 +240,19 @@ pub fn run(cli: Cli) -> Result<i32> {
             agrifood_radius,
         } => {
             let catalog = load_catalog(&catalog)?;
-            let report = analysis::site_report(
+            let report = ptcp::site_report(
                 &catalog,
                 &project,
-                &analysis::ReportOptions {
+                &ptcp::ReportOptions {
                     agrifood_radius_m: agrifood_radius,
                 },
             )?;
             let mut stdout = std::io::stdout().lock();
             match format {
-                ReportFormat::Text => write!(stdout, "{}", report.to_text())?,
+                ReportFormat::Text => write!(stdout, "{}", present::report::to_text(&report))?,
                 ReportFormat::Json => {
-                    let mut json = serde_json::to_value(&report)?;
-                    json["summary"] = serde_json::to_value(report.summary())?;
-                    serde_json::to_writer_pretty(&mut stdout, &json)?;
+                    let document = present::report::document(&report)?;
+                    serde_json::to_writer_pretty(&mut stdout, &document)?;
                     writeln!(stdout)?;
                 }
             }
@@ -264,16 +264,16 @@ pub fn run(cli: Cli) -> Result<i32> {
             out,
         } => {
             let catalog = load_catalog(&catalog)?;
-            let indicators =
-                analysis::indicators(&catalog, &analysis::IndicatorOptions::default())?;
+            let set = ptcp::indicators(&catalog, &ptcp::IndicatorOptions::default())?;
             let text = match format {
-                IndicatorFormat::Json => serde_json::to_string_pretty(&indicators)? + "\n",
-                IndicatorFormat::Csv => indicators.to_csv(),
+                IndicatorFormat::Json => {
+                    serde_json::to_string_pretty(&present::indicators::document(&set)?)? + "\n"
+                }
+                IndicatorFormat::Csv => present::indicators::csv(&set),
                 IndicatorFormat::Geojson => {
                     let to_crs84 = Transformer::new(&catalog.working_crs, CRS84)?;
-                    serde_json::to_string_pretty(
-                        &indicators.municipalities_geojson(&catalog, &to_crs84)?,
-                    )? + "\n"
+                    let map = present::indicators::Choropleth::new(&set, &catalog)?;
+                    serde_json::to_string_pretty(&map.to_geojson(&to_crs84)?)? + "\n"
                 }
             };
             match out {

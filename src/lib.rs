@@ -6,9 +6,11 @@
 //!
 //! The modules follow the data:
 //! [`catalog`] (which layers) -> [`source`] (reading through GDAL) -> [`crs`] (PROJ) ->
-//! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (pure functions) ->
-//! [`geojson_io`], [`filter`] (OGC CQL2 filters compiled against a layer's schema) ->
-//! [`api`] (HTTP: OGC API - Features) and [`cli`].
+//! [`validate`] -> [`store`] (features + R-tree, immutable) -> [`analysis`] (generic pure
+//! functions: predicates, nearest, overlay, coverage, catchment...) -> [`ptcp`] (the planning
+//! rules: roles, site report, indicators) -> [`present`] (the documents and text the CLI and
+//! the API both answer) -> [`geojson_io`], [`filter`] (OGC CQL2 filters compiled against a
+//! layer's schema) -> [`api`] (HTTP: OGC API - Features) and [`cli`].
 #![deny(unsafe_code)]
 
 pub mod analysis;
@@ -20,6 +22,8 @@ pub mod demo;
 pub mod feature;
 pub mod filter;
 pub mod geojson_io;
+pub mod present;
+pub mod ptcp;
 pub mod sink;
 pub mod source;
 pub mod store;

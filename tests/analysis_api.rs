@@ -1188,6 +1188,19 @@ async fn indicators_in_json_csv_geojson_and_html_computed_once() {
     }
     // Every project has one principal municipality.
     assert_eq!(total as usize, layer("projects").features.len());
+    // The definitions name the property that carries each indicator per municipality.
+    let named: Vec<&str> = defs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["property"].as_str())
+        .collect();
+    assert!(named.contains(&"residents") && named.contains(&"land_take_m2"));
+    for f in features(&fc) {
+        for p in &named {
+            assert!(f["properties"].get(*p).is_some(), "{p} in {}", id_of(f));
+        }
+    }
     let in_3003 = send(st.clone(), req("/indicators?f=geojson&crs=EPSG:3003", None))
         .await
         .geojson("http://www.opengis.net/def/crs/EPSG/0/3003");

@@ -7,7 +7,7 @@
 //!   and the OpenAPI document know several resources.
 //!
 //! Imports are read from `crate::a::...`, `super::...` and `use` paths outside comments and
-//! outside `#[cfg(test)]` modules.
+//! outside test modules (`#[cfg(test)]` blocks and `tests.rs` files).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -17,7 +17,11 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.unwrap().path();
         if path.is_dir() {
             rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
+        } else if path.extension().is_some_and(|e| e == "rs")
+            // `tests.rs` files are test modules (`#[cfg(test)] mod tests;`): not part of the
+            // layout.
+            && path.file_name().is_some_and(|n| n != "tests.rs")
+        {
             out.push(path);
         }
     }

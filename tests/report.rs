@@ -5,10 +5,13 @@ mod common;
 
 use std::collections::HashMap;
 
-use geo::{Area, BooleanOps, Centroid, Distance, Euclidean, Geometry, MultiPolygon};
-use territorio::analysis::{indicators, site_report, IndicatorOptions, ReportOptions};
+use geo::{
+    Area, BooleanOps, Centroid, Distance, Euclidean, Geometry, Length, MultiLineString,
+    MultiPolygon, Translate,
+};
 use territorio::catalog::CatalogConfig;
 use territorio::feature::Value;
+use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::store::{Catalog, Layer};
 
 /// Relative tolerance on areas. On the demo, the overlay (convex clipping of the belts' concave,
@@ -35,7 +38,6 @@ fn brute_nearest(layer: &Layer, g: &Geometry<f64>, keep: impl Fn(usize) -> bool)
 /// Area of `a ∩ b` by boolean intersection, with coordinates taken relative to `a`'s first
 /// vertex (at UTM magnitudes the boolean operation loses a few mm² otherwise).
 fn intersection_area(a: &MultiPolygon<f64>, b: &MultiPolygon<f64>) -> f64 {
-    use geo::Translate;
     let o = a.0[0].exterior().0[0];
     a.translate(-o.x, -o.y)
         .intersection(&b.translate(-o.x, -o.y))
@@ -75,7 +77,7 @@ fn every_demo_report_agrees_with_brute_force() {
         let near = |layer: &str, keep: &dyn Fn(usize) -> bool| {
             brute_nearest(c.layer(layer).unwrap(), g, keep)
         };
-        let got = |list: &[territorio::analysis::report::Proximity], what: &str| {
+        let got = |list: &[territorio::ptcp::report::Proximity], what: &str| {
             list.iter()
                 .find(|x| x.what == what)
                 .unwrap()
@@ -205,7 +207,7 @@ fn every_demo_report_agrees_with_brute_force() {
             .filter(|f| Euclidean.distance(g, &f.geometry) <= 2_000.0)
             .count();
         assert_eq!(r.rural.agrifood_sites.len(), want, "{id}");
-        assert_eq!(r.summary().len(), 5);
+        assert_eq!(territorio::present::report::summary(&r).len(), 5);
     }
 }
 
@@ -268,6 +270,54 @@ fn demo_indicators_agree_with_brute_force() {
         }
     }
     assert_eq!(set.province.residents_far_from_nursing_home, Some(far));
+    // Cumulative effects: per constraint layer, the projects inside the union of the layer's
+    // features (united once, whole, by boolean operations), where overlapping features count
+    // once.
+    for layer_id in [
+        "parks",
+        "natura2000",
+        "fluvial_belts",
+        "ecological_corridors",
+    ] {
+        let layer = c.layer(layer_id).unwrap();
+        let origin = layer.extent().unwrap().min();
+        let local = |m: MultiPolygon<f64>| m.translate(-origin.x, -origin.y);
+        let united = layer
+            .features
+            .iter()
+            .map(|f| local(polygons(&f.geometry).unwrap()))
+            .reduce(|all, f| all.union(&f))
+            .unwrap();
+        let (mut area, mut length) = (0.0, 0.0);
+        for p in &projects.features {
+            match &p.geometry {
+                Geometry::LineString(l) => {
+                    let l = MultiLineString(vec![l.translate(-origin.x, -origin.y)]);
+                    length += Euclidean.length(&united.clip(&l, false));
+                }
+                g => {
+                    if let Some(site) = polygons(g) {
+                        area += local(site).intersection(&united).unsigned_area();
+                    }
+                }
+            }
+        }
+        let row = set
+            .environmental
+            .iter()
+            .find(|e| e.layer == layer_id && e.feature.is_none())
+            .unwrap();
+        assert!(
+            (row.area_m2 - area).abs() <= 1e-2 + AREA_TOLERANCE * area,
+            "{layer_id}: {} vs {area}",
+            row.area_m2
+        );
+        assert!(
+            (row.length_m - length).abs() <= 1e-3 + 1e-9 * length,
+            "{layer_id}: {} vs {length}",
+            row.length_m
+        );
+    }
 }
 
 /// The 113 real municipalities with their ANPR residents, and the 7 hospitals.
@@ -331,20 +381,15 @@ title = "Ospedali"
 description = "Eurostat healthcare facilities"
 system = "settlement"
 source = "{}"
-
-[[layer]]
-id = "projects"
-title = "No projects"
-description = "empty"
-system = "projects"
-source = "comuni.geojson"
 "#,
         hospitals.display()
     );
     let path = dir.path().join("catalog.toml");
     std::fs::write(&path, text).unwrap();
     let c = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
+    // No projects layer: the services need none, and the project families are empty.
     let set = indicators(&c, &IndicatorOptions::default()).unwrap();
+    assert!(set.progress.is_empty() && set.environmental.is_empty());
     assert_eq!(set.services.len(), 113);
     assert_eq!(set.province.residents, 355_974.0);
     let comuni = c.layer("comuni").unwrap();

@@ -1,21 +1,10 @@
 // The indicators view: a choropleth of the municipalities for one monitoring indicator
-// (GET /indicators?f=geojson), with its classes and its definition (GET /indicators/definitions).
+// (GET /indicators?f=geojson), with its classes and its definition (GET /indicators/definitions,
+// whose `property` says which property of the municipalities carries each indicator).
 import { getJSON } from "./api.js";
 import { el } from "./details.js";
 import { formatDistance } from "./geometry.js";
 
-/** Which property of the municipalities GeoJSON carries which indicator. */
-const PROPERTY_OF = {
-  "services.residents": "residents",
-  "services.hospital_distance": "hospital_distance_m",
-  "services.nursing_home_distance": "nursing_home_distance_m",
-  "services.nursing_beds_per_1000": "nursing_beds_per_1000",
-  "progress.projects": "projects",
-  "progress.budget_total": "budget_total_eur",
-  "progress.progress_mean": "progress_mean_pct",
-  "land_take.area": "land_take_m2",
-  "land_take.share": "land_take_share",
-};
 /** A sequential ramp, light to dark. */
 const RAMP = ["#fff1c9", "#fdcb8b", "#f79a5a", "#dc5a3d", "#a4222f"];
 const NO_DATA = "#d5d8dc";
@@ -83,12 +72,13 @@ export class Indicators {
     return Boolean(this.loaded) && this.map.getLayoutProperty(LAYER, "visibility") !== "none";
   }
 
-  /** The indicators that have a value per municipality, with their definitions. */
+  /**
+   * The indicators that have a value per municipality: those whose definition names the
+   * property of the municipalities GeoJSON that carries them.
+   */
   choices() {
     const props = new Set(Object.keys((this.loaded.geojson.features[0] || {}).properties || {}));
-    return this.loaded.definitions
-      .filter((d) => PROPERTY_OF[d.id] && props.has(PROPERTY_OF[d.id]))
-      .map((d) => ({ ...d, property: PROPERTY_OF[d.id] }));
+    return this.loaded.definitions.filter((d) => d.property && props.has(d.property));
   }
 
   render() {

@@ -6,11 +6,19 @@
 use geo::Geometry;
 use serde::Serialize;
 
-use super::roles::ReportError;
-use super::{select, Predicate};
+use super::{select, AnalysisError, Predicate};
 use crate::catalog::System;
 use crate::feature::Value;
 use crate::store::Catalog;
+
+/// What can go wrong in [`locate`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LocateError {
+    #[error("the catalogue has no layer {layer:?}")]
+    UnknownLayer { layer: String },
+    #[error(transparent)]
+    Analysis(#[from] AnalysisError),
+}
 
 /// A feature found here.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -49,7 +57,7 @@ impl Serialize for System {
 ///
 /// ```
 /// # use territorio::analysis::locate;
-/// # fn demo(catalog: &territorio::store::Catalog) -> Result<(), territorio::analysis::ReportError> {
+/// # fn demo(catalog: &territorio::store::Catalog) -> Result<(), territorio::analysis::locate::LocateError> {
 /// let here = geo::Geometry::Point(geo::Point::new(580_000.0, 5_000_000.0));
 /// for system in locate(catalog, &here, None)? {
 ///     for layer in &system.layers {
@@ -59,15 +67,15 @@ impl Serialize for System {
 /// # Ok(()) }
 /// ```
 ///
-/// Errors: an unknown layer id in `layers` ([`ReportError::UnknownLayer`]); an invalid geometry.
+/// Errors: an unknown layer id in `layers` ([`LocateError::UnknownLayer`]); an invalid geometry.
 pub fn locate(
     catalog: &Catalog,
     geometry: &Geometry<f64>,
     layers: Option<&[&str]>,
-) -> Result<Vec<SystemHits>, ReportError> {
+) -> Result<Vec<SystemHits>, LocateError> {
     if let Some(ids) = layers {
         if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
-            return Err(ReportError::UnknownLayer {
+            return Err(LocateError::UnknownLayer {
                 layer: missing.to_string(),
             });
         }
@@ -149,7 +157,7 @@ mod tests {
         );
         assert_eq!(
             locate(&c, &here, Some(&["parchi"])).unwrap_err(),
-            ReportError::UnknownLayer {
+            LocateError::UnknownLayer {
                 layer: "parchi".into()
             }
         );

@@ -1,16 +1,20 @@
-//! Analysis: pure functions over the store, in metres in the working CRS.
+//! Analysis: generic pure functions over the store, in metres in the working CRS.
 //!
 //! One operation per module, each documented with its cost:
 //! - [`predicates`](mod@predicates): features that intersect / are within / contain a geometry;
-//! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance;
+//! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance,
+//!   and the nearest one a filter accepts;
 //! - [`within_distance`](mod@within_distance): all features within a distance;
 //! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
+//! - [`clip`](mod@clip): convex clipping, the fast path of the overlay;
+//! - [`coverage`](mod@coverage): how much of a site the union of a layer's features covers;
 //! - [`join`](mod@join): a spatial join of two layers;
-//! - [`indicators`](mod@indicators): the monitoring indicators over the whole catalogue;
+//! - [`catchment`](mod@catchment): distances from places of demand to the nearest facility and
+//!   the two-step floating catchment of the facilities' capacity;
 //! - [`locate`](mod@locate): "what is here", the features of every layer at a geometry, by system;
-//! - [`report`](mod@report): the site report of one project (or of any site) against every PTCP system;
-//! - [`roles`](mod@roles): which layer plays which part (the catalogue's `[roles]`);
 //! - [`subject`](mod@subject): the geometry a question is asked about, as clients write it, checked and moved to the working CRS.
+//!
+//! The planning rules built on them (roles, site report, indicators) are in [`crate::ptcp`].
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
@@ -18,31 +22,25 @@
 //! input) but are left out of `within`/`contains` and of area and length maths, and each result
 //! says which features were left out.
 //!
-//! Nothing here knows about HTTP.
+//! Nothing here knows about HTTP or about the planning domain.
 
+pub mod catchment;
 pub mod clip;
-pub mod indicators;
+pub mod coverage;
 pub mod join;
 pub mod locate;
 pub mod nearest;
 pub mod overlay;
 pub mod predicates;
-pub mod report;
-pub mod roles;
 pub mod subject;
 pub mod within_distance;
 
-pub use indicators::{indicators, IndicatorOptions, Indicators};
+pub use coverage::{coverage, coverage_of_overlay, Coverage};
 pub use join::spatial_join;
-pub use locate::{locate, LayerHits, Located, SystemHits};
-pub use nearest::nearest;
+pub use locate::{locate, LayerHits, LocateError, Located, SystemHits};
+pub use nearest::{nearest, nearest_where};
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
 pub use predicates::{select, Predicate};
-pub use report::{
-    related_features, site_report, site_report_for_geometry, Related, Relation, ReportOptions,
-    SiteReport, SummaryLine,
-};
-pub use roles::{ReportError, RoleLayers};
 pub use within_distance::within_distance;
 
 use geo::{Geometry, Rect};
@@ -96,6 +94,20 @@ pub(crate) fn field_index(layer: &Layer, field: &str) -> Result<usize, AnalysisE
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+}
+
+/// Area (polygons) and length (lines) of a geometry, in m² and m; both 0 for points.
+pub fn measure_of(g: &Geometry<f64>) -> (f64, f64) {
+    use geo::{Area, Euclidean, Length};
+    match g {
+        Geometry::Polygon(_) | Geometry::MultiPolygon(_) | Geometry::Rect(_) => {
+            (g.unsigned_area(), 0.0)
+        }
+        Geometry::LineString(l) => (0.0, Euclidean.length(l)),
+        Geometry::MultiLineString(l) => (0.0, Euclidean.length(l)),
+        Geometry::Line(l) => (0.0, Euclidean.length(l)),
+        _ => (0.0, 0.0),
+    }
 }
 
 /// Squared distance between two boxes (0 when they overlap).
@@ -261,8 +273,13 @@ pub(crate) mod testing {
     ///   P2 = point (200,250) (axis 1, budget 300, progress 30),
     ///   P3 = line (400,500)-(1500,500) (axis 2, budget 600, progress 50).
     pub fn province() -> Catalog {
+        catalog(province_layers(), Roles::default())
+    }
+
+    /// The layers of [`province`].
+    pub fn province_layers() -> Vec<Layer> {
         use FieldType::*;
-        let layers = vec![
+        vec![
             named_layer(
                 "municipalities",
                 System::Settlement,
@@ -413,7 +430,6 @@ pub(crate) mod testing {
                     ),
                 ],
             ),
-        ];
-        catalog(layers, Roles::default())
+        ]
     }
 }

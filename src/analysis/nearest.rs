@@ -157,6 +157,40 @@ impl PartialEq for Entry<'_> {
 
 impl Eq for Entry<'_> {}
 
+/// The feature of `layer` nearest to `query` among those `keep` accepts (by feature index), or
+/// `None` when it accepts none. Asks the index for the 1, 4, 16... nearest until one is
+/// accepted or the layer is exhausted.
+///
+/// ```
+/// # use territorio::analysis::nearest_where;
+/// # fn demo(roads: &territorio::store::Layer, is_state_road: impl Fn(u32) -> bool) -> Result<(), territorio::analysis::AnalysisError> {
+/// let here = geo::Geometry::Point(geo::Point::new(580_000.0, 5_000_000.0));
+/// if let Some(hit) = nearest_where(roads, &here, &is_state_road)? {
+///     println!("the nearest state road is {:.0} m away", hit.distance_m);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Cost: O(log n + m) for the m features passed over.
+pub fn nearest_where(
+    layer: &Layer,
+    query: &Geometry<f64>,
+    keep: &dyn Fn(u32) -> bool,
+) -> Result<Option<Hit>, AnalysisError> {
+    let total = layer.index().size();
+    let mut k = 1;
+    loop {
+        let hits = nearest(layer, query, k)?;
+        if let Some(h) = hits.iter().find(|h| keep(h.feature)) {
+            return Ok(Some(*h));
+        }
+        if hits.len() < k || k >= total {
+            return Ok(None);
+        }
+        k *= 4;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +280,23 @@ mod tests {
             .map(|h| h.feature)
             .collect();
         assert_eq!(ids, vec![0, 1]);
+    }
+
+    #[test]
+    fn nearest_where_skips_what_it_does_not_keep() {
+        // Points at x = 1, 2, ..., 40 on the axis; from the origin, the nearest with an index
+        // divisible by 7 is index 0 (x = 1), and the nearest with index 35 is 36 m away.
+        let l = layer(
+            (1..=40)
+                .map(|x| (Geometry::Point(point!(x: x as f64, y: 0.)), "p"))
+                .collect(),
+        );
+        let q = Geometry::Point(point!(x: 0., y: 0.));
+        let hit = nearest_where(&l, &q, &|i| i % 7 == 0).unwrap().unwrap();
+        assert_eq!((hit.feature, hit.distance_m), (0, 1.0));
+        let hit = nearest_where(&l, &q, &|i| i == 35).unwrap().unwrap();
+        assert_eq!((hit.feature, hit.distance_m), (35, 36.0));
+        assert_eq!(nearest_where(&l, &q, &|_| false).unwrap(), None);
     }
 
     #[test]

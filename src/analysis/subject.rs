@@ -20,7 +20,7 @@
 use geo::{Coord, Geometry, LineString, Point, Polygon, Rect};
 
 use crate::crs::{self, CrsError, CRS84};
-use crate::feature::Feature;
+use crate::feature::{Feature, FeatureId};
 use crate::store::Layer;
 
 /// What is wrong with a subject.
@@ -217,13 +217,20 @@ pub fn geometry(what: &str, text: &str, crs: &InputCrs) -> Result<Geometry<f64>,
     Ok(g)
 }
 
+/// The feature of `layer` whose id is `id` (text, or an integer id written as text).
+pub fn find_feature<'a>(layer: &'a Layer, id: &str) -> Option<&'a Feature> {
+    layer.get(&FeatureId::Str(id.to_string())).or_else(|| {
+        id.parse::<i64>()
+            .ok()
+            .and_then(|n| layer.get(&FeatureId::Int(n)))
+    })
+}
+
 /// The geometry of feature `id` (text, or an integer id written as text) of `layer`.
 pub fn feature<'a>(layer: &'a Layer, id: &str) -> Result<&'a Feature, SubjectError> {
-    let f = crate::analysis::report::find_feature(layer, id).ok_or_else(|| {
-        SubjectError::UnknownFeature {
-            layer: layer.id().to_string(),
-            id: id.to_string(),
-        }
+    let f = find_feature(layer, id).ok_or_else(|| SubjectError::UnknownFeature {
+        layer: layer.id().to_string(),
+        id: id.to_string(),
     })?;
     if let Some(reason) = &f.invalid {
         return Err(SubjectError::Invalid {

@@ -35,10 +35,10 @@ use super::http::subject::{
     get_or_post, layer_param, openapi_get_or_post, openapi_query, parse_subject, SUBJECT_PARAMS,
 };
 use super::http::{ApiError, AppState, Ctx, Repr};
-use crate::analysis::roles::MAX_DISTANCE_M;
 use crate::analysis::{self, Measure, OverlayOptions};
 use crate::crs::OutputCrs;
 use crate::geojson_io::Collection;
+use crate::ptcp::MAX_DISTANCE_M;
 use crate::store::Layer;
 
 /// The default and largest `k` of `/analysis/nearest`.

@@ -5,7 +5,8 @@
 //! with `links`), CSV (`f=csv`, long format: one row per value), GeoJSON (`f=geojson`: the
 //! municipalities carrying their values, for a choropleth; `crs` as everywhere) or HTML.
 //! `Accept: text/csv` and `Accept: application/geo+json` work too. `/indicators/definitions` is
-//! the JSON array of {id, title, unit, definition}.
+//! the JSON array of {id, title, unit, definition, property}, `property` naming the property of
+//! the municipalities GeoJSON that carries the indicator (`null` when it has none).
 //!
 //! The catalogue never changes while it is served, so the indicators are computed once, on the
 //! first request that needs them (on the blocking pool; requests that arrive meanwhile wait for
@@ -25,12 +26,14 @@ use super::http::html::{self, esc};
 use super::http::negotiate::{CSV, GEOJSON, HTML, JSON};
 use super::http::query;
 use super::http::respond::{self, link};
-use super::http::state::{ComputedIndicators, IndicatorFailure};
+use super::http::state::ComputedIndicators;
 use super::http::{ApiError, AppState, Ctx, Repr};
-use crate::analysis::indicators::definitions as indicator_definitions;
-use crate::analysis::{IndicatorOptions, Indicators};
 use crate::crs::OutputCrs;
 use crate::geojson_io::Collection;
+use crate::present::indicators::{self as documents, Choropleth};
+use crate::present::{thousands, DocumentError};
+use crate::ptcp::indicators::{definitions as indicator_definitions, Definition};
+use crate::ptcp::{self, IndicatorOptions, Indicators};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -47,33 +50,29 @@ const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
 pub fn computed(state: &AppState) -> Result<Arc<ComputedIndicators>, ApiError> {
     state
         .indicator_cache()
-        .get_or_init(|| {
-            let started = Instant::now();
-            let indicators =
-                crate::analysis::indicators(state.catalog(), &IndicatorOptions::default())
-                    .map_err(IndicatorFailure::Report)?;
-            let elapsed = started.elapsed();
-            tracing::info!(
-                ms = elapsed.as_secs_f64() * 1e3,
-                "indicators computed for this catalogue"
-            );
-            // A failure to serialise is kept as the cache's error, so that no request gets a
-            // 200 with a broken body.
-            let mut json_tail = serde_json::to_vec(&indicators)
-                .map_err(|e| IndicatorFailure::Serialise(e.to_string()))?;
-            if json_tail.first() == Some(&b'{') {
-                json_tail.remove(0);
-            }
-            Ok(Arc::new(ComputedIndicators {
-                csv: indicators.to_csv(),
-                indicators,
-                json_tail,
-                geojson_crs84: OnceLock::new(),
-                elapsed,
-            }))
-        })
+        .get_or_init(|| compute(state).map(Arc::new).map_err(Arc::new))
         .clone()
-        .map_err(ApiError::from)
+        .map_err(|e| ApiError::from(&*e))
+}
+
+fn compute(state: &AppState) -> Result<ComputedIndicators, DocumentError> {
+    let started = Instant::now();
+    let indicators = ptcp::indicators(state.catalog(), &IndicatorOptions::default())?;
+    let elapsed = started.elapsed();
+    tracing::info!(
+        ms = elapsed.as_secs_f64() * 1e3,
+        "indicators computed for this catalogue"
+    );
+    // An object always opens with its brace: the members follow it.
+    let mut json_tail = serde_json::to_vec(&documents::document(&indicators)?)?;
+    json_tail.remove(0);
+    Ok(ComputedIndicators {
+        csv: documents::csv(&indicators),
+        indicators,
+        json_tail,
+        geojson_crs84: OnceLock::new(),
+        elapsed,
+    })
 }
 
 async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
@@ -123,8 +122,10 @@ fn represent(state: &AppState, repr: Repr, ctx: &Ctx) -> Result<Response, ApiErr
         _ => {
             let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
             body.extend_from_slice(br#"{"links":"#);
-            let _ = serde_json::to_writer(&mut body, &links(ctx));
-            body.push(b',');
+            serde_json::to_writer(&mut body, &links(ctx)).map_err(ApiError::internal)?;
+            if computed.json_tail != b"}" {
+                body.push(b',');
+            }
             body.extend_from_slice(&computed.json_tail);
             Ok(respond::typed(body, JSON))
         }
@@ -161,7 +162,7 @@ fn links(ctx: &Ctx) -> Vec<Json> {
             ctx.url("/indicators/definitions"),
             "describedby",
             JSON,
-            "the definitions of the indicators (id, title, unit, definition)",
+            "the definitions of the indicators (id, title, unit, definition, property)",
         ),
     ]
 }
@@ -172,27 +173,10 @@ fn municipalities_geojson(
     indicators: &Indicators,
     out_crs: &OutputCrs,
 ) -> Result<Vec<u8>, ApiError> {
-    let catalog = state.catalog();
-    let values = indicators.municipality_values(catalog)?;
-    let layer_id = catalog
-        .config
-        .roles
-        .municipalities
-        .clone()
-        .unwrap_or_default();
-    let layer = catalog
-        .layer(&layer_id)
-        .ok_or_else(|| ApiError::not_found("no municipalities layer in this catalogue"))?;
-    let mut fc = Collection::new(
-        catalog,
-        state.geometries(),
-        &[
-            ("layer", json!(layer.id())),
-            ("numberReturned", json!(values.len())),
-        ],
-    );
-    for (i, extra) in &values {
-        fc.catalog_feature(layer, *i, out_crs, extra)?;
+    let map = Choropleth::new(indicators, state.catalog())?;
+    let mut fc = Collection::new(state.catalog(), state.geometries(), &map.members());
+    for (i, values) in &map.features {
+        fc.catalog_feature(map.layer, *i, out_crs, values)?;
     }
     Ok(fc.into_bytes())
 }
@@ -213,8 +197,7 @@ fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
         format!(
             "<tr><th>{}</th><td>{}</td></tr>",
             esc(name),
-            v.map(crate::analysis::report::thousands)
-                .unwrap_or_else(|| "n/a".into())
+            v.map(thousands).unwrap_or_else(|| "n/a".into())
         )
     };
     s.push_str(&row("Residents", Some(i.province.residents)));
@@ -238,7 +221,7 @@ fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(g.label.as_deref().unwrap_or(&g.key)),
             g.projects,
-            crate::analysis::report::thousands(g.budget_total_eur),
+            thousands(g.budget_total_eur),
             g.progress_mean_pct
                 .map(|p| format!("{p:.1}%"))
                 .unwrap_or_default()
@@ -249,7 +232,7 @@ fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
     html::page(ctx, "Monitoring indicators", &s)
 }
 
-fn definitions_table(defs: &[crate::analysis::indicators::Definition]) -> String {
+fn definitions_table(defs: &[Definition]) -> String {
     let mut s = String::from(
         "<h2>Definitions</h2><table><tr><th>Id</th><th>Title</th><th>Unit</th><th>Definition</th></tr>",
     );
@@ -310,7 +293,7 @@ pub(super) fn openapi_paths() -> Vec<(String, Json)> {
         (
             "/indicators/definitions".to_string(),
             json!({"get": {
-                "summary": "What each indicator is: an array of {id, title, unit, definition}.",
+                "summary": "What each indicator is: an array of {id, title, unit, definition, property}; property names the property of the municipalities GeoJSON (f=geojson) that carries the indicator, null when it has none.",
                 "operationId": "getIndicatorDefinitions", "tags": ["indicators"],
                 "parameters": [{"$ref": "#/components/parameters/f"}],
                 "responses": {"200": {"description": "the definitions", "content": {

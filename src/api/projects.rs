@@ -21,11 +21,12 @@ use super::http::subject::{
     get_or_post, openapi_get_or_post, openapi_query, parse_subject, SUBJECT_PARAMS, SUBJECT_SOURCES,
 };
 use super::http::{ApiError, AppState, Ctx, Repr};
-use crate::analysis::report::{thousands, Relation};
-use crate::analysis::roles::MAX_DISTANCE_M;
-use crate::analysis::{self, related_features, ReportOptions, RoleLayers, SiteReport};
 use crate::crs::{self, OutputCrs};
 use crate::geojson_io::Collection;
+use crate::present::{self, thousands};
+use crate::ptcp::{
+    self, related_features, Relation, ReportOptions, RoleLayers, SiteReport, MAX_DISTANCE_M,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -70,18 +71,19 @@ fn site_report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Respo
     let options = report_options(ctx)?;
     let s = parse_subject(state, ctx, body.as_deref())?;
     let report = match &s.project {
-        Some(id) => analysis::site_report(state.catalog(), id, &options),
-        None => analysis::site_report_for_geometry(state.catalog(), &s.geometry, &options),
+        Some(id) => ptcp::site_report(state.catalog(), id, &options),
+        None => ptcp::site_report_for_geometry(state.catalog(), &s.geometry, &options),
     }?;
     let site = s.project.is_none().then_some(&s.geometry);
     report_response(state, ctx, repr, &report, site, &out_crs)
 }
 
-/// The JSON of a report: the report itself and its `summary` lines.
+/// The JSON of a report: the report itself and its `summary` lines (the document of
+/// `territorio report ID --format json`).
 pub fn report_json(report: &SiteReport) -> Result<Json, ApiError> {
-    let mut v = serde_json::to_value(report).map_err(ApiError::internal)?;
-    v["summary"] = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
-    Ok(v)
+    present::report::document(report)
+        .map(Json::Object)
+        .map_err(ApiError::internal)
 }
 
 async fn project_report(
@@ -96,7 +98,7 @@ async fn project_report(
             let repr = ctx.negotiate(&REPORT)?;
             let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
             let options = report_options(&ctx)?;
-            let report = analysis::site_report(state.catalog(), &id, &options)?;
+            let report = ptcp::site_report(state.catalog(), &id, &options)?;
             report_response(&state, &ctx, repr, &report, None, &out_crs)
         })
         .await
@@ -127,12 +129,13 @@ fn report_geojson(
 ) -> Result<Response, ApiError> {
     let roles = RoleLayers::new(state.catalog())?;
     let related = related_features(&roles, report);
-    let summary = serde_json::to_value(report.summary()).map_err(ApiError::internal)?;
+    let summary =
+        serde_json::to_value(present::report::summary(report)).map_err(ApiError::internal)?;
     let mut fc = Collection::new(
         state.catalog(),
         state.geometries(),
         &[
-            ("report", json!(report.heading())),
+            ("report", json!(present::report::heading(report))),
             ("summary", summary),
             (
                 "numberReturned",
@@ -266,8 +269,7 @@ fn report_page(
     s.push_str("<h2>Summary</h2>");
     s.push_str(&table(
         &["System", "Summary"],
-        report
-            .summary()
+        present::report::summary(report)
             .into_iter()
             .map(|l| vec![l.system.to_string(), l.text])
             .collect(),
@@ -332,7 +334,7 @@ fn report_page(
     ));
     Ok(html::page(
         ctx,
-        &format!("Site report: {}", report.heading()),
+        &format!("Site report: {}", present::report::heading(report)),
         &s,
     ))
 }

@@ -507,8 +507,13 @@ test("the indicators view draws a choropleth with its classes and definition", a
     const population = municipalities.map((m) => m.properties.population);
     assert.equal(classes[0][0], Math.min(...population), "the classes start at the smallest municipality");
     assert.equal(classes.at(-1)[1], Math.max(...population), "and end at the largest");
-    const definition = definitions.find((d) => d.id === "services.residents").definition;
-    assert.equal((await page.locator("#indicator-legend .definition").textContent()).trim(), definition);
+    const residents = definitions.find((d) => d.id === "services.residents");
+    assert.equal((await page.locator("#indicator-legend .definition").textContent()).trim(), residents.definition);
+    // The map reads which property carries an indicator from its definition.
+    assert.equal(residents.property, "residents");
+    assert.equal(await page.locator('.classes[data-indicator="services.residents"]').getAttribute("data-property"), residents.property);
+    const options = await page.$$eval("#indicator-select option", (els) => els.map((e) => e.value));
+    assert.deepEqual(options, definitions.filter((d) => d.property).map((d) => d.id), "one choice per indicator with a municipality property");
     assert.deepEqual(problems, []);
   } finally {
     await context.close();

@@ -116,9 +116,9 @@ impl From<crate::crs::CrsError> for ApiError {
 }
 
 /// Errors of the site report, "what is here" and the indicators.
-impl From<crate::analysis::ReportError> for ApiError {
-    fn from(e: crate::analysis::ReportError) -> Self {
-        use crate::analysis::ReportError as E;
+impl From<crate::ptcp::ReportError> for ApiError {
+    fn from(e: crate::ptcp::ReportError) -> Self {
+        use crate::ptcp::ReportError as E;
         match e {
             E::UnknownProject { .. } | E::UnknownLayer { .. } | E::MissingRole { .. } => {
                 ApiError::NotFound(e.to_string())
@@ -140,5 +140,23 @@ impl From<crate::analysis::AnalysisError> for ApiError {
             E::UnknownField { .. } => ApiError::BadRequest(format!("parameter group_by: {e}")),
             E::BadParameter(_) => ApiError::BadRequest(e.to_string()),
         }
+    }
+}
+
+/// Errors writing the report and indicator documents: the inputs were checked, so a failure
+/// other than a missing role is ours.
+impl From<&crate::present::DocumentError> for ApiError {
+    fn from(e: &crate::present::DocumentError) -> Self {
+        match e {
+            crate::present::DocumentError::Roles(r) => r.clone().into(),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// "What is here" names layers that must exist.
+impl From<crate::analysis::LocateError> for ApiError {
+    fn from(e: crate::analysis::LocateError) -> Self {
+        ApiError::NotFound(e.to_string())
     }
 }

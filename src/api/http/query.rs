@@ -7,8 +7,8 @@ use std::collections::HashSet;
 use geo::{Coord, Rect};
 
 use super::error::ApiError;
-use crate::analysis::roles::{check_distance, MAX_DISTANCE_M};
 use crate::crs::{self, OutputCrs};
+use crate::ptcp::{check_distance, MAX_DISTANCE_M};
 use crate::store::Layer;
 use crate::time::{self, Span};
 

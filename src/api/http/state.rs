@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::error::ApiError;
-use crate::analysis::{Indicators, ReportError};
 use crate::geojson_io::GeometryCache;
+use crate::present::DocumentError;
+use crate::ptcp::Indicators;
 use crate::store::{Catalog, Layer};
 
 /// The largest page a client may ask for; larger `limit`s are clamped (declared in the
@@ -178,23 +179,6 @@ pub struct ComputedIndicators {
     pub elapsed: Duration,
 }
 
-/// Why the indicators could not be computed; kept in the cache, so every request answers the
-/// same error.
-#[derive(Debug, Clone)]
-pub enum IndicatorFailure {
-    Report(ReportError),
-    /// Writing their JSON failed: a bug, answered 500 rather than a 200 with a broken body.
-    Serialise(String),
-}
-
-impl From<IndicatorFailure> for ApiError {
-    fn from(e: IndicatorFailure) -> Self {
-        match e {
-            IndicatorFailure::Report(e) => e.into(),
-            IndicatorFailure::Serialise(e) => ApiError::internal(format!("indicators JSON: {e}")),
-        }
-    }
-}
-
-/// Where [`AppState`] keeps the indicators.
-pub type IndicatorCache = OnceLock<Result<Arc<ComputedIndicators>, IndicatorFailure>>;
+/// Where [`AppState`] keeps the indicators, or why they could not be computed (kept, so that
+/// every request answers the same error).
+pub type IndicatorCache = OnceLock<Result<Arc<ComputedIndicators>, Arc<DocumentError>>>;

@@ -20,8 +20,8 @@ use super::query;
 use super::request::Ctx;
 use super::state::AppState;
 use crate::analysis::subject::{self, InputCrs, SubjectError};
-use crate::analysis::RoleLayers;
 use crate::crs;
+use crate::ptcp::{Role, RoleLayers};
 use crate::store::Layer;
 
 /// The parameters that give the subject.
@@ -163,9 +163,7 @@ pub fn parse_subject(
     } else if let Some(id) = ctx.param("project") {
         described.insert("project".into(), json!(id));
         let roles = RoleLayers::new(catalog).map_err(ApiError::from)?;
-        let projects = roles
-            .require("projects", roles.projects)
-            .map_err(ApiError::from)?;
+        let projects = roles.require(Role::Projects).map_err(ApiError::from)?;
         let f = subject::feature(projects.layer, id).map_err(|e| match e {
             SubjectError::UnknownFeature { .. } => ApiError::not_found(format!(
                 "parameter project: layer {} has no project {id:?}",

@@ -1,0 +1,486 @@
+//! The parts layers play in the PTCP and pact rules, and their binding to a loaded catalogue.
+//!
+//! [`ROLES`] is the one table of roles: for each, its name in the catalogue's `[roles]` table
+//! ([`crate::catalog::Roles`]), the PTCP system its layer belongs to, the demo layer id it
+//! defaults to, the fields it reads (each with its default name, see [`FIELDS`]) and what uses
+//! it. Everything else follows from the table: [`RoleLayers::new`] binds every role to its
+//! loaded layer and checks that every field named explicitly in `[roles]` exists; the site
+//! report and the indicators ask the binding for a [`Role`] and a [`Field`]; a front end can
+//! list the table to say which layer plays which part. Nothing else in territorio knows demo
+//! layer ids or field names.
+//!
+//! Cost: O(roles × fields) name lookups.
+
+use crate::catalog::{Roles, System};
+use crate::feature::{Feature, Value};
+use crate::store::{Catalog, Layer};
+
+use super::ReportError;
+
+/// A part a layer plays. The discriminant is the role's row in [`ROLES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Role {
+    Projects,
+    Municipalities,
+    UrbanAreas,
+    ProductiveAreas,
+    Parks,
+    Natura2000,
+    FluvialBelts,
+    EcologicalCorridors,
+    AgriculturalLand,
+    AgrifoodSites,
+    MotorwayJunctions,
+    Stations,
+    Roads,
+    RiverPort,
+    Hospitals,
+    NursingHomes,
+}
+
+/// A field a role reads. The discriminant is the field's row in [`FIELDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    Residents,
+    HospitalBeds,
+    NursingBeds,
+    ProductiveKind,
+    ProductiveStatus,
+    SupraMunicipal,
+    RoadClass,
+    ProjectTitle,
+    ProjectAxis,
+    ProjectAction,
+    ProjectAqst,
+    ProjectStatus,
+    ProjectBudget,
+    ProjectProgress,
+}
+
+/// What uses a role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    /// The site report.
+    Report,
+    /// The indicator families, by the prefix of their ids.
+    Progress,
+    Productive,
+    Vas,
+    LandTake,
+    Services,
+}
+
+impl Use {
+    /// `report`, or the id prefix of an indicator family (`progress`, `vas`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            Use::Report => "report",
+            Use::Progress => "progress",
+            Use::Productive => "productive",
+            Use::Vas => "vas",
+            Use::LandTake => "land_take",
+            Use::Services => "services",
+        }
+    }
+}
+
+/// A field of a role layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpec {
+    /// Its name in [`Roles::field`]; the `[roles]` setting that names it is `<key>_field`.
+    pub key: &'static str,
+    /// The field name used when `[roles]` does not name one (used only when the layer has it).
+    pub default: &'static str,
+    pub meaning: &'static str,
+}
+
+/// A role: one row of [`ROLES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleSpec {
+    pub role: Role,
+    /// Its name in `[roles]` and in documents (`municipalities`, `parks`...).
+    pub name: &'static str,
+    /// The PTCP system its layer belongs to.
+    pub system: System,
+    /// The layer id it is given when `[roles]` leaves it out and the catalogue has that layer.
+    pub default_layer: &'static str,
+    /// What one feature of it is called in plain language (`park`, `Natura 2000 site`).
+    pub noun: &'static str,
+    /// The fields it reads besides the display name ([`NAME_FIELD`]).
+    pub fields: &'static [Field],
+    pub used_by: &'static [Use],
+}
+
+/// The display name of a feature of any role layer (the feature id when the layer lacks it).
+pub const NAME_FIELD: FieldSpec = FieldSpec {
+    key: "name",
+    default: "name",
+    meaning: "display name of a feature",
+};
+
+/// Every field, in [`Field`] order: its key, its default name and what it holds.
+#[rustfmt::skip]
+pub const FIELDS: [FieldSpec; 14] = {
+    const fn f(key: &'static str, default: &'static str, meaning: &'static str) -> FieldSpec {
+        FieldSpec { key, default, meaning }
+    }
+    [
+        f("residents",         "population",        "residents of a municipality"),
+        f("beds",              "beds",              "beds of a hospital"),
+        f("beds",              "beds",              "beds of a nursing home"),
+        f("productive_kind",   "kind",              "kind of a productive area (industrial, logistics...)"),
+        f("productive_status", "status",            "status of a productive area (existing, planned)"),
+        f("supra_municipal",   "sovracomunale",     "whether a productive area is of supra-municipal interest"),
+        f("road_class",        "class",             "class of a road (state roads: [roles] state_road_class, default `state`)"),
+        f("project_title",     "title",             "title of a project"),
+        f("project_axis",      "axis",              "strategic axis of a project"),
+        f("project_action",    "emblematic_action", "emblematic action of a project"),
+        f("project_aqst",      "aqst_programme",    "AQST programme of a project"),
+        f("project_status",    "status",            "status of a project"),
+        f("project_budget",    "budget_eur",        "budget of a project, EUR"),
+        f("project_progress",  "progress_pct",      "progress of a project, %"),
+    ]
+};
+
+/// Every role, in [`Role`] order: its name, system, default layer, noun, fields and uses.
+#[rustfmt::skip]
+pub const ROLES: [RoleSpec; 16] = {
+    use Field::*;
+    use Use::*;
+    const fn r(
+        role: Role,
+        name: &'static str,
+        system: System,
+        default_layer: &'static str,
+        noun: &'static str,
+        fields: &'static [Field],
+        used_by: &'static [Use],
+    ) -> RoleSpec {
+        RoleSpec { role, name, system, default_layer, noun, fields, used_by }
+    }
+    const PROJECT: &[Field] = &[
+        ProjectTitle, ProjectAxis, ProjectAction, ProjectAqst, ProjectStatus, ProjectBudget,
+        ProjectProgress,
+    ];
+    const PRODUCTIVE: &[Field] = &[ProductiveKind, ProductiveStatus, SupraMunicipal];
+    const P: System = System::Projects;
+    const S: System = System::Settlement;
+    const E: System = System::Environmental;
+    const R: System = System::Rural;
+    const I: System = System::Infrastructure;
+    [
+        r(Role::Projects,            "projects",             P, "projects",             "project",                       PROJECT,         &[Report, Progress, Productive, Vas, LandTake]),
+        r(Role::Municipalities,      "municipalities",       S, "municipalities",       "municipality",                  &[Residents],    &[Report, Progress, LandTake, Services]),
+        r(Role::UrbanAreas,          "urban_areas",          S, "urban_areas",          "urban area",                    &[],             &[Report]),
+        r(Role::ProductiveAreas,     "productive_areas",     S, "productive_areas",     "productive area",               PRODUCTIVE,      &[Report, Productive]),
+        r(Role::Parks,               "parks",                E, "parks",                "park",                          &[],             &[Report, Vas]),
+        r(Role::Natura2000,          "natura2000",           E, "natura2000",           "Natura 2000 site",              &[],             &[Report, Vas]),
+        r(Role::FluvialBelts,        "fluvial_belts",        E, "fluvial_belts",        "fluvial belt",                  &[],             &[Report, Vas]),
+        r(Role::EcologicalCorridors, "ecological_corridors", E, "ecological_corridors", "ecological corridor",           &[],             &[Report, Vas]),
+        r(Role::AgriculturalLand,    "agricultural_land",    R, "agricultural_areas",   "strategic agricultural area",   &[],             &[Report, LandTake]),
+        r(Role::AgrifoodSites,       "agrifood_sites",       R, "agrifood_sites",       "agri-food or agro-energy site", &[],             &[Report]),
+        r(Role::MotorwayJunctions,   "motorway_junctions",   I, "motorway_junctions",   "motorway junction",             &[],             &[Report]),
+        r(Role::Stations,            "stations",             I, "stations",             "railway station",               &[],             &[Report]),
+        r(Role::Roads,               "roads",                I, "roads",                "road",                          &[RoadClass],    &[Report]),
+        r(Role::RiverPort,           "river_port",           I, "river_port",           "river port",                    &[],             &[Report]),
+        r(Role::Hospitals,           "hospitals",            S, "hospitals",            "hospital",                      &[HospitalBeds], &[Report, Services]),
+        r(Role::NursingHomes,        "nursing_homes",        S, "nursing_homes",        "nursing home",                  &[NursingBeds],  &[Report, Services]),
+    ]
+};
+
+impl Role {
+    pub const COUNT: usize = ROLES.len();
+
+    /// Its row of [`ROLES`].
+    pub fn spec(self) -> &'static RoleSpec {
+        &ROLES[self as usize]
+    }
+
+    /// Its name in `[roles]` (`municipalities`, `parks`...).
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+}
+
+/// A role is written as its name.
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl Field {
+    pub const COUNT: usize = FIELDS.len();
+
+    /// Its row of [`FIELDS`].
+    pub fn spec(self) -> &'static FieldSpec {
+        &FIELDS[self as usize]
+    }
+}
+
+impl RoleSpec {
+    /// The layer id `[roles]` gives this role (after the catalogue filled in defaults).
+    pub fn layer_in(self, roles: &Roles) -> Option<&str> {
+        roles
+            .layer_roles()
+            .into_iter()
+            .find(|(name, _)| *name == self.name)
+            .and_then(|(_, id)| id.as_deref())
+    }
+}
+
+impl FieldSpec {
+    /// The field name `[roles]` gives this field, and whether it was named explicitly (and so
+    /// must exist) rather than left to [`FieldSpec::default`].
+    pub fn name_in(self, roles: &Roles) -> (&str, bool) {
+        match roles.field(self.key) {
+            (name, true) => (name, true),
+            _ => (self.default, false),
+        }
+    }
+}
+
+/// A layer playing a role, with the positions of the role's fields it has.
+#[derive(Debug, Clone, Copy)]
+pub struct RoleLayer<'a> {
+    pub role: Role,
+    pub layer: &'a Layer,
+    name: Option<usize>,
+    fields: [Option<usize>; Field::COUNT],
+}
+
+impl<'a> RoleLayer<'a> {
+    /// The display name of a feature: its name field, or its id.
+    pub fn name(&self, i: u32) -> String {
+        let f = &self.layer.features[i as usize];
+        match self.name.map(|n| &f.values[n]) {
+            Some(Value::Null) | None => f.id.to_string(),
+            Some(v) => v.to_string(),
+        }
+    }
+
+    pub fn feature(&self, i: u32) -> &'a Feature {
+        &self.layer.features[i as usize]
+    }
+
+    /// Whether the layer has `field` (named in `[roles]`, or under its default name).
+    pub fn has(&self, field: Field) -> bool {
+        self.fields[field as usize].is_some()
+    }
+
+    /// The value of `field` for feature `i`; `None` when the layer lacks the field or the value
+    /// is null.
+    pub fn value(&self, field: Field, i: u32) -> Option<&'a Value> {
+        self.fields[field as usize]
+            .map(|f| &self.feature(i).values[f])
+            .filter(|v| !matches!(v, Value::Null))
+    }
+
+    /// [`RoleLayer::value`] as text.
+    pub fn text(&self, field: Field, i: u32) -> Option<String> {
+        self.value(field, i).map(Value::to_string)
+    }
+
+    /// [`RoleLayer::value`] as a number, read leniently ([`number`]).
+    pub fn number(&self, field: Field, i: u32) -> Option<f64> {
+        self.value(field, i).and_then(number)
+    }
+
+    /// [`RoleLayer::value`] as a grouping key (empty when missing).
+    pub fn key(&self, field: Field, i: u32) -> String {
+        self.value(field, i).map(Value::as_key).unwrap_or_default()
+    }
+}
+
+/// Every role of a catalogue, bound to its loaded layer.
+#[derive(Debug, Clone)]
+pub struct RoleLayers<'a> {
+    pub catalog: &'a Catalog,
+    layers: [Option<RoleLayer<'a>>; Role::COUNT],
+    /// The class value of state roads.
+    pub state_road_class: String,
+}
+
+impl<'a> RoleLayers<'a> {
+    /// Binds every role of [`ROLES`] to the layer the catalogue's `[roles]` gives it.
+    ///
+    /// Errors: a role layer that is not loaded ([`ReportError::UnknownLayer`]), or a field
+    /// named explicitly in `[roles]` that its layer lacks ([`ReportError::UnknownField`]).
+    pub fn new(catalog: &'a Catalog) -> Result<Self, ReportError> {
+        let roles = &catalog.config.roles;
+        let mut layers = [None; Role::COUNT];
+        for spec in &ROLES {
+            let Some(id) = spec.layer_in(roles) else {
+                continue;
+            };
+            let layer = catalog.layer(id).ok_or_else(|| ReportError::UnknownLayer {
+                layer: id.to_string(),
+            })?;
+            let mut fields = [None; Field::COUNT];
+            for &f in spec.fields {
+                let (name, explicit) = f.spec().name_in(roles);
+                fields[f as usize] = layer.field_index(name);
+                if explicit && fields[f as usize].is_none() {
+                    return Err(ReportError::UnknownField {
+                        role: spec.name.to_string(),
+                        layer: layer.id().to_string(),
+                        field: name.to_string(),
+                    });
+                }
+            }
+            layers[spec.role as usize] = Some(RoleLayer {
+                role: spec.role,
+                layer,
+                // A display name named but missing falls back to feature ids.
+                name: layer.field_index(NAME_FIELD.name_in(roles).0),
+                fields,
+            });
+        }
+        Ok(RoleLayers {
+            catalog,
+            layers,
+            state_road_class: roles.state_road_class().to_string(),
+        })
+    }
+
+    /// The layer playing `role`, if any.
+    pub fn get(&self, role: Role) -> Option<RoleLayer<'a>> {
+        self.layers[role as usize]
+    }
+
+    /// The layer playing `role`, which must be played ([`ReportError::MissingRole`] otherwise).
+    pub fn require(&self, role: Role) -> Result<RoleLayer<'a>, ReportError> {
+        self.get(role).ok_or_else(|| ReportError::MissingRole {
+            role: role.name().to_string(),
+        })
+    }
+
+    /// The layers of the roles `use_` uses, in table order.
+    pub fn used_by(&self, use_: Use) -> Vec<RoleLayer<'a>> {
+        ROLES
+            .iter()
+            .filter(|spec| spec.used_by.contains(&use_))
+            .filter_map(|spec| self.get(spec.role))
+            .collect()
+    }
+
+    /// The constraint layers of the environmental system (those the VAS indicators total), in
+    /// table order.
+    pub fn constraints(&self) -> Vec<RoleLayer<'a>> {
+        self.used_by(Use::Vas)
+            .into_iter()
+            .filter(|l| l.role.spec().system == System::Environmental)
+            .collect()
+    }
+
+    /// Whether a productive area is of supra-municipal interest.
+    pub fn is_supra(&self, i: u32) -> bool {
+        self.get(Role::ProductiveAreas)
+            .and_then(|p| p.value(Field::SupraMunicipal, i))
+            .is_some_and(truthy)
+    }
+
+    /// Whether a road is a state road.
+    pub fn is_state_road(&self, i: u32) -> bool {
+        self.get(Role::Roads)
+            .and_then(|r| r.value(Field::RoadClass, i))
+            .is_some_and(|v| v.as_key() == self.state_road_class)
+    }
+}
+
+/// A flag read leniently: booleans, non-zero numbers, and `true`/`yes`/`si`/`sì`/`1` text.
+pub fn truthy(v: &Value) -> bool {
+    match v {
+        Value::Bool(b) => *b,
+        Value::Int(i) => *i != 0,
+        Value::Real(r) => *r != 0.0,
+        Value::String(s) => matches!(
+            s.trim().to_lowercase().as_str(),
+            "true" | "yes" | "si" | "sì" | "1" | "s" | "y"
+        ),
+        _ => false,
+    }
+}
+
+/// A number read leniently: integers, reals and numeric text; `None` otherwise.
+pub fn number(v: &Value) -> Option<f64> {
+    match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Real(r) if r.is_finite() => Some(*r),
+        Value::String(s) => s.trim().parse().ok().filter(|x: &f64| x.is_finite()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::testing::province;
+
+    #[test]
+    fn the_table_is_in_enum_order_and_every_field_has_one_role() {
+        for (i, spec) in ROLES.iter().enumerate() {
+            assert_eq!(spec.role as usize, i, "{}", spec.name);
+            assert!(!spec.used_by.is_empty(), "{}", spec.name);
+        }
+        let mut owners = [0; Field::COUNT];
+        for spec in &ROLES {
+            for &f in spec.fields {
+                owners[f as usize] += 1;
+            }
+        }
+        assert_eq!(owners, [1; Field::COUNT]);
+    }
+
+    #[test]
+    fn the_table_agrees_with_the_catalogue_roles() {
+        // The catalogue's `[roles]` keeps its own list of roles and field defaults; both must
+        // say what the table says.
+        let defaults = Roles::default();
+        let names: Vec<&str> = defaults.layer_roles().iter().map(|(n, _)| *n).collect();
+        let table: Vec<&str> = ROLES.iter().map(|s| s.name).collect();
+        assert_eq!(names, table);
+        for f in FIELDS.iter().chain([&NAME_FIELD]) {
+            assert_eq!(defaults.field(f.key), (f.default, false), "{}", f.key);
+        }
+        // Left out, a role takes its default layer when the catalogue has it.
+        let mut roles = Roles::default();
+        roles
+            .resolve(|id| ROLES.iter().any(|s| s.default_layer == id))
+            .unwrap();
+        for spec in &ROLES {
+            assert_eq!(
+                spec.layer_in(&roles),
+                Some(spec.default_layer),
+                "{}",
+                spec.name
+            );
+        }
+    }
+
+    #[test]
+    fn binding_the_hand_checked_province() {
+        let c = province();
+        let roles = RoleLayers::new(&c).unwrap();
+        let p = roles.require(Role::Projects).unwrap();
+        assert_eq!(p.layer.id(), "projects");
+        assert_eq!(p.number(Field::ProjectBudget, 0), Some(100.0));
+        assert_eq!(p.key(Field::ProjectAxis, 2), "2");
+        // The province has no emblematic action field and no junctions.
+        assert!(!p.has(Field::ProjectAction));
+        assert_eq!(p.text(Field::ProjectAction, 0), None);
+        assert!(roles.get(Role::MotorwayJunctions).is_none());
+        assert_eq!(
+            roles.require(Role::MotorwayJunctions).unwrap_err(),
+            ReportError::MissingRole {
+                role: "motorway_junctions".into()
+            }
+        );
+        // PA2 is supra-municipal, SS1 a state road, A1 a motorway.
+        assert!(!roles.is_supra(0) && roles.is_supra(1));
+        assert!(roles.is_state_road(0) && !roles.is_state_road(1));
+        let constraints: Vec<&str> = roles.constraints().iter().map(|c| c.layer.id()).collect();
+        assert_eq!(constraints, vec!["parks"]);
+        assert_eq!(roles.get(Role::Municipalities).unwrap().name(1), "Beta");
+    }
+}
