@@ -9,7 +9,7 @@
 //!   with `From` impls for the errors below, and the middleware;
 //! - the resources, one module each, importing [`http`] and never each other: `collections`
 //!   (collections, queryables, schemas), `items`, `analysis` (nearest, within, overlay,
-//!   locate), `projects` (site reports: `/projects/{id}/report`, `/analysis/report`),
+//!   locate), `reports` (site reports: `/projects/{id}/report`, `/analysis/report`),
 //!   `indicators`, `styles`, `map`.
 //!
 //! Only the router ([`app`]), the landing page (`landing`, with conformance and `/api`) and
@@ -35,7 +35,7 @@ mod items;
 mod landing;
 mod map;
 mod openapi;
-mod projects;
+mod reports;
 mod styles;
 
 use std::net::SocketAddr;
@@ -77,7 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(collections::routes())
         .merge(items::routes())
         .merge(analysis::routes())
-        .merge(projects::routes())
+        .merge(reports::routes())
         .merge(indicators::routes())
         .merge(styles::routes())
         .merge(map::routes())
