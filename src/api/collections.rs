@@ -206,19 +206,7 @@ async fn queryables(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
-    let repr = ctx.negotiate(&SCHEMA)?;
-    let (_, layer) = state.layer(&id)?;
-    let body = layer_schema(
-        &ctx,
-        layer,
-        &format!("/collections/{id}/queryables"),
-        "queryables",
-    );
-    Ok(match repr {
-        Repr::Html => html::schema_page(&ctx, layer, &body),
-        _ => respond::json(&body, repr.media_type()),
-    })
+    schema_resource(&state, &id, &ctx, "queryables")
 }
 
 async fn schema(
@@ -226,12 +214,32 @@ async fn schema(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
+    schema_resource(&state, &id, &ctx, "schema")
+}
+
+/// `/collections/{id}/queryables` (Part 3) or `/collections/{id}/schema` (Part 5, with roles).
+fn schema_resource(
+    state: &AppState,
+    id: &str,
+    ctx: &Ctx,
+    kind: &str,
+) -> Result<Response, ApiError> {
     ctx.query.check(&[])?;
     let repr = ctx.negotiate(&SCHEMA)?;
-    let (_, layer) = state.layer(&id)?;
-    let mut body = layer_schema(&ctx, layer, &format!("/collections/{id}/schema"), "schema");
-    // Features Part 5 roles: the primary geometry with its type as a format, and the property
-    // holding feature ids.
+    let (_, layer) = state.layer(id)?;
+    let mut body = layer_schema(ctx, layer, &format!("/collections/{id}/{kind}"), kind);
+    if kind == "schema" {
+        add_schema_roles(layer, &mut body);
+    }
+    Ok(match repr {
+        Repr::Html => html::schema_page(ctx, layer, &body),
+        _ => respond::json(&body, repr.media_type()),
+    })
+}
+
+/// Features Part 5 roles: the primary geometry with its type as a format, and the property
+/// holding feature ids.
+fn add_schema_roles(layer: &Layer, body: &mut Json) {
     let format = match layer.geometry_types().collect::<Vec<_>>().as_slice() {
         [one] => format!("geometry-{}", one.to_ascii_lowercase()),
         _ => "geometry-any".to_string(),
@@ -243,8 +251,4 @@ async fn schema(
             body["properties"][id_field]["x-ogc-role"] = json!("id");
         }
     }
-    Ok(match repr {
-        Repr::Html => html::schema_page(&ctx, layer, &body),
-        _ => respond::json(&body, repr.media_type()),
-    })
 }
