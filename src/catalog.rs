@@ -1,9 +1,10 @@
 //! The catalogue: which layers exist, where their data lives and in which CRS analysis happens.
 //!
-//! A catalogue is a TOML file (`layers/catalog.toml` in the demo):
+//! A catalogue is a TOML file (`examples/cremona/catalog.toml` in the demo):
 //!
 //! ```toml
 //! working_crs = "EPSG:32632"      # optional; projected, metres
+//! styles_dir = "styles"           # optional; relative to this file (default "../styles")
 //!
 //! [[layer]]
 //! id = "productive_areas"          # URL-safe, unique
@@ -17,18 +18,22 @@
 //! style = "productive_areas"       # optional: styles/productive_areas.json (MapLibre) and .qml (QGIS)
 //! ```
 //!
-//! This module only reads and checks the file; [`crate::store`] loads the data it points to.
+//! [`CatalogFile`] is the file as written, and serialises back to the same TOML (the demo
+//! generator writes its catalogue that way); [`CatalogConfig`] is the checked catalogue with
+//! paths resolved and role defaults filled in. This module only reads, checks and writes the
+//! file; [`crate::store`] loads the data it points to.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The default working CRS: WGS 84 / UTM zone 32N, in metres.
 pub const DEFAULT_WORKING_CRS: &str = "EPSG:32632";
 
 /// The PTCP system a layer belongs to (or the pact projects).
+/// Serialised by its [`System::name`] (the `Serialize` impl is in [`crate::analysis::locate`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum System {
@@ -65,22 +70,55 @@ impl fmt::Display for System {
     }
 }
 
-/// The catalogue file as written.
-#[derive(Debug, Clone, Deserialize)]
+/// The catalogue file as written: paths as given (relative to the file), `[roles]` without
+/// defaults. Parsing and serialising round-trip: [`CatalogFile::parse`] of
+/// [`CatalogFile::to_toml`] gives the same value back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CatalogFile {
+pub struct CatalogFile {
     /// CRS where distances and areas are computed (projected, metres).
     #[serde(default = "default_working_crs")]
-    working_crs: String,
+    pub working_crs: String,
     /// Folder of the layer styles, relative to the catalogue file.
     #[serde(default = "default_styles_dir")]
-    styles_dir: String,
+    pub styles_dir: String,
     /// The layers, in the order they are listed.
     #[serde(default, rename = "layer")]
-    layers: Vec<LayerConfig>,
+    pub layers: Vec<LayerConfig>,
     /// Which layer plays which part in site reports and indicators.
-    #[serde(default)]
-    roles: Roles,
+    #[serde(default, skip_serializing_if = "Roles::is_empty")]
+    pub roles: Roles,
+}
+
+impl CatalogFile {
+    /// Reads a catalogue file without checking what it points to.
+    pub fn read(path: &Path) -> Result<Self, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses catalogue text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, CatalogError> {
+        toml::from_str(text).map_err(|e| CatalogError::Syntax {
+            path: path.to_path_buf(),
+            location: e
+                .span()
+                .map(|span| layer_location(text, span.start))
+                .unwrap_or_default(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// The catalogue as TOML: top-level keys, then one `[[layer]]` table per layer, then
+    /// `[roles]` when it names anything. Keys left out (`None`) are not written.
+    pub fn to_toml(&self) -> Result<String, CatalogError> {
+        toml::to_string(self).map_err(|e| CatalogError::Write {
+            message: e.to_string(),
+        })
+    }
 }
 
 fn default_working_crs() -> String {
@@ -92,7 +130,7 @@ fn default_styles_dir() -> String {
 }
 
 /// One `[[layer]]` entry of the catalogue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerConfig {
     /// URL-safe identifier, unique in the catalogue (letters, digits, `_`, `-`).
@@ -106,16 +144,16 @@ pub struct LayerConfig {
     /// Data file, relative to the catalogue file (resolved to an absolute path when loaded).
     pub source: PathBuf,
     /// Layer name inside a multi-layer source (GeoPackage); default: the first layer.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
     /// Property whose value is the feature id; default: the source's feature id (FID).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
     /// CRS of the source, overriding what the file says (for a Shapefile without `.prj`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crs: Option<String>,
     /// Style name: `<styles_dir>/<style>.json` (MapLibre layer) and `<styles_dir>/<style>.qml` (QGIS).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
 }
 
@@ -134,47 +172,78 @@ pub struct LayerConfig {
 /// A field left out defaults to the demo field name and is used only when the layer has it; a
 /// field named explicitly must exist (checked when the layers are loaded, see
 /// [`crate::analysis::RoleLayers`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Roles {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub projects: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub municipalities: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub urban_areas: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub productive_areas: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub parks: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub natura2000: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fluvial_belts: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ecological_corridors: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agricultural_land: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub agrifood_sites: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub motorway_junctions: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stations: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub roads: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub river_port: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hospitals: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub nursing_homes: Option<String>,
     /// Display name of features of any role layer (default `name`; the feature id without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name_field: Option<String>,
     /// Residents of a municipality (default `population`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub residents_field: Option<String>,
     /// Beds of a nursing home or hospital (default `beds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub beds_field: Option<String>,
     /// Kind, status and supra-municipal flag of a productive area
     /// (defaults `kind`, `status`, `sovracomunale`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub productive_kind_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub productive_status_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supra_municipal_field: Option<String>,
     /// Road class field and the class of state roads (defaults `class`, `state`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub road_class_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state_road_class: Option<String>,
     /// Project attributes (defaults `title`, `axis`, `emblematic_action`, `aqst_programme`,
     /// `status`, `budget_eur`, `progress_pct`).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_title_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_axis_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_action_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_aqst_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_status_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_budget_field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub project_progress_field: Option<String>,
 }
 
@@ -222,55 +291,197 @@ impl Roles {
         ]
     }
 
+    /// The layer id that plays `role` when `[roles]` does not name one (the demo's layer id).
+    pub fn default_layer(role: &str) -> &str {
+        match role {
+            "agricultural_land" => "agricultural_areas",
+            other => other,
+        }
+    }
+
+    /// Sets the layer of a layer role; `false` when there is no such role.
+    pub fn set_layer(&mut self, role: &str, layer: &str) -> bool {
+        match self.layer_roles_mut().into_iter().find(|(r, _)| *r == role) {
+            Some((_, slot)) => {
+                *slot = Some(layer.to_string());
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// How each layer role is bound, read from `[roles]` as written (before [`Roles::resolve`])
+    /// against the layer ids of the catalogue (`exists`).
+    pub fn bindings(&self, exists: impl Fn(&str) -> bool) -> Vec<RoleBinding> {
+        self.layer_roles()
+            .into_iter()
+            .map(|(role, layer)| {
+                let default = Self::default_layer(role);
+                let (layer, how) = match layer.as_deref() {
+                    Some("") => (None, Bound::Disabled),
+                    Some(id) => (Some(id.to_string()), Bound::Named),
+                    None if exists(default) => (Some(default.to_string()), Bound::Default),
+                    None => (None, Bound::Unbound),
+                };
+                RoleBinding { role, layer, how }
+            })
+            .collect()
+    }
+
     /// Fills layer roles left out with the demo layer of the same id (when `exists` says there
     /// is one), turns `""` into none, and checks that named layers exist. On error, returns the
     /// role and the missing layer id.
     pub fn resolve(&mut self, exists: impl Fn(&str) -> bool) -> Result<(), (String, String)> {
-        for (role, layer) in self.layer_roles_mut() {
-            let default = match role {
-                "agricultural_land" => "agricultural_areas",
-                other => other,
-            };
-            match layer.as_deref() {
-                None => *layer = exists(default).then(|| default.to_string()),
-                Some("") => *layer = None,
-                Some(id) if !exists(id) => return Err((role.to_string(), id.to_string())),
-                Some(_) => {}
+        let bindings = self.bindings(&exists);
+        for (binding, (_, slot)) in bindings.into_iter().zip(self.layer_roles_mut()) {
+            if let (Bound::Named, Some(id)) = (binding.how, &binding.layer) {
+                if !exists(id) {
+                    return Err((binding.role.to_string(), id.clone()));
+                }
             }
+            *slot = binding.layer;
         }
         Ok(())
+    }
+
+    fn field_slots(&self) -> [&Option<String>; 14] {
+        [
+            &self.name_field,
+            &self.residents_field,
+            &self.beds_field,
+            &self.productive_kind_field,
+            &self.productive_status_field,
+            &self.supra_municipal_field,
+            &self.road_class_field,
+            &self.project_title_field,
+            &self.project_axis_field,
+            &self.project_action_field,
+            &self.project_aqst_field,
+            &self.project_status_field,
+            &self.project_budget_field,
+            &self.project_progress_field,
+        ]
+    }
+
+    fn field_slots_mut(&mut self) -> [&mut Option<String>; 14] {
+        [
+            &mut self.name_field,
+            &mut self.residents_field,
+            &mut self.beds_field,
+            &mut self.productive_kind_field,
+            &mut self.productive_status_field,
+            &mut self.supra_municipal_field,
+            &mut self.road_class_field,
+            &mut self.project_title_field,
+            &mut self.project_axis_field,
+            &mut self.project_action_field,
+            &mut self.project_aqst_field,
+            &mut self.project_status_field,
+            &mut self.project_budget_field,
+            &mut self.project_progress_field,
+        ]
+    }
+
+    /// Names the field of a field role (`productive_kind` sets `productive_kind_field`);
+    /// `false` when there is no such role.
+    pub fn set_field(&mut self, role: &str, name: &str) -> bool {
+        match FIELD_ROLES.iter().position(|(r, _)| *r == role) {
+            Some(i) => {
+                *self.field_slots_mut()[i] = Some(name.to_string());
+                true
+            }
+            None => false,
+        }
     }
 
     /// A field role: the configured name and whether it was named explicitly (and so must
     /// exist), or the default name.
     pub fn field(&self, role: &str) -> (&str, bool) {
-        let (configured, default) = match role {
-            "name" => (&self.name_field, "name"),
-            "residents" => (&self.residents_field, "population"),
-            "beds" => (&self.beds_field, "beds"),
-            "productive_kind" => (&self.productive_kind_field, "kind"),
-            "productive_status" => (&self.productive_status_field, "status"),
-            "supra_municipal" => (&self.supra_municipal_field, "sovracomunale"),
-            "road_class" => (&self.road_class_field, "class"),
-            "project_title" => (&self.project_title_field, "title"),
-            "project_axis" => (&self.project_axis_field, "axis"),
-            "project_action" => (&self.project_action_field, "emblematic_action"),
-            "project_aqst" => (&self.project_aqst_field, "aqst_programme"),
-            "project_status" => (&self.project_status_field, "status"),
-            "project_budget" => (&self.project_budget_field, "budget_eur"),
-            "project_progress" => (&self.project_progress_field, "progress_pct"),
-            _ => (&None, ""),
+        let Some(i) = FIELD_ROLES.iter().position(|(r, _)| *r == role) else {
+            return ("", false);
         };
-        match configured {
+        match self.field_slots()[i] {
             Some(name) => (name.as_str(), true),
-            None => (default, false),
+            None => (FIELD_ROLES[i].1, false),
         }
+    }
+
+    /// Whether the table names nothing (an empty `[roles]` is not written).
+    pub fn is_empty(&self) -> bool {
+        *self == Roles::default()
     }
 
     /// The class value of state roads.
     pub fn state_road_class(&self) -> &str {
         self.state_road_class.as_deref().unwrap_or("state")
     }
+}
+
+/// The field roles (each set in `[roles]` as `<role>_field`), with the field read when
+/// `[roles]` does not name one.
+pub const FIELD_ROLES: [(&str, &str); 14] = [
+    ("name", "name"),
+    ("residents", "population"),
+    ("beds", "beds"),
+    ("productive_kind", "kind"),
+    ("productive_status", "status"),
+    ("supra_municipal", "sovracomunale"),
+    ("road_class", "class"),
+    ("project_title", "title"),
+    ("project_axis", "axis"),
+    ("project_action", "emblematic_action"),
+    ("project_aqst", "aqst_programme"),
+    ("project_status", "status"),
+    ("project_budget", "budget_eur"),
+    ("project_progress", "progress_pct"),
+];
+
+/// The field roles read from the layer of a layer role, as [`crate::analysis::RoleLayers`]
+/// binds them: `name` on every role layer, then the role's own fields.
+pub fn field_roles(layer_role: &str) -> &'static [&'static str] {
+    match layer_role {
+        "projects" => &[
+            "name",
+            "project_title",
+            "project_axis",
+            "project_action",
+            "project_aqst",
+            "project_status",
+            "project_budget",
+            "project_progress",
+        ],
+        "municipalities" => &["name", "residents"],
+        "productive_areas" => &[
+            "name",
+            "productive_kind",
+            "productive_status",
+            "supra_municipal",
+        ],
+        "roads" => &["name", "road_class"],
+        "hospitals" | "nursing_homes" => &["name", "beds"],
+        _ => &["name"],
+    }
+}
+
+/// How a layer role got its layer (see [`Roles::bindings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `[roles]` names the layer.
+    Named,
+    /// `[roles]` does not name the role: the layer whose id is the role's default plays it.
+    Default,
+    /// `[roles]` gives `""`: no layer plays the role.
+    Disabled,
+    /// `[roles]` does not name the role and no layer has its default id.
+    Unbound,
+}
+
+/// One layer role and the layer that plays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleBinding {
+    pub role: &'static str,
+    pub layer: Option<String>,
+    pub how: Bound,
 }
 
 /// A checked catalogue, with every path resolved.
@@ -334,28 +545,23 @@ pub enum CatalogError {
         json: PathBuf,
         qml: PathBuf,
     },
+    #[error("cannot write the catalogue as TOML: {message}")]
+    Write { message: String },
 }
 
 impl CatalogConfig {
     /// Reads and checks a catalogue file.
     pub fn from_file(path: &Path) -> Result<Self, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_str_at(&text, path)
+        Self::from_document(CatalogFile::read(path)?, path)
     }
 
     /// Parses catalogue text as if it were read from `path` (relative paths resolve against its folder).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Self, CatalogError> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Syntax {
-            path: path.to_path_buf(),
-            location: e
-                .span()
-                .map(|span| layer_location(text, span.start))
-                .unwrap_or_default(),
-            message: e.message().to_string(),
-        })?;
+        Self::from_document(CatalogFile::parse(text, path)?, path)
+    }
+
+    /// Checks a parsed catalogue file read from `path`: ids, source files, styles, `[roles]`.
+    pub fn from_document(file: CatalogFile, path: &Path) -> Result<Self, CatalogError> {
         let base = path
             .parent()
             .map(Path::to_path_buf)
@@ -392,7 +598,7 @@ impl CatalogConfig {
             }
         }
 
-        let mut layers = file.layers.clone();
+        let mut layers = file.layers;
         for layer in &mut layers {
             let source = base.join(&layer.source);
             if !source.exists() {
@@ -417,7 +623,7 @@ impl CatalogConfig {
                 }
             }
         }
-        let mut roles = file.roles.clone();
+        let mut roles = file.roles;
         roles
             .resolve(|id| layers.iter().any(|l| l.id == id))
             .map_err(|(role, layer)| CatalogError::UnknownRoleLayer {
@@ -589,5 +795,91 @@ source = "roads.geojson"
         let text = ONE.replace("id = \"roads\"", "id = \"strade e ponti\"");
         let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
         assert!(matches!(e, CatalogError::BadId { index: 1, .. }), "{e}");
+    }
+
+    /// Every key of the format, `[roles]` included.
+    const FULL: &str = r#"
+working_crs = "EPSG:3003"
+styles_dir = "stili"
+
+[[layer]]
+id = "strade"
+title = "Strade \"principali\""
+description = "Rete viaria, con l'apostrofo"
+system = "infrastructure"
+source = "dati/strade.gpkg"
+layer = "strade"
+id_field = "codice"
+crs = "EPSG:3003"
+style = "strade"
+
+[[layer]]
+id = "comuni"
+title = "Comuni"
+description = "d"
+system = "settlement"
+source = "comuni.shp"
+
+[roles]
+roads = "strade"
+hospitals = ""
+road_class_field = "classe"
+state_road_class = "statale"
+"#;
+
+    #[test]
+    fn parsing_and_serialising_round_trip() {
+        let path = Path::new("catalog.toml");
+        let parsed = CatalogFile::parse(FULL, path).unwrap();
+        assert_eq!(parsed.layers.len(), 2);
+        assert_eq!(parsed.layers[0].title, "Strade \"principali\"");
+        assert_eq!(parsed.roles.hospitals.as_deref(), Some(""));
+        let written = parsed.to_toml().unwrap();
+        let again = CatalogFile::parse(&written, path).unwrap();
+        assert_eq!(parsed, again, "{written}");
+        // Keys left out stay out, and an empty [roles] is not written.
+        let bare = CatalogFile::parse(ONE, path).unwrap();
+        let written = bare.to_toml().unwrap();
+        assert!(!written.contains("[roles]"), "{written}");
+        assert!(!written.contains("id_field"), "{written}");
+        assert_eq!(CatalogFile::parse(&written, path).unwrap(), bare);
+    }
+
+    #[test]
+    fn bindings_say_how_each_role_is_bound() {
+        let mut roles = Roles::default();
+        roles.set_layer("parks", "parchi");
+        roles.set_layer("hospitals", "");
+        assert!(!roles.set_layer("castles", "x"));
+        let ids = ["parchi", "roads", "agricultural_areas"];
+        let exists = |id: &str| ids.contains(&id);
+        let bindings = roles.bindings(exists);
+        assert_eq!(bindings.len(), 16);
+        let of = |role: &str| bindings.iter().find(|b| b.role == role).unwrap().clone();
+        assert_eq!(of("parks").how, Bound::Named);
+        assert_eq!(of("parks").layer.as_deref(), Some("parchi"));
+        assert_eq!(of("roads").how, Bound::Default);
+        assert_eq!(of("agricultural_land").how, Bound::Default);
+        assert_eq!(of("agricultural_land").layer.as_deref(), Some("agricultural_areas"));
+        assert_eq!(of("hospitals").how, Bound::Disabled);
+        assert_eq!(of("hospitals").layer, None);
+        assert_eq!(of("stations").how, Bound::Unbound);
+
+        roles.resolve(exists).unwrap();
+        assert_eq!(roles.parks.as_deref(), Some("parchi"));
+        assert_eq!(roles.roads.as_deref(), Some("roads"));
+        assert_eq!(roles.hospitals, None);
+        assert_eq!(roles.stations, None);
+
+        let mut fields = Roles::default();
+        assert!(fields.set_field("beds", "posti_letto"));
+        assert!(!fields.set_field("colour", "x"));
+        assert_eq!(fields.field("beds"), ("posti_letto", true));
+        assert_eq!(fields.field("residents"), ("population", false));
+        assert!(FIELD_ROLES
+            .iter()
+            .all(|(role, _)| ["projects", "municipalities", "productive_areas", "roads", "hospitals"]
+                .iter()
+                .any(|l| field_roles(l).contains(role))));
     }
 }
