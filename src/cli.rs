@@ -19,8 +19,8 @@ use crate::crs::{self, Transformer, CRS84};
 use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
 
-/// Default catalogue path.
-pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";
+/// Default catalogue path: the demo catalogue.
+pub const DEFAULT_CATALOG: &str = "examples/cremona/catalog.toml";
 
 /// territorio: spatial analysis for territorial planning (PTCP layers and pact projects).
 #[derive(Debug, Parser)]
@@ -39,15 +39,13 @@ pub enum Command {
         #[arg(default_value = DEFAULT_CATALOG)]
         catalog: PathBuf,
     },
-    /// Generate the demo catalogue (a schematic Province of Cremona) into `layers/` and
-    /// `styles/`. Deterministic: the same files every time.
+    /// Generate the demo catalogue (a schematic Province of Cremona): `catalog.toml`, `data/`
+    /// and `styles/` in one folder. Deterministic: the same files every time; other files in
+    /// the folder are left alone.
     Demo {
-        /// Folder of the catalogue and its data files.
-        #[arg(long, default_value = "layers")]
-        layers: PathBuf,
-        /// Folder of the layer styles.
-        #[arg(long, default_value = "styles")]
-        styles: PathBuf,
+        /// The folder to write.
+        #[arg(long, default_value = crate::demo::DEFAULT_DIR)]
+        out: PathBuf,
     },
     /// Serve the catalogue over HTTP: OGC API - Features (Parts 1, 2, 3) for QGIS, GDAL and
     /// web maps. Stops cleanly on Ctrl-C or SIGTERM.
@@ -218,16 +216,16 @@ pub struct QueryInput {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check { catalog } => check(&catalog),
-        Command::Demo { layers, styles } => {
-            let summary = crate::demo::generate(&layers, &styles)?;
+        Command::Demo { out } => {
+            let summary = crate::demo::generate(&out)?;
             for (id, count) in &summary.layers {
                 eprintln!("{id}: {count} features");
             }
             eprintln!(
-                "wrote {} layers to {} and their styles to {}",
+                "wrote {} layers ({} files) to {}",
                 summary.layers.len(),
-                layers.display(),
-                styles.display()
+                summary.files.len(),
+                out.display()
             );
             Ok(0)
         }

@@ -301,7 +301,7 @@ fn query_speaks_gauss_boaga_in_and_out() {
 
 fn demo_catalog() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("layers/catalog.toml")
+        .join("examples/cremona/catalog.toml")
         .to_string_lossy()
         .into_owned()
 }
