@@ -146,7 +146,9 @@ pub struct LayerConfig {
     /// Layer name inside a multi-layer source (GeoPackage); default: the first layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
-    /// Property whose value is the feature id; default: the source's feature id (FID).
+    /// Property whose value is the feature id; default: the source's feature id (FID). Its
+    /// values must be unique and non-empty: a layer with repeated ids is refused when loaded
+    /// (see [`crate::store::LoadError::DuplicateFeatureIds`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
     /// CRS of the source, overriding what the file says (for a Shapefile without `.prj`).
