@@ -33,7 +33,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load every layer of a catalogue and report features, types, extent, CRS and invalid
-    /// geometries. Exits with status 1 when any layer has errors.
+    /// geometries, then which layer and fields play each role of the site report and the
+    /// indicators. Exits with status 1 when any layer or role has errors.
     Check {
         /// The catalogue file.
         #[arg(default_value = DEFAULT_CATALOG)]
