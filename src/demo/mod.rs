@@ -5,7 +5,7 @@
 //! The geography is drawn by hand in [`geography`] (main towns at their real coordinates, rivers,
 //! roads and railways along their rough course); the shapes derived from it live in the demo
 //! world (`world.rs`), built with one seeded generator (`rng.rs`). Each layer is one
-//! [`LayerSpec`]: its id, system, output file, fields, style, role in reports, and the function
+//! `LayerSpec`: its id, system, output file, fields, style, role in reports, and the function
 //! that makes its rows. There is one file per PTCP system (`infrastructure.rs`,
 //! `settlement.rs`, `rural.rs`, `environment.rs`) and one for the pact's [`projects`].
 //! Formats and CRSs vary on purpose, as in a real planning office: GeoPackages in EPSG:32632,
