@@ -1,4 +1,4 @@
-//! Site report and indicator benchmarks: on the demo catalogue (`layers/catalog.toml`), and on a
+//! Site report and indicator benchmarks: on the demo catalogue (`examples/cremona/catalog.toml`), and on a
 //! deterministic synthetic province of 100,000 zones (municipalities, with agricultural and
 //! productive zones drawn from them), 20,000 projects (half points, half 200 m squares),
 //! 300 nursing homes and 20 hospitals. Run with `cargo bench --bench report`.
@@ -194,7 +194,7 @@ fn large() -> Catalog {
 }
 
 fn benches(c: &mut Criterion) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let demo = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
     let ids: Vec<String> = demo
         .layer("projects")

@@ -1,9 +1,10 @@
 //! The catalogue: which layers exist, where their data lives and in which CRS analysis happens.
 //!
-//! A catalogue is a TOML file (`layers/catalog.toml` in the demo):
+//! A catalogue is a TOML file (`examples/cremona/catalog.toml` in the demo):
 //!
 //! ```toml
 //! working_crs = "EPSG:32632"      # optional; projected, metres
+//! styles_dir = "styles"           # optional; relative to this file (default "../styles")
 //!
 //! [[layer]]
 //! id = "productive_areas"          # URL-safe, unique
@@ -17,18 +18,26 @@
 //! style = "productive_areas"       # optional: styles/productive_areas.json (MapLibre) and .qml (QGIS)
 //! ```
 //!
-//! This module only reads and checks the file; [`crate::store`] loads the data it points to.
+//! [`CatalogFile`] is the file as written, and serialises back to the same TOML (the demo
+//! generator writes its catalogue that way); [`CatalogConfig`] is the checked catalogue with
+//! paths resolved and role defaults filled in. This module only reads, checks and writes the
+//! file; [`crate::store`] loads the data it points to.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+mod roles;
+
+pub use roles::{field_roles, Bound, RoleBinding, Roles, FIELD_ROLES};
 
 /// The default working CRS: WGS 84 / UTM zone 32N, in metres.
 pub const DEFAULT_WORKING_CRS: &str = "EPSG:32632";
 
 /// The PTCP system a layer belongs to (or the pact projects).
+/// Serialised by its [`System::name`] (the `Serialize` impl is in `analysis::locate`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum System {
@@ -65,22 +74,55 @@ impl fmt::Display for System {
     }
 }
 
-/// The catalogue file as written.
-#[derive(Debug, Clone, Deserialize)]
+/// The catalogue file as written: paths as given (relative to the file), `[roles]` without
+/// defaults. Parsing and serialising round-trip: [`CatalogFile::parse`] of
+/// [`CatalogFile::to_toml`] gives the same value back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CatalogFile {
+pub struct CatalogFile {
     /// CRS where distances and areas are computed (projected, metres).
     #[serde(default = "default_working_crs")]
-    working_crs: String,
+    pub working_crs: String,
     /// Folder of the layer styles, relative to the catalogue file.
     #[serde(default = "default_styles_dir")]
-    styles_dir: String,
+    pub styles_dir: String,
     /// The layers, in the order they are listed.
     #[serde(default, rename = "layer")]
-    layers: Vec<LayerConfig>,
+    pub layers: Vec<LayerConfig>,
     /// Which layer plays which part in site reports and indicators.
-    #[serde(default)]
-    roles: Roles,
+    #[serde(default, skip_serializing_if = "Roles::is_empty")]
+    pub roles: Roles,
+}
+
+impl CatalogFile {
+    /// Reads a catalogue file without checking what it points to.
+    pub fn read(path: &Path) -> Result<Self, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses catalogue text; `path` only names the file in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, CatalogError> {
+        toml::from_str(text).map_err(|e| CatalogError::Syntax {
+            path: path.to_path_buf(),
+            location: e
+                .span()
+                .map(|span| layer_location(text, span.start))
+                .unwrap_or_default(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// The catalogue as TOML: top-level keys, then one `[[layer]]` table per layer, then
+    /// `[roles]` when it names anything. Keys left out (`None`) are not written.
+    pub fn to_toml(&self) -> Result<String, CatalogError> {
+        toml::to_string(self).map_err(|e| CatalogError::Write {
+            message: e.to_string(),
+        })
+    }
 }
 
 fn default_working_crs() -> String {
@@ -92,7 +134,7 @@ fn default_styles_dir() -> String {
 }
 
 /// One `[[layer]]` entry of the catalogue.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LayerConfig {
     /// URL-safe identifier, unique in the catalogue (letters, digits, `_`, `-`).
@@ -106,171 +148,19 @@ pub struct LayerConfig {
     /// Data file, relative to the catalogue file (resolved to an absolute path when loaded).
     pub source: PathBuf,
     /// Layer name inside a multi-layer source (GeoPackage); default: the first layer.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
-    /// Property whose value is the feature id; default: the source's feature id (FID).
-    #[serde(default)]
+    /// Property whose value is the feature id; default: the source's feature id (FID). Its
+    /// values must be unique and non-empty: a layer with repeated ids is refused when loaded
+    /// (see [`crate::store::LoadError::DuplicateFeatureIds`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
     /// CRS of the source, overriding what the file says (for a Shapefile without `.prj`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub crs: Option<String>,
     /// Style name: `<styles_dir>/<style>.json` (MapLibre layer) and `<styles_dir>/<style>.qml` (QGIS).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
-}
-
-/// The optional `[roles]` table: which layer plays which part in the site report and the
-/// monitoring indicators, and which fields carry residents, beds and the project attributes.
-///
-/// ```toml
-/// [roles]
-/// municipalities = "comuni"        # a layer id of this catalogue
-/// residents_field = "residents"
-/// nursing_homes = ""               # "": no layer plays this part
-/// ```
-///
-/// A layer role left out defaults to the layer with the demo id (`municipalities`, `parks`...)
-/// when the catalogue has one, and to none otherwise; a layer named explicitly must exist.
-/// A field left out defaults to the demo field name and is used only when the layer has it; a
-/// field named explicitly must exist (checked when the layers are loaded, see
-/// [`crate::analysis::RoleLayers`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Roles {
-    pub projects: Option<String>,
-    pub municipalities: Option<String>,
-    pub urban_areas: Option<String>,
-    pub productive_areas: Option<String>,
-    pub parks: Option<String>,
-    pub natura2000: Option<String>,
-    pub fluvial_belts: Option<String>,
-    pub ecological_corridors: Option<String>,
-    pub agricultural_land: Option<String>,
-    pub agrifood_sites: Option<String>,
-    pub motorway_junctions: Option<String>,
-    pub stations: Option<String>,
-    pub roads: Option<String>,
-    pub river_port: Option<String>,
-    pub hospitals: Option<String>,
-    pub nursing_homes: Option<String>,
-    /// Display name of features of any role layer (default `name`; the feature id without it).
-    pub name_field: Option<String>,
-    /// Residents of a municipality (default `population`).
-    pub residents_field: Option<String>,
-    /// Beds of a nursing home or hospital (default `beds`).
-    pub beds_field: Option<String>,
-    /// Kind, status and supra-municipal flag of a productive area
-    /// (defaults `kind`, `status`, `sovracomunale`).
-    pub productive_kind_field: Option<String>,
-    pub productive_status_field: Option<String>,
-    pub supra_municipal_field: Option<String>,
-    /// Road class field and the class of state roads (defaults `class`, `state`).
-    pub road_class_field: Option<String>,
-    pub state_road_class: Option<String>,
-    /// Project attributes (defaults `title`, `axis`, `emblematic_action`, `aqst_programme`,
-    /// `status`, `budget_eur`, `progress_pct`).
-    pub project_title_field: Option<String>,
-    pub project_axis_field: Option<String>,
-    pub project_action_field: Option<String>,
-    pub project_aqst_field: Option<String>,
-    pub project_status_field: Option<String>,
-    pub project_budget_field: Option<String>,
-    pub project_progress_field: Option<String>,
-}
-
-impl Roles {
-    /// The layer roles and the layer each is given to (after [`CatalogConfig`] filled defaults).
-    pub fn layer_roles(&self) -> [(&'static str, &Option<String>); 16] {
-        [
-            ("projects", &self.projects),
-            ("municipalities", &self.municipalities),
-            ("urban_areas", &self.urban_areas),
-            ("productive_areas", &self.productive_areas),
-            ("parks", &self.parks),
-            ("natura2000", &self.natura2000),
-            ("fluvial_belts", &self.fluvial_belts),
-            ("ecological_corridors", &self.ecological_corridors),
-            ("agricultural_land", &self.agricultural_land),
-            ("agrifood_sites", &self.agrifood_sites),
-            ("motorway_junctions", &self.motorway_junctions),
-            ("stations", &self.stations),
-            ("roads", &self.roads),
-            ("river_port", &self.river_port),
-            ("hospitals", &self.hospitals),
-            ("nursing_homes", &self.nursing_homes),
-        ]
-    }
-
-    fn layer_roles_mut(&mut self) -> [(&'static str, &mut Option<String>); 16] {
-        [
-            ("projects", &mut self.projects),
-            ("municipalities", &mut self.municipalities),
-            ("urban_areas", &mut self.urban_areas),
-            ("productive_areas", &mut self.productive_areas),
-            ("parks", &mut self.parks),
-            ("natura2000", &mut self.natura2000),
-            ("fluvial_belts", &mut self.fluvial_belts),
-            ("ecological_corridors", &mut self.ecological_corridors),
-            ("agricultural_land", &mut self.agricultural_land),
-            ("agrifood_sites", &mut self.agrifood_sites),
-            ("motorway_junctions", &mut self.motorway_junctions),
-            ("stations", &mut self.stations),
-            ("roads", &mut self.roads),
-            ("river_port", &mut self.river_port),
-            ("hospitals", &mut self.hospitals),
-            ("nursing_homes", &mut self.nursing_homes),
-        ]
-    }
-
-    /// Fills layer roles left out with the demo layer of the same id (when `exists` says there
-    /// is one), turns `""` into none, and checks that named layers exist. On error, returns the
-    /// role and the missing layer id.
-    pub fn resolve(&mut self, exists: impl Fn(&str) -> bool) -> Result<(), (String, String)> {
-        for (role, layer) in self.layer_roles_mut() {
-            let default = match role {
-                "agricultural_land" => "agricultural_areas",
-                other => other,
-            };
-            match layer.as_deref() {
-                None => *layer = exists(default).then(|| default.to_string()),
-                Some("") => *layer = None,
-                Some(id) if !exists(id) => return Err((role.to_string(), id.to_string())),
-                Some(_) => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// A field role: the configured name and whether it was named explicitly (and so must
-    /// exist), or the default name.
-    pub fn field(&self, role: &str) -> (&str, bool) {
-        let (configured, default) = match role {
-            "name" => (&self.name_field, "name"),
-            "residents" => (&self.residents_field, "population"),
-            "beds" => (&self.beds_field, "beds"),
-            "productive_kind" => (&self.productive_kind_field, "kind"),
-            "productive_status" => (&self.productive_status_field, "status"),
-            "supra_municipal" => (&self.supra_municipal_field, "sovracomunale"),
-            "road_class" => (&self.road_class_field, "class"),
-            "project_title" => (&self.project_title_field, "title"),
-            "project_axis" => (&self.project_axis_field, "axis"),
-            "project_action" => (&self.project_action_field, "emblematic_action"),
-            "project_aqst" => (&self.project_aqst_field, "aqst_programme"),
-            "project_status" => (&self.project_status_field, "status"),
-            "project_budget" => (&self.project_budget_field, "budget_eur"),
-            "project_progress" => (&self.project_progress_field, "progress_pct"),
-            _ => (&None, ""),
-        };
-        match configured {
-            Some(name) => (name.as_str(), true),
-            None => (default, false),
-        }
-    }
-
-    /// The class value of state roads.
-    pub fn state_road_class(&self) -> &str {
-        self.state_road_class.as_deref().unwrap_or("state")
-    }
 }
 
 /// A checked catalogue, with every path resolved.
@@ -334,28 +224,23 @@ pub enum CatalogError {
         json: PathBuf,
         qml: PathBuf,
     },
+    #[error("cannot write the catalogue as TOML: {message}")]
+    Write { message: String },
 }
 
 impl CatalogConfig {
     /// Reads and checks a catalogue file.
     pub fn from_file(path: &Path) -> Result<Self, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_str_at(&text, path)
+        Self::from_document(CatalogFile::read(path)?, path)
     }
 
     /// Parses catalogue text as if it were read from `path` (relative paths resolve against its folder).
     pub fn from_str_at(text: &str, path: &Path) -> Result<Self, CatalogError> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Syntax {
-            path: path.to_path_buf(),
-            location: e
-                .span()
-                .map(|span| layer_location(text, span.start))
-                .unwrap_or_default(),
-            message: e.message().to_string(),
-        })?;
+        Self::from_document(CatalogFile::parse(text, path)?, path)
+    }
+
+    /// Checks a parsed catalogue file read from `path`: ids, source files, styles, `[roles]`.
+    pub fn from_document(file: CatalogFile, path: &Path) -> Result<Self, CatalogError> {
         let base = path
             .parent()
             .map(Path::to_path_buf)
@@ -392,7 +277,7 @@ impl CatalogConfig {
             }
         }
 
-        let mut layers = file.layers.clone();
+        let mut layers = file.layers;
         for layer in &mut layers {
             let source = base.join(&layer.source);
             if !source.exists() {
@@ -417,7 +302,7 @@ impl CatalogConfig {
                 }
             }
         }
-        let mut roles = file.roles.clone();
+        let mut roles = file.roles;
         roles
             .resolve(|id| layers.iter().any(|l| l.id == id))
             .map_err(|(role, layer)| CatalogError::UnknownRoleLayer {
@@ -589,5 +474,53 @@ source = "roads.geojson"
         let text = ONE.replace("id = \"roads\"", "id = \"strade e ponti\"");
         let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
         assert!(matches!(e, CatalogError::BadId { index: 1, .. }), "{e}");
+    }
+
+    /// Every key of the format, `[roles]` included.
+    const FULL: &str = r#"
+working_crs = "EPSG:3003"
+styles_dir = "stili"
+
+[[layer]]
+id = "strade"
+title = "Strade \"principali\""
+description = "Rete viaria, con l'apostrofo"
+system = "infrastructure"
+source = "dati/strade.gpkg"
+layer = "strade"
+id_field = "codice"
+crs = "EPSG:3003"
+style = "strade"
+
+[[layer]]
+id = "comuni"
+title = "Comuni"
+description = "d"
+system = "settlement"
+source = "comuni.shp"
+
+[roles]
+roads = "strade"
+hospitals = ""
+road_class_field = "classe"
+state_road_class = "statale"
+"#;
+
+    #[test]
+    fn parsing_and_serialising_round_trip() {
+        let path = Path::new("catalog.toml");
+        let parsed = CatalogFile::parse(FULL, path).unwrap();
+        assert_eq!(parsed.layers.len(), 2);
+        assert_eq!(parsed.layers[0].title, "Strade \"principali\"");
+        assert_eq!(parsed.roles.hospitals.as_deref(), Some(""));
+        let written = parsed.to_toml().unwrap();
+        let again = CatalogFile::parse(&written, path).unwrap();
+        assert_eq!(parsed, again, "{written}");
+        // Keys left out stay out, and an empty [roles] is not written.
+        let bare = CatalogFile::parse(ONE, path).unwrap();
+        let written = bare.to_toml().unwrap();
+        assert!(!written.contains("[roles]"), "{written}");
+        assert!(!written.contains("id_field"), "{written}");
+        assert_eq!(CatalogFile::parse(&written, path).unwrap(), bare);
     }
 }

@@ -20,8 +20,12 @@ use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
 use crate::{present, ptcp};
 
-/// Default catalogue path.
-pub const DEFAULT_CATALOG: &str = "layers/catalog.toml";
+mod check;
+
+pub use check::{check, peak_memory_mib};
+
+/// Default catalogue path: the demo catalogue.
+pub const DEFAULT_CATALOG: &str = "examples/cremona/catalog.toml";
 
 /// territorio: spatial analysis for territorial planning (PTCP layers and pact projects).
 #[derive(Debug, Parser)]
@@ -34,21 +38,20 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Load every layer of a catalogue and report features, types, extent, CRS and invalid
-    /// geometries. Exits with status 1 when any layer has errors.
+    /// geometries, then which layer and fields play each role of the site report and the
+    /// indicators. Exits with status 1 when any layer or role has errors.
     Check {
         /// The catalogue file.
         #[arg(default_value = DEFAULT_CATALOG)]
         catalog: PathBuf,
     },
-    /// Generate the demo catalogue (a schematic Province of Cremona) into `layers/` and
-    /// `styles/`. Deterministic: the same files every time.
+    /// Generate the demo catalogue (a schematic Province of Cremona): `catalog.toml`, `data/`
+    /// and `styles/` in one folder. Deterministic: the same files every time; other files in
+    /// the folder are left alone.
     Demo {
-        /// Folder of the catalogue and its data files.
-        #[arg(long, default_value = "layers")]
-        layers: PathBuf,
-        /// Folder of the layer styles.
-        #[arg(long, default_value = "styles")]
-        styles: PathBuf,
+        /// The folder to write.
+        #[arg(long, default_value = crate::demo::DEFAULT_DIR)]
+        out: PathBuf,
     },
     /// Serve the catalogue over HTTP: OGC API - Features (Parts 1, 2, 3) for QGIS, GDAL and
     /// web maps. Stops cleanly on Ctrl-C or SIGTERM.
@@ -219,16 +222,16 @@ pub struct QueryInput {
 pub fn run(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Check { catalog } => check(&catalog),
-        Command::Demo { layers, styles } => {
-            let summary = crate::demo::generate(&layers, &styles)?;
+        Command::Demo { out } => {
+            let summary = crate::demo::generate(&out)?;
             for (id, count) in &summary.layers {
                 eprintln!("{id}: {count} features");
             }
             eprintln!(
-                "wrote {} layers to {} and their styles to {}",
+                "wrote {} layers ({} files) to {}",
                 summary.layers.len(),
-                layers.display(),
-                styles.display()
+                summary.files.len(),
+                out.display()
             );
             Ok(0)
         }
@@ -293,6 +296,7 @@ pub fn run(cli: Cli) -> Result<i32> {
     }
 }
 
+/// Prints each layer as it loads (a progress line on a terminal, a summary line per layer).
 fn progress_printer() -> impl Fn(LoadEvent) + Sync {
     let terminal = std::io::stderr().is_terminal();
     move |event| match event {
@@ -397,128 +401,6 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
 fn load_catalog(path: &Path) -> Result<store::Catalog> {
     let config = CatalogConfig::from_file(path)?;
     Ok(store::Catalog::load(config, &progress_printer())?)
-}
-
-/// `territorio check`: loads the catalogue and prints a report per layer.
-pub fn check(path: &Path) -> Result<i32> {
-    let started = Instant::now();
-    let config = CatalogConfig::from_file(path)?;
-    let working = crs::normalize(&config.working_crs);
-    crs::check_working_crs(&working)?;
-    let to_crs84 = Transformer::new(&working, CRS84)?;
-    let progress = progress_printer();
-    let total = config.layers.len();
-    let mut failures = 0usize;
-    let mut invalid_total = 0usize;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "catalogue {} (working CRS {working})", path.display())?;
-    for (position, layer_config) in config.layers.iter().enumerate() {
-        progress(LoadEvent::Started {
-            layer: layer_config.id.clone(),
-            position: position + 1,
-            total,
-        });
-        let started_layer = Instant::now();
-        let layer = match store::load_layer(layer_config, &working) {
-            Ok(l) => l,
-            Err(e) => {
-                failures += 1;
-                writeln!(
-                    out,
-                    "\nlayer {} ({})\n  ERROR: {e}",
-                    layer_config.id, layer_config.system
-                )?;
-                continue;
-            }
-        };
-        let invalid: Vec<_> = layer.invalid_features().collect();
-        progress(LoadEvent::Finished {
-            layer: layer.id().to_string(),
-            features: layer.features.len(),
-            invalid: invalid.len(),
-            elapsed: started_layer.elapsed(),
-        });
-        invalid_total += invalid.len();
-        writeln!(out, "\nlayer {} ({})", layer.id(), layer.config.system)?;
-        writeln!(
-            out,
-            "  source: {} [{}]",
-            layer.config.source.display(),
-            layer.driver
-        )?;
-        writeln!(out, "  source CRS: {}", short_crs(&layer.source_crs))?;
-        writeln!(out, "  features: {}", layer.features.len())?;
-        let types: Vec<&str> = layer.geometry_types().collect();
-        writeln!(out, "  geometry types: {}", types.join(", "))?;
-        match layer.extent() {
-            Some(e) => {
-                let e = to_crs84.bounds(e)?;
-                writeln!(
-                    out,
-                    "  extent (CRS84): {:.6}, {:.6}, {:.6}, {:.6}",
-                    e.min().x,
-                    e.min().y,
-                    e.max().x,
-                    e.max().y
-                )?;
-            }
-            None => writeln!(out, "  extent: none")?,
-        }
-        let fields: Vec<String> = layer
-            .fields
-            .iter()
-            .map(|f| format!("{} ({})", f.name, f.ty.name()))
-            .collect();
-        writeln!(out, "  fields: {}", fields.join(", "))?;
-        writeln!(out, "  invalid geometries: {}", invalid.len())?;
-        for f in invalid {
-            writeln!(
-                out,
-                "    feature {}: {}",
-                f.id,
-                f.invalid.as_deref().unwrap_or_default()
-            )?;
-        }
-    }
-    writeln!(
-        out,
-        "\n{total} layers, {failures} failed to load, {invalid_total} invalid geometries ({:.0} ms{})",
-        started.elapsed().as_secs_f64() * 1e3,
-        peak_memory_mib()
-            .map(|m| format!(", peak memory {m:.0} MiB"))
-            .unwrap_or_default()
-    )?;
-    tracing::info!(
-        layers = total,
-        failures,
-        invalid = invalid_total,
-        ms = started.elapsed().as_secs_f64() * 1e3,
-        "check finished"
-    );
-    Ok(if failures > 0 || invalid_total > 0 {
-        1
-    } else {
-        0
-    })
-}
-
-/// The process's peak resident memory (Linux `VmHWM`), in MiB.
-pub fn peak_memory_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-/// A WKT CRS is long: show its name only.
-fn short_crs(crs: &str) -> String {
-    if crs.len() < 40 {
-        return crs.to_string();
-    }
-    crs.split('"').nth(1).map_or_else(
-        || crs.chars().take(40).collect(),
-        |name| format!("{name} (from WKT)"),
-    )
 }
 
 /// Runs a query and returns its GeoJSON.

@@ -47,7 +47,7 @@ const WORKING: &str = "EPSG:32632";
 const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
 
 fn catalog_path() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml")
 }
 
 fn catalog() -> Arc<Catalog> {

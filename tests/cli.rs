@@ -93,6 +93,75 @@ fn check_names_invalid_features_and_exits_one() {
     );
 }
 
+/// `check` says which layer plays each role of the report and the indicators: named in
+/// `[roles]`, bound by default because a layer has the role's id, disabled with `""`, or
+/// unbound; and for each field role, its field and whether the layer has it.
+#[test]
+fn check_prints_each_role_binding_and_says_where_defaults_were_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue(dir.path(), false);
+    let layer = |id: &str| {
+        format!(
+            "\n[[layer]]\nid = \"{id}\"\ntitle = \"{id}\"\ndescription = \"d\"\n\
+             system = \"settlement\"\nsource = \"zones.geojson\"\nid_field = \"name\"\n"
+        )
+    };
+    let write = |roles: &str| {
+        std::fs::write(
+            &catalog,
+            format!(
+                "{}{}[roles]\nparks = \"zone_verdi\"\nhospitals = \"\"\n{roles}",
+                layer("productive_areas"),
+                layer("zone_verdi")
+            ),
+        )
+        .unwrap();
+    };
+    write("productive_kind_field = \"kind\"\n");
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for line in [
+        "  productive_areas -> productive_areas (DEFAULT: [roles] does not name it; bound by the layer id \"productive_areas\")",
+        "    name_field = \"name\" (default)",
+        "    productive_kind_field = \"kind\" (named in [roles])",
+        "    productive_status_field = \"status\" (default; layer \"productive_areas\" has no such field: left out)",
+        "    supra_municipal_field = \"sovracomunale\" (default; layer \"productive_areas\" has no such field: left out)",
+        "  parks -> zone_verdi (named in [roles])",
+        "  hospitals -> none ([roles] hospitals = \"\")",
+        "  roads -> UNBOUND ([roles] does not name it and no layer has the id \"roads\")",
+        "  agricultural_land -> UNBOUND ([roles] does not name it and no layer has the id \"agricultural_areas\")",
+        // 16 roles: one default, one named, one disabled, 13 unbound.
+        "  1 roles bound by default layer ids, 13 unbound: name them in [roles]",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(line)),
+            "no line {line:?} in\n{stdout}"
+        );
+    }
+    // Each role is listed once, in the order of [roles]'s documentation.
+    let roles: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("  ") && l.contains(" -> "))
+        .map(|l| l.trim_start().split(' ').next().unwrap())
+        .collect();
+    assert_eq!(roles.len(), 16, "{roles:?}");
+    assert_eq!(roles[0], "projects");
+
+    // A field named in [roles] that the layer lacks is an error: the report would refuse it.
+    write("productive_status_field = \"stato\"\n");
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "    productive_status_field = \"stato\" (ERROR: named in [roles], but layer \"productive_areas\" has no such field)"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("1 role errors"), "{stdout}");
+}
+
 #[test]
 fn missing_catalogue_and_missing_layer_file_are_named() {
     let out = territorio(&["check", "/nonexistent/catalog.toml"]);
@@ -301,7 +370,7 @@ fn query_speaks_gauss_boaga_in_and_out() {
 
 fn demo_catalog() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("layers/catalog.toml")
+        .join("examples/cremona/catalog.toml")
         .to_string_lossy()
         .into_owned()
 }

@@ -1,5 +1,6 @@
-//! The demo catalogue in `layers/`: it loads cleanly, it is what the generator makes, and its
-//! geography and projects have the properties the demo promises.
+//! The demo catalogue in `examples/cremona/`: it loads cleanly, it is what the generator
+//! makes, it names every role, and its geography and projects have the properties the demo
+//! promises.
 
 mod common;
 
@@ -12,7 +13,7 @@ use geo::{
     MultiPolygon, Point, Polygon,
 };
 use territorio::analysis::{nearest, overlay, select, OverlayOptions, Predicate};
-use territorio::catalog::{CatalogConfig, System};
+use territorio::catalog::{Bound, CatalogConfig, CatalogFile, System, FIELD_ROLES};
 use territorio::crs::{Transformer, CRS84};
 use territorio::feature::Value;
 use territorio::store::{Catalog, Layer};
@@ -24,7 +25,8 @@ fn root() -> PathBuf {
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
-        let config = CatalogConfig::from_file(&root().join("layers/catalog.toml")).unwrap();
+        let config =
+            CatalogConfig::from_file(&root().join("examples/cremona/catalog.toml")).unwrap();
         Catalog::load(config, &|_| {}).unwrap()
     })
 }
@@ -123,9 +125,10 @@ fn systems_formats_and_crs_are_as_announced() {
     let rsa = layer("nursing_homes");
     assert_eq!(rsa.driver, "ESRI Shapefile");
     assert_eq!(rsa.source_crs, "EPSG:3003");
-    let cpg = std::fs::read_to_string(root().join("layers/data/nursing_homes.cpg")).unwrap();
+    let cpg =
+        std::fs::read_to_string(root().join("examples/cremona/data/nursing_homes.cpg")).unwrap();
     assert_eq!(cpg.trim(), "ISO-8859-1");
-    let dbf = std::fs::read(root().join("layers/data/nursing_homes.dbf")).unwrap();
+    let dbf = std::fs::read(root().join("examples/cremona/data/nursing_homes.dbf")).unwrap();
     assert!(
         dbf.windows(8).any(|w| w == b"Comunit\xe0"),
         "the DBF holds Latin-1 text"
@@ -355,36 +358,82 @@ fn projects_cover_every_planning_situation() {
     assert!(far >= 16, "{far} far from everything");
 }
 
+/// The committed demo is what the generator writes, byte for byte. Only the files the
+/// generator writes are compared: files a planner adds to the folder are not its business.
 #[test]
 fn regenerating_gives_byte_identical_files() {
     let dir = tempfile::tempdir().unwrap();
-    let (layers, styles) = (dir.path().join("layers"), dir.path().join("styles"));
-    territorio::demo::generate(&layers, &styles).unwrap();
-    for (generated, committed) in [
-        (&layers, root().join("layers")),
-        (&styles, root().join("styles")),
-    ] {
-        let files = |d: &Path| {
-            let mut v: Vec<PathBuf> = walk(d)
-                .into_iter()
-                .map(|p| p.strip_prefix(d).unwrap().to_path_buf())
-                .collect();
-            v.sort();
-            v
-        };
-        assert_eq!(files(generated), files(&committed), "same file list");
-        for f in files(generated) {
-            let (a, b) = (
-                std::fs::read(generated.join(&f)).unwrap(),
-                std::fs::read(committed.join(&f)).unwrap(),
-            );
-            assert!(
-                a == b,
-                "{} differs from the committed file: run `territorio demo`",
-                f.display()
-            );
-        }
+    let summary = territorio::demo::generate(dir.path()).unwrap();
+    let committed = root().join("examples/cremona");
+    // The summary lists exactly what was written.
+    let mut written: Vec<PathBuf> = walk(dir.path())
+        .into_iter()
+        .map(|p| p.strip_prefix(dir.path()).unwrap().to_path_buf())
+        .collect();
+    written.sort();
+    assert_eq!(written, summary.files);
+    assert!(summary.files.contains(&PathBuf::from("catalog.toml")));
+    assert_eq!(summary.layers.len(), catalog().layers().len());
+    for f in &summary.files {
+        let generated = std::fs::read(dir.path().join(f)).unwrap();
+        let kept = std::fs::read(committed.join(f))
+            .unwrap_or_else(|e| panic!("{}: {e}: run `territorio demo`", f.display()));
+        assert!(
+            generated == kept,
+            "{} differs from the committed file: run `territorio demo`",
+            f.display()
+        );
     }
+}
+
+/// A file a planner adds beside the generated ones survives regeneration, and the
+/// generated catalogue reads back into the value the generator serialised.
+#[test]
+fn regenerating_leaves_other_files_alone_and_the_catalogue_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/mine.geojson"), "planner's own").unwrap();
+    territorio::demo::generate(dir.path()).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("data/mine.geojson")).unwrap(),
+        "planner's own"
+    );
+    let path = root().join("examples/cremona/catalog.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let parsed = CatalogFile::parse(&text, &path).unwrap();
+    assert_eq!(parsed, territorio::demo::catalog_file().unwrap());
+    let again = CatalogFile::parse(&parsed.to_toml().unwrap(), &path).unwrap();
+    assert_eq!(again, parsed);
+    // The header says what the file is, and invites edits and copies.
+    assert!(text.starts_with("# The demo catalogue of territorio"));
+    assert!(!text.contains("do not edit"));
+}
+
+/// Every role the site report and the indicators read is named in `[roles]`, with its
+/// fields: nothing binds by the demo's layer ids silently.
+#[test]
+fn the_demo_names_every_role_explicitly() {
+    let path = root().join("examples/cremona/catalog.toml");
+    let file = CatalogFile::read(&path).unwrap();
+    let ids: Vec<&str> = file.layers.iter().map(|l| l.id.as_str()).collect();
+    for b in file.roles.bindings(|id| ids.contains(&id)) {
+        assert_eq!(b.how, Bound::Named, "{}", b.role);
+    }
+    for (role, _) in FIELD_ROLES {
+        assert!(file.roles.field(role).1, "{role}_field is not named");
+    }
+    assert_eq!(
+        file.roles.productive_areas.as_deref(),
+        Some("productive_areas")
+    );
+    assert_eq!(
+        file.roles.agricultural_land.as_deref(),
+        Some("agricultural_areas")
+    );
+    assert_eq!(
+        file.roles.supra_municipal_field.as_deref(),
+        Some("sovracomunale")
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

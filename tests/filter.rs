@@ -19,7 +19,7 @@ fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let config = CatalogConfig::from_file(&root.join("layers/catalog.toml")).unwrap();
+        let config = CatalogConfig::from_file(&root.join("examples/cremona/catalog.toml")).unwrap();
         Catalog::load(config, &|_| {}).unwrap()
     })
 }

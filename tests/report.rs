@@ -20,7 +20,8 @@ use territorio::store::{Catalog, Layer};
 const AREA_TOLERANCE: f64 = 2e-7;
 
 fn demo() -> Catalog {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap()
 }
 

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn serve_answers_then_stops_cleanly_on_sigterm() {
-    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/layers/catalog.toml");
+    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/cremona/catalog.toml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_territorio"))
         .args(["serve", "--catalog", catalog, "--addr", "127.0.0.1:0"])
         .env("TERRITORIO_LOG", "warn")

@@ -315,3 +315,85 @@ fn large_layers_are_reprojected_in_parallel_in_order() {
         );
     }
 }
+
+/// Repeated values in a layer's `id_field` refuse the layer: the error names the layer, the
+/// file, the first five repeated ids with their counts, how many more there are, and the way
+/// out. Without `id_field` the same file loads by FID.
+#[test]
+fn duplicate_ids_refuse_the_layer_naming_them() {
+    use territorio::feature::{FeatureId, Field};
+    use territorio::sink::{self, LayerGeometry, NewLayer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("zone.gpkg");
+    // 15 points; A1 three times, then B2, D4, F6, G7, H8 twice each: six repeated ids.
+    let codes = [
+        "A1", "B2", "A1", "C3", "B2", "A1", "D4", "E5", "D4", "F6", "F6", "G7", "G7", "H8", "H8",
+    ];
+    let rows: Vec<(Geometry<f64>, Vec<Value>)> = codes
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = geo::Point::new(580_000.0 + 100.0 * i as f64, 5_000_000.0);
+            (Geometry::Point(p), vec![Value::String(c.to_string())])
+        })
+        .collect();
+    sink::write_layer(
+        &path,
+        "GPKG",
+        &NewLayer {
+            name: "zone",
+            crs: "EPSG:32632",
+            geometry: LayerGeometry::Point,
+            fields: &[Field {
+                name: "codice".into(),
+                ty: FieldType::String,
+            }],
+            options: &[],
+        },
+        &rows,
+    )
+    .unwrap();
+
+    let mut config = layer_config("zone_produttive", &path);
+    config.id_field = Some("codice".into());
+    let e = load_layer(&config, "EPSG:32632").unwrap_err();
+    match &e {
+        LoadError::DuplicateFeatureIds {
+            layer,
+            file,
+            id_field,
+            duplicates,
+            repeated,
+        } => {
+            assert_eq!(layer, "zone_produttive");
+            assert_eq!(file, &path);
+            assert_eq!(id_field.as_deref(), Some("codice"));
+            assert_eq!(*repeated, 6);
+            let want: Vec<(FeatureId, usize)> =
+                [("A1", 3), ("B2", 2), ("D4", 2), ("F6", 2), ("G7", 2)]
+                    .iter()
+                    .map(|(id, n)| (FeatureId::Str(id.to_string()), *n))
+                    .collect();
+            assert_eq!(duplicates, &want);
+        }
+        other => panic!("{other}"),
+    }
+    let text = e.to_string();
+    for needle in [
+        "layer \"zone_produttive\"",
+        "zone.gpkg",
+        "id_field \"codice\" is not unique",
+        "\"A1\" (3 features), \"B2\" (2 features)",
+        "\"G7\" (2 features) and 1 more",
+        "remove id_field",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in {text}");
+    }
+    assert!(!text.contains("H8"), "{text}");
+
+    // By FID, the same file loads whole.
+    config.id_field = None;
+    let layer = load_layer(&config, "EPSG:32632").unwrap();
+    assert_eq!(layer.features.len(), codes.len());
+}

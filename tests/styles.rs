@@ -20,7 +20,8 @@ fn root() -> PathBuf {
 fn catalog() -> &'static Catalog {
     static CATALOG: OnceLock<Catalog> = OnceLock::new();
     CATALOG.get_or_init(|| {
-        let config = CatalogConfig::from_file(&root().join("layers/catalog.toml")).unwrap();
+        let config =
+            CatalogConfig::from_file(&root().join("examples/cremona/catalog.toml")).unwrap();
         Catalog::load(config, &|_| {}).unwrap()
     })
 }

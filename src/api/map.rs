@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The web folder when none is given: `web/` beside the catalogue's folder (the layout of the
-/// repository: `layers/catalog.toml` and `web/`), else the `web/` folder of the source tree
+/// folders `plan/catalog.toml` and `web/`), else the `web/` folder of the source tree
 /// the binary was built from; the first that holds an `index.html`.
 pub fn default_web_dir(catalog: &FsPath) -> Option<PathBuf> {
     let beside = catalog

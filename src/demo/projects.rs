@@ -5,9 +5,46 @@
 
 use geo::{Area, Contains, Coord, Distance, Euclidean, Geometry, Intersects, LineString, Point};
 
-use super::{anchor, rectangle, s, Rng, Row, World};
-use crate::demo::geography::TOWNS;
-use crate::feature::{Field, FieldType, Value};
+use super::geography::TOWNS;
+use super::rng::Rng;
+use super::styles::Style;
+use super::world::{anchor, rectangle, Productive, World};
+use super::{s, DemoError, LayerSpec, Output, RoleSpec, Row};
+use crate::catalog::System;
+use crate::crs::CRS84;
+use crate::feature::{FieldType, Value};
+use crate::sink::LayerGeometry;
+
+pub(super) const LAYERS: &[LayerSpec] = &[LayerSpec {
+    id: "projects",
+    title: "Progetti del Patto per lo sviluppo",
+    description:
+        "The development-pact projects, with axis, emblematic action, AQST programme and progress.",
+    system: System::Projects,
+    output: Output {
+        file: "projects.geojson",
+        driver: "GeoJSON",
+        crs: CRS84,
+        options: &["RFC7946=YES", "WRITE_NAME=NO"],
+    },
+    geometry: LayerGeometry::Any,
+    id_field: "id",
+    fields: FIELDS,
+    style: || Style::circle("axis", &AXIS_COLOURS, 6.0).any_geometry(),
+    role: Some(RoleSpec {
+        layer: "projects",
+        fields: &[
+            ("project_title", "title"),
+            ("project_axis", "axis"),
+            ("project_action", "emblematic_action"),
+            ("project_aqst", "aqst_programme"),
+            ("project_status", "status"),
+            ("project_budget", "budget_eur"),
+            ("project_progress", "progress_pct"),
+        ],
+    }),
+    rows: |world, rng| world.projects(rng),
+}];
 
 /// How many projects the generator places in each situation (the demo tests assert at least
 /// these counts with the engine).
@@ -80,27 +117,21 @@ const LEADS: [&str; 7] = [
 const STATUSES: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
 
 /// The project fields, in order.
-pub fn fields() -> Vec<Field> {
-    let f = |n: &str, ty| Field {
-        name: n.to_string(),
-        ty,
-    };
-    vec![
-        f("id", FieldType::String),
-        f("title", FieldType::String),
-        f("axis", FieldType::Int),
-        f("axis_name", FieldType::String),
-        f("emblematic_action", FieldType::String),
-        f("aqst_programme", FieldType::String),
-        f("status", FieldType::String),
-        f("progress_pct", FieldType::Int),
-        f("budget_eur", FieldType::Real),
-        f("lead_body", FieldType::String),
-        f("municipality", FieldType::String),
-        f("start_date", FieldType::Date),
-        f("end_date", FieldType::Date),
-    ]
-}
+pub const FIELDS: &[(&str, FieldType)] = &[
+    ("id", FieldType::String),
+    ("title", FieldType::String),
+    ("axis", FieldType::Int),
+    ("axis_name", FieldType::String),
+    ("emblematic_action", FieldType::String),
+    ("aqst_programme", FieldType::String),
+    ("status", FieldType::String),
+    ("progress_pct", FieldType::Int),
+    ("budget_eur", FieldType::Real),
+    ("lead_body", FieldType::String),
+    ("municipality", FieldType::String),
+    ("start_date", FieldType::Date),
+    ("end_date", FieldType::Date),
+];
 
 /// A project before its attributes are filled in.
 struct Draft {
@@ -110,13 +141,14 @@ struct Draft {
 }
 
 impl World {
-    pub(super) fn projects(&self, rng: &mut Rng) -> Vec<Row> {
+    /// The project rows, in situation order, their attributes drawn last.
+    pub(super) fn projects(&self, rng: &mut Rng) -> Result<Vec<Row>, DemoError> {
         let mut drafts: Vec<Draft> = Vec::new();
-        self.inside_productive(rng, &mut drafts);
-        self.just_outside(rng, &mut drafts);
+        self.inside_productive(rng, &mut drafts)?;
+        self.just_outside(rng, &mut drafts)?;
         self.crossing_constraints(rng, &mut drafts);
         self.on_agricultural_land(rng, &mut drafts);
-        self.far_from_everything(rng, &mut drafts);
+        self.far_from_everything(rng, &mut drafts)?;
         self.ordinary(rng, &mut drafts);
         drafts
             .into_iter()
@@ -125,8 +157,8 @@ impl World {
             .collect()
     }
 
-    fn attributes(&self, i: usize, d: Draft, rng: &mut Rng) -> Row {
-        let municipality = self.municipality_of(anchor(&d.geometry));
+    fn attributes(&self, i: usize, d: Draft, rng: &mut Rng) -> Result<Row, DemoError> {
+        let municipality = self.municipality_of(anchor(&d.geometry)?);
         let action = if rng.f64() < 0.5 {
             let candidates: Vec<&(&str, i64)> =
                 ACTIONS.iter().filter(|(_, a)| *a == d.axis).collect();
@@ -183,7 +215,7 @@ impl World {
             Value::Date(format!("{start_year}-{start_month:02}-01")),
             Value::Date(format!("{}-{end_month:02}-28", start_year + years)),
         ];
-        (d.geometry, values)
+        Ok((d.geometry, values))
     }
 
     fn in_any_productive(&self, p: Coord<f64>) -> bool {
@@ -204,10 +236,9 @@ impl World {
             || self.corridors.iter().any(|(_, _, m)| m.intersects(g))
     }
 
-    fn inside_productive(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
-        let sovra: Vec<&super::Productive> =
-            self.productive.iter().filter(|p| p.sovracomunale).collect();
-        let other: Vec<&super::Productive> = self
+    fn inside_productive(&self, rng: &mut Rng, out: &mut Vec<Draft>) -> Result<(), DemoError> {
+        let sovra: Vec<&Productive> = self.productive.iter().filter(|p| p.sovracomunale).collect();
+        let other: Vec<&Productive> = self
             .productive
             .iter()
             .filter(|p| !p.sovracomunale)
@@ -241,7 +272,7 @@ impl World {
             let centre = if inside {
                 centre
             } else {
-                anchor(&Geometry::Polygon(area.shape.clone()))
+                anchor(&Geometry::Polygon(area.shape.clone()))?
             };
             // Two projects in one area must not share a point: move off the centre a little.
             let reach = area.shape.unsigned_area().sqrt() * 0.2;
@@ -270,16 +301,17 @@ impl World {
                 geometry,
             });
         }
+        Ok(())
     }
 
-    fn just_outside(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
+    fn just_outside(&self, rng: &mut Rng, out: &mut Vec<Draft>) -> Result<(), DemoError> {
         let mut k = 0usize;
         let mut tries = 0;
         while k < JUST_OUTSIDE && tries < 10_000 {
             tries += 1;
             let area = &self.productive[k % self.productive.len()];
             let vertex = area.shape.exterior().0[(tries % 4) as usize];
-            let centre = anchor(&Geometry::Polygon(area.shape.clone()));
+            let centre = anchor(&Geometry::Polygon(area.shape.clone()))?;
             let (dx, dy) = (vertex.x - centre.x, vertex.y - centre.y);
             let len = dx.hypot(dy);
             let d = rng.range(JUST_OUTSIDE_M.0 + 20.0, JUST_OUTSIDE_M.1 - 50.0);
@@ -307,6 +339,7 @@ impl World {
             });
             k += 1;
         }
+        Ok(())
     }
 
     fn crossing_constraints(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
@@ -421,8 +454,9 @@ impl World {
         }
     }
 
-    fn far_from_everything(&self, rng: &mut Rng, out: &mut Vec<Draft>) {
-        let bb = geo::BoundingRect::bounding_rect(&self.province).expect("province has a box");
+    fn far_from_everything(&self, rng: &mut Rng, out: &mut Vec<Draft>) -> Result<(), DemoError> {
+        let bb = geo::BoundingRect::bounding_rect(&self.province)
+            .ok_or_else(|| DemoError::Geometry("the province outline is empty".to_string()))?;
         let mut k = 0usize;
         let mut tries = 0;
         const TITLES: [(&str, i64); 4] = [
@@ -452,6 +486,7 @@ impl World {
             });
             k += 1;
         }
+        Ok(())
     }
 
     fn ordinary(&self, rng: &mut Rng, out: &mut Vec<Draft>) {

@@ -42,11 +42,23 @@ pub enum LoadError {
         #[source]
         source: CrsError,
     },
-    #[error("layer {layer:?} ({file}): feature id {id} is used by more than one feature")]
-    DuplicateFeatureId {
+    /// Feature ids must be unique: links, `/items/{id}`, reports and filters name features by
+    /// id, and a silent fallback to the FID would change every one of them. The layer is
+    /// refused, naming the first few repeated ids and how to fix the data.
+    #[error(
+        "layer {layer:?} ({file}): {}",
+        duplicate_ids_message(.id_field.as_deref(), .duplicates, *.repeated)
+    )]
+    DuplicateFeatureIds {
         layer: String,
         file: PathBuf,
-        id: FeatureId,
+        /// The catalogue's `id_field`; `None` when the ids are the source's FIDs.
+        id_field: Option<String>,
+        /// The first few repeated ids (in the order they first repeat) and how many
+        /// features share each.
+        duplicates: Vec<(FeatureId, usize)>,
+        /// How many distinct ids are repeated in all.
+        repeated: usize,
     },
     #[error("layer {layer:?} has {count} features, more than the {max} an index can address")]
     TooManyFeatures {
@@ -54,6 +66,41 @@ pub enum LoadError {
         count: usize,
         max: usize,
     },
+}
+
+/// How many repeated feature ids an error names.
+const SHOWN_DUPLICATES: usize = 5;
+
+/// The text of [`LoadError::DuplicateFeatureIds`]: which ids repeat, and what to do about it.
+fn duplicate_ids_message(
+    id_field: Option<&str>,
+    duplicates: &[(FeatureId, usize)],
+    repeated: usize,
+) -> String {
+    let listed: Vec<String> = duplicates
+        .iter()
+        .map(|(id, n)| match id {
+            FeatureId::Int(i) => format!("{i} ({n} features)"),
+            FeatureId::Str(s) => format!("{s:?} ({n} features)"),
+        })
+        .collect();
+    let more = if repeated > duplicates.len() {
+        format!(" and {} more", repeated - duplicates.len())
+    } else {
+        String::new()
+    };
+    match id_field {
+        Some(field) => format!(
+            "id_field {field:?} is not unique: {}{more}; make the values unique in the data, \
+             or remove id_field from the layer's entry to identify features by the file's FID",
+            listed.join(", ")
+        ),
+        None => format!(
+            "the file's feature ids (FID) are not unique: {}{more}; set id_field to a property \
+             that is unique",
+            listed.join(", ")
+        ),
+    }
 }
 
 /// A loaded layer: its features in the working CRS, their envelopes in an R-tree.
@@ -100,14 +147,28 @@ impl Layer {
             }
         });
         let mut by_id = HashMap::with_capacity(features.len());
+        // Repeated ids, in the order they first repeat, with their feature counts.
+        let mut repeated: Vec<(FeatureId, usize)> = Vec::new();
+        let mut repeat_index: HashMap<&FeatureId, usize> = HashMap::new();
         for (i, f) in features.iter().enumerate() {
             if by_id.insert(f.id.clone(), i as u32).is_some() {
-                return Err(LoadError::DuplicateFeatureId {
-                    layer: config.id.clone(),
-                    file: config.source.clone(),
-                    id: f.id.clone(),
+                let k = *repeat_index.entry(&f.id).or_insert_with(|| {
+                    repeated.push((f.id.clone(), 1));
+                    repeated.len() - 1
                 });
+                repeated[k].1 += 1;
             }
+        }
+        if !repeated.is_empty() {
+            let count = repeated.len();
+            repeated.truncate(SHOWN_DUPLICATES);
+            return Err(LoadError::DuplicateFeatureIds {
+                layer: config.id.clone(),
+                file: config.source.clone(),
+                id_field: config.id_field.clone(),
+                duplicates: repeated,
+                repeated: count,
+            });
         }
         let entries: Vec<IndexEntry> = features
             .par_iter()

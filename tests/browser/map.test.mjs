@@ -27,7 +27,7 @@ const cache = new Map();
 before(async () => {
   server = spawn(
     BINARY,
-    ["serve", "--catalog", join(ROOT, "layers", "catalog.toml"), "--web-dir", join(ROOT, "web"), "--addr", "127.0.0.1:0"],
+    ["serve", "--catalog", join(ROOT, "examples", "cremona", "catalog.toml"), "--web-dir", join(ROOT, "web"), "--addr", "127.0.0.1:0"],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TERRITORIO_LOG: "warn" } },
   );
   base = await new Promise((resolve, reject) => {
@@ -204,7 +204,7 @@ test("the map loads with no console errors and no failed requests, and lists eve
       assert.ok((await renderedCount(page, id)) > 0, `${id} is drawn`);
     }
     // A legend generated from the layer's style: one entry per category of the style file.
-    const style = JSON.parse(readFileSync(join(ROOT, "styles", "productive_areas.json"), "utf8"));
+    const style = JSON.parse(readFileSync(join(ROOT, "examples", "cremona", "styles", "productive_areas.json"), "utf8"));
     const expr = style[0].paint["fill-color"];
     const categories = expr.slice(2, -1).filter((_, i) => i % 2 === 0);
     const legend = await page.$$eval('.layer[data-layer="productive_areas"] .legend li', (els) => els.map((e) => e.textContent.trim()));

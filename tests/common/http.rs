@@ -16,12 +16,12 @@ use territorio::api::{serve, ServerConfig};
 use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
-/// The demo catalogue in `layers/`, loaded once per test binary.
+/// The demo catalogue in `examples/cremona/`, loaded once per test binary.
 pub fn demo_catalog() -> Arc<Catalog> {
     static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
     CATALOG
         .get_or_init(|| {
-            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("layers/catalog.toml");
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
             let config = CatalogConfig::from_file(&path).unwrap();
             Arc::new(Catalog::load(config, &|_| {}).unwrap())
         })

@@ -49,7 +49,7 @@ def check(condition, message):
 def start_server():
     binary = os.path.join(ROOT, "target", "debug", "territorio")
     proc = subprocess.Popen(
-        [binary, "serve", "--catalog", os.path.join(ROOT, "layers", "catalog.toml"),
+        [binary, "serve", "--catalog", os.path.join(ROOT, "examples", "cremona", "catalog.toml"),
          "--addr", "127.0.0.1:0"],
         stderr=subprocess.PIPE, text=True, env={**os.environ, "TERRITORIO_LOG": "warn"})
     for line in proc.stderr:
@@ -132,7 +132,7 @@ def main():
                 check(layer.geometryType() == want,
                       f"{cid}: QGIS geometry {layer.geometryType()}, service {types[0]}")
                 # The layer's QGIS style loads and renders its geometry type.
-                qml = os.path.join(ROOT, "styles", cid + ".qml")
+                qml = os.path.join(ROOT, "examples", "cremona", "styles", cid + ".qml")
                 if os.path.exists(qml):
                     message, ok = layer.loadNamedStyle(qml)
                     check(ok, f"{cid}: QGIS cannot load {qml}: {message}")

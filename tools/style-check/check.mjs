@@ -1,4 +1,4 @@
-// Validates every MapLibre style-layer file in styles/ with MapLibre's own style-spec validator:
+// Validates every MapLibre style-layer file of the demo (examples/cremona/styles/, or the folder given) with MapLibre's own style-spec validator:
 // each file (an array of style layers for one catalogue layer) is put in a complete style with a
 // GeoJSON source of the same name, as territorio's map and other front ends will use it.
 import { readdirSync, readFileSync } from "node:fs";
@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
-const dir = process.argv[2] ?? join(here, "../../styles");
+const dir = process.argv[2] ?? join(here, "../../examples/cremona/styles");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
 let failures = 0;
 for (const file of files) {
