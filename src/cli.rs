@@ -621,6 +621,12 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
             members.insert("site_length_m".into(), json!(round(o.site_length_m, 2)));
             members.insert("total_area_m2".into(), json!(round(o.total_area_m2, 2)));
             members.insert("total_length_m".into(), json!(round(o.total_length_m, 2)));
+            // The total in the measure (m², m or features) and the share of the site it covers.
+            members.insert("total".into(), json!(round(o.total, 2)));
+            members.insert(
+                "site_share".into(),
+                json!(o.site_share.map(|s| round(s, 6))),
+            );
             if group_by.is_some() {
                 members.insert(
                     "groups".into(),
@@ -633,6 +639,7 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
                                     "features": g.features,
                                     "area_m2": round(g.area_m2, 2),
                                     "length_m": round(g.length_m, 2),
+                                    "amount": round(g.amount, 2),
                                     "site_share": g.site_share.map(|s| round(s, 6)),
                                 })
                             })
@@ -657,6 +664,7 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
                 let mut extra = Map::new();
                 extra.insert("area_m2".into(), json!(round(item.area_m2, 2)));
                 extra.insert("length_m".into(), json!(round(item.length_m, 2)));
+                extra.insert("amount".into(), json!(round(item.amount, 2)));
                 extra.insert(
                     "site_share".into(),
                     json!(item.site_share.map(|s| round(s, 6))),

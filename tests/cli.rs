@@ -188,6 +188,15 @@ fn query_overlay_totals_by_kind() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["key"], "industrial");
     assert_eq!(groups[1]["key"], "logistics");
+    // The total is in the measure (square metres here) and the site's share is that total
+    // over the site's area.
+    let num = |v: &Json| v.as_f64().unwrap();
+    assert_eq!(fc["total"], fc["total_area_m2"]);
+    let site_share = num(&fc["total"]) / num(&fc["site_area_m2"]);
+    assert!((num(&fc["site_share"]) - site_share).abs() < 1e-6, "{fc}");
+    for g in groups {
+        assert_eq!(g["amount"], g["area_m2"]);
+    }
 }
 
 #[test]
