@@ -24,6 +24,12 @@
 //! (Sutherland-Hodgman clipping, see [`super::clip`]), otherwise a boolean intersection
 //! (O((v + m) log(v + m))). Intersection geometries, when asked for, always come from the
 //! boolean operation.
+//!
+//! Precision: the clip's areas are exact to f64 rounding (about 1e-12 m² per metre of the
+//! site's perimeter). The boolean operation rounds every vertex to an integer grid fitted to the
+//! site and the feature together, and its areas are off by up to √2 · g · P (grid step g,
+//! 2^-15 m for a feature 40 km across; intersection perimeter P): a few 1e-7 of a hectare-sized
+//! site inside a large park or belt. See [`super::clip`] for the derivation and its tests.
 
 use std::collections::BTreeMap;
 
