@@ -5,7 +5,8 @@
 //! - [`nearest`](mod@nearest): the k nearest features by true geometry-to-geometry distance;
 //! - [`within_distance`](mod@within_distance): all features within a distance;
 //! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
-//! - [`join`](mod@join): a spatial join of two layers;
+//! - [`join`](mod@join): a spatial join of two layers ("join attributes by location");
+//! - [`join_table`](mod@join_table): that join on catalogue layers, as GeoJSON or CSV;
 //! - [`indicators`](mod@indicators): the monitoring indicators over the whole catalogue;
 //! - [`locate`](mod@locate): "what is here", the features of every layer at a geometry, by system;
 //! - [`report`](mod@report): the site report of one project (or of any site) against every PTCP system;
@@ -23,6 +24,7 @@
 pub mod clip;
 pub mod indicators;
 pub mod join;
+pub mod join_table;
 pub mod locate;
 pub mod nearest;
 pub mod overlay;
@@ -33,7 +35,10 @@ pub mod subject;
 pub mod within_distance;
 
 pub use indicators::{indicators, IndicatorOptions, Indicators};
-pub use join::spatial_join;
+pub use join::{spatial_join, Join, JoinMode, JoinOptions, JoinPredicate};
+pub use join_table::{
+    join_document, write_join_csv, write_join_geojson, JoinError, JoinRequest, JoinResult,
+};
 pub use locate::{locate, LayerHits, Located, SystemHits};
 pub use nearest::nearest;
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
