@@ -15,9 +15,9 @@
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
-//! validation take part in `intersects`, proximity and joins (those predicates are robust on any
-//! input) but are left out of `within`/`contains` and of area and length maths, and each result
-//! says which features were left out.
+//! validation take part in `intersects`, proximity and joins as join features (those predicates
+//! are robust on any input) but are left out of `within`/`contains`, of area and length maths and
+//! of joins as targets, and each result says which features were left out.
 //!
 //! Nothing here knows about HTTP.
 
