@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use geo::{Coord, Geometry, LineString, Polygon};
-use territorio::analysis::{self, OverlayOptions, Predicate};
+use territorio::analysis::{self, JoinMode, JoinOptions, JoinPredicate, OverlayOptions, Predicate};
 use territorio::catalog::{LayerConfig, System};
 use territorio::feature::Value;
 use territorio::sink::{self, LayerGeometry, NewLayer};
@@ -254,7 +254,20 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(10));
     g.bench_function("join of all 20,000 points to their zone", |b| {
-        b.iter(|| black_box(analysis::spatial_join(&points, &zones)))
+        b.iter(|| {
+            black_box(analysis::spatial_join(
+                &points,
+                &zones,
+                &JoinOptions::default(),
+            ))
+        })
+    });
+    let largest = JoinOptions {
+        predicate: JoinPredicate::Intersects,
+        mode: JoinMode::LargestOverlap,
+    };
+    g.bench_function("join of 50,000 roads to the zone they run most in", |b| {
+        b.iter(|| black_box(analysis::spatial_join(&roads, &zones, &largest)))
     });
     g.bench_function("load a 100k-zone GeoPackage + index", |b| {
         b.iter(|| black_box(load_layer(&config("zones", &zones_path), WORKING).unwrap()))

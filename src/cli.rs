@@ -1,4 +1,4 @@
-//! The command line: `territorio check` and `territorio query ...`.
+//! The command line: `territorio check`, `territorio query ...` and `territorio join`.
 //!
 //! Query inputs are in CRS84 lon/lat unless `--crs` names another CRS; output is a GeoJSON
 //! FeatureCollection in CRS84 unless `--out-crs` names another. Analysis runs in the working CRS.
@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::analysis::subject::{self, InputCrs};
 use crate::analysis::{self, Hit, OverlayOptions, Predicate};
-use crate::catalog::CatalogConfig;
+use crate::catalog::{CatalogConfig, LayerConfig};
 use crate::crs::{self, Transformer, CRS84};
 use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
@@ -83,6 +83,9 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Join attributes by location: each feature of TARGET with the properties of the JOIN
+    /// features it meets (as QGIS's "Join attributes by location"), as GeoJSON or CSV.
+    Join(JoinArgs),
     /// Run an analysis on one layer and print GeoJSON.
     Query {
         /// The catalogue file.
@@ -129,6 +132,67 @@ pub struct ServeArgs {
     /// Attribution shown for the basemap.
     #[arg(long)]
     pub basemap_attribution: Option<String>,
+}
+
+/// Options of `territorio join`.
+#[derive(Debug, Args)]
+pub struct JoinArgs {
+    /// The layer whose features get the properties (e.g. `projects`).
+    pub target: String,
+    /// The layer the properties come from (e.g. `municipalities`).
+    pub join: String,
+    /// How a target feature must meet a join feature: `intersects` (they share a point),
+    /// `within` (the target lies inside it) or `contains` (the target contains it).
+    #[arg(long, value_enum, default_value_t = JoinPredicateArg::Intersects)]
+    pub predicate: JoinPredicateArg,
+    /// With several matches: `all` (one row each), `first` (in the join layer's order) or
+    /// `largest` (largest overlap: area for polygons, length for lines).
+    #[arg(long, value_enum, default_value_t = JoinModeArg::All)]
+    pub mode: JoinModeArg,
+    /// The join layer's properties to copy, comma separated (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub fields: Option<Vec<String>>,
+    /// Prefix of the joined properties' names (default: the join layer's id and `_`).
+    #[arg(long)]
+    pub prefix: Option<String>,
+    /// Leave out the target features that match nothing.
+    #[arg(long)]
+    pub discard_nonmatching: bool,
+    /// `geojson` (CRS84 unless --out-crs says otherwise) or `csv` (no geometry).
+    #[arg(long, value_enum, default_value_t = JoinFormat::Geojson)]
+    pub format: JoinFormat,
+    /// CRS of the GeoJSON output.
+    #[arg(long, default_value = CRS84)]
+    pub out_crs: String,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// The catalogue file.
+    #[arg(long, default_value = DEFAULT_CATALOG)]
+    pub catalog: PathBuf,
+}
+
+/// `--predicate` of `territorio join`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JoinPredicateArg {
+    Intersects,
+    Within,
+    Contains,
+}
+
+/// `--mode` of `territorio join`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JoinModeArg {
+    All,
+    First,
+    Largest,
+}
+
+/// Output of `territorio join`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum JoinFormat {
+    Geojson,
+    Csv,
 }
 
 /// Output of `territorio report`.
@@ -286,6 +350,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+        Command::Join(args) => join(args),
         Command::Query { catalog, query } => {
             let out = run_query(&catalog, query)?;
             let mut stdout = std::io::stdout().lock();
@@ -403,6 +468,106 @@ fn load_catalog(path: &Path) -> Result<store::Catalog> {
     Ok(store::Catalog::load(config, &progress_printer())?)
 }
 
+/// `territorio join`: loads the two layers, joins and writes the table.
+pub fn join(args: JoinArgs) -> Result<i32> {
+    let mut config = CatalogConfig::from_file(&args.catalog)?;
+    let working = crs::normalize(&config.working_crs);
+    crs::check_working_crs(&working)?;
+    let to_output = match args.format {
+        JoinFormat::Geojson => Some(Transformer::new(&working, &args.out_crs)?),
+        JoinFormat::Csv => None,
+    };
+    // Only the two layers are loaded: a catalogue of them alone.
+    let mut configs = Vec::new();
+    for id in [&args.target, &args.join] {
+        let layer_config = config.layer(id).with_context(|| {
+            format!(
+                "no layer {id:?} in {} (layers: {})",
+                args.catalog.display(),
+                config
+                    .layers
+                    .iter()
+                    .map(|l| l.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        if !configs.iter().any(|c: &&LayerConfig| c.id == *id) {
+            configs.push(layer_config);
+        }
+    }
+    let mut layers = Vec::new();
+    for layer_config in configs {
+        let started = Instant::now();
+        let layer = store::load_layer(layer_config, &working)?;
+        progress_printer()(LoadEvent::Finished {
+            layer: layer.id().to_string(),
+            features: layer.features.len(),
+            invalid: layer.invalid_features().count(),
+            elapsed: started.elapsed(),
+        });
+        layers.push(layer);
+    }
+    config
+        .layers
+        .retain(|l| layers.iter().any(|loaded| loaded.id() == l.id));
+    let catalog = store::Catalog::from_layers(config, working, layers);
+    let request = analysis::JoinRequest {
+        target: args.target,
+        join: args.join,
+        predicate: match args.predicate {
+            JoinPredicateArg::Intersects => analysis::JoinPredicate::Intersects,
+            JoinPredicateArg::Within => analysis::JoinPredicate::Within,
+            JoinPredicateArg::Contains => analysis::JoinPredicate::Contains,
+        },
+        mode: match args.mode {
+            JoinModeArg::All => analysis::JoinMode::All,
+            JoinModeArg::First => analysis::JoinMode::First,
+            JoinModeArg::Largest => analysis::JoinMode::LargestOverlap,
+        },
+        fields: args.fields,
+        prefix: args.prefix,
+        discard_nonmatching: args.discard_nonmatching,
+    };
+    let started = Instant::now();
+    let result = analysis::join_document(&catalog, &request)?;
+    let elapsed = started.elapsed();
+    let mut out = Vec::new();
+    match &to_output {
+        Some(to_output) => analysis::write_join_geojson(&mut out, &result, to_output)?,
+        None => analysis::write_join_csv(&mut out, &result),
+    }
+    eprintln!(
+        "joined {} of {} features of {} to {} ({}, {}) in {:.0} ms: {} rows",
+        result.matched,
+        result.target.features.len(),
+        result.target.id(),
+        result.join.id(),
+        result.predicate,
+        result.mode,
+        elapsed.as_secs_f64() * 1e3,
+        result.rows.len()
+    );
+    if !result.skipped_invalid.is_empty() {
+        eprintln!(
+            "{} target features with invalid geometries were not joined",
+            result.skipped_invalid.len()
+        );
+    }
+    match args.out {
+        Some(path) => std::fs::write(&path, &out)
+            .with_context(|| format!("cannot write {}", path.display()))?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&out)?;
+            if to_output.is_some() {
+                writeln!(stdout)?;
+            }
+        }
+    }
+    Ok(0)
+}
+
 /// Runs a query and returns its GeoJSON.
 pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
     let config = CatalogConfig::from_file(catalog_path)?;
@@ -503,6 +668,12 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
             members.insert("site_length_m".into(), json!(round(o.site_length_m, 2)));
             members.insert("total_area_m2".into(), json!(round(o.total_area_m2, 2)));
             members.insert("total_length_m".into(), json!(round(o.total_length_m, 2)));
+            // The total in the measure (m², m or features) and the share of the site it covers.
+            members.insert("total".into(), json!(round(o.total, 2)));
+            members.insert(
+                "site_share".into(),
+                json!(o.site_share.map(|s| round(s, 6))),
+            );
             if group_by.is_some() {
                 members.insert(
                     "groups".into(),
@@ -515,6 +686,7 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
                                     "features": g.features,
                                     "area_m2": round(g.area_m2, 2),
                                     "length_m": round(g.length_m, 2),
+                                    "amount": round(g.amount, 2),
                                     "site_share": g.site_share.map(|s| round(s, 6)),
                                 })
                             })
@@ -539,6 +711,7 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
                 let mut extra = Map::new();
                 extra.insert("area_m2".into(), json!(round(item.area_m2, 2)));
                 extra.insert("length_m".into(), json!(round(item.length_m, 2)));
+                extra.insert("amount".into(), json!(round(item.amount, 2)));
                 extra.insert(
                     "site_share".into(),
                     json!(item.site_share.map(|s| round(s, 6))),

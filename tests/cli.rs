@@ -257,6 +257,15 @@ fn query_overlay_totals_by_kind() {
     assert_eq!(groups.len(), 2);
     assert_eq!(groups[0]["key"], "industrial");
     assert_eq!(groups[1]["key"], "logistics");
+    // The total is in the measure (square metres here) and the site's share is that total
+    // over the site's area.
+    let num = |v: &Json| v.as_f64().unwrap();
+    assert_eq!(fc["total"], fc["total_area_m2"]);
+    let site_share = num(&fc["total"]) / num(&fc["site_area_m2"]);
+    assert!((num(&fc["site_share"]) - site_share).abs() < 1e-6, "{fc}");
+    for g in groups {
+        assert_eq!(g["amount"], g["area_m2"]);
+    }
 }
 
 #[test]
@@ -456,4 +465,327 @@ fn indicators_write_json_csv_and_geojson() {
         .unwrap()
         .iter()
         .all(|d| d["id"].is_string() && d["unit"].is_string()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// join
+
+/// The test catalogue plus a `wells` layer (CRS84 points, id field `name`): W1 in Zona A,
+/// "Pozzo, nord" in Zona A too, W2 in Zona B, W3 between the two squares.
+fn catalogue_with_wells(dir: &Path) -> std::path::PathBuf {
+    let catalog = catalogue(dir, false);
+    let well = |name: &str, lon: f64, lat: f64| {
+        format!(
+            r#"{{"type":"Feature","properties":{{"name":"{name}"}},"geometry":{{"type":"Point","coordinates":[{lon},{lat}]}}}}"#
+        )
+    };
+    let wells = [
+        well("W1", 10.005, 45.135),
+        well("Pozzo, nord", 10.002, 45.139),
+        well("W2", 10.035, 45.135),
+        well("W3", 10.02, 45.135),
+    ];
+    std::fs::write(
+        dir.join("wells.geojson"),
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{}]}}"#,
+            wells.join(",")
+        ),
+    )
+    .unwrap();
+    let mut text = std::fs::read_to_string(&catalog).unwrap();
+    text.push_str(
+        r#"
+[[layer]]
+id = "wells"
+title = "Pozzi"
+description = "test wells"
+system = "settlement"
+source = "wells.geojson"
+id_field = "name"
+"#,
+    );
+    std::fs::write(&catalog, text).unwrap();
+    catalog
+}
+
+#[test]
+fn join_writes_csv_and_crs84_geojson_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue_with_wells(dir.path());
+    let c = catalog.to_str().unwrap();
+    // By the coordinates: Zona A is [10.00, 10.01] x [45.13, 45.14], Zona B [10.03, 10.04] x
+    // [45.13, 45.14]. W3 (10.02) lies in neither: its row keeps empty joined cells.
+    let out = territorio(&["join", "wells", "zones", "--format", "csv", "--catalog", c]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "fid,name,zones_name,zones_kind\n\
+         W1,W1,Zona A,industrial\n\
+         \"Pozzo, nord\",\"Pozzo, nord\",Zona A,industrial\n\
+         W2,W2,Zona B,logistics\n\
+         W3,W3,,\n"
+    );
+    assert!(
+        stderr.contains("joined 3 of 4 features of wells to zones"),
+        "{stderr}"
+    );
+
+    // GeoJSON (CRS84), only the kind, no prefix, unmatched wells left out, into a file.
+    let file = dir.path().join("joined.geojson");
+    let out = territorio(&[
+        "join",
+        "wells",
+        "zones",
+        "--predicate",
+        "within",
+        "--fields",
+        "kind",
+        "--prefix",
+        "",
+        "--discard-nonmatching",
+        "--catalog",
+        c,
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(fc["predicate"], "within");
+    assert_eq!((&fc["matched"], &fc["unmatched"]), (&3.into(), &1.into()));
+    let features = fc["features"].as_array().unwrap();
+    let got: Vec<(&str, &str)> = features
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap(),
+                f["properties"]["kind"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("W1", "industrial"),
+            ("Pozzo, nord", "industrial"),
+            ("W2", "logistics")
+        ]
+    );
+    // Back in CRS84 where the file put it (to PROJ's round trip, far below 1e-7 degrees).
+    let p = &features[0]["geometry"]["coordinates"];
+    assert!(
+        (p[0].as_f64().unwrap() - 10.005).abs() < 1e-7
+            && (p[1].as_f64().unwrap() - 45.135).abs() < 1e-7,
+        "{p}"
+    );
+}
+
+#[test]
+fn join_names_unknown_layers_and_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = catalogue_with_wells(dir.path());
+    let c = catalog.to_str().unwrap();
+    for (args, needle) in [
+        (vec!["join", "pozzi", "zones"], "no layer \"pozzi\""),
+        (vec!["join", "wells", "zone"], "no layer \"zone\""),
+        (
+            vec!["join", "wells", "zones", "--fields", "tipo"],
+            "no field \"tipo\"",
+        ),
+        (
+            vec!["join", "wells", "zones", "--predicate", "touches"],
+            "touches",
+        ),
+    ] {
+        let mut all = args.clone();
+        all.extend(["--catalog", c]);
+        let out = territorio(&all);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+}
+
+/// Runs GDAL's SQLite dialect (SpatiaLite, whose predicates and intersections are GEOS's) on a
+/// GeoPackage of the demo's projects and municipalities, the projects moved to the working CRS
+/// by ogr2ogr: a reference that shares no code with territorio. Returns the features' properties.
+fn gdal_sql(gpkg: &Path, sql: &str) -> Vec<serde_json::Map<String, Json>> {
+    let out = Command::new("ogr2ogr")
+        .args(["-f", "GeoJSON", "/vsistdout/"])
+        .arg(gpkg)
+        .args(["-dialect", "sqlite", "-sql", sql])
+        .output()
+        .expect("GDAL's ogr2ogr runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"].as_object().unwrap().clone())
+        .collect()
+}
+
+fn demo_gpkg(dir: &Path) -> std::path::PathBuf {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/data");
+    let gpkg = dir.join("demo.gpkg");
+    for args in [
+        vec![
+            "-f".to_string(),
+            "GPKG".into(),
+            "-lco".into(),
+            "GEOMETRY_NAME=geom".into(),
+            gpkg.to_string_lossy().into(),
+            data.join("settlement.gpkg").to_string_lossy().into(),
+            "municipalities".into(),
+        ],
+        vec![
+            "-update".into(),
+            "-t_srs".into(),
+            "EPSG:32632".into(),
+            "-lco".into(),
+            "GEOMETRY_NAME=geom".into(),
+            "-nln".into(),
+            "projects".into(),
+            gpkg.to_string_lossy().into(),
+            data.join("projects.geojson").to_string_lossy().into(),
+        ],
+    ] {
+        let out = Command::new("ogr2ogr").args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    gpkg
+}
+
+/// `territorio join projects municipalities` on the demo: (project, municipality) rows.
+fn demo_join(extra: &[&str]) -> Vec<(String, String)> {
+    let catalog = demo_catalog();
+    let mut args = vec![
+        "join",
+        "projects",
+        "municipalities",
+        "--fields",
+        "name",
+        "--discard-nonmatching",
+        "--catalog",
+        &catalog,
+    ];
+    args.extend(extra);
+    let out = territorio(&args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fc: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let mut rows: Vec<(String, String)> = fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["properties"]["municipalities_name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn join_on_the_demo_agrees_with_spatialite() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpkg = demo_gpkg(dir.path());
+    let pairs = |predicate: &str| -> Vec<(String, String)> {
+        let mut rows: Vec<(String, String)> = gdal_sql(
+            &gpkg,
+            &format!(
+                "SELECT p.id AS project, m.name AS municipality FROM projects p \
+                 JOIN municipalities m ON {predicate}(p.geom, m.geom)"
+            ),
+        )
+        .into_iter()
+        .map(|r| {
+            (
+                r["project"].as_str().unwrap().to_string(),
+                r["municipality"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+        rows.sort();
+        rows
+    };
+    // One row per (project, municipality) that intersect; within: the projects wholly inside
+    // one municipality.
+    let intersects = pairs("ST_Intersects");
+    assert!(intersects.len() > 150, "some projects cross a border");
+    assert_eq!(demo_join(&[]), intersects);
+    let within = pairs("ST_Within");
+    assert!(within.len() < 150, "some projects are not inside one");
+    assert_eq!(demo_join(&["--predicate", "within"]), within);
+
+    // Largest overlap: by SpatiaLite's intersection areas (polygons) and lengths (lines).
+    let overlaps = gdal_sql(
+        &gpkg,
+        "SELECT p.id AS project, m.name AS municipality, ST_Dimension(p.geom) AS dim, \
+         ST_Area(ST_Intersection(p.geom, m.geom)) AS area, \
+         ST_Length(ST_Intersection(p.geom, m.geom)) AS length \
+         FROM projects p JOIN municipalities m ON ST_Intersects(p.geom, m.geom) \
+         ORDER BY p.id, m.fid",
+    );
+    let largest: std::collections::BTreeMap<String, String> =
+        demo_join(&["--mode", "largest"]).into_iter().collect();
+    let mut decided = 0;
+    let mut i = 0;
+    while i < overlaps.len() {
+        let project = overlaps[i]["project"].as_str().unwrap();
+        let rows: Vec<_> = overlaps[i..]
+            .iter()
+            .take_while(|r| r["project"] == project)
+            .collect();
+        i += rows.len();
+        // The overlap is an area for a polygon project, a length for a line, none for a point.
+        let amount = |r: &serde_json::Map<String, Json>| match r["dim"].as_i64() {
+            Some(2) => r["area"].as_f64().unwrap(),
+            Some(1) => r["length"].as_f64().unwrap(),
+            _ => 0.0,
+        };
+        let mut sorted = rows.clone();
+        sorted.sort_by(|a, b| amount(b).total_cmp(&amount(a)));
+        let want = if rows.len() == 1 || amount(sorted[0]) == 0.0 {
+            // One match, or a point on a border: the first in the municipalities' order.
+            rows[0]["municipality"].as_str().unwrap()
+        } else {
+            // Overlaps within a millionth of each other are a tie up to rounding: skip them.
+            if amount(sorted[1]) > amount(sorted[0]) * (1.0 - 1e-6) {
+                continue;
+            }
+            decided += 1;
+            sorted[0]["municipality"].as_str().unwrap()
+        };
+        assert_eq!(largest[project], want, "{project}: {rows:?}");
+    }
+    assert!(decided > 10, "{decided} projects across borders checked");
+    assert_eq!(largest.len(), 150);
 }

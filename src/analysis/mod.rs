@@ -8,7 +8,8 @@
 //! - [`overlay`](mod@overlay): intersection areas and lengths of a site with a layer, with totals by a property;
 //! - [`clip`](mod@clip): convex clipping, the fast path of the overlay;
 //! - [`coverage`](mod@coverage): how much of a site the union of a layer's features covers;
-//! - [`join`](mod@join): a spatial join of two layers;
+//! - [`join`](mod@join): a spatial join of two layers ("join attributes by location");
+//! - [`join_table`](mod@join_table): that join on catalogue layers, as GeoJSON or CSV;
 //! - [`catchment`](mod@catchment): distances from places of demand to the nearest facility and
 //!   the two-step floating catchment of the facilities' capacity;
 //! - [`locate`](mod@locate): "what is here", the features of every layer at a geometry, by system;
@@ -18,9 +19,9 @@
 //!
 //! Query geometries are in the working CRS (convert client coordinates with
 //! [`crate::crs::Transformer`] first) and must be valid. Features whose geometry failed
-//! validation take part in `intersects`, proximity and joins (those predicates are robust on any
-//! input) but are left out of `within`/`contains` and of area and length maths, and each result
-//! says which features were left out.
+//! validation take part in `intersects`, proximity and joins as join features (those predicates
+//! are robust on any input) but are left out of `within`/`contains`, of area and length maths and
+//! of joins as targets, and each result says which features were left out.
 //!
 //! Nothing here knows about HTTP or about the planning domain.
 
@@ -28,6 +29,7 @@ pub mod catchment;
 pub mod clip;
 pub mod coverage;
 pub mod join;
+pub mod join_table;
 pub mod locate;
 pub mod nearest;
 pub mod overlay;
@@ -36,7 +38,10 @@ pub mod subject;
 pub mod within_distance;
 
 pub use coverage::{coverage, coverage_of_overlay, Coverage};
-pub use join::spatial_join;
+pub use join::{spatial_join, Join, JoinMode, JoinOptions, JoinPredicate};
+pub use join_table::{
+    join_document, write_join_csv, write_join_geojson, JoinError, JoinRequest, JoinResult,
+};
 pub use locate::{locate, LayerHits, LocateError, Located, SystemHits};
 pub use nearest::{nearest, nearest_where};
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};

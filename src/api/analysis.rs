@@ -25,7 +25,6 @@
 use axum::body::Bytes;
 use axum::response::Response;
 use axum::Router;
-use geo::Geometry;
 use serde_json::{json, Map, Value as Json};
 
 use super::http::negotiate::{GEOJSON, JSON, OPENAPI_JSON};
@@ -39,7 +38,6 @@ use crate::analysis::{self, Measure, OverlayOptions};
 use crate::crs::OutputCrs;
 use crate::geojson_io::Collection;
 use crate::ptcp::MAX_DISTANCE_M;
-use crate::store::Layer;
 
 /// The default and largest `k` of `/analysis/nearest`.
 pub const DEFAULT_K: usize = 5;
@@ -162,42 +160,6 @@ fn answer(op: Op, state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Re
     }
 }
 
-/// The dimension of a geometry: 0 points, 1 lines, 2 polygons (`None`: a collection).
-fn dimension(g: &Geometry<f64>) -> Option<u8> {
-    match g {
-        Geometry::Point(_) | Geometry::MultiPoint(_) => Some(0),
-        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => Some(1),
-        Geometry::Polygon(_)
-        | Geometry::MultiPolygon(_)
-        | Geometry::Rect(_)
-        | Geometry::Triangle(_) => Some(2),
-        Geometry::GeometryCollection(_) => None,
-    }
-}
-
-/// What an overlay of a site with a layer measures, from their dimensions (the overlay says so
-/// itself only when something overlaps; the answer's keys must not depend on that).
-fn overlay_measure(site: &Geometry<f64>, layer: &Layer) -> Measure {
-    let layer_dim = layer
-        .geometry_types()
-        .map(|t| {
-            if t.contains("Polygon") {
-                2
-            } else if t.contains("LineString") {
-                1
-            } else {
-                0
-            }
-        })
-        .max()
-        .unwrap_or(0);
-    match (dimension(site), layer_dim) {
-        (Some(2), 2) => Measure::Area,
-        (Some(2), 1) | (Some(1), 2) => Measure::Length,
-        _ => Measure::Count,
-    }
-}
-
 fn overlay(
     state: &AppState,
     ctx: &Ctx,
@@ -218,57 +180,33 @@ fn overlay(
             group_by,
         },
     )?;
-    let measure = if o.items.is_empty() {
-        overlay_measure(&s.geometry, layer)
-    } else {
-        o.measure
-    };
-    let site_dim = dimension(&s.geometry);
-    let amount_key = match measure {
+    let amount_key = match o.measure {
         Measure::Area => Some("overlap_area_m2"),
         Measure::Length => Some("overlap_length_m"),
         Measure::Count => None,
     };
-    let amount = |area: f64, length: f64| match measure {
-        Measure::Area => area,
-        _ => length,
-    };
-    let site_share = |area: f64, length: f64| -> Json {
-        match measure {
-            Measure::Area if o.site_area_m2 > 0.0 => json!((area / o.site_area_m2).min(1.0)),
-            Measure::Length if site_dim == Some(1) && o.site_length_m > 0.0 => {
-                json!((length / o.site_length_m).min(1.0))
-            }
-            _ => Json::Null,
-        }
-    };
-    let mut summary = Vec::new();
-    let row = |key: Json, count: usize, area: f64, length: f64| {
+    let row = |key: Json, count: usize, amount: f64, share: Option<f64>| {
         let mut r = Map::new();
         r.insert("key".into(), key);
         r.insert("count".into(), json!(count));
         if let Some(k) = amount_key {
-            r.insert(k.into(), json!(amount(area, length)));
+            r.insert(k.into(), json!(amount));
         }
-        r.insert("share_of_site".into(), site_share(area, length));
+        r.insert("share_of_site".into(), json!(share));
         Json::Object(r)
     };
-    if group_by.is_some() {
-        for g in &o.groups {
-            summary.push(row(json!(g.key), g.features, g.area_m2, g.length_m));
-        }
+    let summary = if group_by.is_some() {
+        o.groups
+            .iter()
+            .map(|g| row(json!(g.key), g.features, g.amount, g.site_share))
+            .collect()
     } else {
-        summary.push(row(
-            Json::Null,
-            o.items.len(),
-            o.total_area_m2,
-            o.total_length_m,
-        ));
-    }
+        vec![row(Json::Null, o.items.len(), o.total, o.site_share)]
+    };
     let mut members = vec![
         ("layer", json!(layer.id())),
         ("subject", s.given.clone()),
-        ("measure", json!(measure.name())),
+        ("measure", json!(o.measure.name())),
         (
             "site",
             json!({"area_m2": o.site_area_m2, "length_m": o.site_length_m}),
@@ -292,7 +230,7 @@ fn overlay(
     for item in &o.items {
         let mut extra = Map::new();
         if let Some(k) = amount_key {
-            extra.insert(k.into(), json!(amount(item.area_m2, item.length_m)));
+            extra.insert(k.into(), json!(item.amount));
         }
         extra.insert("share_of_site".into(), json!(item.site_share));
         extra.insert("share_of_feature".into(), json!(item.feature_share));
