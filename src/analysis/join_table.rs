@@ -2,7 +2,7 @@
 //!
 //! [`join_document`] resolves a [`JoinRequest`] against a catalogue (layer ids, the fields to
 //! copy, the joined fields' names), runs [`spatial_join`] and returns a [`JoinResult`]: one row
-//! per target feature and match, in target order then join-layer order. [`write_join_geojson`]
+//! per target feature and match, in target order then join-layer order. [`join_geojson`]
 //! and [`write_join_csv`] turn it into bytes; the command line and the HTTP layer both write
 //! with them.
 //!
@@ -22,9 +22,9 @@ use serde_json::{json, Map, Value as Json};
 
 use super::join::{spatial_join, JoinMode, JoinOptions, JoinPredicate};
 use super::{field_index, AnalysisError};
-use crate::crs::{CrsError, Transformer};
+use crate::crs::{CrsError, OutputCrs};
 use crate::feature::{FieldType, Value};
-use crate::geojson_io;
+use crate::geojson_io::{Collection, GeometryCache};
 use crate::store::{Catalog, Layer};
 
 /// What to join.
@@ -215,28 +215,31 @@ impl JoinResult<'_> {
     }
 }
 
-/// Writes the join as a GeoJSON FeatureCollection: one Feature per row, with the target's id,
-/// its geometry moved by `to_output` (working CRS -> CRS84 for RFC 7946), its own properties
-/// and then the joined ones. Foreign members say what was joined and how many matched.
-pub fn write_join_geojson(
-    out: &mut Vec<u8>,
+/// The join as a GeoJSON FeatureCollection: one Feature per row, with the target's id, its
+/// geometry in `out_crs` (and its axis order; CRS84 from `cache`), its own properties and then
+/// the joined ones. Foreign members say what was joined and how many matched. The command line
+/// and the HTTP layer both write with it, through the shared [`Collection`] writer.
+pub fn join_geojson(
+    catalog: &Catalog,
+    cache: &GeometryCache,
     result: &JoinResult<'_>,
-    to_output: &Transformer,
-) -> Result<(), CrsError> {
-    let mut members = Map::new();
-    members.insert("target".into(), json!(result.target.id()));
-    members.insert("join".into(), json!(result.join.id()));
-    members.insert("predicate".into(), json!(result.predicate.name()));
-    members.insert("mode".into(), json!(result.mode.name()));
-    members.insert(
-        "joined_fields".into(),
-        json!(result.columns.iter().map(|c| &c.name).collect::<Vec<_>>()),
-    );
-    members.insert("matched".into(), json!(result.matched));
-    members.insert("unmatched".into(), json!(result.unmatched));
+    out_crs: &OutputCrs,
+) -> Result<Vec<u8>, CrsError> {
+    let mut members = vec![
+        ("target", json!(result.target.id())),
+        ("join", json!(result.join.id())),
+        ("predicate", json!(result.predicate.name())),
+        ("mode", json!(result.mode.name())),
+        (
+            "joined_fields",
+            json!(result.columns.iter().map(|c| &c.name).collect::<Vec<_>>()),
+        ),
+        ("matched", json!(result.matched)),
+        ("unmatched", json!(result.unmatched)),
+    ];
     if !result.skipped_invalid.is_empty() {
-        members.insert(
-            "skipped".into(),
+        members.push((
+            "skipped",
             Json::Array(
                 result
                     .skipped_invalid
@@ -244,44 +247,18 @@ pub fn write_join_geojson(
                     .map(|&i| result.target.features[i as usize].id.to_json())
                     .collect(),
             ),
-        );
+        ));
     }
-    members.insert("numberReturned".into(), json!(result.rows.len()));
-    // The collection's members, then the features written one at a time.
-    out.extend_from_slice(br#"{"type":"FeatureCollection","#);
-    for (key, value) in &members {
-        let _ = serde_json::to_writer(&mut *out, key);
-        out.push(b':');
-        let _ = serde_json::to_writer(&mut *out, value);
-        out.push(b',');
+    members.push(("numberReturned", json!(result.rows.len())));
+    let mut fc = Collection::new(catalog, cache, &members);
+    for row in &result.rows {
+        let joined: Map<String, Json> = result
+            .joined_values(row)
+            .map(|(name, value)| (name.to_string(), value.to_json()))
+            .collect();
+        fc.catalog_feature(result.target, row.target, out_crs, &joined)?;
     }
-    out.extend_from_slice(br#""features":["#);
-    // Rows of one target are consecutive: its Feature is built once.
-    let mut current: Option<(u32, Json)> = None;
-    for (n, row) in result.rows.iter().enumerate() {
-        if current.as_ref().map(|c| c.0) != Some(row.target) {
-            let feature = &result.target.features[row.target as usize];
-            current = Some((
-                row.target,
-                geojson_io::feature_json(result.target, feature, to_output, Map::new())?,
-            ));
-        }
-        let Some((_, base)) = &current else {
-            continue;
-        };
-        let mut feature = base.clone();
-        if let Some(properties) = feature["properties"].as_object_mut() {
-            for (name, value) in result.joined_values(row) {
-                properties.insert(name.to_string(), value.to_json());
-            }
-        }
-        if n > 0 {
-            out.push(b',');
-        }
-        let _ = serde_json::to_writer(&mut *out, &feature);
-    }
-    out.extend_from_slice(b"]}");
-    Ok(())
+    Ok(fc.into_bytes())
 }
 
 /// Writes the join as CSV (comma separated, RFC 4180 quoting, one line per row after the header,
@@ -465,9 +442,9 @@ mod tests {
             },
         )
         .unwrap();
-        let identity = Transformer::new("EPSG:32632", "EPSG:32632").unwrap();
-        let mut out = Vec::new();
-        write_join_geojson(&mut out, &r, &identity).unwrap();
+        let cache = GeometryCache::new(&c);
+        let working = OutputCrs::new("EPSG:32632").unwrap();
+        let out = join_geojson(&c, &cache, &r, &working).unwrap();
         let fc: Json = serde_json::from_slice(&out).unwrap();
         assert_eq!(fc["type"], "FeatureCollection");
         assert_eq!(

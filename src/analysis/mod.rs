@@ -40,7 +40,7 @@ pub mod within_distance;
 pub use coverage::{coverage, coverage_of_overlay, Coverage};
 pub use join::{spatial_join, Join, JoinMode, JoinOptions, JoinPredicate};
 pub use join_table::{
-    join_document, write_join_csv, write_join_geojson, JoinError, JoinRequest, JoinResult,
+    join_document, join_geojson, write_join_csv, JoinError, JoinRequest, JoinResult,
 };
 pub use locate::{locate, LayerHits, LocateError, Located, SystemHits};
 pub use nearest::{nearest, nearest_where};
