@@ -1538,3 +1538,125 @@ fn an_analysis_url_is_a_gdal_layer() {
     let fc = ogr2ogr_stdout(&format!("{base}/indicators?f=geojson"));
     assert_eq!(features(&fc).len(), layer("municipalities").features.len());
 }
+
+// ---------------------------------------------------------------------------------------------
+// join
+
+/// Every (project, municipality name) pair whose geometries intersect, by a full scan with geo's
+/// predicate (no index, no join code).
+fn brute_join_pairs() -> BTreeMap<(String, String), usize> {
+    let projects = layer("projects");
+    let municipalities = layer("municipalities");
+    let name = municipalities.field_index("name").unwrap();
+    let mut pairs = BTreeMap::new();
+    for p in &projects.features {
+        for m in &municipalities.features {
+            if p.geometry.intersects(&m.geometry) {
+                let key = (
+                    p.id.to_string(),
+                    m.values[name].to_json().as_str().unwrap().to_string(),
+                );
+                *pairs.entry(key).or_insert(0) += 1;
+            }
+        }
+    }
+    pairs
+}
+
+#[tokio::test]
+async fn join_attributes_by_location_agrees_with_a_full_scan() {
+    let expected = brute_join_pairs();
+    // Every project meets at least one municipality, and some meet several.
+    assert!(expected.len() > layer("projects").features.len());
+    let fc = get("/analysis/join?target=projects&join=municipalities&fields=name")
+        .await
+        .geojson(CRS84_URI);
+    assert_eq!(fc["joined_fields"], json!(["municipalities_name"]));
+    let mut got = BTreeMap::new();
+    for f in features(&fc) {
+        let name = f["properties"]["municipalities_name"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // The target's own properties come along.
+        assert!(f["properties"]["title"].is_string(), "{f}");
+        *got.entry((id_of(f), name)).or_insert(0) += 1;
+    }
+    assert_eq!(got, expected);
+    // CSV: the same rows, one line each after the header.
+    let csv = get("/analysis/join?target=projects&join=municipalities&fields=name&f=csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.content_type().starts_with("text/csv"));
+    let text = csv.text();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("fid,") && header.ends_with(",municipalities_name"),
+        "{header}"
+    );
+    assert_eq!(lines.count(), expected.values().sum::<usize>());
+    // largest: one row per project, the municipality holding the largest part of it, which
+    // for a point project is the one it lies in.
+    let largest =
+        get("/analysis/join?target=projects&join=municipalities&fields=name&mode=largest")
+            .await
+            .geojson(CRS84_URI);
+    assert_eq!(features(&largest).len(), layer("projects").features.len());
+    for f in features(&largest) {
+        let pair = (
+            id_of(f),
+            f["properties"]["municipalities_name"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+        assert!(
+            expected.contains_key(&pair),
+            "{pair:?} is not an intersecting pair"
+        );
+    }
+}
+
+#[tokio::test]
+async fn join_errors_name_the_cause() {
+    use StatusCode as S;
+    for (uri, status, needle) in [
+        (
+            "/analysis/join?join=municipalities",
+            S::BAD_REQUEST,
+            "parameter target",
+        ),
+        (
+            "/analysis/join?target=projects&join=comuni",
+            S::NOT_FOUND,
+            "comuni",
+        ),
+        (
+            "/analysis/join?target=projects&join=municipalities&predicate=touches",
+            S::BAD_REQUEST,
+            "predicate",
+        ),
+        (
+            "/analysis/join?target=projects&join=municipalities&mode=best",
+            S::BAD_REQUEST,
+            "mode",
+        ),
+        (
+            "/analysis/join?target=projects&join=municipalities&fields=nome",
+            S::BAD_REQUEST,
+            "nome",
+        ),
+        (
+            "/analysis/join?target=projects&join=municipalities&f=csv&crs=EPSG:3003",
+            S::BAD_REQUEST,
+            "crs",
+        ),
+        (
+            "/analysis/join?target=projects&join=municipalities&join=parks",
+            S::BAD_REQUEST,
+            "more than once",
+        ),
+    ] {
+        assert_problem(&get(uri).await, status, needle);
+    }
+}

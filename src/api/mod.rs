@@ -9,7 +9,7 @@
 //!   with `From` impls for the errors below, and the middleware;
 //! - the resources, one module each, importing [`http`] and never each other: `collections`
 //!   (collections, queryables, schemas), `items`, `analysis` (nearest, within, overlay,
-//!   locate), `reports` (site reports: `/projects/{id}/report`, `/analysis/report`),
+//!   locate), `join` (`/analysis/join`), `reports` (site reports: `/projects/{id}/report`, `/analysis/report`),
 //!   `indicators`, `styles`, `map`.
 //!
 //! Only the router ([`app`]), the landing page (`landing`, with conformance and `/api`) and
@@ -32,6 +32,7 @@ mod analysis;
 mod collections;
 pub mod indicators;
 mod items;
+mod join;
 mod landing;
 mod map;
 mod openapi;
@@ -76,6 +77,7 @@ pub fn app(state: AppState) -> Router {
         .merge(landing::routes())
         .merge(collections::routes())
         .merge(items::routes())
+        .merge(join::routes())
         .merge(analysis::routes())
         .merge(reports::routes())
         .merge(indicators::routes())

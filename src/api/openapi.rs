@@ -12,7 +12,7 @@ use super::http::negotiate::{GEOJSON, JSON, OPENAPI_JSON, SCHEMA_JSON};
 use super::http::query::supported_crs;
 use super::http::subject::openapi_query as query_param;
 use super::http::{AppState, Ctx, DEFAULT_LIMIT, MAX_LIMIT};
-use super::{analysis, indicators, items, map, reports, styles};
+use super::{analysis, indicators, items, join, map, reports, styles};
 use crate::crs;
 
 fn param_ref(name: &str) -> Json {
@@ -142,6 +142,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     for (path, item) in analysis::openapi_paths(&catalog.working_crs)
         .into_iter()
         .chain(reports::openapi_paths(&catalog.working_crs))
+        .chain(join::openapi_paths())
         .chain(indicators::openapi_paths())
     {
         paths.insert(path, item);
