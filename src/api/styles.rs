@@ -177,11 +177,9 @@ fn draw_order(state: &AppState, layer: &Layer, style_layer: &Json) -> (u8, u8) {
         Some("circle") => 4,
         _ => 5,
     };
-    let municipalities = Role::Municipalities
-        .spec()
-        .layer_in(&state.catalog().config)
-        .map(str::to_string);
-    let system = if municipalities.as_deref() == Some(layer.id()) {
+    let catalog = state.catalog();
+    let municipalities = Role::Municipalities.spec().layer_in(&catalog.config);
+    let system = if municipalities == Some(layer.id()) {
         0
     } else {
         match layer.config.system {

@@ -135,8 +135,9 @@ pub fn check(path: &Path) -> Result<i32> {
 
 /// Prints which layer plays each role, and which field each field role reads, saying where a
 /// default was used and where a role is unbound, in the order of the table of roles
-/// ([`roles::ROLES`]). `loaded` holds the fields of each layer that loaded. Returns the number of errors: fields named in
-/// `[roles]` that their layer lacks (the report and the indicators refuse to run with them).
+/// ([`roles::ROLES`]). `loaded` holds the fields of each layer that loaded. Returns the number
+/// of errors: fields named in `[roles]` that their layer lacks (the report and the indicators
+/// refuse to run with them).
 fn print_roles(
     out: &mut impl Write,
     config: &CatalogConfig,
