@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use geo::{Geometry, Rect};
-use territorio::catalog::{CatalogConfig, LayerConfig, Roles, System};
+use territorio::catalog::{CatalogConfig, LayerConfig, RoleTable, System};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
+use territorio::ptcp::roles as role_table;
 use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::store::{Catalog, Layer};
 
@@ -173,16 +174,15 @@ fn large() -> Catalog {
             points(20, 12, 200),
         ),
     ];
-    let mut roles = Roles {
-        municipalities: Some("zones".into()),
-        agricultural_land: Some("agricultural".into()),
-        productive_areas: Some("productive".into()),
-        nursing_homes: Some("rsa".into()),
-        ..Roles::default()
-    };
-    roles
-        .resolve(|id| layers.iter().any(|l| l.id() == id))
-        .unwrap();
+    let mut roles = RoleTable::default();
+    for (role, layer) in [
+        ("municipalities", "zones"),
+        ("agricultural_land", "agricultural"),
+        ("productive_areas", "productive"),
+        ("nursing_homes", "rsa"),
+    ] {
+        assert!(role_table::set_layer(&mut roles, role, layer), "{role}");
+    }
     let config = CatalogConfig {
         path: "synthetic.toml".into(),
         working_crs: "EPSG:32632".into(),
@@ -190,6 +190,7 @@ fn large() -> Catalog {
         layers: layers.iter().map(|l| l.config.clone()).collect(),
         roles,
     };
+    role_table::check(&config).unwrap();
     Catalog::from_layers(config, "EPSG:32632".into(), layers)
 }
 

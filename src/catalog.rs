@@ -20,8 +20,8 @@
 //!
 //! [`CatalogFile`] is the file as written, and serialises back to the same TOML (the demo
 //! generator writes its catalogue that way); [`CatalogConfig`] is the checked catalogue with
-//! paths resolved and role defaults filled in. This module only reads, checks and writes the
-//! file; [`crate::store`] loads the data it points to.
+//! paths resolved. This module only reads, checks and writes the file; [`crate::store`] loads
+//! the data it points to, and [`crate::ptcp::roles`] gives `[roles]` its meaning and checks it.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 mod roles;
 
-pub use roles::{field_roles, Bound, RoleBinding, Roles, FIELD_ROLES};
+pub use roles::RoleTable;
 
 /// The default working CRS: WGS 84 / UTM zone 32N, in metres.
 pub const DEFAULT_WORKING_CRS: &str = "EPSG:32632";
@@ -90,8 +90,8 @@ pub struct CatalogFile {
     #[serde(default, rename = "layer")]
     pub layers: Vec<LayerConfig>,
     /// Which layer plays which part in site reports and indicators.
-    #[serde(default, skip_serializing_if = "Roles::is_empty")]
-    pub roles: Roles,
+    #[serde(default, skip_serializing_if = "RoleTable::is_empty")]
+    pub roles: RoleTable,
 }
 
 impl CatalogFile {
@@ -171,8 +171,8 @@ pub struct CatalogConfig {
     pub working_crs: String,
     pub styles_dir: PathBuf,
     pub layers: Vec<LayerConfig>,
-    /// Which layer plays which part, with layer defaults filled in.
-    pub roles: Roles,
+    /// `[roles]` as written (see [`crate::ptcp::roles`] for its meaning and defaults).
+    pub roles: RoleTable,
 }
 
 /// What can be wrong with a catalogue file.
@@ -210,12 +210,6 @@ pub enum CatalogError {
         id: String,
         file: PathBuf,
     },
-    #[error("catalogue {path}: [roles] {role} = {layer:?}, but the catalogue has no such layer")]
-    UnknownRoleLayer {
-        path: PathBuf,
-        role: String,
-        layer: String,
-    },
     #[error("catalogue {path}: layer {id:?}: style {style:?} has neither {json} nor {qml}")]
     MissingStyle {
         path: PathBuf,
@@ -239,7 +233,8 @@ impl CatalogConfig {
         Self::from_document(CatalogFile::parse(text, path)?, path)
     }
 
-    /// Checks a parsed catalogue file read from `path`: ids, source files, styles, `[roles]`.
+    /// Checks a parsed catalogue file read from `path`: ids, source files, styles. `[roles]` is
+    /// kept as written; [`crate::ptcp::roles::check`] checks it.
     pub fn from_document(file: CatalogFile, path: &Path) -> Result<Self, CatalogError> {
         let base = path
             .parent()
@@ -302,20 +297,12 @@ impl CatalogConfig {
                 }
             }
         }
-        let mut roles = file.roles;
-        roles
-            .resolve(|id| layers.iter().any(|l| l.id == id))
-            .map_err(|(role, layer)| CatalogError::UnknownRoleLayer {
-                path: path.to_path_buf(),
-                role,
-                layer,
-            })?;
         Ok(CatalogConfig {
             path: path.to_path_buf(),
             working_crs: file.working_crs,
             styles_dir,
             layers,
-            roles,
+            roles: file.roles,
         })
     }
 
@@ -438,36 +425,6 @@ source = "roads.geojson"
     }
 
     #[test]
-    fn roles_default_to_demo_ids_and_named_layers_must_exist() {
-        let dir = with_files(&["roads.geojson"]);
-        let path = dir.path().join("catalog.toml");
-        let c = CatalogConfig::from_str_at(ONE, &path).unwrap();
-        assert_eq!(c.roles.roads.as_deref(), Some("roads"));
-        assert_eq!(c.roles.parks, None);
-        assert_eq!(c.roles.field("residents"), ("population", false));
-
-        let text = format!(
-            "[roles]\nroads = \"\"\nhospitals = \"roads\"\nresidents_field = \"pop\"\n{ONE}"
-        );
-        let c = CatalogConfig::from_str_at(&text, &path).unwrap();
-        assert_eq!(c.roles.roads, None);
-        assert_eq!(c.roles.hospitals.as_deref(), Some("roads"));
-        assert_eq!(c.roles.field("residents"), ("pop", true));
-
-        let text = format!("[roles]\nparks = \"parchi\"\n{ONE}");
-        let e = CatalogConfig::from_str_at(&text, &path).unwrap_err();
-        assert!(
-            matches!(&e, CatalogError::UnknownRoleLayer { role, layer, .. } if role == "parks" && layer == "parchi"),
-            "{e}"
-        );
-        let text = format!("[roles]\nparchi = \"roads\"\n{ONE}");
-        let e = CatalogConfig::from_str_at(&text, &path)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("parchi"), "{e}");
-    }
-
-    #[test]
     fn ids_must_be_url_safe() {
         let dir = with_files(&["roads.geojson"]);
         let path = dir.path().join("catalog.toml");
@@ -512,7 +469,8 @@ state_road_class = "statale"
         let parsed = CatalogFile::parse(FULL, path).unwrap();
         assert_eq!(parsed.layers.len(), 2);
         assert_eq!(parsed.layers[0].title, "Strade \"principali\"");
-        assert_eq!(parsed.roles.hospitals.as_deref(), Some(""));
+        assert_eq!(parsed.roles.get("hospitals"), Some(""));
+        assert_eq!(parsed.roles.get("state_road_class"), Some("statale"));
         let written = parsed.to_toml().unwrap();
         let again = CatalogFile::parse(&written, path).unwrap();
         assert_eq!(parsed, again, "{written}");

@@ -341,6 +341,7 @@ fn progress_printer() -> impl Fn(LoadEvent) + Sync {
 pub fn serve(args: ServeArgs) -> Result<i32> {
     let started = Instant::now();
     let config = CatalogConfig::from_file(&args.catalog)?;
+    crate::ptcp::roles::check(&config)?;
     let catalog = store::Catalog::load(config, &progress_printer())?;
     let invalid: usize = catalog
         .layers()
@@ -406,6 +407,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
 /// Loads every layer of a catalogue, reporting progress on standard error.
 fn load_catalog(path: &Path) -> Result<store::Catalog> {
     let config = CatalogConfig::from_file(path)?;
+    crate::ptcp::roles::check(&config)?;
     Ok(store::Catalog::load(config, &progress_printer())?)
 }
 

@@ -38,7 +38,7 @@ use geo::{
 use serde_json::{json, Value as Json};
 
 use territorio::api::{app, AppState, ServerConfig};
-use territorio::catalog::{CatalogConfig, LayerConfig, Roles, System};
+use territorio::catalog::{CatalogConfig, LayerConfig, RoleTable, System};
 use territorio::crs::{Transformer, CRS84};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
 use territorio::store::{Catalog, Layer};
@@ -467,10 +467,8 @@ fn fixture() -> Arc<Catalog> {
             ],
         ),
     ];
-    let mut roles = Roles::default();
-    roles
-        .resolve(|id| layers.iter().any(|l| l.id() == id))
-        .unwrap();
+    // `[roles]` left empty: each role is played by the layer with its default id.
+    let roles = RoleTable::default();
     let config = CatalogConfig {
         path: "memory.toml".into(),
         working_crs: WORKING.into(),

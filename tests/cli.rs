@@ -160,6 +160,26 @@ fn check_prints_each_role_binding_and_says_where_defaults_were_used() {
         "{stdout}"
     );
     assert!(stdout.contains("1 role errors"), "{stdout}");
+
+    // A setting [roles] does not know, and a role layer the catalogue lacks, stop `check`
+    // before any layer loads, naming the file and the setting.
+    write("parchi = \"zone_verdi\"\n");
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("catalog.toml"), "{stderr}");
+    assert!(
+        stderr.contains("[roles] has no setting \"parchi\" (the settings are: projects, "),
+        "{stderr}"
+    );
+    write("roads = \"strade\"\n");
+    let out = territorio(&["check", catalog.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("[roles] roads = \"strade\", but the catalogue has no such layer"),
+        "{stderr}"
+    );
 }
 
 #[test]

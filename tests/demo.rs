@@ -13,9 +13,10 @@ use geo::{
     MultiPolygon, Point, Polygon,
 };
 use territorio::analysis::{nearest, overlay, select, OverlayOptions, Predicate};
-use territorio::catalog::{Bound, CatalogConfig, CatalogFile, System, FIELD_ROLES};
+use territorio::catalog::{CatalogConfig, CatalogFile, System};
 use territorio::crs::{Transformer, CRS84};
 use territorio::feature::Value;
+use territorio::ptcp::roles::{bindings, Bound, FIELDS, NAME_FIELD};
 use territorio::store::{Catalog, Layer};
 
 fn root() -> PathBuf {
@@ -416,24 +417,26 @@ fn the_demo_names_every_role_explicitly() {
     let path = root().join("examples/cremona/catalog.toml");
     let file = CatalogFile::read(&path).unwrap();
     let ids: Vec<&str> = file.layers.iter().map(|l| l.id.as_str()).collect();
-    for b in file.roles.bindings(|id| ids.contains(&id)) {
-        assert_eq!(b.how, Bound::Named, "{}", b.role);
+    for b in bindings(&file.roles, |id| ids.contains(&id)) {
+        assert_eq!(b.how, Bound::Named, "{}", b.role.name());
     }
-    for (role, _) in FIELD_ROLES {
-        assert!(file.roles.field(role).1, "{role}_field is not named");
+    for field in FIELDS.iter().chain([&NAME_FIELD]) {
+        assert!(
+            field.name_in(&file.roles).1,
+            "{}_field is not named",
+            field.key
+        );
     }
+    assert_eq!(file.roles.get("productive_areas"), Some("productive_areas"));
     assert_eq!(
-        file.roles.productive_areas.as_deref(),
-        Some("productive_areas")
-    );
-    assert_eq!(
-        file.roles.agricultural_land.as_deref(),
+        file.roles.get("agricultural_land"),
         Some("agricultural_areas")
     );
     assert_eq!(
-        file.roles.supra_municipal_field.as_deref(),
+        file.roles.get("supra_municipal_field"),
         Some("sovracomunale")
     );
+    assert_eq!(file.roles.get("state_road_class"), Some("state"));
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

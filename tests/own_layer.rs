@@ -24,6 +24,7 @@ use common::http::{send, Answer};
 use common::ogr2ogr;
 use territorio::api::{app, AppState, ServerConfig};
 use territorio::catalog::CatalogConfig;
+use territorio::ptcp::roles::{self, Role};
 use territorio::store::Catalog;
 
 /// Step 2: the planner's areas, one 1 km square north-east of Castelleone, in EPSG:3003.
@@ -142,8 +143,9 @@ async fn a_planners_layer_in_gauss_boaga_is_served_queried_and_reported() {
     let (_tmp, path) = my_plan();
     // Loaded like any catalogue, through the library.
     let config = CatalogConfig::from_file(&path).unwrap();
+    roles::check(&config).unwrap();
     assert_eq!(
-        config.roles.productive_areas.as_deref(),
+        Role::ProductiveAreas.spec().layer_in(&config),
         Some("ambiti_produttivi")
     );
     let catalog = Arc::new(Catalog::load(config, &|_| {}).unwrap());

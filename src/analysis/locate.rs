@@ -27,7 +27,7 @@ pub struct Located {
     #[serde(skip)]
     pub feature: u32,
     pub id: String,
-    /// The value of the catalogue's name field (`[roles] name_field`), when the layer has it.
+    /// The value of the catalogue's name field (the `name_field` given to [`locate`]), when the layer has it.
     pub name: Option<String>,
 }
 
@@ -53,13 +53,14 @@ impl Serialize for System {
 }
 
 /// The features of every layer (or of `layers`, when given) that intersect `geometry`
-/// (working CRS), grouped by system; layers with nothing here are left out.
+/// (working CRS), grouped by system; layers with nothing here are left out. Features are named
+/// by their `name_field` where their layer has it, by their id otherwise.
 ///
 /// ```
 /// # use territorio::analysis::locate;
 /// # fn demo(catalog: &territorio::store::Catalog) -> Result<(), territorio::analysis::locate::LocateError> {
 /// let here = geo::Geometry::Point(geo::Point::new(580_000.0, 5_000_000.0));
-/// for system in locate(catalog, &here, None)? {
+/// for system in locate(catalog, &here, None, "name")? {
 ///     for layer in &system.layers {
 ///         println!("{}: {} features", layer.layer, layer.features.len());
 ///     }
@@ -72,6 +73,7 @@ pub fn locate(
     catalog: &Catalog,
     geometry: &Geometry<f64>,
     layers: Option<&[&str]>,
+    name_field: &str,
 ) -> Result<Vec<SystemHits>, LocateError> {
     if let Some(ids) = layers {
         if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
@@ -80,7 +82,6 @@ pub fn locate(
             });
         }
     }
-    let (name_field, _) = catalog.config.roles.field("name");
     let mut out: Vec<SystemHits> = Vec::new();
     for system in System::ALL {
         let mut hits = Vec::new();
@@ -133,7 +134,7 @@ mod tests {
         let c = province();
         // (900,150): municipality A, the park, the agricultural land and project P1.
         let here = Geometry::Point(geo::Point::new(900.0, 150.0));
-        let found = locate(&c, &here, None).unwrap();
+        let found = locate(&c, &here, None, "name").unwrap();
         let flat: Vec<(System, &str, Vec<&str>)> = found
             .iter()
             .flat_map(|s| {
@@ -156,12 +157,12 @@ mod tests {
             ]
         );
         assert_eq!(
-            locate(&c, &here, Some(&["parchi"])).unwrap_err(),
+            locate(&c, &here, Some(&["parchi"]), "name").unwrap_err(),
             LocateError::UnknownLayer {
                 layer: "parchi".into()
             }
         );
-        let only = locate(&c, &here, Some(&["parks"])).unwrap();
+        let only = locate(&c, &here, Some(&["parks"]), "name").unwrap();
         assert_eq!(only.len(), 1);
     }
 }

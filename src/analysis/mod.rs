@@ -143,7 +143,7 @@ pub(crate) mod testing {
 
     use geo::Geometry;
 
-    use crate::catalog::{CatalogConfig, LayerConfig, Roles, System};
+    use crate::catalog::{CatalogConfig, LayerConfig, RoleTable, System};
     use crate::feature::{Feature, FeatureId, Field, FieldType, Value};
     use crate::store::{Catalog, Layer};
 
@@ -240,11 +240,8 @@ pub(crate) mod testing {
         .expect("test layer")
     }
 
-    /// A catalogue of in-memory layers, with the given `[roles]` resolved against them.
-    pub fn catalog(layers: Vec<Layer>, mut roles: Roles) -> Catalog {
-        roles
-            .resolve(|id| layers.iter().any(|l| l.id() == id))
-            .expect("roles name existing layers");
+    /// A catalogue of in-memory layers, with the given `[roles]`.
+    pub fn catalog(layers: Vec<Layer>, roles: RoleTable) -> Catalog {
         let config = CatalogConfig {
             path: "memory.toml".into(),
             working_crs: "EPSG:32632".into(),
@@ -278,7 +275,7 @@ pub(crate) mod testing {
     ///   P2 = point (200,250) (axis 1, budget 300, progress 30),
     ///   P3 = line (400,500)-(1500,500) (axis 2, budget 600, progress 50).
     pub fn province() -> Catalog {
-        catalog(province_layers(), Roles::default())
+        catalog(province_layers(), RoleTable::default())
     }
 
     /// The layers of [`province`].

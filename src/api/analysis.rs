@@ -37,6 +37,7 @@ use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::{self, Measure, OverlayOptions};
 use crate::crs::OutputCrs;
 use crate::geojson_io::Collection;
+use crate::ptcp::roles::NAME_FIELD;
 use crate::ptcp::MAX_DISTANCE_M;
 
 /// The default and largest `k` of `/analysis/nearest`.
@@ -272,7 +273,8 @@ fn locate(
         }
     };
     let s = parse_subject(state, ctx, body.as_deref())?;
-    let found = analysis::locate(catalog, &s.geometry, only.as_deref())?;
+    let name_field = NAME_FIELD.name_in(&catalog.config.roles).0;
+    let found = analysis::locate(catalog, &s.geometry, only.as_deref(), name_field)?;
     let mut systems = Map::new();
     let mut total = 0;
     for sh in &found {

@@ -30,6 +30,7 @@ use super::http::negotiate::{HTML, JSON};
 use super::http::request::base_url;
 use super::http::respond::{self, link, REL_MAP};
 use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
+use crate::ptcp::roles::{Field, NAME_FIELD, ROLES};
 
 /// Where MapLibre's files are inside the web folder.
 const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
@@ -251,11 +252,10 @@ async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Api
             "attribution": server.basemap_attribution.clone().unwrap_or_default(),
         })
     });
-    let field = |role: &str| roles.field(role).0.to_string();
-    let layer_roles: serde_json::Map<String, Json> = roles
-        .layer_roles()
-        .into_iter()
-        .map(|(role, layer)| (role.to_string(), json!(layer)))
+    let field = |f: Field| f.spec().name_in(roles).0.to_string();
+    let layer_roles: serde_json::Map<String, Json> = ROLES
+        .iter()
+        .map(|spec| (spec.name.to_string(), json!(spec.layer_in(&catalog.config))))
         .collect();
     let body = json!({
         "api": ctx.base,
@@ -263,14 +263,14 @@ async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Api
         "max_limit": MAX_LIMIT,
         "roles": layer_roles,
         "project_fields": {
-            "title": field("project_title"),
-            "axis": field("project_axis"),
-            "status": field("project_status"),
-            "programme": field("project_aqst"),
+            "title": field(Field::ProjectTitle),
+            "axis": field(Field::ProjectAxis),
+            "status": field(Field::ProjectStatus),
+            "programme": field(Field::ProjectAqst),
         },
         "productive_fields": {
-            "kind": field("productive_kind"),
-            "name": field("name"),
+            "kind": field(Field::ProductiveKind),
+            "name": NAME_FIELD.name_in(roles).0,
         },
     });
     Ok(respond::json(&body, JSON))

@@ -30,6 +30,7 @@ use super::http::respond::{self, link, style_links};
 use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
 use crate::catalog::System;
 use crate::crs;
+use crate::ptcp::Role;
 use crate::store::Layer;
 
 /// The background colour of the catalogue style (a plain paper tone, without basemap).
@@ -176,8 +177,9 @@ fn draw_order(state: &AppState, layer: &Layer, style_layer: &Json) -> (u8, u8) {
         Some("circle") => 4,
         _ => 5,
     };
-    let roles = &state.catalog().config.roles;
-    let system = if roles.municipalities.as_deref() == Some(layer.id()) {
+    let catalog = state.catalog();
+    let municipalities = Role::Municipalities.spec().layer_in(&catalog.config);
+    let system = if municipalities == Some(layer.id()) {
         0
     } else {
         match layer.config.system {

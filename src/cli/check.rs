@@ -11,16 +11,17 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::progress_printer;
-use crate::catalog::{field_roles, Bound, CatalogConfig, CatalogFile, Roles};
+use crate::catalog::CatalogConfig;
 use crate::crs::{self, Transformer, CRS84};
+use crate::ptcp::roles::{self, Bound, NAME_FIELD};
 use crate::store::{self, LoadEvent};
 
 /// `territorio check`: loads the catalogue and prints a report per layer, then which layer
 /// and fields play each role of the site report and the indicators.
 pub fn check(path: &Path) -> Result<i32> {
     let started = Instant::now();
-    let document = CatalogFile::read(path)?;
-    let config = CatalogConfig::from_document(document.clone(), path)?;
+    let config = CatalogConfig::from_file(path)?;
+    roles::check(&config)?;
     let working = crs::normalize(&config.working_crs);
     crs::check_working_crs(&working)?;
     let to_crs84 = Transformer::new(&working, CRS84)?;
@@ -104,7 +105,7 @@ pub fn check(path: &Path) -> Result<i32> {
             )?;
         }
     }
-    let role_errors = print_roles(&mut out, &document.roles, &config, &loaded)?;
+    let role_errors = print_roles(&mut out, &config, &loaded)?;
     writeln!(
         out,
         "\n{total} layers, {failures} failed to load, {invalid_total} invalid geometries{} ({:.0} ms{})",
@@ -133,17 +134,18 @@ pub fn check(path: &Path) -> Result<i32> {
 }
 
 /// Prints which layer plays each role, and which field each field role reads, saying where a
-/// default was used and where a role is unbound. `declared` is `[roles]` as written; `loaded`
-/// the fields of each layer that loaded. Returns the number of errors: fields named in
-/// `[roles]` that their layer lacks (the report and the indicators refuse to run with them).
+/// default was used and where a role is unbound, in the order of the table of roles
+/// ([`roles::ROLES`]). `loaded` holds the fields of each layer that loaded. Returns the number
+/// of errors: fields named in `[roles]` that their layer lacks (the report and the indicators
+/// refuse to run with them).
 fn print_roles(
     out: &mut impl Write,
-    declared: &Roles,
     config: &CatalogConfig,
     loaded: &HashMap<String, Vec<String>>,
 ) -> Result<usize> {
     let exists = |id: &str| config.layer(id).is_some();
-    let bindings = declared.bindings(exists);
+    let declared = &config.roles;
+    let bindings = roles::bindings(declared, exists);
     writeln!(
         out,
         "\nroles (the layer and fields each part of the site report and the indicators reads; \
@@ -151,7 +153,8 @@ fn print_roles(
     )?;
     let (mut errors, mut defaults, mut unbound) = (0usize, 0usize, 0usize);
     for b in &bindings {
-        let role = b.role;
+        let spec = b.role.spec();
+        let role = spec.name;
         let layer = match (b.how, &b.layer) {
             (Bound::Named, Some(id)) => {
                 writeln!(out, "  {role} -> {id} (named in [roles])")?;
@@ -174,40 +177,35 @@ fn print_roles(
                 writeln!(
                     out,
                     "  {role} -> UNBOUND ([roles] does not name it and no layer has the id {:?})",
-                    Roles::default_layer(role)
+                    spec.default_layer
                 )?;
                 continue;
             }
         };
         let fields = loaded.get(layer.as_str());
-        for field_role in field_roles(role) {
-            let (name, named) = declared.field(field_role);
+        let fields_read = std::iter::once(NAME_FIELD).chain(spec.fields.iter().map(|f| *f.spec()));
+        for field in fields_read {
+            let field_role = field.key;
+            let (name, named) = field.name_in(declared);
             let how = if named { "named in [roles]" } else { "default" };
             let state = match fields {
                 None => format!("{how}; layer not loaded"),
                 Some(f) if f.iter().any(|f| f == name) => how.to_string(),
-                Some(_) if named && *field_role != "name" => {
+                Some(_) if named && field_role != NAME_FIELD.key => {
                     errors += 1;
                     format!("ERROR: {how}, but layer {layer:?} has no such field")
                 }
-                Some(_) if *field_role == "name" => {
+                Some(_) if field_role == NAME_FIELD.key => {
                     format!("{how}; layer {layer:?} has no such field: features are named by id")
                 }
                 Some(_) => format!("{how}; layer {layer:?} has no such field: left out"),
             };
             writeln!(out, "    {field_role}_field = {name:?} ({state})")?;
         }
-        if role == "roads" {
-            let how = if declared.state_road_class.is_some() {
-                "named in [roles]"
-            } else {
-                "default"
-            };
-            writeln!(
-                out,
-                "    state_road_class = {:?} ({how})",
-                declared.state_road_class()
-            )?;
+        if spec.fields.contains(&roles::Field::RoadClass) {
+            let (class, named) = roles::state_road_class(declared);
+            let how = if named { "named in [roles]" } else { "default" };
+            writeln!(out, "    {} = {class:?} ({how})", roles::STATE_ROAD_CLASS.0)?;
         }
     }
     if defaults > 0 || unbound > 0 {

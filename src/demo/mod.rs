@@ -31,9 +31,10 @@ use std::path::{Path, PathBuf};
 
 use geo::Geometry;
 
-use crate::catalog::{CatalogError, CatalogFile, LayerConfig, Roles, System};
+use crate::catalog::{CatalogError, CatalogFile, LayerConfig, RoleTable, System};
 use crate::crs::{CrsError, Transformer};
 use crate::feature::{Field, FieldType, Value};
+use crate::ptcp::roles::{self as role_table, FieldSpec, NAME_FIELD, STATE_ROAD_CLASS};
 use crate::sink::{self, LayerGeometry, NewLayer, WriteError};
 use rng::Rng;
 pub use rng::SEED;
@@ -298,22 +299,19 @@ pub fn catalog_file() -> Result<CatalogFile, DemoError> {
 }
 
 /// `[roles]`: each layer role bound to the layer that plays it, each field role named, and
-/// the class value of state roads.
-fn roles() -> Result<Roles, DemoError> {
-    let mut roles = Roles::default();
-    roles.set_field("name", "name");
-    roles.state_road_class = Some(infrastructure::STATE_ROAD_CLASS.to_string());
+/// the class value of state roads, written in the order of [`role_table::settings`].
+fn roles() -> Result<RoleTable, DemoError> {
+    let mut roles = RoleTable::default();
+    role_table::set_field(&mut roles, NAME_FIELD.key, NAME_FIELD.default);
+    roles.set(STATE_ROAD_CLASS.0, infrastructure::STATE_ROAD_CLASS);
     for spec in layers() {
         let Some(role) = spec.role else { continue };
         let error = |message: String| DemoError::Spec {
             layer: spec.id,
             message,
         };
-        let taken = roles
-            .layer_roles()
-            .into_iter()
-            .any(|(r, layer)| r == role.layer && layer.is_some());
-        if taken || !roles.set_layer(role.layer, spec.id) {
+        let taken = roles.get(role.layer).is_some();
+        if taken || !role_table::set_layer(&mut roles, role.layer, spec.id) {
             return Err(error(format!(
                 "role {:?} is unknown or already played",
                 role.layer
@@ -323,20 +321,23 @@ fn roles() -> Result<Roles, DemoError> {
             if !spec.fields.iter().any(|(f, _)| *f == name) {
                 return Err(error(format!("role field {field_role}: no field {name:?}")));
             }
-            match roles.field(field_role) {
+            let Some(field) = FieldSpec::by_key(field_role) else {
+                return Err(error(format!("no field role {field_role:?}")));
+            };
+            match field.name_in(&roles) {
                 (named, true) if named != name => {
                     return Err(error(format!(
                         "role field {field_role} is {named:?} for another layer, not {name:?}"
                     )))
                 }
                 _ => {
-                    if !roles.set_field(field_role, name) {
-                        return Err(error(format!("no field role {field_role:?}")));
-                    }
+                    role_table::set_field(&mut roles, field_role, name);
                 }
             }
         }
     }
+    let order = role_table::settings();
+    roles.sort_by_key(|key| order.iter().position(|s| s == key));
     Ok(roles)
 }
 
@@ -350,7 +351,7 @@ fn write_text(path: &Path, text: &str) -> Result<(), DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{field_roles, FIELD_ROLES};
+    use crate::ptcp::roles::{state_road_class, FIELDS, ROLES};
 
     #[test]
     fn layer_ids_are_unique_and_every_role_is_played() {
@@ -361,27 +362,32 @@ mod tests {
         assert_eq!(unique.len(), ids.len(), "{ids:?}");
 
         let roles = roles().unwrap();
-        for (role, layer) in roles.layer_roles() {
-            let layer = layer.as_deref().unwrap_or_else(|| panic!("{role} unbound"));
-            assert!(ids.contains(&layer), "{role} -> {layer}");
-        }
-        // Every field role a role layer reads is named, and is a field of that layer.
-        for (role, layer) in roles.layer_roles() {
-            let spec = layers().find(|l| Some(l.id) == layer.as_deref()).unwrap();
-            for field_role in field_roles(role) {
-                let (name, named) = roles.field(field_role);
-                assert!(named, "{field_role} is not named");
-                if *field_role != "name" {
-                    assert!(
-                        spec.fields.iter().any(|(f, _)| *f == name),
-                        "{role}: {field_role} = {name:?} is not a field of {}",
-                        spec.id
-                    );
-                }
+        for role in &ROLES {
+            let layer = roles
+                .get(role.name)
+                .unwrap_or_else(|| panic!("{} unbound", role.name));
+            assert!(ids.contains(&layer), "{} -> {layer}", role.name);
+            // Every field the role layer reads is named, and is a field of that layer.
+            let spec = layers().find(|l| l.id == layer).unwrap();
+            let (name, named) = NAME_FIELD.name_in(&roles);
+            assert!(named && name == "name");
+            for field in role.fields {
+                let (name, named) = field.spec().name_in(&roles);
+                assert!(named, "{} is not named", field.spec().key);
+                assert!(
+                    spec.fields.iter().any(|(f, _)| *f == name),
+                    "{}: {} = {name:?} is not a field of {}",
+                    role.name,
+                    field.spec().key,
+                    spec.id
+                );
             }
         }
-        assert!(FIELD_ROLES.iter().all(|(r, _)| roles.field(r).1));
-        assert_eq!(roles.state_road_class(), "state");
+        assert!(FIELDS.iter().all(|f| f.name_in(&roles).1));
+        assert_eq!(state_road_class(&roles), ("state", true));
+        // Written in the order of the table's settings.
+        let written: Vec<&str> = roles.iter().map(|(k, _)| k).collect();
+        assert_eq!(written, role_table::settings());
     }
 
     #[test]

@@ -1,17 +1,33 @@
 //! The parts layers play in the PTCP and pact rules, and their binding to a loaded catalogue.
 //!
 //! [`ROLES`] is the one table of roles: for each, its name in the catalogue's `[roles]` table
-//! ([`crate::catalog::Roles`]), the PTCP system its layer belongs to, the demo layer id it
-//! defaults to, the fields it reads (each with its default name, see [`FIELDS`]) and what uses
-//! it. Everything else follows from the table: [`RoleLayers::new`] binds every role to its
-//! loaded layer and checks that every field named explicitly in `[roles]` exists; the site
-//! report and the indicators ask the binding for a [`Role`] and a [`Field`]; a front end can
-//! list the table to say which layer plays which part. Nothing else in territorio knows demo
-//! layer ids or field names.
+//! ([`crate::catalog::RoleTable`], which holds the settings as written and knows none of
+//! them), the PTCP system its layer belongs to, the demo layer id it defaults to, the fields it
+//! reads (each with its default name, see [`FIELDS`]) and what uses it. Everything else follows
+//! from the table: the settings `[roles]` accepts ([`settings`], checked by [`check`]), how each
+//! role is bound ([`bindings`], printed by `territorio check`), the demo's explicit `[roles]`
+//! ([`set_layer`], [`set_field`]), the web map's configuration; [`RoleLayers::new`] binds every
+//! role to its loaded layer and checks that every field named explicitly in `[roles]` exists;
+//! the site report and the indicators ask the binding for a [`Role`] and a [`Field`]. Nothing
+//! else in territorio knows demo layer ids or field names.
+//!
+//! ```toml
+//! [roles]
+//! municipalities = "comuni"        # a layer id of this catalogue
+//! residents_field = "residents"    # <field key>_field: the field a role reads
+//! nursing_homes = ""               # "": no layer plays this part
+//! ```
+//!
+//! A layer role left out defaults to the layer with its demo id (`municipalities`, `parks`...)
+//! when the catalogue has one, and to none otherwise; a layer named explicitly must exist. A
+//! field left out defaults to the demo field name and is used only when the layer has it; a
+//! field named explicitly must exist (checked when the layers are bound).
 //!
 //! Cost: O(roles × fields) name lookups.
 
-use crate::catalog::{Roles, System};
+use std::path::PathBuf;
+
+use crate::catalog::{CatalogConfig, RoleTable, System};
 use crate::feature::{Feature, Value};
 use crate::store::{Catalog, Layer};
 
@@ -87,7 +103,7 @@ impl Use {
 /// A field of a role layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldSpec {
-    /// Its name in [`Roles::field`]; the `[roles]` setting that names it is `<key>_field`.
+    /// Its key; the `[roles]` setting that names it is `<key>_field` ([`FieldSpec::setting`]).
     pub key: &'static str,
     /// The field name used when `[roles]` does not name one (used only when the layer has it).
     pub default: &'static str,
@@ -117,6 +133,9 @@ pub const NAME_FIELD: FieldSpec = FieldSpec {
     default: "name",
     meaning: "display name of a feature",
 };
+
+/// The `[roles]` setting of the class value of state roads, and its default.
+pub const STATE_ROAD_CLASS: (&str, &str) = ("state_road_class", "state");
 
 /// Every field, in [`Field`] order: its key, its default name and what it holds.
 #[rustfmt::skip]
@@ -219,25 +238,175 @@ impl Field {
 }
 
 impl RoleSpec {
-    /// The layer id `[roles]` gives this role (after the catalogue filled in defaults).
-    pub fn layer_in(self, roles: &Roles) -> Option<&str> {
-        roles
-            .layer_roles()
-            .into_iter()
-            .find(|(name, _)| *name == self.name)
-            .and_then(|(_, id)| id.as_deref())
+    /// How `[roles]` (as written) binds this role, against the layer ids of the catalogue
+    /// (`exists`).
+    pub fn binding(self, roles: &RoleTable, exists: impl Fn(&str) -> bool) -> RoleBinding {
+        let (layer, how) = match roles.get(self.name) {
+            Some("") => (None, Bound::Disabled),
+            Some(id) => (Some(id.to_string()), Bound::Named),
+            None if exists(self.default_layer) => {
+                (Some(self.default_layer.to_string()), Bound::Default)
+            }
+            None => (None, Bound::Unbound),
+        };
+        RoleBinding {
+            role: self.role,
+            layer,
+            how,
+        }
+    }
+
+    /// The layer id that plays this role in a catalogue: named in `[roles]`, or the default
+    /// layer when the catalogue has it; `None` when disabled or unbound.
+    pub fn layer_in(self, config: &CatalogConfig) -> Option<&str> {
+        match config.roles.get(self.name) {
+            Some("") => None,
+            Some(id) => Some(id),
+            None => config.layer(self.default_layer).map(|_| self.default_layer),
+        }
     }
 }
 
 impl FieldSpec {
+    /// The `[roles]` setting that names this field (`residents_field`).
+    pub fn setting(self) -> String {
+        format!("{}_field", self.key)
+    }
+
+    /// The field with this key ([`NAME_FIELD`] or a row of [`FIELDS`]).
+    pub fn by_key(key: &str) -> Option<FieldSpec> {
+        std::iter::once(&NAME_FIELD)
+            .chain(&FIELDS)
+            .find(|f| f.key == key)
+            .copied()
+    }
+
     /// The field name `[roles]` gives this field, and whether it was named explicitly (and so
     /// must exist) rather than left to [`FieldSpec::default`].
-    pub fn name_in(self, roles: &Roles) -> (&str, bool) {
-        match roles.field(self.key) {
-            (name, true) => (name, true),
-            _ => (self.default, false),
+    pub fn name_in(self, roles: &RoleTable) -> (&str, bool) {
+        match roles.get(&self.setting()) {
+            Some(name) => (name, true),
+            None => (self.default, false),
         }
     }
+}
+
+/// The class value of state roads in `[roles]`, and whether it was named explicitly.
+pub fn state_road_class(roles: &RoleTable) -> (&str, bool) {
+    match roles.get(STATE_ROAD_CLASS.0) {
+        Some(class) => (class, true),
+        None => (STATE_ROAD_CLASS.1, false),
+    }
+}
+
+/// Every setting `[roles]` accepts, in the order they are written: the layer roles in table
+/// order, then `name_field`, then each field's setting once, with `state_road_class` after
+/// `road_class_field`.
+pub fn settings() -> Vec<String> {
+    let mut out: Vec<String> = ROLES.iter().map(|r| r.name.to_string()).collect();
+    for f in std::iter::once(&NAME_FIELD).chain(&FIELDS) {
+        let setting = f.setting();
+        if !out.contains(&setting) {
+            out.push(setting);
+        }
+        if f.key == Field::RoadClass.spec().key {
+            out.push(STATE_ROAD_CLASS.0.to_string());
+        }
+    }
+    out
+}
+
+/// How each layer role of [`ROLES`] is bound by `[roles]` as written, in table order, against
+/// the layer ids of the catalogue (`exists`).
+pub fn bindings(roles: &RoleTable, exists: impl Fn(&str) -> bool) -> Vec<RoleBinding> {
+    ROLES.iter().map(|r| r.binding(roles, &exists)).collect()
+}
+
+/// Gives a layer role its layer (`""`: none) in `roles`; `false` when there is no such role.
+pub fn set_layer(roles: &mut RoleTable, role: &str, layer: &str) -> bool {
+    let known = ROLES.iter().any(|r| r.name == role);
+    if known {
+        roles.set(role, layer);
+    }
+    known
+}
+
+/// Names the field of a field key in `roles` (`productive_kind` sets
+/// `productive_kind_field`); `false` when there is no such field.
+pub fn set_field(roles: &mut RoleTable, key: &str, name: &str) -> bool {
+    match FieldSpec::by_key(key) {
+        Some(f) => {
+            roles.set(&f.setting(), name);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Checks `[roles]` against the table and the catalogue: every setting must be one of
+/// [`settings`], and every layer named for a role must be in the catalogue. Fields are checked
+/// when the layers are loaded ([`RoleLayers::new`]).
+pub fn check(config: &CatalogConfig) -> Result<(), RoleError> {
+    let known = settings();
+    for (key, _) in config.roles.iter() {
+        if !known.iter().any(|k| k == key) {
+            return Err(RoleError::UnknownSetting {
+                path: config.path.clone(),
+                key: key.to_string(),
+                known: known.join(", "),
+            });
+        }
+    }
+    for b in bindings(&config.roles, |id| config.layer(id).is_some()) {
+        if let (Bound::Named, Some(id)) = (b.how, &b.layer) {
+            if config.layer(id).is_none() {
+                return Err(RoleError::UnknownLayer {
+                    path: config.path.clone(),
+                    role: b.role.name().to_string(),
+                    layer: id.clone(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// What can be wrong with the `[roles]` table of a catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RoleError {
+    #[error("catalogue {path}: [roles] has no setting {key:?} (the settings are: {known})")]
+    UnknownSetting {
+        path: PathBuf,
+        key: String,
+        known: String,
+    },
+    #[error("catalogue {path}: [roles] {role} = {layer:?}, but the catalogue has no such layer")]
+    UnknownLayer {
+        path: PathBuf,
+        role: String,
+        layer: String,
+    },
+}
+
+/// How a layer role got its layer (see [`bindings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `[roles]` names the layer.
+    Named,
+    /// `[roles]` does not name the role: the layer whose id is the role's default plays it.
+    Default,
+    /// `[roles]` gives `""`: no layer plays the role.
+    Disabled,
+    /// `[roles]` does not name the role and no layer has its default id.
+    Unbound,
+}
+
+/// One layer role and the layer that plays it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleBinding {
+    pub role: Role,
+    pub layer: Option<String>,
+    pub how: Bound,
 }
 
 /// A layer playing a role, with the positions of the role's fields it has.
@@ -310,7 +479,7 @@ impl<'a> RoleLayers<'a> {
         let roles = &catalog.config.roles;
         let mut layers = [None; Role::COUNT];
         for spec in &ROLES {
-            let Some(id) = spec.layer_in(roles) else {
+            let Some(id) = spec.layer_in(&catalog.config) else {
                 continue;
             };
             let layer = catalog.layer(id).ok_or_else(|| ReportError::UnknownLayer {
@@ -339,7 +508,7 @@ impl<'a> RoleLayers<'a> {
         Ok(RoleLayers {
             catalog,
             layers,
-            state_road_class: roles.state_road_class().to_string(),
+            state_road_class: state_road_class(roles).0.to_string(),
         })
     }
 
@@ -432,30 +601,132 @@ mod tests {
         assert_eq!(owners, [1; Field::COUNT]);
     }
 
+    /// A catalogue of layers `ids` (sources are not read) with `[roles]` from `roles`.
+    fn config(ids: &[&str], roles: &str) -> CatalogConfig {
+        let mut text = format!("[roles]\n{roles}\n");
+        for id in ids {
+            text.push_str(&format!(
+                "[[layer]]\nid = \"{id}\"\ntitle = \"t\"\ndescription = \"d\"\n\
+                 system = \"settlement\"\nsource = \"{id}.gpkg\"\n"
+            ));
+        }
+        let path = std::path::Path::new("catalog.toml");
+        let file = crate::catalog::CatalogFile::parse(&text, path).unwrap();
+        CatalogConfig {
+            path: path.into(),
+            working_crs: file.working_crs,
+            styles_dir: "styles".into(),
+            layers: file.layers,
+            roles: file.roles,
+        }
+    }
+
     #[test]
-    fn the_table_agrees_with_the_catalogue_roles() {
-        // The catalogue's `[roles]` keeps its own list of roles and field defaults; both must
-        // say what the table says.
-        let defaults = Roles::default();
-        let names: Vec<&str> = defaults.layer_roles().iter().map(|(n, _)| *n).collect();
-        let table: Vec<&str> = ROLES.iter().map(|s| s.name).collect();
-        assert_eq!(names, table);
-        for f in FIELDS.iter().chain([&NAME_FIELD]) {
-            assert_eq!(defaults.field(f.key), (f.default, false), "{}", f.key);
-        }
-        // Left out, a role takes its default layer when the catalogue has it.
-        let mut roles = Roles::default();
-        roles
-            .resolve(|id| ROLES.iter().any(|s| s.default_layer == id))
-            .unwrap();
+    fn bindings_say_how_each_role_is_bound() {
+        let mut roles = RoleTable::default();
+        assert!(set_layer(&mut roles, "parks", "parchi"));
+        assert!(set_layer(&mut roles, "hospitals", ""));
+        assert!(!set_layer(&mut roles, "castles", "x"));
+        let ids = ["parchi", "roads", "agricultural_areas"];
+        let exists = |id: &str| ids.contains(&id);
+        let all = bindings(&roles, exists);
+        assert_eq!(all.len(), 16);
+        let of = |role: Role| all.iter().find(|b| b.role == role).unwrap().clone();
+        assert_eq!(of(Role::Parks).how, Bound::Named);
+        assert_eq!(of(Role::Parks).layer.as_deref(), Some("parchi"));
+        assert_eq!(of(Role::Roads).how, Bound::Default);
+        assert_eq!(of(Role::AgriculturalLand).how, Bound::Default);
+        assert_eq!(
+            of(Role::AgriculturalLand).layer.as_deref(),
+            Some("agricultural_areas")
+        );
+        assert_eq!(of(Role::Hospitals).how, Bound::Disabled);
+        assert_eq!(of(Role::Hospitals).layer, None);
+        assert_eq!(of(Role::Stations).how, Bound::Unbound);
+
+        let mut fields = RoleTable::default();
+        assert!(set_field(&mut fields, "beds", "posti_letto"));
+        assert!(!set_field(&mut fields, "colour", "x"));
+        assert_eq!(fields.get("beds_field"), Some("posti_letto"));
+        assert_eq!(
+            Field::NursingBeds.spec().name_in(&fields),
+            ("posti_letto", true)
+        );
+        assert_eq!(
+            Field::Residents.spec().name_in(&fields),
+            ("population", false)
+        );
+        assert_eq!(state_road_class(&fields), ("state", false));
+    }
+
+    #[test]
+    fn settings_are_the_roles_then_the_fields_once_each() {
+        let all = settings();
+        assert_eq!(all.len(), 16 + 14 + 1);
+        assert_eq!(all[0], "projects");
+        assert_eq!(all[15], "nursing_homes");
+        assert_eq!(all[16], "name_field");
+        assert_eq!(all[17], "residents_field");
+        assert_eq!(all[18], "beds_field");
+        let road = all.iter().position(|s| s == "road_class_field").unwrap();
+        assert_eq!(all[road + 1], "state_road_class");
+        assert_eq!(
+            all.last().map(String::as_str),
+            Some("project_progress_field")
+        );
+    }
+
+    #[test]
+    fn roles_default_to_demo_ids_and_named_layers_must_exist() {
+        let c = config(&["roads"], "");
+        check(&c).unwrap();
+        assert_eq!(Role::Roads.spec().layer_in(&c), Some("roads"));
+        assert_eq!(Role::Parks.spec().layer_in(&c), None);
+        assert_eq!(
+            Field::Residents.spec().name_in(&c.roles),
+            ("population", false)
+        );
+        // Left out, every role takes its default layer when the catalogue has it.
+        let defaults: Vec<&str> = ROLES.iter().map(|r| r.default_layer).collect();
+        let c = config(&defaults, "");
         for spec in &ROLES {
-            assert_eq!(
-                spec.layer_in(&roles),
-                Some(spec.default_layer),
-                "{}",
-                spec.name
-            );
+            assert_eq!(spec.layer_in(&c), Some(spec.default_layer), "{}", spec.name);
         }
+
+        let c = config(
+            &["roads"],
+            "roads = \"\"\nhospitals = \"roads\"\nresidents_field = \"pop\"",
+        );
+        check(&c).unwrap();
+        assert_eq!(Role::Roads.spec().layer_in(&c), None);
+        assert_eq!(Role::Hospitals.spec().layer_in(&c), Some("roads"));
+        assert_eq!(Field::Residents.spec().name_in(&c.roles), ("pop", true));
+
+        let c = config(&["roads"], "parks = \"parchi\"");
+        let e = check(&c).unwrap_err();
+        assert!(
+            matches!(&e, RoleError::UnknownLayer { role, layer, .. } if role == "parks" && layer == "parchi"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_setting_is_named_with_the_known_ones() {
+        let c = config(&["roads"], "roads = \"roads\"\nparchi = \"roads\"");
+        let e = check(&c).unwrap_err();
+        assert!(
+            matches!(&e, RoleError::UnknownSetting { key, .. } if key == "parchi"),
+            "{e}"
+        );
+        let e = e.to_string();
+        assert!(e.contains("catalog.toml"), "{e}");
+        assert!(e.contains("[roles] has no setting \"parchi\""), "{e}");
+        assert!(e.contains("parks, natura2000"), "{e}");
+        assert!(e.contains("state_road_class"), "{e}");
+        // A value must be text.
+        let path = std::path::Path::new("catalog.toml");
+        let e = crate::catalog::CatalogFile::parse("[roles]\nparks = 3\n", path).unwrap_err();
+        assert!(e.to_string().contains("string"), "{e}");
     }
 
     #[test]

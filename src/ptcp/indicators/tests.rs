@@ -104,7 +104,7 @@ fn every_indicator_is_defined_and_csv_rows_use_defined_ids() {
 #[test]
 fn a_layer_total_counts_overlapping_features_once() {
     use crate::analysis::testing::{catalog, named_layer};
-    use crate::catalog::{Roles, System};
+    use crate::catalog::{RoleTable, System};
     use crate::feature::{FieldType, Value};
     let square = |x0: f64, y0: f64, x1: f64, y1: f64| {
         Geometry::Polygon(geo::Rect::new((x0, y0), (x1, y1)).to_polygon())
@@ -144,7 +144,7 @@ fn a_layer_total_counts_overlapping_features_once() {
             ),
         ],
     );
-    let c = catalog(vec![parks, projects], Roles::default());
+    let c = catalog(vec![parks, projects], RoleTable::default());
     let set = indicators(&c, &OPTIONS).unwrap();
     let row = |feature: Option<&str>| {
         set.environmental
@@ -169,12 +169,12 @@ fn a_layer_total_counts_overlapping_features_once() {
 #[test]
 fn services_need_no_projects_layer() {
     use crate::analysis::testing::{catalog, province_layers};
-    use crate::catalog::Roles;
+    use crate::catalog::RoleTable;
     let layers = province_layers()
         .into_iter()
         .filter(|l| l.id() != "projects")
         .collect();
-    let c = catalog(layers, Roles::default());
+    let c = catalog(layers, RoleTable::default());
     let set = indicators(&c, &OPTIONS).unwrap();
     assert!(set.progress.is_empty() && set.productive.is_empty());
     assert!(set.environmental.is_empty() && set.land_take.is_empty());

@@ -244,7 +244,7 @@ fn bad_input_is_a_typed_error() {
     }
     // A field named explicitly in [roles] must exist.
     let mut roles = c.config.roles.clone();
-    roles.residents_field = Some("abitanti".into());
+    roles.set("residents_field", "abitanti");
     let layers = province()
         .layers()
         .iter()
