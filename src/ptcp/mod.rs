@@ -46,6 +46,8 @@ pub enum ReportError {
     #[error("{what} must be a distance between 0 and 200,000 m, not {value}")]
     BadDistance { what: String, value: f64 },
     #[error(transparent)]
+    Roles(#[from] roles::RoleError),
+    #[error(transparent)]
     Analysis(#[from] AnalysisError),
 }
 

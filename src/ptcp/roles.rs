@@ -476,6 +476,8 @@ impl<'a> RoleLayers<'a> {
     /// Errors: a role layer that is not loaded ([`ReportError::UnknownLayer`]), or a field
     /// named explicitly in `[roles]` that its layer lacks ([`ReportError::UnknownField`]).
     pub fn new(catalog: &'a Catalog) -> Result<Self, ReportError> {
+        // The same checks as `territorio check`, for catalogues loaded by other code.
+        check(&catalog.config)?;
         let roles = &catalog.config.roles;
         let mut layers = [None; Role::COUNT];
         for spec in &ROLES {
@@ -727,6 +729,21 @@ mod tests {
         let path = std::path::Path::new("catalog.toml");
         let e = crate::catalog::CatalogFile::parse("[roles]\nparks = 3\n", path).unwrap_err();
         assert!(e.to_string().contains("string"), "{e}");
+    }
+
+    #[test]
+    fn binding_refuses_what_check_refuses() {
+        use crate::analysis::testing::{catalog, province_layers};
+        let mut roles = crate::catalog::RoleTable::default();
+        roles.set("parchi", "parks");
+        let c = catalog(province_layers(), roles);
+        match RoleLayers::new(&c) {
+            Err(ReportError::Roles(RoleError::UnknownSetting { key, .. })) => {
+                assert_eq!(key, "parchi")
+            }
+            Err(other) => panic!("{other}"),
+            Ok(_) => panic!("an unknown [roles] setting was bound"),
+        }
     }
 
     #[test]

@@ -125,7 +125,8 @@ impl From<crate::ptcp::ReportError> for ApiError {
             }
             E::InvalidProject { .. } => ApiError::Unprocessable(e.to_string()),
             E::BadDistance { .. } => ApiError::BadRequest(e.to_string()),
-            E::UnknownField { .. } => ApiError::internal(e),
+            // The served catalogue's own configuration: checked when the server starts.
+            E::UnknownField { .. } | E::Roles(_) => ApiError::internal(e),
             E::Analysis(a) => a.into(),
         }
     }
