@@ -481,11 +481,12 @@ mod tests {
                 ("P3", "Beta")
             ]
         );
-        // The target's own properties and geometry (working CRS here: the point as given).
+        // The target's own properties and geometry (working CRS here: the point as given,
+        // written with 3 decimals, whole metres without a fraction).
         assert_eq!(features[2]["properties"]["title"], "Due");
         assert_eq!(
             features[2]["geometry"],
-            json!({"type": "Point", "coordinates": [200.0, 250.0]})
+            json!({"type": "Point", "coordinates": [200, 250]})
         );
     }
 
