@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value as Json};
 
 use crate::analysis::subject::{self, InputCrs};
 use crate::analysis::{self, Hit, OverlayOptions, Predicate};
-use crate::catalog::CatalogConfig;
+use crate::catalog::{CatalogConfig, LayerConfig};
 use crate::crs::{self, Transformer, CRS84};
 use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
@@ -411,6 +411,22 @@ fn load_catalog(path: &Path) -> Result<store::Catalog> {
     Ok(store::Catalog::load(config, &progress_printer())?)
 }
 
+/// The configuration of layer `id`, or an error naming the catalogue and its layers.
+fn layer_config<'a>(config: &'a CatalogConfig, id: &str) -> Result<&'a LayerConfig> {
+    config.layer(id).with_context(|| {
+        format!(
+            "no layer {id:?} in {} (layers: {})",
+            config.path.display(),
+            config
+                .layers
+                .iter()
+                .map(|l| l.id.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// Runs a query and returns its GeoJSON.
 pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
     let config = CatalogConfig::from_file(catalog_path)?;
@@ -424,19 +440,7 @@ pub fn run_query(catalog_path: &Path, query: Query) -> Result<Json> {
         | Query::Contains { input }
         | Query::Overlay { input, .. } => input,
     };
-    let layer_config = config.layer(&input.layer).with_context(|| {
-        format!(
-            "no layer {:?} in {} (layers: {})",
-            input.layer,
-            catalog_path.display(),
-            config
-                .layers
-                .iter()
-                .map(|l| l.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    })?;
+    let layer_config = layer_config(&config, &input.layer)?;
     let layer = store::load_layer(layer_config, &working)?;
     let geometry = match &input.feature {
         Some(reference) => feature_geometry(&config, reference, &working)?,

@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Args;
 
-use super::{progress_printer, DEFAULT_CATALOG};
+use super::{layer_config, progress_printer, DEFAULT_CATALOG};
 use crate::analysis;
 use crate::catalog::{CatalogConfig, LayerConfig};
 use crate::crs::{self, OutputCrs, CRS84};
@@ -94,18 +94,7 @@ pub fn join(args: JoinArgs) -> Result<i32> {
     // Only the two layers are loaded: a catalogue of them alone.
     let mut configs = Vec::new();
     for id in [&args.target, &args.join] {
-        let layer_config = config.layer(id).with_context(|| {
-            format!(
-                "no layer {id:?} in {} (layers: {})",
-                args.catalog.display(),
-                config
-                    .layers
-                    .iter()
-                    .map(|l| l.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+        let layer_config = layer_config(&config, id)?;
         if !configs.iter().any(|c: &&LayerConfig| c.id == *id) {
             configs.push(layer_config);
         }
