@@ -455,9 +455,14 @@ fn items_execute(
             None
         } else {
             geometry.clear();
-            state
-                .geometries()
-                .write(state.catalog(), layer, i as usize, &q.crs, &mut geometry)?;
+            state.geometries().write_at(
+                Some(pos),
+                layer,
+                &state.catalog().working_crs,
+                i as usize,
+                &q.crs,
+                &mut geometry,
+            )?;
             Some(geometry.as_slice())
         };
         write::write_feature(&mut body, layer, feature, g, &q.properties, None);

@@ -61,14 +61,27 @@ impl GeometryCache {
         out_crs: &OutputCrs,
         out: &mut Vec<u8>,
     ) -> Result<(), CrsError> {
-        let working = &catalog.working_crs;
         let pos = catalog.layers().iter().position(|l| std::ptr::eq(l, layer));
-        match pos {
+        self.write_at(pos, layer, &catalog.working_crs, index, out_crs, out)
+    }
+
+    /// [`GeometryCache::write`] for a caller that knows the layer's position in the catalogue
+    /// (`None`: a layer outside it, written without the cache).
+    pub fn write_at(
+        &self,
+        layer_pos: Option<usize>,
+        layer: &Layer,
+        working_crs: &str,
+        index: usize,
+        out_crs: &OutputCrs,
+        out: &mut Vec<u8>,
+    ) -> Result<(), CrsError> {
+        match layer_pos {
             Some(pos) if out_crs.is_crs84() => {
-                out.extend_from_slice(self.crs84(pos, layer, working, index)?.as_bytes());
+                out.extend_from_slice(self.crs84(pos, layer, working_crs, index)?.as_bytes());
                 Ok(())
             }
-            _ => write_geometry_in(out, &layer.features[index], working, out_crs),
+            _ => write_geometry_in(out, &layer.features[index], working_crs, out_crs),
         }
     }
 }
