@@ -347,7 +347,10 @@ pub fn set_field(roles: &mut RoleTable, key: &str, name: &str) -> bool {
 /// [`settings`], and every layer named for a role must be in the catalogue. Fields are checked
 /// when the layers are loaded ([`RoleLayers::new`]).
 pub fn check(config: &CatalogConfig) -> Result<(), RoleError> {
-    let known = settings();
+    // Run for every binding (each report request binds the roles): no allocation unless an
+    // error is found.
+    static KNOWN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(settings);
     for (key, _) in config.roles.iter() {
         if !known.iter().any(|k| k == key) {
             return Err(RoleError::UnknownSetting {
@@ -357,15 +360,17 @@ pub fn check(config: &CatalogConfig) -> Result<(), RoleError> {
             });
         }
     }
-    for b in bindings(&config.roles, |id| config.layer(id).is_some()) {
-        if let (Bound::Named, Some(id)) = (b.how, &b.layer) {
-            if config.layer(id).is_none() {
+    for spec in &ROLES {
+        // A layer named in [roles] must exist ("" disables the role).
+        match config.roles.get(spec.name) {
+            Some(id) if !id.is_empty() && config.layer(id).is_none() => {
                 return Err(RoleError::UnknownLayer {
                     path: config.path.clone(),
-                    role: b.role.name().to_string(),
-                    layer: id.clone(),
+                    role: spec.name.to_string(),
+                    layer: id.to_string(),
                 });
             }
+            _ => {}
         }
     }
     Ok(())
