@@ -46,8 +46,8 @@ const LIMIT: Param = Param::new(
         maximum: Some(MAX_LIMIT as i64),
         default: Some(DEFAULT_LIMIT as i64),
     },
-    "The number of features per page. A value above the maximum is lowered to it (the page \
-     then holds at most the maximum, and the next link says so).",
+    "The number of features per page. A value above the maximum is lowered to it (and the \
+     next link carries the lowered value).",
 );
 const OFFSET: Param = Param::new(
     "offset",

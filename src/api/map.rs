@@ -121,7 +121,10 @@ pub fn openapi_paths(state: &AppState) -> Vec<(String, Json)> {
         tags: &[],
         parameters: Vec::new(),
         ok: oas::ok("the page", vec![oas::html()]),
-        errors: oas::Errors::get(false).with(404, "the web folder has no index.html"),
+        // The page reads its own query string in the browser; the server reads none.
+        errors: oas::Errors::get(false)
+            .without(400)
+            .with(404, "the web folder has no index.html"),
     };
     vec![("/map/".into(), json!({"get": get.openapi()}))]
 }

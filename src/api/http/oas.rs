@@ -77,8 +77,10 @@ impl Errors {
         self
     }
 
-    pub fn statuses(&self) -> impl Iterator<Item = u16> + '_ {
-        self.list.iter().map(|(s, _)| *s)
+    /// Removes a status (a resource that reads no query parameter cannot answer 400).
+    pub fn without(mut self, status: u16) -> Errors {
+        self.list.retain(|(s, _)| *s != status);
+        self
     }
 }
 
