@@ -1274,8 +1274,7 @@ async fn bad_requests_are_problem_documents_naming_the_cause() {
         ("/analysis/nearest?layer=parks&point=9.7,45.3&bbox-crs=EPSG:4326", S::BAD_REQUEST, "bbox-crs"),
         ("/analysis/nearest?layer=parks&project=P012&subject-crs=EPSG:4326", S::BAD_REQUEST, "subject-crs"),
         ("/analysis/nearest?layer=parks&point=9.7,45.3&f=html", S::BAD_REQUEST, "parameter f"),
-        ("/analysis/locate?point=9.7,45.3&layers=parks,", S::BAD_REQUEST, "parameter layers"),
-        ("/analysis/locate?point=9.7,45.3&layers=,", S::BAD_REQUEST, "parameter layers"),
+        ("/analysis/locate?point=9.7,45.3&layers=parks,parchi", S::NOT_FOUND, "parameter layers"),
         ("/analysis/report?point=9.7,45.3&agrifood_radius=300000", S::BAD_REQUEST, "agrifood_radius"),
     ] {
         let a = get(uri).await;

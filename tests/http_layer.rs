@@ -258,6 +258,23 @@ async fn an_empty_value_is_the_parameter_left_out_but_an_equality_filter_is_a_va
     let every = get("/analysis/locate?point=9.7,45.3").await;
     let a = get("/analysis/locate?point=9.7,45.3&layers=&project=&bbox=").await;
     assert_eq!(ids(&every), ids(&a));
+    // A list's empty names are left out; a list naming none is an empty value.
+    let a = get("/analysis/locate?point=9.7,45.3&layers=,").await;
+    assert_eq!(ids(&every), ids(&a));
+    let parks = get("/analysis/locate?point=9.7,45.3&layers=parks").await;
+    let a = get("/analysis/locate?point=9.7,45.3&layers=,parks,").await;
+    assert_eq!(ids(&parks), ids(&a));
+    assert!(ids(&parks).len() < ids(&every).len());
+    let a = get("/collections/projects/items?properties=title,,&sortby=,-id").await;
+    let f = &a.json()["features"][0];
+    assert_eq!(f["properties"].as_object().unwrap().len(), 1, "{f}");
+    let last = projects
+        .features
+        .iter()
+        .map(|f| f.id.to_string())
+        .max()
+        .unwrap();
+    assert_eq!(f["id"].as_str().map(str::to_string), Some(last));
     let a = get("/analysis/nearest?layer=parks&point=9.7,45.3&k=").await;
     // k empty: the default, 5 (or every feature of a smaller layer).
     assert_eq!(

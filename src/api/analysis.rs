@@ -376,16 +376,15 @@ fn locate(
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
     let catalog = state.catalog();
-    let only: Option<Vec<&str>> = match ctx.param("layers") {
-        None => None,
-        Some(list) => {
-            let ids: Vec<&str> = list.split(',').map(str::trim).collect();
-            if ids.iter().any(|id| id.is_empty()) {
-                return Err(ApiError::bad_request(format!(
-                    "parameter layers: {list:?} has an empty name (give layer ids, comma \
-                     separated)"
-                )));
-            }
+    let ids: Vec<&str> = ctx
+        .param("layers")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .collect();
+    let only: Option<Vec<&str>> = match ids.is_empty() {
+        true => None,
+        false => {
             if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
                 return Err(ApiError::not_found(format!(
                     "parameter layers: the catalogue has no layer {missing:?}"

@@ -244,24 +244,21 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// `properties`: the positions of the named fields, every field when absent.
+/// `properties`: the positions of the named fields, every field when absent (or naming none).
 fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
-    match ctx.param("properties") {
-        None => Ok((0..layer.fields.len()).collect()),
-        Some(list) => names(list, "properties")?
-            .map(|name| params::field_param(layer, "properties", name))
-            .collect(),
+    let names: Vec<&str> = ctx
+        .param("properties")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .collect();
+    if names.is_empty() {
+        return Ok((0..layer.fields.len()).collect());
     }
-}
-
-/// The names of a comma-separated list, trimmed; an empty one is a 400 (`a,,b`, `a,`).
-fn names<'a>(list: &'a str, param: &str) -> Result<impl Iterator<Item = &'a str> + 'a, ApiError> {
-    if list.split(',').any(|s| s.trim().is_empty()) {
-        return Err(ApiError::bad_request(format!(
-            "parameter {param}: {list:?} has an empty name (names are comma separated)"
-        )));
-    }
-    Ok(list.split(',').map(str::trim))
+    names
+        .into_iter()
+        .map(|name| params::field_param(layer, "properties", name))
+        .collect()
 }
 
 /// `skipGeometry`, false when absent.
@@ -332,19 +329,20 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
         .map(params::datetime_param)
         .transpose()?;
     let properties = properties_param(ctx, layer)?;
-    let sortby = match ctx.param("sortby") {
-        None => Vec::new(),
-        // A '+' written unencoded in a query string decodes to a space, which `names` trims.
-        Some(list) => names(list, "sortby")?
-            .map(|item| {
-                let (desc, name) = match item.strip_prefix('-') {
-                    Some(rest) => (true, rest),
-                    None => (false, item.strip_prefix('+').unwrap_or(item)),
-                };
-                params::field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    // A '+' written unencoded in a query string decodes to a space, which `names` trims.
+    let sortby = ctx
+        .param("sortby")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let (desc, name) = match item.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, item.strip_prefix('+').unwrap_or(item)),
+            };
+            params::field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let equals = ctx
         .query
         .pairs()

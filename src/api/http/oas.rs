@@ -1,6 +1,7 @@
 //! The pieces of the OpenAPI document every resource shares: operation objects with the
 //! responses this layer can give to any request (problem documents, `304`, `503`), and the
-//! component schemas of problem documents, links and GeoJSON.
+//! component schemas of problem documents, links and GeoJSON. Parameters are in
+//! [`super::param`].
 //!
 //! Which statuses an operation can answer follows from what its handler reads:
 //! - every operation: `400` (a parameter the strict reader refuses), `500` (a bug, logged) and
@@ -21,7 +22,7 @@ pub fn schema_ref(name: &str) -> Json {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// A problem document answered with `status` for the reason `why`.
+/// The response object of an error status: a problem document, answered because of `why`.
 pub fn problem(why: &str) -> Json {
     json!({"description": why,
         "content": {PROBLEM_JSON: {"schema": schema_ref("Problem")}}})
@@ -34,7 +35,8 @@ pub struct Errors {
 }
 
 impl Errors {
-    /// What every GET can answer: `304`, `400`, `500`, `503`; `406` when it is negotiated.
+    /// The errors any GET can answer: `400`, `500`, `503`, and `406` when it is negotiated
+    /// (its `304` is added by [`responses`]).
     pub fn get(negotiated: bool) -> Errors {
         let mut e = Errors::default()
             .with(

@@ -53,11 +53,11 @@ pub enum Schema {
     Bbox,
     /// The id of a catalogue layer.
     Layer,
-    /// Catalogue layer ids, comma separated.
+    /// Catalogue layer ids, comma separated (empty names left out).
     Layers,
     /// A property of some catalogue layer (which one depends on another parameter).
     AnyProperty,
-    /// Property names of the collection, comma separated.
+    /// Property names of the collection, comma separated (empty names left out).
     Properties,
     /// Sort keys: property names of the collection, comma separated, each optionally after
     /// `-` (descending) or `+`.
@@ -236,9 +236,12 @@ fn schema_ref(name: &str) -> Json {
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
 
-/// A comma-separated list of these words (`style: form`, `explode: false`).
-fn list_of(words: Vec<String>) -> Json {
-    json!({"type": "array", "minItems": 1, "items": {"type": "string", "enum": words}})
+/// A comma-separated list of these words (`style: form`, `explode: false`). Empty names are
+/// left out ([`super::query::names`]), so the empty word is listed too; a list naming none is
+/// the parameter left out.
+fn list_of(mut words: Vec<String>) -> Json {
+    words.push(String::new());
+    json!({"type": "array", "items": {"type": "string", "enum": words}})
 }
 
 impl Schema {
@@ -291,9 +294,7 @@ impl Schema {
                 "items": {"type": "number"},
             }),
             Schema::Layer => schema_ref("LayerId"),
-            Schema::Layers => {
-                json!({"type": "array", "minItems": 1, "items": schema_ref("LayerId")})
-            }
+            Schema::Layers => list_of(scope.layers.iter().map(|l| l.id().to_string()).collect()),
             Schema::AnyProperty => schema_ref("PropertyName"),
             Schema::Properties => list_of(fields()),
             Schema::SortBy => list_of(

@@ -178,6 +178,12 @@ pub fn field_param(layer: &Layer, param: &str, name: &str) -> Result<usize, ApiE
     })
 }
 
+/// The names of a comma-separated list (`properties`, `sortby`, `layers`), trimmed, empty ones
+/// left out: `a,,b,` is `a,b`, and a list naming none is the same as an empty value.
+pub fn names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
 /// A distance parameter in metres: a finite number from 0 to 200 km.
 pub fn distance_param(name: &str, value: &str) -> Result<f64, ApiError> {
     let bad = || {
