@@ -382,17 +382,13 @@ fn locate(
         .into_iter()
         .flatten()
         .collect();
-    let only: Option<Vec<&str>> = match ids.is_empty() {
-        true => None,
-        false => {
-            if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
-                return Err(ApiError::not_found(format!(
-                    "parameter layers: the catalogue has no layer {missing:?}"
-                )));
-            }
-            Some(ids)
-        }
-    };
+    if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
+        return Err(ApiError::not_found(format!(
+            "parameter layers: the catalogue has no layer {missing:?}"
+        )));
+    }
+    // No layer named: every layer.
+    let only = (!ids.is_empty()).then_some(ids);
     let s = parse_subject(state, ctx, body.as_deref())?;
     let found = analysis::locate(catalog, &s.geometry, only.as_deref())?;
     let mut systems = Map::new();

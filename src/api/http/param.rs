@@ -6,7 +6,8 @@
 //! **Empty values.** An optional parameter sent with an empty value (`datetime=`, `bbox=`,
 //! `f=`) is the same as a parameter left out: HTML forms send every field, filled or not, and a
 //! URL template with an unset variable does the same. The document says so with
-//! `allowEmptyValue: true`. Two kinds of parameter differ:
+//! `allowEmptyValue: true`; in a list (`properties`, `sortby`, `layers`) empty names are left
+//! out the same way. Two kinds of parameter differ:
 //! - a required parameter (`layer`, `distance`) needs a value, and its schema says so;
 //! - an equality filter on a property (`name=`) is a value, never a blank: on a text property
 //!   the empty value selects the features whose property is the empty text (QGIS sends

@@ -2,8 +2,9 @@
 //! `project=ID` (a feature of the projects role), `feature=LAYER/ID`, `point=X,Y`,
 //! `bbox=MINX,MINY,MAXX,MAXY`, `geometry=` (WKT or GeoJSON text), or a POST body (a GeoJSON
 //! Geometry or Feature); read in `subject-crs` (or `bbox-crs` for a bbox), in that CRS's axis
-//! order, checked, and moved to the working CRS. Also the POST body itself and the `layer`
-//! parameter, which every analysis reads the same way.
+//! order, checked, and moved to the working CRS. Also the POST body itself, the `layer`
+//! parameter, which every analysis reads the same way, and the OpenAPI description of these
+//! GET-or-POST routes ([`GetOrPost`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
