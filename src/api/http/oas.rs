@@ -228,7 +228,9 @@ pub fn component_schemas() -> Map<String, Json> {
 }
 
 /// A GeoJSON geometry (RFC 7946): one of the seven types, its coordinates nested as the type
-/// says; a position is two numbers or more (heights are read and left out).
+/// says; a position is two numbers or more (heights are read and left out). A
+/// GeometryCollection holds the six other types (RFC 7946 asks to avoid nesting them; the
+/// server refuses it), so the schema does not refer to itself.
 fn geometry_schema() -> Json {
     let position = json!({"type": "array", "minItems": 2, "items": {"type": "number"}});
     let positions = json!({"type": "array", "items": position});
@@ -238,18 +240,23 @@ fn geometry_schema() -> Json {
         json!({"type": "object", "required": ["type", member],
                "properties": {"type": {"type": "string", "enum": [name]}, member: value}})
     };
+    let simple = vec![
+        typed("Point", "coordinates", position),
+        typed("MultiPoint", "coordinates", positions.clone()),
+        typed("LineString", "coordinates", positions),
+        typed("MultiLineString", "coordinates", rings.clone()),
+        typed("Polygon", "coordinates", rings),
+        typed("MultiPolygon", "coordinates", polygons),
+    ];
+    let mut all = simple.clone();
+    all.push(typed(
+        "GeometryCollection",
+        "geometries",
+        json!({"type": "array", "items": {"oneOf": simple}}),
+    ));
     json!({
         "description": "A GeoJSON geometry (RFC 7946), in the CRS of Content-Crs (or subject-crs) and its axis order.",
-        "oneOf": [
-            typed("Point", "coordinates", position),
-            typed("MultiPoint", "coordinates", positions.clone()),
-            typed("LineString", "coordinates", positions.clone()),
-            typed("MultiLineString", "coordinates", rings.clone()),
-            typed("Polygon", "coordinates", rings),
-            typed("MultiPolygon", "coordinates", polygons),
-            typed("GeometryCollection", "geometries",
-                json!({"type": "array", "items": schema_ref("Geometry")})),
-        ],
+        "oneOf": all,
     })
 }
 
