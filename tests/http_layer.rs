@@ -199,3 +199,99 @@ async fn options_lists_the_methods_each_route_takes() {
     let a = options("/no/such/thing").await;
     assert_problem(&a, StatusCode::NOT_FOUND, "/no/such/thing");
 }
+
+#[tokio::test]
+async fn an_empty_value_is_the_parameter_left_out_but_an_equality_filter_is_a_value() {
+    let ids = |a: &Answer| -> Vec<String> {
+        assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+        a.json()["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].to_string())
+            .collect()
+    };
+    // Every optional parameter of the items, empty: the same page as none at all.
+    let plain = get("/collections/projects/items").await;
+    let empty = get(
+        "/collections/projects/items?f=&limit=&offset=&bbox=&datetime=&properties=&sortby=\
+         &skipGeometry=&crs=&filter=",
+    )
+    .await;
+    assert_eq!(ids(&plain), ids(&empty));
+    assert_eq!(plain.json()["numberMatched"], empty.json()["numberMatched"]);
+    assert_eq!(
+        plain.json()["features"][0]["properties"],
+        empty.json()["features"][0]["properties"]
+    );
+    // An empty value is not a second one.
+    let a = get("/collections/projects/items?limit=&limit=3").await;
+    assert_eq!(ids(&a).len(), 3);
+    // Parameters that go with another still need it given a value.
+    let a = get("/collections/projects/items?bbox=&bbox-crs=EPSG:4326").await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "bbox-crs");
+    let a = get("/collections/projects/items?filter=&filter-lang=cql2-json").await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "filter-lang");
+    // An equality filter on a text property: the empty value selects the features whose value
+    // is the empty text (QGIS sends `title=` for "title" = ''), none in the demo projects.
+    let catalog = demo_catalog();
+    let projects = catalog.layer("projects").unwrap();
+    let title = projects.field_index("title").unwrap();
+    let empty_titles = projects
+        .features
+        .iter()
+        .filter(|f| f.values[title] == territorio::feature::Value::String(String::new()))
+        .count();
+    let a = get("/collections/projects/items?title=").await;
+    assert_eq!(ids(&a).len(), empty_titles);
+    assert_eq!(a.json()["numberMatched"], empty_titles);
+    assert!(projects.features.len() > 100);
+    // On a number or a date, an empty value is no value: a 400 naming the property.
+    for p in ["progress_pct", "budget_eur", "start_date"] {
+        let a = get(&format!("/collections/projects/items?{p}=")).await;
+        assert_problem(&a, StatusCode::BAD_REQUEST, &format!("parameter {p}"));
+    }
+    // A date that is not one is refused like in datetime.
+    let a = get("/collections/projects/items?start_date=2026-02-30").await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "start_date");
+    // The analyses: an empty subject parameter is no subject; an empty layers is every layer.
+    let every = get("/analysis/locate?point=9.7,45.3").await;
+    let a = get("/analysis/locate?point=9.7,45.3&layers=&project=&bbox=").await;
+    assert_eq!(ids(&every), ids(&a));
+    // A list's empty names are left out; a list naming none is an empty value.
+    let a = get("/analysis/locate?point=9.7,45.3&layers=,").await;
+    assert_eq!(ids(&every), ids(&a));
+    let parks = get("/analysis/locate?point=9.7,45.3&layers=parks").await;
+    let a = get("/analysis/locate?point=9.7,45.3&layers=,parks,").await;
+    assert_eq!(ids(&parks), ids(&a));
+    assert!(ids(&parks).len() < ids(&every).len());
+    let a = get("/collections/projects/items?properties=title,,&sortby=,-id").await;
+    let f = &a.json()["features"][0];
+    assert_eq!(f["properties"].as_object().unwrap().len(), 1, "{f}");
+    let last = projects
+        .features
+        .iter()
+        .map(|f| f.id.to_string())
+        .max()
+        .unwrap();
+    assert_eq!(f["id"].as_str().map(str::to_string), Some(last));
+    let a = get("/analysis/nearest?layer=parks&point=9.7,45.3&k=").await;
+    // k empty: the default, 5 (or every feature of a smaller layer).
+    assert_eq!(
+        ids(&a).len(),
+        5.min(catalog.layer("parks").unwrap().features.len())
+    );
+    let a = get("/analysis/overlay?layer=parks&geometry=").await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "parameter geometry is empty");
+    // A required parameter needs a value.
+    let a = get("/analysis/within?layer=parks&point=9.7,45.3&distance=").await;
+    assert_problem(
+        &a,
+        StatusCode::BAD_REQUEST,
+        "parameter distance is required",
+    );
+    // The report: an empty crs is no crs, so the JSON report is answered.
+    let a = get("/projects/P012/report?crs=&f=").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.content_type(), "application/json");
+}

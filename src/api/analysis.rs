@@ -28,11 +28,11 @@ use axum::Router;
 use serde_json::{json, Map, Value as Json};
 
 use super::http::negotiate::{GEOJSON, JSON, OPENAPI_JSON};
+use super::http::oas;
+use super::http::param::{Param, Schema, Scope};
 use super::http::query::{self as params};
 use super::http::respond::{self, link};
-use super::http::subject::{
-    get_or_post, layer_param, openapi_get_or_post, openapi_query, parse_subject, SUBJECT_PARAMS,
-};
+use super::http::subject::{check_query, get_or_post, layer_param, parse_subject, GetOrPost};
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::{self, Measure, OverlayOptions};
 use crate::crs::OutputCrs;
@@ -65,20 +65,84 @@ impl Op {
         }
     }
 
-    /// The parameters of this operation: its own, then `crs` and the subject's.
-    fn params(self) -> Vec<&'static str> {
-        let own: &[&str] = match self {
-            Op::Nearest => &["layer", "k"],
-            Op::Within => &["layer", "distance"],
-            Op::Overlay => &["layer", "group_by"],
-            Op::Locate => &["layers"],
-        };
-        let mut all = own.to_vec();
-        all.push("crs");
-        all.extend(SUBJECT_PARAMS);
-        all
+    /// The parameters of this operation, besides the subject's.
+    fn params(self) -> &'static [Param<'static>] {
+        match self {
+            Op::Nearest => &NEAREST,
+            Op::Within => &WITHIN,
+            Op::Overlay => &OVERLAY,
+            Op::Locate => &LOCATE,
+        }
     }
 }
+
+const LAYER: Param = Param::new(
+    "layer",
+    Schema::Layer,
+    "The layer to search (a collection id).",
+)
+.required();
+const F: Param = Param::new(
+    "f",
+    Schema::Format(&FEATURES),
+    "json or geojson: the answer is GeoJSON whatever Accept says, so a URL opens as a layer.",
+);
+const CRS: Param = Param::new(
+    "crs",
+    Schema::Crs,
+    "The CRS of the answer's geometries (default CRS84), in its axis order; never the CRS of \
+     the subject (that is subject-crs).",
+);
+
+static NEAREST: [Param; 4] = [
+    LAYER,
+    Param::new(
+        "k",
+        Schema::Integer {
+            minimum: 1,
+            maximum: Some(MAX_K as i64),
+            default: Some(DEFAULT_K as i64),
+        },
+        "How many features (more than the maximum is refused, not lowered).",
+    ),
+    F,
+    CRS,
+];
+static WITHIN: [Param; 4] = [
+    LAYER,
+    Param::new(
+        "distance",
+        Schema::Number {
+            minimum: 0.0,
+            maximum: MAX_DISTANCE_M,
+            default: None,
+        },
+        "The distance in metres.",
+    )
+    .required(),
+    F,
+    CRS,
+];
+static OVERLAY: [Param; 4] = [
+    LAYER,
+    Param::new(
+        "group_by",
+        Schema::AnyProperty,
+        "A property of layer to total the summary by (e.g. kind); a property of another layer \
+         is a 400.",
+    ),
+    F,
+    CRS,
+];
+static LOCATE: [Param; 3] = [
+    Param::new(
+        "layers",
+        Schema::Layers,
+        "Only these layers, comma separated (default: every layer).",
+    ),
+    F,
+    CRS,
+];
 
 /// The analyses answer GeoJSON only.
 const FEATURES: [Repr; 1] = [Repr::GeoJson];
@@ -114,7 +178,7 @@ fn k_param(ctx: &Ctx) -> Result<usize, ApiError> {
 
 /// Answers one analysis request.
 fn answer(op: Op, state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Response, ApiError> {
-    ctx.query.check(&op.params())?;
+    check_query(ctx, op.params(), body.is_some())?;
     let catalog = state.catalog();
     let working = &catalog.working_crs;
     // GeoJSON whatever `Accept` says (a browser opening the URL gets the data); `f` may only
@@ -251,27 +315,19 @@ fn locate(
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
     let catalog = state.catalog();
-    let only: Option<Vec<&str>> = match ctx.param("layers") {
-        None => None,
-        Some(list) => {
-            let ids: Vec<&str> = list
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect();
-            if ids.is_empty() {
-                return Err(ApiError::bad_request(
-                    "parameter layers: give layer ids, comma separated",
-                ));
-            }
-            if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
-                return Err(ApiError::not_found(format!(
-                    "parameter layers: the catalogue has no layer {missing:?}"
-                )));
-            }
-            Some(ids)
-        }
-    };
+    let ids: Vec<&str> = ctx
+        .param("layers")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .collect();
+    if let Some(missing) = ids.iter().find(|id| catalog.layer(id).is_none()) {
+        return Err(ApiError::not_found(format!(
+            "parameter layers: the catalogue has no layer {missing:?}"
+        )));
+    }
+    // No layer named: every layer.
+    let only = (!ids.is_empty()).then_some(ids);
     let s = parse_subject(state, ctx, body.as_deref())?;
     let name_field = NAME_FIELD.name_in(&catalog.config.roles).0;
     let found = analysis::locate(catalog, &s.geometry, only.as_deref(), name_field)?;
@@ -315,64 +371,63 @@ fn locate(
 }
 
 /// The OpenAPI path items of the analysis endpoints.
-pub(super) fn openapi_paths(working_crs: &str) -> Vec<(String, Json)> {
-    let q = openapi_query;
-    let layer = q(
-        "layer",
-        "The layer to search (required).",
-        json!({"type": "string"}),
-    );
-    let mut layer_required = layer.clone();
-    layer_required["required"] = json!(true);
-    let f = q(
-        "f",
-        "json (GeoJSON, the default).",
-        json!({"type": "string", "enum": ["json", "geojson"]}),
-    );
-    let mut out = Vec::new();
-    for op in Op::ALL {
-        let (summary, mut own, answer): (&str, Vec<Json>, &str) = match op {
-            Op::Nearest => (
-                "The k nearest features of a layer to the subject, nearest first, each with distance_m (true geometry-to-geometry distance in metres; ties by id).",
-                vec![layer_required.clone(), q("k", &format!("How many features (1 to {MAX_K}; more is refused, not lowered)."), json!({"type": "integer", "minimum": 1, "maximum": MAX_K, "default": DEFAULT_K}))],
-                "a FeatureCollection with foreign members layer, subject, numberReturned",
-            ),
-            Op::Within => (
-                "The features of a layer within a distance of the subject, nearest first, each with distance_m.",
-                vec![layer_required.clone(), {
-                    let mut d = q("distance", "The distance in metres (0 to 200,000), required.", json!({"type": "number", "minimum": 0, "maximum": MAX_DISTANCE_M}));
-                    d["required"] = json!(true);
-                    d
-                }],
-                "a FeatureCollection with foreign members layer, subject, distance_m, numberReturned",
-            ),
-            Op::Overlay => (
-                "The features of a layer the subject overlaps, clipped to it, each with overlap_area_m2 (polygons) or overlap_length_m (lines), share_of_site and share_of_feature (0..1, null where not defined); point features and point sites come whole. Foreign members: measure (area, length or count), site {area_m2, length_m}, summary (per value of group_by, or one row with key null: key, count, overlap_area_m2 or overlap_length_m, share_of_site), skipped (ids of features with invalid geometries left out).",
-                vec![layer_required.clone(), q("group_by", "A property of the layer to total the summary by (e.g. kind).", json!({"type": "string"}))],
-                "a FeatureCollection of clipped features with the summary",
-            ),
-            Op::Locate => (
-                "What is here: the features of every layer (or of layers) that the subject intersects, each with _layer and _system; foreign member systems: system -> [{layer, title, count}].",
-                vec![q("layers", "Only these layers, comma separated.", json!({"type": "array", "items": {"type": "string"}}))],
-                "a FeatureCollection by system",
-            ),
-        };
-        own.push(f.clone());
-        let name = op.path().trim_start_matches("/analysis/");
-        out.push((
-            op.path().to_string(),
-            openapi_get_or_post(
-                working_crs,
-                &format!("analysis_{name}"),
-                "analysis",
+pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
+    let features = |required: &[&str]| {
+        vec![(
+            GEOJSON,
+            oas::feature_collection_schema(oas::schema_ref("Feature"), required),
+        )]
+    };
+    Op::ALL
+        .iter()
+        .map(|&op| {
+            let (summary, description, content, answer, bad_request) = match op {
+                Op::Nearest => (
+                    "The k nearest features of a layer to the subject.",
+                    "Nearest first, each with distance_m (the true geometry-to-geometry distance in metres; ties by id).",
+                    features(&["layer", "subject", "numberReturned"]),
+                    "a FeatureCollection with the foreign members layer, subject and numberReturned",
+                    "a malformed, unknown or repeated parameter, no layer, k out of 1..1000, no subject or two, malformed WKT or GeoJSON: the detail names it",
+                ),
+                Op::Within => (
+                    "The features of a layer within a distance of the subject.",
+                    "Nearest first, each with distance_m.",
+                    features(&["layer", "subject", "distance_m", "numberReturned"]),
+                    "a FeatureCollection with the foreign members layer, subject, distance_m and numberReturned",
+                    "a malformed, unknown or repeated parameter, no layer, no distance or one below 0 or above 200 km, no subject or two, malformed WKT or GeoJSON: the detail names it",
+                ),
+                Op::Overlay => (
+                    "The features of a layer that the subject overlaps, clipped to it.",
+                    "Each with overlap_area_m2 (polygons) or overlap_length_m (lines), share_of_site and share_of_feature (0..1, null where not defined); point features and point sites come whole. Foreign members: measure (area, length or count), site {area_m2, length_m}, summary (per value of group_by, or one row with key null: key, count, overlap_area_m2 or overlap_length_m, share_of_site), skipped (ids of features with invalid geometries left out).",
+                    features(&["layer", "subject", "measure", "site", "summary", "numberReturned"]),
+                    "a FeatureCollection of clipped features with the summary",
+                    "a malformed, unknown or repeated parameter, no layer, group_by not a property of layer, no subject or two, malformed WKT or GeoJSON: the detail names it",
+                ),
+                Op::Locate => (
+                    "What is here: the features of every layer (or of layers) that the subject intersects.",
+                    "Each with _layer and _system; the foreign member systems maps each system to [{layer, title, count}].",
+                    features(&["subject", "systems", "numberReturned"]),
+                    "a FeatureCollection by system",
+                    "a malformed, unknown or repeated parameter, an empty name in layers, no subject or two, malformed WKT or GeoJSON: the detail names it",
+                ),
+            };
+            let name = op.path().trim_start_matches("/analysis/");
+            let item = GetOrPost {
+                id: &format!("analysis_{name}"),
+                tag: "analysis",
                 summary,
-                own,
-                &[GEOJSON],
+                description,
+                own: op.params(),
+                content,
                 answer,
-            ),
-        ));
-    }
-    out
+                negotiated: false,
+                bad_request,
+                not_found: "an unknown layer, project or feature",
+            }
+            .openapi(scope);
+            (op.path().to_string(), item)
+        })
+        .collect()
 }
 
 /// The landing page's links to the analysis, the project reports and the indicators. Plain

@@ -7,6 +7,8 @@ use axum::Router;
 use serde_json::{json, Value as Json};
 
 use super::http::negotiate::HTML;
+use super::http::oas;
+use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, self_links, style_links};
 use super::http::{html, query, ApiError, AppState, Ctx, Repr};
 use crate::crs;
@@ -28,6 +30,11 @@ pub fn routes() -> Router<AppState> {
 const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
 /// The representations of queryables and schemas.
 const SCHEMA: [Repr; 2] = [Repr::SchemaJson, Repr::Html];
+
+/// The parameters of the collections and of one collection.
+static PAGE_PARAMS: [Param; 1] = [Param::format(&PAGE)];
+/// The parameters of queryables and schemas.
+static SCHEMA_PARAMS: [Param; 1] = [Param::format(&SCHEMA)];
 
 /// The description of one collection.
 fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Json {
@@ -120,7 +127,7 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
 }
 
 async fn collections(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
     let list: Vec<Json> = state
         .catalog()
@@ -145,7 +152,7 @@ async fn collection(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
     let (_, layer) = state.layer(&id)?;
     let body = collection_json(&state, &ctx, repr, layer);
@@ -155,8 +162,8 @@ async fn collection(
     })
 }
 
-/// The JSON Schema of a field type (queryables, feature schemas, OpenAPI parameters).
-pub fn field_type_schema(ty: FieldType) -> Json {
+/// The JSON Schema of a field type (queryables, feature schemas).
+fn field_type_schema(ty: FieldType) -> Json {
     match ty {
         FieldType::Bool => json!({"type": "boolean"}),
         FieldType::Int => json!({"type": "integer"}),
@@ -224,7 +231,7 @@ fn schema_resource(
     ctx: &Ctx,
     kind: &str,
 ) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&SCHEMA_PARAMS)?;
     let repr = ctx.negotiate(&SCHEMA)?;
     let (_, layer) = state.layer(id)?;
     let mut body = layer_schema(ctx, layer, &format!("/collections/{id}/{kind}"), kind);
@@ -251,4 +258,153 @@ fn add_schema_roles(layer: &Layer, body: &mut Json) {
             body["properties"][id_field]["x-ogc-role"] = json!("id");
         }
     }
+}
+
+/// The schemas of the answers of this module, for `components.schemas`.
+pub(super) fn openapi_schemas() -> Vec<(String, Json)> {
+    let link = oas::schema_ref("Link");
+    let collection = json!({
+        "type": "object",
+        "required": ["id", "links"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "keywords": {"type": "array", "items": {"type": "string"}},
+            "system": {"type": "string"},
+            "itemType": {"type": "string", "enum": ["feature"]},
+            "extent": {
+                "type": "object",
+                "properties": {
+                    "spatial": {"type": "object", "required": ["bbox"], "properties": {
+                        "bbox": {"type": "array", "minItems": 1, "items": {
+                            "type": "array", "minItems": 4, "maxItems": 4,
+                            "items": {"type": "number"}}},
+                        "crs": {"type": "string"},
+                    }},
+                    "temporal": {"type": "object", "required": ["interval"], "properties": {
+                        "interval": {"type": "array", "minItems": 1, "items": {
+                            "type": "array", "minItems": 2, "maxItems": 2,
+                            "items": {"type": "string", "nullable": true}}},
+                        "trs": {"type": "string"},
+                    }},
+                },
+            },
+            "storageCrs": {"type": "string"},
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "itemCount": {"type": "integer", "minimum": 0},
+            "geometryTypes": {"type": "array", "items": {"type": "string"}},
+            "links": {"type": "array", "items": link},
+        },
+    });
+    let collections = json!({
+        "type": "object",
+        "required": ["links", "collections"],
+        "properties": {
+            "links": oas::schema_ref("Links"),
+            "crs": {"type": "array", "items": {"type": "string"}},
+            "collections": {"type": "array", "items": oas::schema_ref("Collection")},
+        },
+    });
+    let json_schema = json!({
+        "type": "object",
+        "description": "A JSON Schema (draft 2020-12) of the features' properties, the geometry as a https://geojson.org/schema/ reference.",
+        "required": ["$schema", "type", "properties"],
+        "properties": {
+            "$schema": {"type": "string"},
+            "$id": {"type": "string"},
+            "type": {"type": "string", "enum": ["object"]},
+            "title": {"type": "string"},
+            "properties": {"type": "object", "additionalProperties": {"type": "object"}},
+            "additionalProperties": {"type": "boolean"},
+        },
+    });
+    vec![
+        ("Collection".into(), collection),
+        ("Collections".into(), collections),
+        ("PropertiesSchema".into(), json_schema),
+    ]
+}
+
+/// The OpenAPI path item of `/collections`.
+pub(super) fn openapi_collections(scope: Scope) -> (String, Json) {
+    let get = oas::Get {
+        id: "getCollections",
+        summary: "The collections: every layer of the catalogue",
+        description: None,
+        tags: &[],
+        parameters: PAGE_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+        ok: oas::ok(
+            "the collections",
+            vec![
+                oas::media(Repr::Json, oas::schema_ref("Collections")),
+                oas::html(),
+            ],
+        ),
+        errors: oas::Errors::get(true),
+    };
+    ("/collections".into(), json!({"get": get.openapi()}))
+}
+
+/// The OpenAPI path items of one collection: its description, queryables and schema.
+pub(super) fn openapi_paths(scope: Scope, layer: &Layer) -> Vec<(String, Json)> {
+    let id = layer.id();
+    let title = &layer.config.title;
+    let page: Vec<Json> = PAGE_PARAMS.iter().map(|p| p.openapi(scope)).collect();
+    let schema: Vec<Json> = SCHEMA_PARAMS.iter().map(|p| p.openapi(scope)).collect();
+    let describe = oas::Get {
+        id: &format!("describe_{id}"),
+        summary: &format!("Describes {title}"),
+        description: None,
+        tags: &[id],
+        parameters: page,
+        ok: oas::ok(
+            "the collection",
+            vec![
+                oas::media(Repr::Json, oas::schema_ref("Collection")),
+                oas::html(),
+            ],
+        ),
+        errors: oas::Errors::get(true),
+    };
+    let schema_get = |op: &str, what: &str, answer: &str| {
+        oas::Get {
+            id: &format!("{op}_{id}"),
+            summary: &format!("{what} {title}"),
+            description: None,
+            tags: &[id],
+            parameters: schema.clone(),
+            ok: oas::ok(
+                answer,
+                vec![
+                    oas::media(Repr::SchemaJson, oas::schema_ref("PropertiesSchema")),
+                    oas::html(),
+                ],
+            ),
+            errors: oas::Errors::get(true),
+        }
+        .openapi()
+    };
+    vec![
+        (
+            format!("/collections/{id}"),
+            json!({"get": describe.openapi()}),
+        ),
+        (
+            format!("/collections/{id}/queryables"),
+            json!({"get": schema_get(
+                "getQueryables",
+                "The queryable properties of",
+                "a JSON Schema of the properties filters may name",
+            )}),
+        ),
+        (
+            format!("/collections/{id}/schema"),
+            json!({"get": schema_get(
+                "getSchema",
+                "The schema of the features of",
+                "a JSON Schema of the features (Features Part 5 roles)",
+            )}),
+        ),
+    ]
 }

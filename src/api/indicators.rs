@@ -24,6 +24,8 @@ use serde_json::{json, Value as Json};
 
 use super::http::html::{self, esc};
 use super::http::negotiate::{CSV, GEOJSON, HTML, JSON};
+use super::http::oas;
+use super::http::param::{Param, Schema, Scope};
 use super::http::query;
 use super::http::respond::{self, link};
 use super::http::state::ComputedIndicators;
@@ -45,6 +47,25 @@ pub fn routes() -> Router<AppState> {
 const TABLE: [Repr; 4] = [Repr::Json, Repr::Html, Repr::Csv, Repr::GeoJson];
 /// The representations of `/indicators/definitions`.
 const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
+
+/// The parameters of `/indicators`.
+static TABLE_PARAMS: [Param; 2] = [
+    Param::new(
+        "f",
+        Schema::Format(&TABLE),
+        "json (the default), html, csv (long format: indicator_id, group, key, value, unit), or \
+         geojson (the municipalities with their values, for a choropleth).",
+    ),
+    Param::new(
+        "crs",
+        Schema::Crs,
+        "The CRS of the GeoJSON representation's geometries (default CRS84). Only with GeoJSON \
+         (f=geojson, or Accept: application/geo+json): the others carry no coordinates, and crs \
+         with them is a 400.",
+    ),
+];
+/// The parameters of `/indicators/definitions`.
+static PAGE_PARAMS: [Param; 1] = [Param::format(&PAGE)];
 
 /// The indicators, computed on first use. Blocking: call it on a blocking thread.
 pub fn computed(state: &AppState) -> Result<Arc<ComputedIndicators>, ApiError> {
@@ -76,7 +97,7 @@ fn compute(state: &AppState) -> Result<ComputedIndicators, DocumentError> {
 }
 
 async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&["crs"])?;
+    ctx.query.check(&TABLE_PARAMS)?;
     let repr = ctx.negotiate(&TABLE)?;
     if ctx.param("crs").is_some() && repr != Repr::GeoJson {
         return Err(ApiError::bad_request(
@@ -250,7 +271,7 @@ fn definitions_table(defs: &[Definition]) -> String {
 }
 
 async fn definitions(ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
     let defs = indicator_definitions();
     Ok(match repr {
@@ -267,38 +288,72 @@ async fn definitions(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 /// The OpenAPI path items of the indicators.
-pub(super) fn openapi_paths() -> Vec<(String, Json)> {
-    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
+    let indicators = oas::Get {
+        id: "getIndicators",
+        summary: "The monitoring indicators over the whole catalogue",
+        description: Some("Progress per axis, emblematic action, AQST programme and municipality; projects and budget in productive areas; cumulative environmental effects; land take; services against demography. Computed once per server. crs goes only with the GeoJSON representation. An empty value is the same as leaving the parameter out."),
+        tags: &["indicators"],
+        parameters: TABLE_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+        ok: oas::ok(
+            "the indicators",
+            vec![
+                oas::media(
+                    Repr::Json,
+                    json!({"type": "object", "required": ["links", "definitions"], "properties": {
+                        "links": oas::schema_ref("Links"),
+                        "definitions": {"type": "array", "items": {"type": "object"}},
+                    }}),
+                ),
+                oas::html(),
+                oas::media(Repr::Csv, json!({"type": "string"})),
+                oas::media(
+                    Repr::GeoJson,
+                    oas::feature_collection_schema(oas::schema_ref("Feature"), &[]),
+                ),
+            ],
+        ),
+        errors: oas::Errors::get(true).with(
+            400,
+            "a malformed, unknown or repeated parameter, or crs with a representation other than GeoJSON: the detail names it",
+        ),
+    };
+    let definitions = oas::Get {
+        id: "getIndicatorDefinitions",
+        summary: "What each indicator is: {id, title, unit, definition, property}; property names the property of the municipalities GeoJSON (f=geojson) that carries the indicator, null when it has none",
+        description: None,
+        tags: &["indicators"],
+        parameters: PAGE_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+        ok: oas::ok(
+            "the definitions",
+            vec![
+                oas::media(
+                    Repr::Json,
+                    json!({"type": "array", "items": {
+                        "type": "object",
+                        "required": ["id", "title", "unit", "definition", "property"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "title": {"type": "string"},
+                            "unit": {"type": "string"},
+                            "definition": {"type": "string"},
+                            "property": {"type": "string", "nullable": true},
+                        },
+                    }}),
+                ),
+                oas::html(),
+            ],
+        ),
+        errors: oas::Errors::get(true),
+    };
     vec![
         (
             "/indicators".to_string(),
-            json!({"get": {
-            "summary": "The monitoring indicators over the whole catalogue (progress per axis, emblematic action, AQST programme and municipality; projects and budget in productive areas; cumulative environmental effects; land take; services vs demography). Computed once per server.",
-            "operationId": "getIndicators", "tags": ["indicators"],
-            "parameters": [
-                {"name": "f", "in": "query", "required": false, "style": "form", "explode": false,
-                 "description": "json (default), csv (long format: indicator_id, group, key, value, unit), geojson (the municipalities with their values), or html.",
-                 "schema": {"type": "string", "enum": ["json", "csv", "geojson", "html"]}},
-                {"$ref": "#/components/parameters/crs"},
-            ],
-            "responses": {
-                "200": {"description": "the indicators", "content": {
-                    JSON: {"schema": {"type": "object"}},
-                    "text/csv": {"schema": {"type": "string"}},
-                    GEOJSON: {"schema": {"type": "object"}},
-                    HTML: {"schema": {"type": "string"}}}},
-                "400": problem("a bad parameter, named"),
-            }}}),
+            json!({"get": indicators.openapi()}),
         ),
         (
             "/indicators/definitions".to_string(),
-            json!({"get": {
-                "summary": "What each indicator is: an array of {id, title, unit, definition, property}; property names the property of the municipalities GeoJSON (f=geojson) that carries the indicator, null when it has none.",
-                "operationId": "getIndicatorDefinitions", "tags": ["indicators"],
-                "parameters": [{"$ref": "#/components/parameters/f"}],
-                "responses": {"200": {"description": "the definitions", "content": {
-                    JSON: {"schema": {"type": "array", "items": {"type": "object"}}},
-                    HTML: {"schema": {"type": "string"}}}}}}}),
+            json!({"get": definitions.openapi()}),
         ),
     ]
 }

@@ -13,9 +13,11 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use geo::{Geometry, Intersects, Polygon, Rect};
-use serde_json::Value as Json;
+use serde_json::{json, Value as Json};
 
 use super::http::negotiate::{f_value, JSON};
+use super::http::oas;
+use super::http::param::{value_schema, Param, Schema, Scope};
 use super::http::query::{self as params};
 use super::http::respond::{self, link, self_links, urlencode_segment};
 use super::http::{html, ApiError, AppState, Ctx, Repr, DEFAULT_LIMIT, MAX_LIMIT};
@@ -24,7 +26,7 @@ use crate::feature::{Feature, FeatureId, FieldType, Value};
 use crate::filter::{Filter, FilterLang};
 use crate::geojson_io::write;
 use crate::store::Layer;
-use crate::time::{feature_span, temporal_fields, Span};
+use crate::time::{self, feature_span, temporal_fields, Span, Zone};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -35,22 +37,146 @@ pub fn routes() -> Router<AppState> {
 /// The representations of features.
 const FEATURES: [Repr; 2] = [Repr::GeoJson, Repr::Html];
 
-/// The parameters `items` understands, besides equality filters on queryable properties.
-pub(super) const ITEMS_PARAMS: [&str; 13] = [
-    "f",
+/// `limit`: declared once under `components.parameters`, where QGIS and GDAL read the page
+/// size (`default`, `maximum`).
+const LIMIT: Param = Param::new(
     "limit",
+    Schema::Integer {
+        minimum: 1,
+        maximum: Some(MAX_LIMIT as i64),
+        default: Some(DEFAULT_LIMIT as i64),
+    },
+    "The number of features per page. A value above the maximum is lowered to it (and the \
+     next link carries the lowered value).",
+);
+const OFFSET: Param = Param::new(
     "offset",
+    Schema::Integer {
+        minimum: 0,
+        maximum: None,
+        default: Some(0),
+    },
+    "The number of features to skip (the next and prev links carry it).",
+);
+const BBOX: Param = Param::new(
     "bbox",
+    Schema::Bbox,
+    "Only the features intersecting this box: minx,miny,maxx,maxy (or 6 numbers, with \
+     heights, which are ignored), in bbox-crs and its axis order (EPSG:4326 is lat,lon). The \
+     lower corner comes first; latitudes lie between -90 and 90; a box across the antimeridian \
+     is refused.",
+);
+const BBOX_CRS: Param = Param::new(
     "bbox-crs",
-    "datetime",
-    "properties",
-    "sortby",
-    "skipGeometry",
+    Schema::Crs,
+    "The CRS of bbox (default CRS84). Only together with bbox.",
+);
+const CRS: Param = Param::new(
     "crs",
+    Schema::Crs,
+    "The CRS of the answer's geometries (default CRS84), written in its axis order; the answer \
+     names it in Content-Crs.",
+);
+const DATETIME: Param = Param::new(
+    "datetime",
+    Schema::Text,
+    "Only the features whose date or date interval meets this instant, date or interval \
+     (RFC 3339; an interval is START/END with '..' or nothing for an open end, not both open, \
+     START not after END; impossible dates such as 2026-02-30 are refused).",
+);
+const SKIP_GEOMETRY: Param = Param::new(
+    "skipGeometry",
+    Schema::Boolean { default: false },
+    "Leave the geometries out (geometry is null).",
+);
+const FILTER: Param = Param::new(
     "filter",
+    Schema::Text,
+    "A CQL2 filter on the queryables (/collections/{collectionId}/queryables), in filter-lang.",
+);
+const FILTER_LANG: Param = Param::new(
     "filter-lang",
+    Schema::Word(&["cql2-text", "cql2-json"]),
+    "The language of filter (default cql2-text). Only together with filter.",
+);
+const FILTER_CRS: Param = Param::new(
     "filter-crs",
+    Schema::Crs,
+    "The CRS of the geometry literals in filter, in its axis order (default CRS84). Only \
+     together with filter.",
+);
+const PROPERTIES: Param = Param::new(
+    "properties",
+    Schema::Properties,
+    "Only these properties, comma separated (every property when absent).",
+);
+const SORTBY: Param = Param::new(
+    "sortby",
+    Schema::SortBy,
+    "Sort keys, comma separated: a property, after '-' for descending ('+' or nothing for \
+     ascending); ties keep the layer's order.",
+);
+
+/// The parameters of the items of a collection with dates, besides equality filters on its
+/// properties.
+static DATED_ITEMS: [Param; 13] = [
+    Param::format(&FEATURES),
+    LIMIT,
+    OFFSET,
+    BBOX,
+    BBOX_CRS,
+    DATETIME,
+    PROPERTIES,
+    SORTBY,
+    SKIP_GEOMETRY,
+    CRS,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
 ];
+
+/// The same without `datetime`, for a collection without dates.
+static UNDATED_ITEMS: [Param; 12] = [
+    Param::format(&FEATURES),
+    LIMIT,
+    OFFSET,
+    BBOX,
+    BBOX_CRS,
+    PROPERTIES,
+    SORTBY,
+    SKIP_GEOMETRY,
+    CRS,
+    FILTER,
+    FILTER_LANG,
+    FILTER_CRS,
+];
+
+/// The parameters of one feature.
+static ITEM: [Param; 4] = [Param::format(&FEATURES), CRS, PROPERTIES, SKIP_GEOMETRY];
+
+/// The parameters the items of `layer` take, besides equality filters on its properties.
+fn items_params(layer: &Layer) -> &'static [Param<'static>] {
+    if temporal_fields(layer).is_some() {
+        &DATED_ITEMS
+    } else {
+        &UNDATED_ITEMS
+    }
+}
+
+/// The equality filters of `layer`: one per property, except a property named like one of the
+/// other parameters (that name means the parameter).
+fn equality_params(layer: &Layer) -> impl Iterator<Item = Param<'_>> {
+    layer
+        .fields
+        .iter()
+        .filter(|f| !DATED_ITEMS.iter().any(|p| p.name() == f.name))
+        .map(Param::equality)
+}
+
+/// Whether `name` is an equality filter of `layer`.
+fn is_equality(layer: &Layer, name: &str) -> bool {
+    !DATED_ITEMS.iter().any(|p| p.name() == name) && layer.field_index(name).is_some()
+}
 
 /// A parsed items request.
 struct ItemsQuery {
@@ -81,8 +207,14 @@ fn parse_value(layer: &Layer, field: usize, text: &str) -> Result<Value, ApiErro
         FieldType::Int => Value::Int(text.trim().parse().map_err(|_| bad())?),
         FieldType::Real => Value::Real(text.trim().parse().map_err(|_| bad())?),
         FieldType::String => Value::String(text.to_string()),
-        FieldType::Date => Value::Date(text.to_string()),
-        FieldType::DateTime => Value::DateTime(text.to_string()),
+        FieldType::Date => {
+            time::parse_date(text).ok_or_else(bad)?;
+            Value::Date(text.to_string())
+        }
+        FieldType::DateTime => {
+            time::parse_timestamp(text, Zone::MayOmit).ok_or_else(bad)?;
+            Value::DateTime(text.to_string())
+        }
     })
 }
 
@@ -112,17 +244,21 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
-/// `properties`: the positions of the named fields, every field when absent.
+/// `properties`: the positions of the named fields, every field when absent (or naming none).
 fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
-    match ctx.param("properties") {
-        None => Ok((0..layer.fields.len()).collect()),
-        Some(list) => list
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(|name| params::field_param(layer, "properties", name))
-            .collect(),
+    let names: Vec<&str> = ctx
+        .param("properties")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .collect();
+    if names.is_empty() {
+        return Ok((0..layer.fields.len()).collect());
     }
+    names
+        .into_iter()
+        .map(|name| params::field_param(layer, "properties", name))
+        .collect()
 }
 
 /// `skipGeometry`, false when absent.
@@ -135,9 +271,15 @@ fn skip_geometry_param(ctx: &Ctx) -> Result<bool, ApiError> {
 }
 
 fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<ItemsQuery, ApiError> {
+    if ctx.query.has("datetime") && temporal_fields(layer).is_none() {
+        return Err(ApiError::bad_request(format!(
+            "parameter datetime: collection {} has no date property",
+            layer.id()
+        )));
+    }
     ctx.query.check_with(
-        &ITEMS_PARAMS,
-        |name| layer.field_index(name).is_some(),
+        items_params(layer),
+        |name| is_equality(layer, name),
         &format!(
             ", or a property of collection {} for an equality filter",
             layer.id()
@@ -186,33 +328,26 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
         .param("datetime")
         .map(params::datetime_param)
         .transpose()?;
-    if datetime.is_some() && temporal_fields(layer).is_none() {
-        return Err(ApiError::bad_request(format!(
-            "parameter datetime: collection {} has no date property",
-            layer.id()
-        )));
-    }
     let properties = properties_param(ctx, layer)?;
-    let sortby = match ctx.param("sortby") {
-        None => Vec::new(),
-        Some(list) => list
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(|item| {
-                // A '+' in a query string decodes to a space.
-                let (desc, name) = match item.trim_start_matches(' ').strip_prefix('-') {
-                    Some(rest) => (true, rest),
-                    None => (false, item.trim_start().trim_start_matches('+')),
-                };
-                params::field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    };
+    // A '+' written unencoded in a query string decodes to a space, which `names` trims.
+    let sortby = ctx
+        .param("sortby")
+        .map(params::names)
+        .into_iter()
+        .flatten()
+        .map(|item| {
+            let (desc, name) = match item.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, item.strip_prefix('+').unwrap_or(item)),
+            };
+            params::field_param(layer, "sortby", name.trim()).map(|i| (i, desc))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let equals = ctx
         .query
         .pairs()
         .iter()
-        .filter(|(name, _)| !ITEMS_PARAMS.contains(&name.as_str()))
+        .filter(|(name, _)| is_equality(layer, name))
         .filter_map(|(name, v)| layer.field_index(name).map(|i| (i, v)))
         .map(|(i, v)| parse_value(layer, i, v).map(|value| (i, value)))
         .collect::<Result<Vec<_>, _>>()?;
@@ -518,7 +653,7 @@ async fn item(
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
     let (_, layer) = state.layer(&id)?;
-    ctx.query.check(&["crs", "properties", "skipGeometry"])?;
+    ctx.query.check(&ITEM)?;
     let repr = ctx.negotiate(&FEATURES)?;
     let (index, feature) = lookup(layer, &fid)
         .ok_or_else(|| ApiError::not_found(format!("collection {id} has no feature {fid:?}")))?;
@@ -565,4 +700,128 @@ async fn item(
     let _ = serde_json::to_writer(&mut body, &Json::Array(links));
     body.push(b'}');
     Ok(respond::geojson(body, &out_crs))
+}
+
+/// The parameters of the items of every collection that do not depend on the collection,
+/// declared once under `components.parameters` (QGIS and GDAL read `limit` there).
+pub(super) fn openapi_components(scope: Scope) -> Vec<(String, Json)> {
+    DATED_ITEMS
+        .iter()
+        .filter(|p| is_shared(p))
+        .map(|p| (p.name().to_string(), p.openapi(scope)))
+        .collect()
+}
+
+/// Whether a parameter of the items is the same for every collection.
+fn is_shared(p: &Param) -> bool {
+    !matches!(
+        p.schema,
+        Schema::Format(_) | Schema::Properties | Schema::SortBy
+    )
+}
+
+/// The JSON Schema of the properties of `layer`'s features as the items answer them: each
+/// property of its type or null, plus `_invalid_geometry` (the reason) on a feature whose
+/// geometry failed validation.
+fn properties_schema(layer: &Layer) -> Json {
+    let mut props = serde_json::Map::new();
+    for f in &layer.fields {
+        let mut s = value_schema(f.ty);
+        s["nullable"] = json!(true);
+        props.insert(f.name.clone(), s);
+    }
+    props.insert("_invalid_geometry".into(), json!({"type": "string"}));
+    json!({"type": "object", "properties": props, "additionalProperties": false})
+}
+
+/// The OpenAPI path items of the items of `layer` and of one of its features.
+pub(super) fn openapi_paths(scope: Scope, layer: &Layer) -> Vec<(String, Json)> {
+    let scope = scope.with_layer(layer);
+    let id = layer.id();
+    let title = &layer.config.title;
+    let param = |p: &Param| {
+        if is_shared(p) {
+            json!({"$ref": format!("#/components/parameters/{}", p.name())})
+        } else {
+            p.openapi(scope)
+        }
+    };
+    let mut parameters: Vec<Json> = items_params(layer).iter().map(param).collect();
+    parameters.extend(equality_params(layer).map(|p| p.openapi(scope)));
+    let feature = oas::feature_schema(properties_schema(layer));
+    let dated = if temporal_fields(layer).is_some() {
+        " datetime selects by the collection's dates."
+    } else {
+        " The collection has no dates, so no datetime."
+    };
+    let description = format!(
+        "Every parameter is checked before a feature is read: an unknown or repeated one is a \
+         400 naming it. bbox-crs goes only with bbox, filter-lang and filter-crs only with \
+         filter. Each property of the collection is also an equality filter \
+         (PROPERTY=value).{dated} An empty value of any other parameter is the same as \
+         leaving it out. numberMatched counts every feature selected; the next link is \
+         present while features remain."
+    );
+    let items = oas::Get {
+        id: &format!("getFeatures_{id}"),
+        summary: &format!("The features of {title}"),
+        description: Some(&description),
+        tags: &[id],
+        parameters,
+        ok: oas::ok(
+            "a page of features",
+            vec![
+                oas::media(
+                    Repr::GeoJson,
+                    oas::feature_collection_schema(
+                        feature.clone(),
+                        &["numberMatched", "numberReturned", "timeStamp", "links"],
+                    ),
+                ),
+                oas::html(),
+            ],
+        ),
+        errors: oas::Errors::get(true).with(
+            400,
+            "a malformed, unknown or repeated parameter; bbox-crs without bbox, filter-lang \
+             or filter-crs without filter; a box with its corners swapped; a filter that does \
+             not parse or names an unknown property; an equality filter whose value is not \
+             of the property's type: the detail names it",
+        ),
+    };
+    let mut one = feature;
+    one["required"] = json!(["type", "geometry", "properties", "links"]);
+    let mut feature_id = json!({
+        "name": "featureId", "in": "path", "required": true,
+        "description": "The id of a feature of the collection.",
+        "schema": {"type": "string"},
+    });
+    // A feature that exists, as an example (tools that try the API start from it).
+    if let Some(f) = layer.features.first() {
+        feature_id["example"] = json!(f.id.to_string());
+    }
+    let item = oas::Get {
+        id: &format!("getFeature_{id}"),
+        summary: &format!("One feature of {title}"),
+        description: None,
+        tags: &[id],
+        parameters: std::iter::once(feature_id)
+            .chain(ITEM.iter().map(param))
+            .collect(),
+        ok: oas::ok(
+            "a feature, with a link to its collection",
+            vec![oas::media(Repr::GeoJson, one), oas::html()],
+        ),
+        errors: oas::Errors::get(true).with(404, "the collection has no feature with this id"),
+    };
+    vec![
+        (
+            format!("/collections/{id}/items"),
+            json!({"get": items.openapi()}),
+        ),
+        (
+            format!("/collections/{id}/items/{{featureId}}"),
+            json!({"get": item.openapi()}),
+        ),
+    ]
 }

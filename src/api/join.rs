@@ -18,10 +18,10 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value as Json};
 
-use super::http::negotiate::{CSV, GEOJSON};
+use super::http::oas;
+use super::http::param::{Param, Schema, Scope};
 use super::http::query;
 use super::http::respond;
-use super::http::subject::openapi_query;
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::{self, JoinError, JoinMode, JoinPredicate, JoinRequest};
 
@@ -29,16 +29,55 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/analysis/join", get(join))
 }
 
-/// The parameters of `/analysis/join`.
-const PARAMS: [&str; 8] = [
-    "target",
-    "join",
-    "predicate",
-    "mode",
-    "fields",
-    "prefix",
-    "discard_nonmatching",
-    "crs",
+/// The parameters of `/analysis/join`: what the reader accepts and what the API document
+/// says.
+static PARAMS: [Param; 9] = [
+    Param::new(
+        "target",
+        Schema::Layer,
+        "The layer whose features get the properties (e.g. projects).",
+    )
+    .required(),
+    Param::new(
+        "join",
+        Schema::Layer,
+        "The layer the properties come from (e.g. municipalities).",
+    )
+    .required(),
+    Param::new(
+        "predicate",
+        Schema::Word(&["intersects", "within", "contains"]),
+        "How a target feature meets a join feature: intersects (they share a point; the \
+         default), within (the target lies inside it), contains (the target contains it).",
+    ),
+    Param::new(
+        "mode",
+        Schema::Word(&["all", "first", "largest"]),
+        "With several matches: all (a row each; the default), first (in the join layer's \
+         order), largest (the largest overlap: area for polygons, length for lines).",
+    ),
+    Param::new(
+        "fields",
+        Schema::Properties,
+        "The join layer's properties to copy, comma separated (default all).",
+    ),
+    Param::new(
+        "prefix",
+        Schema::Text,
+        "Prefix of the joined properties' names (default the join layer's id and _).",
+    ),
+    Param::new(
+        "discard_nonmatching",
+        Schema::Boolean { default: false },
+        "Leave out the target features that match nothing.",
+    ),
+    Param::new(
+        "crs",
+        Schema::Crs,
+        "The CRS of the GeoJSON geometries (default CRS84). Only with GeoJSON: the CSV table \
+         has no coordinates, and crs with it is a 400.",
+    ),
+    Param::format(&TABLE),
 ];
 
 /// GeoJSON (the default) or CSV.
@@ -117,42 +156,29 @@ async fn join(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
 }
 
 /// The OpenAPI path item of `/analysis/join`.
-pub(super) fn openapi_paths() -> Vec<(String, Json)> {
-    let q = openapi_query;
-    let mut target = q(
-        "target",
-        "The layer whose features get the properties (e.g. projects).",
-        json!({"type": "string"}),
-    );
-    target["required"] = json!(true);
-    let mut join = q(
-        "join",
-        "The layer the properties come from (e.g. municipalities).",
-        json!({"type": "string"}),
-    );
-    join["required"] = json!(true);
-    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
-    vec![(
-        "/analysis/join".to_string(),
-        json!({"get": {
-        "summary": "Join attributes by location: each feature of target with the properties of the features of join it meets (one row per match with mode=all). GeoJSON: the target's features with their own properties and the joined ones (prefixed), foreign members target, join, predicate, mode, joined_fields, matched, unmatched; CSV: the same table without geometry.",
-        "operationId": "analysis_join", "tags": ["analysis"],
-        "parameters": [
-            target, join,
-            q("predicate", "How a target feature meets a join feature: intersects (they share a point), within (the target lies inside it), contains (the target contains it).", json!({"type": "string", "enum": ["intersects", "within", "contains"], "default": "intersects"})),
-            q("mode", "With several matches: all (a row each), first (in the join layer's order), largest (largest overlap: area for polygons, length for lines).", json!({"type": "string", "enum": ["all", "first", "largest"], "default": "all"})),
-            q("fields", "The join layer's properties to copy, comma separated (default all).", json!({"type": "array", "items": {"type": "string"}})),
-            q("prefix", "Prefix of the joined properties' names (default the join layer's id and _).", json!({"type": "string"})),
-            q("discard_nonmatching", "Leave out the target features that match nothing.", json!({"type": "boolean", "default": false})),
-            {"$ref": "#/components/parameters/crs"},
-            q("f", "json or geojson (GeoJSON, the default), or csv.", json!({"type": "string", "enum": ["json", "geojson", "csv"]})),
-        ],
-        "responses": {
-            "200": {"description": "the joined table", "content": {
-                GEOJSON: {"schema": {"type": "object"}},
-                CSV: {"schema": {"type": "string"}}}},
-            "400": problem("a missing, malformed, unknown or repeated parameter, an unknown property in fields"),
-            "404": problem("an unknown layer"),
-        }}}),
-    )]
+pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
+    let get = oas::Get {
+        id: "analysis_join",
+        summary: "Join attributes by location",
+        description: Some("Each feature of target with the properties of the features of join it meets (one row per match with mode=all), as QGIS's tool of that name. GeoJSON: the target's features with their own properties and the joined ones (prefixed), foreign members target, join, predicate, mode, joined_fields, matched, unmatched; CSV: the same table without geometry. crs goes only with GeoJSON. An empty value is the same as leaving the parameter out."),
+        tags: &["analysis"],
+        parameters: PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+        ok: oas::ok(
+            "the joined table",
+            vec![
+                oas::media(
+                    Repr::GeoJson,
+                    oas::feature_collection_schema(oas::schema_ref("Feature"), &[]),
+                ),
+                oas::media(Repr::Csv, json!({"type": "string"})),
+            ],
+        ),
+        errors: oas::Errors::get(true)
+            .with(
+                400,
+                "a missing, malformed, unknown or repeated parameter, an unknown property in fields, or crs with CSV: the detail names it",
+            )
+            .with(404, "an unknown layer"),
+    };
+    vec![("/analysis/join".to_string(), json!({"get": get.openapi()}))]
 }

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use serde_json::json;
+use serde_json::{json, Value as Json};
 
 use super::http::negotiate::{HTML, JSON, OPENAPI_JSON};
+use super::http::oas;
+use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, self_links};
 use super::http::{html, ApiError, AppState, Ctx, Repr};
 use super::{analysis, map, openapi, styles};
@@ -65,8 +67,13 @@ pub fn routes() -> Router<AppState> {
 const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
 const API: [Repr; 2] = [Repr::OpenApi, Repr::Html];
 
+/// The parameters of the landing page and the conformance classes.
+static PAGE_PARAMS: [Param; 1] = [Param::format(&PAGE)];
+/// The parameters of the API definition.
+static API_PARAMS: [Param; 1] = [Param::format(&API)];
+
 async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
     let mut links = self_links(&ctx, "/", repr, &PAGE, "landing page");
     links.extend([
@@ -115,7 +122,7 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
 }
 
 async fn conformance(ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
     let classes = conformance_classes();
     let body = json!({ "conformsTo": classes });
@@ -126,7 +133,7 @@ async fn conformance(ctx: Ctx) -> Result<Response, ApiError> {
 }
 
 async fn api(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&API_PARAMS)?;
     let repr = ctx.negotiate(&API)?;
     let doc = openapi::document(&state, &ctx);
     Ok(match repr {
@@ -138,6 +145,99 @@ async fn api(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiErr
 async fn api_html(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     ctx.query.check(&[])?;
     Ok(html::api_page(&ctx, &openapi::document(&state, &ctx)))
+}
+
+/// The schemas of the landing page, the conformance declaration and the API definition.
+pub(super) fn openapi_schemas() -> Vec<(String, Json)> {
+    vec![
+        (
+            "LandingPage".into(),
+            json!({"type": "object", "required": ["links"], "properties": {
+                "title": {"type": "string"},
+                "description": {"type": "string"},
+                "links": oas::schema_ref("Links"),
+            }}),
+        ),
+        (
+            "Conformance".into(),
+            json!({"type": "object", "required": ["conformsTo"], "properties": {
+                "conformsTo": {"type": "array", "items": {"type": "string"}},
+            }}),
+        ),
+        (
+            "OpenApiDocument".into(),
+            json!({"type": "object", "required": ["openapi", "info", "paths"], "properties": {
+                "openapi": {"type": "string", "pattern": "^3\\.0\\.\\d+$"},
+                "info": {"type": "object"},
+                "paths": {"type": "object"},
+                "components": {"type": "object"},
+            }}),
+        ),
+    ]
+}
+
+/// The OpenAPI path items of the landing page, the conformance classes and the API definition.
+pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
+    let page: Vec<Json> = PAGE_PARAMS.iter().map(|p| p.openapi(scope)).collect();
+    let get = |id: &str, summary: &str, parameters: Vec<Json>, ok: Json| {
+        json!({"get": oas::Get {
+            id,
+            summary,
+            description: None,
+            tags: &[],
+            parameters,
+            ok,
+            errors: oas::Errors::get(true),
+        }
+        .openapi()})
+    };
+    vec![
+        (
+            "/".into(),
+            get(
+                "getLandingPage",
+                "The landing page: links to the API definition, the conformance classes, the collections and the other resources",
+                page.clone(),
+                oas::ok(
+                    "the landing page",
+                    vec![
+                        oas::media(Repr::Json, oas::schema_ref("LandingPage")),
+                        oas::html(),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "/conformance".into(),
+            get(
+                "getConformance",
+                "The conformance classes implemented",
+                page,
+                oas::ok(
+                    "the conformance classes",
+                    vec![
+                        oas::media(Repr::Json, oas::schema_ref("Conformance")),
+                        oas::html(),
+                    ],
+                ),
+            ),
+        ),
+        (
+            "/api".into(),
+            get(
+                "getApi",
+                "This API definition (OpenAPI 3.0); /api.html is the same as a page",
+                API_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+                oas::ok(
+                    "the OpenAPI document",
+                    vec![
+                        oas::media(Repr::OpenApi, oas::schema_ref("OpenApiDocument")),
+                        oas::html(),
+                    ],
+                ),
+            ),
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -27,6 +27,7 @@ use axum::Router;
 use serde_json::{json, Value as Json};
 
 use super::http::negotiate::{HTML, JSON};
+use super::http::oas;
 use super::http::request::base_url;
 use super::http::respond::{self, link, REL_MAP};
 use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
@@ -114,12 +115,19 @@ pub fn openapi_paths(state: &AppState) -> Vec<(String, Json)> {
     if state.config().web_dir.is_none() {
         return Vec::new();
     }
-    vec![(
-        "/map/".into(),
-        json!({"get": {"summary": "The web map of the catalogue (an HTML page; /map redirects here)",
-            "operationId": "getMap",
-            "responses": {"200": {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}}}}}),
-    )]
+    let get = oas::Get {
+        id: "getMap",
+        summary: "The web map of the catalogue (an HTML page; /map redirects here)",
+        description: None,
+        tags: &[],
+        parameters: Vec::new(),
+        ok: oas::ok("the page", vec![oas::html()]),
+        // The page reads its own query string in the browser; the server reads none.
+        errors: oas::Errors::get(false)
+            .without(400)
+            .with(404, "the web folder has no index.html"),
+    };
+    vec![("/map/".into(), json!({"get": get.openapi()}))]
 }
 
 fn web_dir(state: &AppState) -> Result<&FsPath, ApiError> {

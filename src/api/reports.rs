@@ -14,19 +14,19 @@ use geo::Geometry;
 use serde_json::{json, Map, Value as Json};
 
 use super::http::html::{self, esc};
-use super::http::negotiate::{GEOJSON, HTML, JSON};
+use super::http::oas;
+use super::http::param::{Param, Schema, Scope};
 use super::http::query;
 use super::http::respond::{self, urlencode_segment};
-use super::http::subject::{
-    get_or_post, openapi_get_or_post, openapi_query, parse_subject, SUBJECT_PARAMS, SUBJECT_SOURCES,
-};
+use super::http::subject::{check_query, get_or_post, parse_subject, GetOrPost, SUBJECT_SOURCES};
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::crs::{self, OutputCrs};
 use crate::geojson_io::Collection;
 use crate::present::{self, thousands};
 use crate::ptcp::{
-    self, related_features, Relation, ReportOptions, RoleLayers, SiteReport, MAX_DISTANCE_M,
+    self, related_features, Relation, ReportOptions, Role, RoleLayers, SiteReport, MAX_DISTANCE_M,
 };
+use crate::store::Catalog;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -34,12 +34,36 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis/report", get_or_post(site_report))
 }
 
-/// The parameters of `/projects/{id}/report`.
-const REPORT_PARAMS: [&str; 2] = ["crs", "agrifood_radius"];
-
 /// The representations of a report: JSON, HTML, or the site or project and every feature the
 /// report mentions (GeoJSON).
 const REPORT: [Repr; 3] = [Repr::Json, Repr::Html, Repr::GeoJson];
+
+/// The parameters of both reports (`/analysis/report` adds the subject's).
+static REPORT_PARAMS: [Param; 3] = [
+    Param::new(
+        "f",
+        Schema::Format(&REPORT),
+        "json (the default), html, or geojson: the site or project and every feature the \
+         report mentions, each with _layer, _system, _relation, _role and distance_m where it \
+         is near.",
+    ),
+    Param::new(
+        "crs",
+        Schema::Crs,
+        "The CRS of the GeoJSON report's geometries (default CRS84). Only with the GeoJSON \
+         report (f=geojson, or Accept: application/geo+json): the JSON and HTML reports carry \
+         no coordinates, and crs with them is a 400.",
+    ),
+    Param::new(
+        "agrifood_radius",
+        Schema::Number {
+            minimum: 0.0,
+            maximum: MAX_DISTANCE_M,
+            default: Some(ReportOptions::DEFAULT_AGRIFOOD_RADIUS_M),
+        },
+        "The radius, in metres, within which agri-food and agro-energy sites are listed.",
+    ),
+];
 
 /// The CRS of the GeoJSON representation; `crs` with the others is refused (they carry no
 /// coordinates).
@@ -63,9 +87,7 @@ fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
 
 /// `/analysis/report`: the site report of any subject (a project's when it is `project=ID`).
 fn site_report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Response, ApiError> {
-    let mut allowed = vec!["agrifood_radius", "crs"];
-    allowed.extend(SUBJECT_PARAMS);
-    ctx.query.check(&allowed)?;
+    check_query(ctx, &REPORT_PARAMS, body.is_some())?;
     let repr = ctx.negotiate(&REPORT)?;
     let out_crs = report_crs(ctx, repr, &state.catalog().working_crs)?;
     let options = report_options(ctx)?;
@@ -339,43 +361,104 @@ fn report_page(
     ))
 }
 
+/// The schema of the JSON report (the document of `territorio report ID --format json`).
+pub(super) fn openapi_schemas() -> Vec<(String, Json)> {
+    let nullable = json!({"type": "string", "nullable": true});
+    let list = json!({"type": "array", "items": {"type": "object"}});
+    vec![(
+        "SiteReport".into(),
+        json!({
+            "type": "object",
+            "required": ["project", "municipalities", "settlement", "environmental", "rural",
+                         "infrastructure", "services", "summary"],
+            "properties": {
+                "project": {
+                    "type": "object",
+                    "description": "The project, or the site (layer, id and title null).",
+                    "required": ["layer", "id", "title", "geometry_type", "area_m2", "length_m"],
+                    "properties": {
+                        "layer": nullable.clone(),
+                        "id": nullable.clone(),
+                        "title": nullable,
+                        "geometry_type": {"type": "string"},
+                        "area_m2": {"type": "number", "minimum": 0},
+                        "length_m": {"type": "number", "minimum": 0},
+                    },
+                },
+                "municipalities": list.clone(),
+                "settlement": {"type": "object"},
+                "environmental": list.clone(),
+                "rural": {"type": "object"},
+                "infrastructure": list.clone(),
+                "services": list,
+                "summary": {"type": "array", "items": {
+                    "type": "object", "required": ["system", "text"],
+                    "properties": {"system": {"type": "string"}, "text": {"type": "string"}},
+                }},
+            },
+        }),
+    )]
+}
+
+/// The representations of a report in the OpenAPI document.
+fn report_content() -> Vec<(&'static str, Json)> {
+    vec![
+        oas::media(Repr::Json, oas::schema_ref("SiteReport")),
+        oas::html(),
+        oas::media(
+            Repr::GeoJson,
+            oas::feature_collection_schema(
+                oas::schema_ref("Feature"),
+                &["report", "summary", "numberReturned"],
+            ),
+        ),
+    ]
+}
+
 /// The OpenAPI path items of `/projects/{id}/report` and `/analysis/report`.
-pub(super) fn openapi_paths(working_crs: &str) -> Vec<(String, Json)> {
-    let q = openapi_query;
-    let site_report = openapi_get_or_post(
-        working_crs,
-        "analysis_report",
-        "analysis",
-        "The site report of the subject (a site drawn on a map, a feature, or a project: then the same report as /projects/{id}/report): municipalities, productive areas, environmental constraints, agricultural land, infrastructure and services, with a plain-language summary per system.",
-        vec![
-            q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": MAX_DISTANCE_M, "default": 2000})),
-            q("f", "json (the default), html, or geojson (the site and every feature the report mentions, each with _layer, _system, _relation, _role and distance_m where it is near).", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
-        ],
-        &[JSON, HTML, GEOJSON],
-        "the report (JSON), or an HTML page, or GeoJSON",
-    );
-    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
+pub(super) fn openapi_paths(catalog: &Catalog) -> Vec<(String, Json)> {
+    let scope = Scope::of(catalog);
+    let site_report = GetOrPost {
+        id: "analysis_report",
+        tag: "analysis",
+        summary: "The site report of the subject (a site drawn on a map, a feature, or a project: then the same report as /projects/{projectId}/report).",
+        description: "Municipalities, productive areas, environmental constraints, agricultural land, infrastructure and services, with a plain-language summary per system. crs goes only with the GeoJSON report.",
+        own: &REPORT_PARAMS,
+        content: report_content(),
+        answer: "the report (JSON), an HTML page, or GeoJSON",
+        negotiated: true,
+        bad_request: "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km, no subject or two, malformed WKT or GeoJSON: the detail names it",
+        not_found: "an unknown project or feature, or a catalogue without a layer the report needs",
+    }
+    .openapi(scope);
+    // A project that exists, as an example (tools that try the API start from it).
+    let example = RoleLayers::new(catalog).ok().and_then(|roles| {
+        let projects = roles.get(Role::Projects)?;
+        Some(projects.layer.features.first()?.id.to_string())
+    });
+    let mut project_id = json!({"name": "projectId", "in": "path", "required": true,
+        "description": "The id of a project (e.g. P012).", "schema": {"type": "string"}});
+    if let Some(id) = example {
+        project_id["example"] = json!(id);
+    }
+    let project_report = oas::Get {
+        id: "getProjectReport",
+        summary: "The site report of a project",
+        description: Some("Municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near. crs goes only with the GeoJSON report. An empty value is the same as leaving the parameter out."),
+        tags: &["reports"],
+        parameters: std::iter::once(project_id)
+            .chain(REPORT_PARAMS.iter().map(|p| p.openapi(scope)))
+            .collect(),
+        ok: oas::ok("the report", report_content()),
+        errors: oas::Errors::get(true)
+            .with(400, "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km: the detail names it")
+            .with(404, "no such project, or a catalogue without a layer the report needs")
+            .with(422, "the project's geometry is invalid"),
+    };
     vec![
         (
             "/projects/{projectId}/report".to_string(),
-            json!({"get": {
-            "summary": "The site report of a project: municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near.",
-            "operationId": "getProjectReport", "tags": ["projects"],
-            "parameters": [
-                {"name": "projectId", "in": "path", "required": true, "description": "The id of a project (e.g. P012).", "schema": {"type": "string"}},
-                q("f", "json (default), html, or geojson.", json!({"type": "string", "enum": ["json", "html", "geojson"]})),
-                {"$ref": "#/components/parameters/crs"},
-                q("agrifood_radius", "Radius for agri-food and agro-energy sites, metres (default 2,000; 0 to 200,000).", json!({"type": "number", "minimum": 0, "maximum": 200000, "default": 2000})),
-            ],
-            "responses": {
-                "200": {"description": "the report", "content": {
-                    JSON: {"schema": {"type": "object"}},
-                    HTML: {"schema": {"type": "string"}},
-                    GEOJSON: {"schema": {"type": "object"}}}},
-                "400": problem("a bad parameter, named"),
-                "404": problem("no such project"),
-                "422": problem("the project's geometry is invalid"),
-            }}}),
+            json!({"get": project_report.openapi()}),
         ),
         ("/analysis/report".to_string(), site_report),
     ]

@@ -18,16 +18,17 @@
 
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Map, Value as Json};
 
 use super::http::negotiate::{JSON, QML, STYLE, STYLE_LAYERS};
-use super::http::request::base_url;
+use super::http::oas;
+use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, style_links};
-use super::http::{ApiError, AppState, Ctx, MAX_LIMIT};
+use super::http::{ApiError, AppState, Ctx, Repr, MAX_LIMIT};
 use crate::catalog::System;
 use crate::crs;
 use crate::ptcp::Role;
@@ -101,8 +102,14 @@ fn style_layers(state: &AppState, layer: &Layer) -> Result<Option<Vec<Json>>, Ap
     Ok(Some(layers))
 }
 
+/// The representation of `/styles`.
+const LIST: [Repr; 1] = [Repr::Json];
+/// The parameters of `/styles`.
+static LIST_PARAMS: [Param; 1] = [Param::format(&LIST)];
+
 async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
+    ctx.query.check(&LIST_PARAMS)?;
+    ctx.negotiate(&LIST)?;
     let styles: Vec<Json> = state
         .catalog()
         .layers()
@@ -129,9 +136,10 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
 async fn style(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    headers: HeaderMap,
+    ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    let base = base_url(&state, &headers);
+    ctx.query.check(&[])?;
+    let base = ctx.base;
     if name == "map.json" {
         let doc = tokio::task::spawn_blocking(move || catalogue_style(&state, &base)).await??;
         return Ok(respond::json(&doc, STYLE));
@@ -283,38 +291,78 @@ pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
 }
 
 /// The OpenAPI path items of the styles.
-pub fn openapi_paths() -> Vec<(String, Json)> {
-    let answer = |media: &str, what: &str| {
-        json!({
-            "200": {"description": what, "content": {media: {"schema": {"type": "object"}}}},
-            "404": {"$ref": "#/components/responses/NotFound"},
-        })
+pub fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
+    let not_found = "no such layer, or the layer has no style of that kind";
+    let list = oas::Get {
+        id: "getStyles",
+        summary: "The styles of every layer, as links",
+        description: None,
+        tags: &["styles"],
+        parameters: LIST_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
+        ok: oas::ok(
+            "each layer's style links",
+            vec![oas::media(
+                Repr::Json,
+                json!({"type": "object", "required": ["links", "styles"], "properties": {
+                    "links": oas::schema_ref("Links"),
+                    "styles": {"type": "array", "items": {
+                        "type": "object", "required": ["layer", "links"],
+                        "properties": {
+                            "layer": {"type": "string"},
+                            "title": {"type": "string"},
+                            "system": {"type": "string"},
+                            "links": oas::schema_ref("Links"),
+                        },
+                    }},
+                }}),
+            )],
+        ),
+        errors: oas::Errors::get(true),
+    };
+    let catalogue = oas::Get {
+        id: "getCatalogueStyle",
+        summary: "One MapLibre style document for the whole catalogue (GeoJSON sources on the items endpoints)",
+        description: None,
+        tags: &["styles"],
+        parameters: Vec::new(),
+        ok: oas::ok(
+            "a MapLibre style document (version 8)",
+            vec![(
+                STYLE,
+                json!({"type": "object", "required": ["version", "sources", "layers"],
+                       "properties": {
+                           "version": {"type": "integer", "enum": [8]},
+                           "name": {"type": "string"},
+                           "sources": {"type": "object"},
+                           "layers": {"type": "array", "items": {"type": "object"}},
+                       }}),
+            )],
+        ),
+        errors: oas::Errors::get(false),
+    };
+    let layer = oas::Get {
+        id: "getLayerStyle",
+        summary: "The MapLibre style layers of a layer (also at /styles/{layer}.json); /styles/{layer}.qml is its QGIS style",
+        description: None,
+        tags: &["styles"],
+        parameters: vec![json!({"name": "layer", "in": "path", "required": true,
+            "schema": {"type": "string"},
+            "description": "a layer id, optionally followed by .json (MapLibre) or .qml (QGIS)"})],
+        ok: oas::ok(
+            "the style",
+            vec![
+                (STYLE_LAYERS, json!({"type": "array", "items": {"type": "object"}})),
+                (QML, json!({"type": "string"})),
+            ],
+        ),
+        errors: oas::Errors::get(false).with(404, not_found),
     };
     vec![
-        (
-            "/styles".into(),
-            json!({"get": {"summary": "The styles of every layer, as links", "operationId": "getStyles",
-                "responses": answer(JSON, "each layer's style links")}}),
-        ),
+        ("/styles".into(), json!({"get": list.openapi()})),
         (
             "/styles/map.json".into(),
-            json!({"get": {"summary": "One MapLibre style document for the whole catalogue (GeoJSON sources on the items endpoints)",
-                "operationId": "getCatalogueStyle",
-                "responses": answer(STYLE, "a MapLibre style document (version 8)")}}),
+            json!({"get": catalogue.openapi()}),
         ),
-        (
-            "/styles/{layer}".into(),
-            json!({"get": {"summary": "The MapLibre style layers of a layer (also at /styles/{layer}.json); /styles/{layer}.qml is its QGIS style",
-            "operationId": "getLayerStyle",
-            "parameters": [{"name": "layer", "in": "path", "required": true, "schema": {"type": "string"},
-                "description": "a layer id, optionally followed by .json (MapLibre) or .qml (QGIS)"}],
-            "responses": {
-                "200": {"description": "the style", "content": {
-                    STYLE_LAYERS: {"schema": {"type": "array"}},
-                    QML: {"schema": {"type": "string"}},
-                }},
-                "404": {"$ref": "#/components/responses/NotFound"},
-            }}}),
-        ),
+        ("/styles/{layer}".into(), json!({"get": layer.openapi()})),
     ]
 }

@@ -198,9 +198,16 @@ fn check_value(value: &geojson::GeometryValue) -> Result<(), GeoJsonError> {
         }
         V::Polygon { coordinates } => check_rings(coordinates),
         V::MultiPolygon { coordinates } => coordinates.iter().try_for_each(|p| check_rings(p)),
-        V::GeometryCollection { geometries } => {
-            geometries.iter().try_for_each(|g| check_value(&g.value))
-        }
+        V::GeometryCollection { geometries } => geometries.iter().try_for_each(|g| {
+            if matches!(g.value, V::GeometryCollection { .. }) {
+                // RFC 7946 (3.1.8) asks writers to avoid them, and the OpenAPI document's
+                // geometry schema leaves them out.
+                return Err(GeoJsonError::Invalid(
+                    "a GeometryCollection inside a GeometryCollection".into(),
+                ));
+            }
+            check_value(&g.value)
+        }),
     }
 }
 
@@ -225,6 +232,17 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("exactly one"));
+    }
+
+    #[test]
+    fn a_collection_inside_a_collection_is_refused() {
+        let flat = r#"{"type":"GeometryCollection","geometries":[{"type":"Point","coordinates":[10,45]}]}"#;
+        assert!(parse_geometry(flat).is_ok());
+        let nested = format!(r#"{{"type":"GeometryCollection","geometries":[{flat}]}}"#);
+        assert!(matches!(
+            parse_geometry(&nested),
+            Err(GeoJsonError::Invalid(m)) if m.contains("inside a GeometryCollection")
+        ));
     }
 
     #[test]

@@ -171,6 +171,19 @@ pub fn api_page(ctx: &Ctx, doc: &Json) -> Response {
         esc(doc["info"]["description"].as_str().unwrap_or("")),
         u = esc(&ctx.url("/api?f=json"))
     );
+    // `#/components/parameters/NAME` and `#/components/schemas/NAME`, followed.
+    let follow = |v: &Json| -> Json {
+        match v.get("$ref").and_then(|r| r.as_str()) {
+            Some(r) => {
+                let mut target = doc;
+                for part in r.trim_start_matches("#/").split('/') {
+                    target = &target[part];
+                }
+                target.clone()
+            }
+            None => v.clone(),
+        }
+    };
     for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
         for (method, op) in ops.as_object().into_iter().flatten() {
             s.push_str(&format!(
@@ -179,29 +192,84 @@ pub fn api_page(ctx: &Ctx, doc: &Json) -> Response {
                 esc(path),
                 esc(op["summary"].as_str().unwrap_or(""))
             ));
+            if let Some(d) = op["description"].as_str() {
+                s.push_str(&format!("<p><small>{}</small></p>", esc(d)));
+            }
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             if !params.is_empty() {
-                s.push_str("<table><tr><th>Parameter</th><th>In</th><th>Description</th></tr>");
+                s.push_str(
+                    "<table><tr><th>Parameter</th><th>In</th><th>Values</th>\
+                     <th>Description</th></tr>",
+                );
                 for p in params {
-                    let p = match p.get("$ref").and_then(|r| r.as_str()) {
-                        Some(r) => {
-                            let name = r.rsplit('/').next().unwrap_or("");
-                            doc["components"]["parameters"][name].clone()
-                        }
-                        None => p,
+                    let p = follow(&p);
+                    let name = p["name"].as_str().unwrap_or("");
+                    let required = if p["required"] == true {
+                        " (required)"
+                    } else {
+                        ""
                     };
                     s.push_str(&format!(
-                        "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                        esc(p["name"].as_str().unwrap_or("")),
+                        "<tr><td><code>{}</code>{required}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                        esc(name),
                         esc(p["in"].as_str().unwrap_or("")),
+                        esc(&values(&follow(&p["schema"]), &follow)),
                         esc(p["description"].as_str().unwrap_or(""))
                     ));
                 }
                 s.push_str("</table>");
             }
+            let statuses: Vec<&str> = op["responses"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(status, _)| status.as_str())
+                .collect();
+            s.push_str(&format!(
+                "<p><small>Answers {}.</small></p>",
+                esc(&statuses.join(", "))
+            ));
         }
     }
     page(ctx, "territorio API", &s)
+}
+
+/// What values a parameter schema allows, in a few words.
+fn values(schema: &Json, follow: &dyn Fn(&Json) -> Json) -> String {
+    if let Some(list) = schema["enum"].as_array() {
+        let words: Vec<String> = list
+            .iter()
+            .map(|v| v.as_str().map(str::to_string).unwrap_or(v.to_string()))
+            .collect();
+        return format!("one of {}", words.join(", "));
+    }
+    let ty = schema["type"].as_str().unwrap_or("");
+    let bound = |k: &str| {
+        schema
+            .get(k)
+            .filter(|v| !v.is_null())
+            .map(|v| v.to_string())
+    };
+    match ty {
+        "array" => format!(
+            "comma-separated {}",
+            values(&follow(&schema["items"]), follow)
+        ),
+        "integer" if schema["format"] == "int64" => "a 64-bit integer".to_string(),
+        "integer" | "number" => {
+            let mut t = ty.to_string();
+            match (bound("minimum"), bound("maximum")) {
+                (Some(a), Some(b)) => t.push_str(&format!(" from {a} to {b}")),
+                (Some(a), None) => t.push_str(&format!(" from {a}")),
+                _ => {}
+            }
+            if let Some(d) = bound("default") {
+                t.push_str(&format!(", default {d}"));
+            }
+            t
+        }
+        other => other.to_string(),
+    }
 }
 
 /// An SVG sketch of CRS84 geometries (equirectangular, scaled by the cosine of the latitude).

@@ -3,6 +3,8 @@
 //! - [`state`]: the shared [`AppState`] (catalogue, caches, configuration, the bounded
 //!   blocking pool) and [`ServerConfig`];
 //! - [`request`]: [`Ctx`], the query, base URL and `Accept` of a request;
+//! - [`param`]: the parameters of every resource as declarations ([`Param`]), which both the
+//!   reader and the OpenAPI document use, and the rule for empty values;
 //! - [`query`]: the one strict parameter reader ([`Query::check`]: unknown or repeated
 //!   parameters are a 400 naming them) and the typed parsers (CRS, bbox, datetime, numbers);
 //! - [`negotiate`]: content negotiation by `f` and `Accept` over the representations a
@@ -12,7 +14,9 @@
 //! - [`subject`]: the subject of analyses and reports (parameters or a POST body);
 //! - [`error`]: [`ApiError`], `application/problem+json`, with `From` impls for the errors of
 //!   the layers below;
-//! - [`middleware`]: conditional GET, one error shape, `OPTIONS`.
+//! - [`middleware`]: conditional GET, one error shape, `OPTIONS`;
+//! - [`oas`]: the shared pieces of the OpenAPI document (operations, the statuses every
+//!   request can get, problem and GeoJSON schemas).
 //!
 //! Resource modules (`api::collections`, `api::items`, ...) import this layer and never each
 //! other; nothing here imports a resource module.
@@ -21,6 +25,8 @@ pub mod error;
 pub mod html;
 pub mod middleware;
 pub mod negotiate;
+pub mod oas;
+pub mod param;
 pub mod query;
 pub mod request;
 pub mod respond;
@@ -29,6 +35,7 @@ pub mod subject;
 
 pub use error::{ApiError, PROBLEM_JSON};
 pub use negotiate::Repr;
+pub use param::Param;
 pub use query::Query;
 pub use request::Ctx;
 pub use state::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};

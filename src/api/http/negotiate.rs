@@ -61,8 +61,8 @@ impl Repr {
         }
     }
 
-    /// The short names `f` takes for it.
-    fn f_names(self) -> &'static [&'static str] {
+    /// The short names `f` takes for it (the OpenAPI document lists them).
+    pub fn f_names(self) -> &'static [&'static str] {
         match self {
             Repr::Json | Repr::SchemaJson | Repr::OpenApi => &["json"],
             Repr::GeoJson => &["json", "geojson"],
@@ -84,7 +84,7 @@ impl Repr {
     }
 
     fn matches_f(self, f: &str) -> bool {
-        self.f_names().contains(&f) || self.accepted().contains(&f)
+        self.f_names().contains(&f)
     }
 }
 

@@ -7,12 +7,16 @@ use std::collections::HashSet;
 use geo::{Coord, Rect};
 
 use super::error::ApiError;
+use super::param::Param;
 use crate::crs::{self, OutputCrs};
 use crate::ptcp::{check_distance, MAX_DISTANCE_M};
 use crate::store::Layer;
 use crate::time::{self, Span};
 
 /// The query parameters of a request, in the order sent.
+///
+/// An empty value counts as the parameter left out ([`Query::get`], [`Query::has`]; see
+/// [`super::param`] for why), except for equality filters, which read [`Query::pairs`].
 #[derive(Debug, Clone, Default)]
 pub struct Query {
     pairs: Vec<(String, String)>,
@@ -28,39 +32,47 @@ impl Query {
         }
     }
 
-    /// The value of a parameter (the first, if repeated: [`Query::check`] refuses that).
+    /// The value of a parameter, `None` when it is absent or empty (the first non-empty value
+    /// if repeated: [`Query::check`] refuses that).
     pub fn get(&self, name: &str) -> Option<&str> {
         self.pairs
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, v)| k == name && !v.is_empty())
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether a parameter is given with a value.
     pub fn has(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(k, _)| k == name)
+        self.get(name).is_some()
     }
 
+    /// Every parameter as sent, empty values included.
     pub fn pairs(&self) -> &[(String, String)] {
         &self.pairs
     }
 
-    /// Refuses a parameter that is neither `f`, nor in `allowed`, nor accepted by `extra`
-    /// (`extra_hint` then says what else is accepted), and any parameter given twice.
+    /// Refuses a parameter that is neither one of `params` nor accepted by `extra` (`extra_hint`
+    /// then says what else is accepted), and any parameter given twice. A parameter given with
+    /// an empty value counts as absent, except one accepted by `extra` (an equality filter,
+    /// whose empty value is a value).
     pub fn check_with(
         &self,
-        allowed: &[&str],
+        params: &[Param],
         extra: impl Fn(&str) -> bool,
         extra_hint: &str,
     ) -> Result<(), ApiError> {
         let mut seen = HashSet::new();
-        for (name, _) in &self.pairs {
-            if name != "f" && !allowed.contains(&name.as_str()) && !extra(name) {
-                let mut known = vec!["f"];
-                known.extend(allowed.iter().filter(|p| **p != "f"));
+        for (name, value) in &self.pairs {
+            let declared = params.iter().find(|p| p.name() == name);
+            if declared.is_none() && !extra(name) {
+                let known: Vec<&str> = params.iter().map(Param::name).collect();
                 return Err(ApiError::bad_request(format!(
                     "unknown parameter {name:?} (parameters: {}{extra_hint})",
                     known.join(", ")
                 )));
+            }
+            if value.is_empty() && declared.is_some_and(Param::empty_is_absent) {
+                continue;
             }
             if !seen.insert(name.as_str()) {
                 return Err(ApiError::bad_request(format!(
@@ -68,12 +80,21 @@ impl Query {
                 )));
             }
         }
+        for p in params.iter().filter(|p| p.required) {
+            if !self.has(p.name()) {
+                return Err(ApiError::bad_request(format!(
+                    "parameter {} is required: {}",
+                    p.name(),
+                    p.description
+                )));
+            }
+        }
         Ok(())
     }
 
-    /// [`Query::check_with`] for a resource that takes only `allowed` (and `f`).
-    pub fn check(&self, allowed: &[&str]) -> Result<(), ApiError> {
-        self.check_with(allowed, |_| false, "")
+    /// [`Query::check_with`] for a resource that takes only `params`.
+    pub fn check(&self, params: &[Param]) -> Result<(), ApiError> {
+        self.check_with(params, |_| false, "")
     }
 
     /// The query string with `replace` set (in place of any earlier value, at the end) and
@@ -155,6 +176,12 @@ pub fn field_param(layer: &Layer, param: &str, name: &str) -> Result<usize, ApiE
                 .join(", ")
         ))
     })
+}
+
+/// The names of a comma-separated list (`properties`, `sortby`, `layers`), trimmed, empty ones
+/// left out: `a,,b,` is `a,b`, and a list naming none is the same as an empty value.
+pub fn names(list: &str) -> impl Iterator<Item = &str> {
+    list.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
 /// A distance parameter in metres: a finite number from 0 to 200 km.

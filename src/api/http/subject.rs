@@ -2,8 +2,9 @@
 //! `project=ID` (a feature of the projects role), `feature=LAYER/ID`, `point=X,Y`,
 //! `bbox=MINX,MINY,MAXX,MAXY`, `geometry=` (WKT or GeoJSON text), or a POST body (a GeoJSON
 //! Geometry or Feature); read in `subject-crs` (or `bbox-crs` for a bbox), in that CRS's axis
-//! order, checked, and moved to the working CRS. Also the POST body itself and the `layer`
-//! parameter, which every analysis reads the same way.
+//! order, checked, and moved to the working CRS. Also the POST body itself, the `layer`
+//! parameter, which every analysis reads the same way, and the OpenAPI description of these
+//! GET-or-POST routes ([`GetOrPost`]).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -16,6 +17,8 @@ use geo::Geometry;
 use serde_json::{json, Map, Value as Json};
 
 use super::error::ApiError;
+use super::oas::{self, Errors};
+use super::param::{Param, Schema, Scope};
 use super::query;
 use super::request::Ctx;
 use super::state::AppState;
@@ -27,16 +30,89 @@ use crate::store::Layer;
 /// The parameters that give the subject.
 pub const SUBJECT_SOURCES: [&str; 5] = ["project", "feature", "point", "bbox", "geometry"];
 
-/// The parameters that give the subject and its CRS.
-pub const SUBJECT_PARAMS: [&str; 7] = [
-    "project",
-    "feature",
-    "point",
-    "bbox",
-    "geometry",
+const SUBJECT_CRS: Param = Param::new(
     "subject-crs",
-    "bbox-crs",
+    Schema::Crs,
+    "The CRS of the subject's coordinates (point, bbox, geometry, or the POST body), read in \
+     that CRS's axis order (default CRS84; EPSG:4326 is lat,lon). It never sets the CRS of the \
+     answer: that is crs. Not with project or feature, which have no coordinates to read.",
+);
+
+/// The parameters that give the subject of a GET, and its CRS.
+pub static SUBJECT_PARAMS: [Param; 7] = [
+    Param::new(
+        "project",
+        Schema::Text,
+        "The subject: a project of the projects layer, by id (e.g. P012); an unknown one is a \
+         404.",
+    ),
+    Param::new(
+        "feature",
+        Schema::Pattern("[/:]"),
+        "The subject: a feature of the catalogue, LAYER/ID or LAYER:ID (e.g. \
+         productive_areas/AP06); an unknown layer or feature is a 404.",
+    ),
+    Param::new(
+        "point",
+        Schema::Text,
+        "The subject: a point X,Y in subject-crs and its axis order (CRS84: lon,lat; EPSG:4326: \
+         lat,lon), two finite numbers.",
+    ),
+    Param::new(
+        "bbox",
+        Schema::Bbox,
+        "The subject: a box MINX,MINY,MAXX,MAXY (or 6 numbers, with heights, which are \
+         ignored) in subject-crs or bbox-crs and its axis order, the lower corner first; its \
+         edges are densified when moved to the working CRS.",
+    ),
+    Param::new(
+        "geometry",
+        Schema::Text,
+        "The subject: a geometry as WKT (POLYGON((...))) or GeoJSON text, in subject-crs and \
+         its axis order.",
+    ),
+    SUBJECT_CRS,
+    Param::new(
+        "bbox-crs",
+        Schema::Crs,
+        "The CRS of bbox (the name OGC API - Features Part 2 gives it): only with bbox, and \
+         not together with subject-crs.",
+    ),
 ];
+
+/// The parameter of a POST's subject (the body): its CRS.
+pub static BODY_PARAMS: [Param; 1] = [SUBJECT_CRS];
+
+/// The subject's parameters of a GET (`post` false) or a POST.
+pub fn subject_params(post: bool) -> &'static [Param<'static>] {
+    if post {
+        &BODY_PARAMS
+    } else {
+        &SUBJECT_PARAMS
+    }
+}
+
+/// Checks the query of a request with a subject: `own` parameters and the subject's, for a GET
+/// (`post` false) or a POST (whose subject is the body, so a subject parameter is refused).
+pub fn check_query(ctx: &Ctx, own: &[Param], post: bool) -> Result<(), ApiError> {
+    if post {
+        if let Some(one) = SUBJECT_SOURCES.iter().find(|p| ctx.query.has(p)) {
+            return Err(ApiError::bad_request(format!(
+                "parameter {one} and the POST body both give the subject: give one"
+            )));
+        }
+    }
+    let params: Vec<Param> = own.iter().chain(subject_params(post)).cloned().collect();
+    ctx.query.check(&params)
+}
+
+/// What the description of an operation with a subject says about it.
+pub const SUBJECT_RULES: &str = "The subject is exactly one of project, feature, point, bbox \
+    and geometry (GET), or the request body (POST): none, or two, is a 400. subject-crs names \
+    the CRS of a point, bbox, geometry or body, never of project or feature; bbox-crs goes only \
+    with bbox and not with subject-crs. An empty value is the same as leaving the parameter \
+    out. A subject whose geometry is invalid (e.g. a self-intersecting polygon) or lies outside \
+    the area of use of the working CRS is a 422 with the reason.";
 
 /// A subject, parsed and moved to the working CRS.
 pub struct Subject {
@@ -84,10 +160,25 @@ pub fn parse_subject(
         .collect();
     match (given.as_slice(), body.is_some()) {
         ([], false) => {
-            return Err(ApiError::bad_request(
-                "no subject: give one of the parameters project, feature, point, bbox or \
-                 geometry (or POST a GeoJSON geometry or feature)",
-            ))
+            let empty: Vec<&str> = SUBJECT_SOURCES
+                .iter()
+                .copied()
+                .filter(|p| ctx.query.pairs().iter().any(|(k, _)| k == p))
+                .collect();
+            let note = match empty.as_slice() {
+                [] => String::new(),
+                [one] => {
+                    format!(" (parameter {one} is empty, which is the same as leaving it out)")
+                }
+                many => format!(
+                    " (parameters {} are empty, which is the same as leaving them out)",
+                    many.join(", ")
+                ),
+            };
+            return Err(ApiError::bad_request(format!(
+                "no subject{note}: give one of the parameters project, feature, point, bbox or \
+                 geometry (or POST a GeoJSON geometry or feature)"
+            )));
         }
         ([_, second, ..], _) => {
             return Err(ApiError::bad_request(format!(
@@ -315,75 +406,79 @@ where
     )
 }
 
-/// An OpenAPI query parameter.
-pub fn openapi_query(name: &str, description: &str, schema: Json) -> Json {
-    json!({"name": name, "in": "query", "required": false, "style": "form", "explode": false,
-           "description": description, "schema": schema})
+/// The OpenAPI description of a route made by [`get_or_post`].
+pub struct GetOrPost<'a> {
+    pub id: &'a str,
+    pub tag: &'a str,
+    pub summary: &'a str,
+    /// What the operation does and its own rules; the subject's rules are added.
+    pub description: &'a str,
+    /// Its parameters besides the subject's ([`subject_params`] adds them).
+    pub own: &'a [Param<'static>],
+    /// The representations of the answer.
+    pub content: Vec<(&'a str, Json)>,
+    pub answer: &'a str,
+    /// Whether the answer is negotiated (else it is GeoJSON whatever `Accept` says).
+    pub negotiated: bool,
+    /// Why a 400 (the operation's own reasons).
+    pub bad_request: &'a str,
+    /// Why a 404.
+    pub not_found: &'a str,
 }
 
-/// The OpenAPI path item of a route made by [`get_or_post`]: GET with `own` parameters, `crs`
-/// and the subject parameters; POST with the subject as the body. `media` are the answer's
-/// media types.
-pub fn openapi_get_or_post(
-    working_crs: &str,
-    name: &str,
-    tag: &str,
-    summary: &str,
-    own: Vec<Json>,
-    media: &[&str],
-    answer: &str,
-) -> Json {
-    let crs_enum: Vec<String> = query::supported_crs(working_crs)
-        .iter()
-        .map(|c| crs::uri(c))
-        .collect();
-    let q = openapi_query;
-    let subject_params = [
-        q("project", "The subject: a project of the projects layer, by id (e.g. P012).", json!({"type": "string"})),
-        q("feature", "The subject: a feature of the catalogue, as LAYER/ID (e.g. productive_areas/AP06).", json!({"type": "string"})),
-        q("point", "The subject: a point X,Y in subject-crs and its axis order (CRS84: lon,lat; EPSG:4326: lat,lon).", json!({"type": "string"})),
-        q("bbox", "The subject: a box MINX,MINY,MAXX,MAXY in subject-crs (or bbox-crs) and its axis order; its edges are densified when moved to the working CRS.", json!({"type": "string"})),
-        q("geometry", "The subject: a geometry as WKT (POLYGON((...))) or GeoJSON text, in subject-crs and its axis order.", json!({"type": "string"})),
-        q("subject-crs", "The CRS of the subject's coordinates (point, bbox, geometry, POST body), read in that CRS's axis order. Default CRS84. It never sets the CRS of the answer: that is crs.", json!({"type": "string", "format": "uri", "enum": crs_enum, "default": crs::uri(crs::CRS84)})),
-        q("bbox-crs", "The CRS of bbox (Part 2's name; same as subject-crs, for bbox only).", json!({"type": "string", "format": "uri", "enum": crs_enum})),
-    ];
-    let body = json!({
-        "required": true,
-        "description": "The subject as a GeoJSON Geometry or Feature (or a FeatureCollection of one feature), in CRS84 unless subject-crs names another CRS. The other parameters stay in the query string; no subject parameter may be given.",
-        "content": {
-            "application/geo+json": {"schema": {"type": "object"}},
-            "application/json": {"schema": {"type": "object"}},
-        },
-    });
-    let problem = |what: &str| json!({"description": what, "content": {"application/problem+json": {"schema": {"type": "object"}}}});
-    let errors = json!({
-        "400": problem("a malformed, unknown or repeated parameter, a distance below 0 or above 200 km, k out of 1..1000, no subject or two, malformed JSON: the detail names it"),
-        "404": problem("an unknown layer, project or feature"),
-        "413": problem("a POST body larger than the server accepts"),
-        "415": problem("a POST body that is not application/geo+json or application/json"),
-        "422": problem("an invalid geometry (e.g. a self-intersecting polygon) or a subject outside the area of use of the working CRS, with the reason"),
-    });
-    let mut parameters = own;
-    parameters.push(json!({"$ref": "#/components/parameters/crs"}));
-    parameters.extend(subject_params.iter().cloned());
-    let mut content = Map::new();
-    for m in media {
-        content.insert((*m).into(), json!({"schema": {"type": "object"}}));
+impl GetOrPost<'_> {
+    /// The path item: GET with the subject as parameters, POST with the subject as the body.
+    pub fn openapi(self, scope: Scope) -> Json {
+        let description = format!("{} {SUBJECT_RULES}", self.description);
+        let errors = |base: Errors| {
+            let e = base
+                .with(400, self.bad_request)
+                .with(404, self.not_found)
+                .with(
+                    422,
+                    "an invalid subject geometry (e.g. a self-intersecting polygon, an unclosed \
+                     ring) or one outside the area of use of the working CRS, with the reason",
+                );
+            if self.negotiated {
+                e.with(
+                    406,
+                    "no representation of this resource matches the Accept header",
+                )
+            } else {
+                e
+            }
+        };
+        let params = |post: bool| -> Vec<Json> {
+            self.own
+                .iter()
+                .chain(subject_params(post))
+                .map(|p| p.openapi(scope))
+                .collect()
+        };
+        let get = oas::Get {
+            id: self.id,
+            summary: self.summary,
+            description: Some(&description),
+            tags: &[self.tag],
+            parameters: params(false),
+            ok: oas::ok(self.answer, self.content.clone()),
+            errors: errors(Errors::get(false)),
+        };
+        json!({
+            "get": get.openapi(),
+            "post": {
+                "operationId": format!("{}_post", self.id),
+                "summary": format!("{} The subject is the request body.", self.summary),
+                "description": description,
+                "tags": [self.tag],
+                "parameters": params(true),
+                "requestBody": oas::subject_body(),
+                "responses": oas::responses(
+                    oas::ok_post(self.answer, self.content),
+                    &errors(Errors::post()),
+                    false,
+                ),
+            },
+        })
     }
-    let mut responses = errors;
-    responses["200"] = json!({"description": answer, "content": content,
-        "headers": {"Content-Crs": {"description": "the CRS of the geometries (GeoJSON answers)", "schema": {"type": "string"}}}});
-    let post_parameters: Vec<Json> = parameters
-        .iter()
-        .filter(|p| !SUBJECT_SOURCES.contains(&p["name"].as_str().unwrap_or("")))
-        .cloned()
-        .collect();
-    json!({
-        "get": {"summary": summary, "operationId": name,
-                "tags": [tag], "parameters": parameters, "responses": responses},
-        "post": {"summary": format!("{summary} The subject is the body."),
-                 "operationId": format!("{name}_post"), "tags": [tag],
-                 "parameters": post_parameters,
-                 "requestBody": body, "responses": responses},
-    })
 }

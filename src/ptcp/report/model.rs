@@ -14,10 +14,15 @@ pub struct ReportOptions {
     pub agrifood_radius_m: f64,
 }
 
+impl ReportOptions {
+    /// The default radius for agri-food and agro-energy sites, metres.
+    pub const DEFAULT_AGRIFOOD_RADIUS_M: f64 = 2_000.0;
+}
+
 impl Default for ReportOptions {
     fn default() -> Self {
         ReportOptions {
-            agrifood_radius_m: 2_000.0,
+            agrifood_radius_m: ReportOptions::DEFAULT_AGRIFOOD_RADIUS_M,
         }
     }
 }
