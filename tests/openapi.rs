@@ -225,6 +225,7 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("POST", "/analysis/overlay", Some("/analysis/overlay")),
     ("GET", "/analysis/locate", Some("/analysis/locate")),
     ("POST", "/analysis/locate", Some("/analysis/locate")),
+    ("GET", "/analysis/join", Some("/analysis/join")),
     ("GET", "/analysis/report", Some("/analysis/report")),
     ("POST", "/analysis/report", Some("/analysis/report")),
     (
@@ -300,6 +301,8 @@ fn sample(name: &str) -> &'static str {
     match name {
         "layer" => "parks",
         "distance" => "100",
+        "target" => "projects",
+        "join" => "municipalities",
         other => panic!("no sample value for required parameter {other}"),
     }
 }
@@ -325,12 +328,14 @@ async fn required_parameters_are_refused_when_absent_or_empty() {
                     .filter(|o| **o != name)
                     .map(|o| format!("{o}={}&", sample(o)))
                     .collect();
-                let base = format!("{}?{others}point=9.7,45.3", concrete(&doc, path, op));
-                let base = if method == "post" {
-                    base.replace("point=9.7,45.3", "")
+                // Operations with a subject get one (a point), so that only `name` is missing.
+                let takes_subject = parameters(&doc, op).iter().any(|q| q["name"] == "point");
+                let subject = if takes_subject && method != "post" {
+                    "point=9.7,45.3"
                 } else {
-                    base
+                    ""
                 };
+                let base = format!("{}?{others}{subject}", concrete(&doc, path, op));
                 // A required parameter's schema leaves no room for an empty value.
                 assert!(
                     p.get("allowEmptyValue").is_none(),
@@ -352,8 +357,9 @@ async fn required_parameters_are_refused_when_absent_or_empty() {
             }
         }
     }
-    // layer (nearest, within, overlay; GET and POST) and distance (within).
-    assert_eq!(checked, 8);
+    // layer (nearest, within, overlay; GET and POST), distance (within), target and join
+    // (join).
+    assert_eq!(checked, 10);
 }
 
 #[tokio::test]
