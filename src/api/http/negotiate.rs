@@ -99,7 +99,9 @@ pub fn f_value(repr: Repr, offers: &[Repr]) -> &'static str {
 
 /// Chooses among `offers` (not empty; the first is the default) from `f` and `Accept`.
 pub fn negotiate(offers: &[Repr], f: Option<&str>, accept: Option<&str>) -> Result<Repr, ApiError> {
-    let default = offers[0];
+    let Some(&default) = offers.first() else {
+        return Err(ApiError::internal("a resource offers no representation"));
+    };
     if let Some(f) = f {
         let f = f.trim().to_ascii_lowercase();
         return offers
