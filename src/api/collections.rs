@@ -10,7 +10,7 @@ use super::http::negotiate::HTML;
 use super::http::oas;
 use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, self_links, style_links};
-use super::http::{html, query, ApiError, AppState, Ctx, Repr};
+use super::http::{html, ApiError, AppState, Ctx, Repr};
 use crate::crs;
 use crate::feature::FieldType;
 use crate::store::Layer;
@@ -119,7 +119,7 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
         "itemType": "feature",
         "extent": extent,
         "storageCrs": crs::uri(working),
-        "crs": query::supported_crs(working).iter().map(|c| crs::uri(c)).collect::<Vec<_>>(),
+        "crs": crs::supported_uris(working),
         "itemCount": layer.features.len(),
         "geometryTypes": layer.geometry_types().collect::<Vec<_>>(),
         "links": links,
@@ -138,7 +138,7 @@ async fn collections(State(state): State<AppState>, ctx: Ctx) -> Result<Response
     let working = &state.catalog().working_crs;
     let body = json!({
         "links": self_links(&ctx, "/collections", repr, &PAGE, "collections"),
-        "crs": query::supported_crs(working).iter().map(|c| crs::uri(c)).collect::<Vec<_>>(),
+        "crs": crs::supported_uris(working),
         "collections": list,
     });
     Ok(match repr {

@@ -36,6 +36,32 @@ pub enum CrsError {
     NotMetric { crs: String, reason: String },
 }
 
+/// The CRSs a client of the service may ask for (`crs`, `bbox-crs`, `filter-crs`,
+/// `subject-crs`), besides the working CRS.
+pub const SUPPORTED: [&str; 6] = [
+    CRS84,
+    "EPSG:4326",
+    "EPSG:3857",
+    "EPSG:32632",
+    "EPSG:6707",
+    "EPSG:3003",
+];
+
+/// The CRSs of the service, CRS84 first, the working CRS included once (normalised ids).
+pub fn supported(working_crs: &str) -> Vec<String> {
+    let mut list: Vec<String> = SUPPORTED.iter().map(|s| s.to_string()).collect();
+    let w = normalize(working_crs);
+    if !list.contains(&w) {
+        list.push(w);
+    }
+    list
+}
+
+/// [`supported`] as OGC URIs, as collections and the API document list them.
+pub fn supported_uris(working_crs: &str) -> Vec<String> {
+    supported(working_crs).iter().map(|c| uri(c)).collect()
+}
+
 /// Turns the CRS spellings clients use into one PROJ understands and that compares equal:
 /// `EPSG:3003`, `epsg:3003`, `urn:ogc:def:crs:EPSG::3003` and
 /// `http://www.opengis.net/def/crs/EPSG/0/3003` all become `EPSG:3003`;

@@ -18,7 +18,6 @@
 use serde_json::{json, Map, Value as Json};
 
 use super::negotiate::Repr;
-use super::query::supported_crs;
 use crate::crs;
 use crate::feature::{Field, FieldType};
 use crate::store::{Catalog, Layer};
@@ -202,10 +201,7 @@ pub fn format_names(offers: &[Repr]) -> Vec<&'static str> {
 /// The schemas the parameters refer to, for `components.schemas`: `Crs` (the CRSs of the
 /// service), `LayerId` (the catalogue's layers) and `PropertyName` (a property of any layer).
 pub fn component_schemas(scope: Scope) -> Vec<(String, Json)> {
-    let uris: Vec<String> = supported_crs(scope.working_crs)
-        .iter()
-        .map(|c| crs::uri(c))
-        .collect();
+    let uris = crs::supported_uris(scope.working_crs);
     let ids: Vec<&str> = scope.layers.iter().map(|l| l.id()).collect();
     let mut names: Vec<&str> = scope
         .layers

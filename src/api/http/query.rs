@@ -113,29 +113,9 @@ impl Query {
     }
 }
 
-/// The CRSs a client may ask for (`crs`, `bbox-crs`, `filter-crs`), besides the working CRS.
-pub const SUPPORTED_CRS: [&str; 6] = [
-    crs::CRS84,
-    "EPSG:4326",
-    "EPSG:3857",
-    "EPSG:32632",
-    "EPSG:6707",
-    "EPSG:3003",
-];
-
-/// The CRSs of the service, CRS84 first, the working CRS included once.
-pub fn supported_crs(working_crs: &str) -> Vec<String> {
-    let mut list: Vec<String> = SUPPORTED_CRS.iter().map(|s| s.to_string()).collect();
-    let w = crs::normalize(working_crs);
-    if !list.contains(&w) {
-        list.push(w);
-    }
-    list
-}
-
 /// A CRS parameter (`crs`, `bbox-crs`, `filter-crs`), given as a URI, a URN or `AUTH:CODE`.
 pub fn crs_param(name: &str, value: &str, working_crs: &str) -> Result<OutputCrs, ApiError> {
-    let list = supported_crs(working_crs);
+    let list = crs::supported(working_crs);
     let n = crs::normalize(value.trim_matches(['<', '>']));
     if !list.contains(&n) {
         return Err(ApiError::bad_request(format!(
