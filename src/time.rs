@@ -162,12 +162,22 @@ pub fn rfc3339(seconds: i64) -> String {
 
 /// The current time as RFC 3339 text (the `timeStamp` of feature collections).
 pub fn now_rfc3339() -> String {
-    rfc3339(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or_default(),
-    )
+    use std::cell::RefCell;
+    // Written once per second and thread: every page of features carries a `timeStamp`.
+    thread_local! {
+        static LAST: RefCell<(i64, String)> = const { RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default();
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != now {
+            *last = (now, rfc3339(now));
+        }
+        last.1.clone()
+    })
 }
 
 /// A time span in seconds since 1970-01-01 UTC, both ends included; `None` is open.

@@ -34,6 +34,7 @@ pub mod locate;
 pub mod nearest;
 pub mod overlay;
 pub mod predicates;
+pub mod region;
 pub mod subject;
 pub mod within_distance;
 
@@ -46,6 +47,7 @@ pub use locate::{locate, LayerHits, LocateError, Located, SystemHits};
 pub use nearest::{nearest, nearest_where};
 pub use overlay::{overlay, Measure, Overlay, OverlayItem, OverlayOptions};
 pub use predicates::{select, Predicate};
+pub use region::Region;
 pub use within_distance::within_distance;
 
 use geo::{Geometry, Rect};

@@ -19,8 +19,9 @@ use super::http::negotiate::{f_value, JSON};
 use super::http::oas;
 use super::http::param::{value_schema, Param, Schema, Scope};
 use super::http::query::{self as params};
-use super::http::respond::{self, link, self_links, urlencode_segment};
+use super::http::respond::{self, link, self_links, urlencode_segment, Link};
 use super::http::{html, ApiError, AppState, Ctx, Repr, DEFAULT_LIMIT, MAX_LIMIT};
+use crate::analysis::Region;
 use crate::crs::{self, OutputCrs};
 use crate::feature::{Feature, FeatureId, FieldType, Value};
 use crate::filter::{Filter, FilterLang};
@@ -183,7 +184,7 @@ struct ItemsQuery {
     limit: usize,
     offset: usize,
     /// The bbox in the working CRS: its envelope, and the outline when it is not a box there.
-    bbox: Option<(Rect<f64>, Option<Polygon<f64>>)>,
+    bbox: Option<(Rect<f64>, Option<Region>)>,
     datetime: Option<Span>,
     properties: Vec<usize>,
     sortby: Vec<(usize, bool)>,
@@ -320,7 +321,7 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
                 let outline = Polygon::new(geo::LineString(ring), vec![]);
                 let envelope = geo::BoundingRect::bounding_rect(&outline)
                     .ok_or_else(|| ApiError::bad_request("parameter bbox: empty box"))?;
-                Some((envelope, Some(outline)))
+                Some((envelope, Some(Region::new(outline))))
             }
         }
     };
@@ -410,7 +411,7 @@ fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
         let f = &layer.features[i as usize];
         if let Some((envelope, outline)) = &q.bbox {
             let inside = match outline {
-                Some(polygon) => polygon.intersects(&f.geometry),
+                Some(region) => region.intersects(&f.geometry),
                 None => envelope.intersects(&f.geometry),
             };
             if !inside {
@@ -443,20 +444,30 @@ fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
     candidates
 }
 
-/// The URL of a page: every parameter of the request kept, `limit` and `offset` set, in the
-/// representation `repr`.
-fn page_url(ctx: &Ctx, path: &str, offset: usize, limit: usize, repr: Repr) -> String {
-    let limit = limit.to_string();
-    let offset = offset.to_string();
-    let mut replace = vec![("limit", limit.as_str())];
-    if offset != "0" {
-        replace.push(("offset", offset.as_str()));
+/// The URL of a page: every parameter of the request kept (`kept`, from [`kept_params`]),
+/// `limit` and `offset` set, in the representation `repr`.
+fn page_url(ctx: &Ctx, path: &str, kept: &str, offset: usize, limit: usize, repr: Repr) -> String {
+    use std::fmt::Write;
+    let mut url = String::with_capacity(ctx.base.len() + path.len() + kept.len() + 40);
+    url.push_str(&ctx.base);
+    url.push_str(path);
+    url.push('?');
+    if !kept.is_empty() {
+        url.push_str(kept);
+        url.push('&');
     }
-    replace.push(("f", f_value(repr, &FEATURES)));
-    ctx.url(&format!(
-        "{path}?{}",
-        ctx.query.rewritten(&["offset", "limit", "f"], &replace)
-    ))
+    let _ = write!(url, "limit={limit}");
+    if offset != 0 {
+        let _ = write!(url, "&offset={offset}");
+    }
+    let _ = write!(url, "&f={}", f_value(repr, &FEATURES));
+    url
+}
+
+/// The parameters of the request that every page link keeps (all but `offset`, `limit` and
+/// `f`), encoded once for all the links.
+fn kept_params(ctx: &Ctx) -> String {
+    ctx.query.rewritten(&["offset", "limit", "f"], &[])
 }
 
 /// The `collection` link of a page of features or a feature.
@@ -519,38 +530,39 @@ fn items_execute(
     } else {
         Repr::Html
     };
+    let kept = kept_params(ctx);
+    let page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| Link {
+        href: page_url(ctx, &path, &kept, offset, q.limit, repr),
+        rel,
+        media_type: repr.media_type(),
+        title,
+    };
     let mut links = vec![
-        link(
-            page_url(ctx, &path, q.offset, q.limit, repr),
-            "self",
-            repr.media_type(),
-            "this page",
-        ),
-        link(
-            page_url(ctx, &path, q.offset, q.limit, other),
-            "alternate",
-            other.media_type(),
-            "this page in another format",
-        ),
+        page_link(q.offset, repr, "self", "this page"),
+        page_link(q.offset, other, "alternate", "this page in another format"),
     ];
     if q.offset + page.len() < matched {
-        links.push(link(
-            page_url(ctx, &path, q.offset + q.limit, q.limit, repr),
-            "next",
-            repr.media_type(),
-            "next page",
-        ));
+        links.push(page_link(q.offset + q.limit, repr, "next", "next page"));
     }
     if q.offset > 0 {
-        links.push(link(
-            page_url(ctx, &path, q.offset.saturating_sub(q.limit), q.limit, repr),
+        links.push(page_link(
+            q.offset.saturating_sub(q.limit),
+            repr,
             "prev",
-            repr.media_type(),
             "previous page",
         ));
     }
-    links.push(collection_link(ctx, layer));
+    links.push(Link {
+        href: ctx.url(&format!("/collections/{}", layer.id())),
+        rel: "collection",
+        media_type: JSON,
+        title: &layer.config.title,
+    });
     if repr == Repr::Html {
+        let links: Vec<Json> = links
+            .iter()
+            .map(|l| serde_json::to_value(l).map_err(ApiError::internal))
+            .collect::<Result<_, _>>()?;
         let mut geometries = Vec::new();
         let to_crs84 = crs::cached_transformer(&state.catalog().working_crs, crs::CRS84)
             .map_err(ApiError::internal)?;

@@ -17,8 +17,8 @@
 //! HTTP-free: handlers read parameters, call the store, the filter and the analysis, and write
 //! the answer (`tests/architecture.rs` checks all of this on the source).
 //!
-//! [`app`] builds the axum router from an [`AppState`], so tests drive it with
-//! `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
+//! [`app`] builds the service (router and middleware) from an [`AppState`], so tests drive it
+//! with `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
 //!
 //! Cross-cutting behaviour, outermost first: plain `OPTIONS` (answered with the methods the
 //! route takes), request tracing, CORS, compression (gzip, br), a layer that turns every
@@ -39,11 +39,14 @@ mod openapi;
 mod reports;
 mod styles;
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method};
+use axum::response::Response;
 use axum::Router;
+use tower::ServiceBuilder;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -56,8 +59,16 @@ pub use http::{ApiError, PROBLEM_JSON};
 pub use http::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};
 pub use map::{check_basemap_url, check_web_dir, default_web_dir};
 
-/// The whole router with its middleware.
-pub fn app(state: AppState) -> Router {
+/// The whole service: the router and its middleware, as one cloneable service of requests
+/// (drive it in tests with `tower::ServiceExt::oneshot`).
+pub type App = tower::util::BoxCloneSyncService<axum::extract::Request, Response, Infallible>;
+
+/// The router with its middleware.
+///
+/// The middleware wraps the finished router once, outermost first as listed in the module
+/// documentation. (`Router::layer` would wrap every route instead, and each level of such
+/// wrapping copies the routes inside it on every request.)
+pub fn app(state: AppState) -> App {
     let config = state.config().clone();
     let cors = CorsLayer::new()
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
@@ -83,34 +94,27 @@ pub fn app(state: AppState) -> Router {
         .merge(indicators::routes())
         .merge(styles::routes())
         .merge(map::routes())
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            http::middleware::conditional_get,
-        ))
-        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
-        .with_state(state)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            config.request_timeout,
-        ))
-        // Outside the time limit, so that its 503 becomes a problem document too.
-        .layer(axum::middleware::from_fn(
-            http::middleware::problem_for_errors,
-        ))
-        .layer(CompressionLayer::new())
-        .layer(cors)
+        .with_state(state.clone());
+    let service = ServiceBuilder::new()
+        .layer(http::middleware::OptionsAllowLayer)
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_request(())
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
-        );
-    // `Router::layer` wraps each route after routing, and the router adds `Allow` to a "method
-    // not allowed" answer only once the route's layers are done. Answering a plain OPTIONS
-    // needs that header, so this layer wraps the finished router as a whole.
-    Router::new()
-        .fallback_service(routes)
-        .layer(axum::middleware::from_fn(http::middleware::options_allow))
+        )
+        .layer(cors)
+        .layer(CompressionLayer::new())
+        // Outside the time limit, so that its 503 becomes a problem document too.
+        .layer(http::middleware::ProblemLayer)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            config.request_timeout,
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(http::middleware::ConditionalGetLayer::new(state))
+        .service(routes);
+    App::new(service)
 }
 
 /// Serves `catalog` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
@@ -121,10 +125,10 @@ pub async fn serve(
     addr: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
-    let router = app(AppState::new(catalog, config));
+    let app = app(AppState::new(catalog, config));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, router)
+    axum::serve(listener, axum::ServiceExt::into_make_service(app))
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

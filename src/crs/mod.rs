@@ -18,6 +18,9 @@ use proj::Proj;
 /// OGC CRS84: WGS 84 longitude, latitude. The CRS of GeoJSON (RFC 7946).
 pub const CRS84: &str = "OGC:CRS84";
 
+/// The OGC URI of [`CRS84`].
+pub const CRS84_URI: &str = "http://www.opengis.net/def/crs/OGC/1.3/CRS84";
+
 /// Points added along each edge when a box is moved to another CRS.
 pub const DENSIFY_POINTS: usize = 21;
 
@@ -69,6 +72,13 @@ pub fn supported_uris(working_crs: &str) -> Vec<String> {
 /// is passed through trimmed.
 pub fn normalize(crs: &str) -> String {
     let s = crs.trim();
+    // Already normal (what the server itself passes around): nothing to rewrite.
+    if s == CRS84
+        || s.strip_prefix("EPSG:")
+            .is_some_and(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return s.to_string();
+    }
     let lower = s.to_ascii_lowercase();
     for prefix in [
         "http://www.opengis.net/def/crs/",
@@ -110,7 +120,7 @@ fn authority_code(auth: &str, code: &str) -> String {
 pub fn uri(crs: &str) -> String {
     let n = normalize(crs);
     if n == CRS84 {
-        return "http://www.opengis.net/def/crs/OGC/1.3/CRS84".to_string();
+        return CRS84_URI.to_string();
     }
     match n.split_once(':') {
         Some((auth, code)) => format!("http://www.opengis.net/def/crs/{auth}/0/{code}"),

@@ -62,7 +62,7 @@ impl OutputCrs {
     pub fn crs84() -> OutputCrs {
         OutputCrs {
             id: CRS84.into(),
-            uri: uri(CRS84),
+            uri: super::CRS84_URI.into(),
             northing_first: false,
             decimals: 7,
         }

@@ -471,6 +471,37 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// `S_INTERSECTS(geometry, POINT(x y))`, the point in the filter CRS's axis order: the
+    /// node the general path builds for it (used by the fast path, [`super::fast`]).
+    pub(crate) fn point_literal(&self, x: f64, y: f64) -> Result<Node, FilterError> {
+        let crs = LiteralCrs {
+            filter_crs: &self.filter_crs,
+            working_crs: &self.working_crs,
+        };
+        let point = geo::Geometry::Point(geo::Point::new(x, y));
+        let (g, r) = crs.geometry(point, &|| format!("POINT({x} {y})"))?;
+        Ok(Node::Spatial(Box::new(SpatialTest::new(
+            SpatialOp::Intersects,
+            g,
+            r,
+        ))))
+    }
+
+    /// `S_INTERSECTS(geometry, BBOX(a, b, c, d))`, as [`Self::point_literal`].
+    pub(crate) fn bbox_literal(&self, corners: [f64; 4]) -> Result<Node, FilterError> {
+        let crs = LiteralCrs {
+            filter_crs: &self.filter_crs,
+            working_crs: &self.working_crs,
+        };
+        let [a, b, c, d] = corners;
+        let (g, r) = crs.bbox(corners, &|| format!("BBOX({a}, {b}, {c}, {d})"))?;
+        Ok(Node::Spatial(Box::new(SpatialTest::new(
+            SpatialOp::Intersects,
+            g,
+            r,
+        ))))
+    }
+
     /// Whether `e` is the geometry property; an error for any other property.
     fn geometry_property(&self, e: &Expr, op: &str) -> Result<bool, FilterError> {
         match e {

@@ -37,7 +37,9 @@
 //!   `S_CONTAINS`, `S_TOUCHES`, `S_CROSSES`, `S_OVERLAPS`, `S_EQUALS`) their answer is
 //!   *unknown*, so they match neither the predicate nor its negation.
 //!
-//! Cost: compiling is dominated by parsing (a few microseconds for short filters) and, for
+//! Cost: compiling is dominated by parsing (a few microseconds for short filters; the filters
+//! maps send most, a point or box intersection and equalities joined by `AND`, take a fast path
+//! that reads them in one pass, see `fast`) and, for
 //! spatial literals, by the coordinate transformation; PROJ transformers and axis-order answers
 //! are cached per thread, so only the first filter in a new CRS on a thread pays their
 //! millisecond. [`Filter::matches`] is O(size of the filter) for attributes plus one exact
@@ -46,6 +48,7 @@
 
 mod compile;
 mod eval;
+mod fast;
 mod spatial;
 mod typing;
 
@@ -229,9 +232,15 @@ impl Filter {
         filter_crs: &str,
         working_crs: &str,
     ) -> Result<Filter, FilterError> {
-        let expr = compile::parse(text, lang)?;
         let ctx = compile::Context::new(layer, filter_crs, working_crs);
-        let root = ctx.predicate(&expr, 0)?;
+        let fast = match lang {
+            FilterLang::Cql2Text => fast::compile(text, &ctx),
+            FilterLang::Cql2Json => None,
+        };
+        let root = match fast {
+            Some(root) => root,
+            None => ctx.predicate(&compile::parse(text, lang)?, 0)?,
+        };
         let space = root.space();
         Ok(Filter { root, space })
     }

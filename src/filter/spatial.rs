@@ -3,6 +3,7 @@
 use geo::{BoundingRect, Coord, Geometry, Intersects, LineString, Point, Polygon, Rect, Relate};
 
 use super::FilterError;
+use crate::analysis::Region;
 use crate::crs::{self, CrsError, Transformer};
 use crate::feature::Feature;
 
@@ -71,16 +72,39 @@ impl SpatialOp {
 /// The literal is not kept as a geo `PreparedGeometry`: that holds `Rc`s, and a `Filter` must
 /// be `Send + Sync`. The DE-9IM operators reject features whose box misses the literal's
 /// before building a relate graph.
+///
+/// A polygon literal of `S_INTERSECTS` / `S_DISJOINT` (a box sent in another CRS becomes one)
+/// is also kept as a [`Region`], which answers the same question faster for features well
+/// inside it.
 #[derive(Debug)]
 pub(crate) struct SpatialTest {
     op: SpatialOp,
     literal: Geometry<f64>,
     rect: Rect<f64>,
+    region: Option<Region>,
 }
 
 impl SpatialTest {
     pub(crate) fn new(op: SpatialOp, literal: Geometry<f64>, rect: Rect<f64>) -> SpatialTest {
-        SpatialTest { op, literal, rect }
+        let region = match (&literal, op) {
+            (Geometry::Polygon(p), SpatialOp::Intersects | SpatialOp::Disjoint) => {
+                Some(Region::new(p.clone()))
+            }
+            _ => None,
+        };
+        SpatialTest {
+            op,
+            literal,
+            rect,
+            region,
+        }
+    }
+
+    fn intersects(&self, f: &Feature) -> bool {
+        match &self.region {
+            Some(region) => region.intersects(&f.geometry),
+            None => f.geometry.intersects(&self.literal),
+        }
     }
 
     /// The box every matching feature's envelope intersects (all operators but disjoint
@@ -91,8 +115,8 @@ impl SpatialTest {
 
     pub(crate) fn eval(&self, f: &Feature) -> Option<bool> {
         match self.op {
-            SpatialOp::Intersects => Some(f.geometry.intersects(&self.literal)),
-            SpatialOp::Disjoint => Some(!f.geometry.intersects(&self.literal)),
+            SpatialOp::Intersects => Some(self.intersects(f)),
+            SpatialOp::Disjoint => Some(!self.intersects(f)),
             _ if !f.is_valid() => None,
             op => {
                 // Every DE-9IM operator here needs a shared point.

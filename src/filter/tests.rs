@@ -532,21 +532,232 @@ fn json_and_text_agree() {
     );
 }
 
-#[test]
-fn compile_is_cheap_for_a_point_lookup() {
-    // Not an assertion on time (machines differ): printed for the record with --nocapture.
-    let l = layer();
-    let text = "S_INTERSECTS(geometry,POINT(9.99 45.12))";
-    let first = std::time::Instant::now();
-    Filter::compile(text, FilterLang::Cql2Text, &l, "OGC:CRS84", UTM).unwrap();
-    let first = first.elapsed();
-    let n = 2000;
-    let started = std::time::Instant::now();
-    for _ in 0..n {
-        Filter::compile(text, FilterLang::Cql2Text, &l, "OGC:CRS84", UTM).unwrap();
+// --- The fast path (`fast`) against the general parser ---
+
+/// The general path alone: the `cql2` parser, then the compiler.
+fn general(l: &Layer, text: &str, filter_crs: &str) -> Result<String, FilterError> {
+    let ctx = compile::Context::new(l, filter_crs, UTM);
+    let root = ctx.predicate(&compile::parse(text, FilterLang::Cql2Text)?, 0)?;
+    Ok(format!("{root:?}"))
+}
+
+fn fast_path(l: &Layer, text: &str, filter_crs: &str) -> Option<String> {
+    let ctx = compile::Context::new(l, filter_crs, UTM);
+    fast::compile(text, &ctx).map(|root| format!("{root:?}"))
+}
+
+/// A small deterministic generator (xorshift), so that failures reproduce.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
     }
-    println!(
-        "compile {text:?} in CRS84: first {first:?} (PROJ set-up), then {:?} each",
-        started.elapsed() / n
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len())]
+    }
+}
+
+/// A filter in the fast path's subset, in the spelling variety clients use.
+fn generated(rng: &mut Rng, lat_first: bool) -> String {
+    let ws = |rng: &mut Rng| rng.pick(&["", "", " ", "  ", "\t", "\n"]).to_string();
+    let mut terms = Vec::new();
+    for _ in 0..1 + rng.below(3) {
+        let term = match rng.below(5) {
+            0 | 1 => {
+                // Around the test layer (about 9.99 E, 45.12 N).
+                let lon = 9.95 + rng.unit() * 0.1;
+                let lat = 45.08 + rng.unit() * 0.1;
+                let (a, b) = if lat_first { (lat, lon) } else { (lon, lat) };
+                let digits = 1 + rng.below(8);
+                format!(
+                    "{}({}geometry{},{}{}{}({}{a:.digits$} {b:.digits$}{}){})",
+                    rng.pick(&["S_INTERSECTS", "s_intersects", "S_Intersects"]),
+                    ws(rng),
+                    ws(rng),
+                    ws(rng),
+                    rng.pick(&["POINT", "point", "Point"]),
+                    ws(rng),
+                    ws(rng),
+                    ws(rng),
+                    ws(rng),
+                )
+            }
+            2 => {
+                let lon = 9.95 + rng.unit() * 0.1;
+                let lat = 45.08 + rng.unit() * 0.1;
+                let (w, h) = (rng.unit() * 0.05, rng.unit() * 0.05);
+                let [a, b, c, d] = if lat_first {
+                    [lat, lon, lat + h, lon + w]
+                } else {
+                    [lon, lat, lon + w, lat + h]
+                };
+                format!(
+                    "S_INTERSECTS(geometry,{}BBOX({a:.5},{}{b:.5}{},{c:.5},{d:.5}))",
+                    ws(rng),
+                    ws(rng),
+                    ws(rng)
+                )
+            }
+            3 => format!(
+                "name{}={}'{}'",
+                ws(rng),
+                ws(rng),
+                rng.pick(&["Cremona", "Crema", "Soncino", "", "a b", "città"])
+            ),
+            _ => format!(
+                "{}{}={}{}",
+                rng.pick(&["population", "area_ha"]),
+                ws(rng),
+                ws(rng),
+                rng.pick(&["71000", "9000", "-3", "+5", "7000.5", "0.25", "007"])
+            ),
+        };
+        terms.push(term);
+    }
+    let and = rng.pick(&[" AND ", " and ", "  And\t"]);
+    terms.join(and)
+}
+
+#[test]
+fn fast_path_builds_what_the_general_path_builds() {
+    let l = layer();
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    for (filter_crs, lat_first) in [
+        ("OGC:CRS84", false),
+        ("EPSG:4326", true),
+        ("http://www.opengis.net/def/crs/OGC/1.3/CRS84", false),
+    ] {
+        for _ in 0..400 {
+            let text = generated(&mut rng, lat_first);
+            let fast = fast_path(&l, &text, filter_crs)
+                .unwrap_or_else(|| panic!("{text:?} ({filter_crs}) did not take the fast path"));
+            let general = general(&l, &text, filter_crs)
+                .unwrap_or_else(|e| panic!("{text:?} ({filter_crs}): general path: {e}"));
+            assert_eq!(fast, general, "{text:?} ({filter_crs})");
+        }
+    }
+}
+
+#[test]
+fn fast_path_hands_anything_else_to_the_general_path() {
+    let l = layer();
+    // Outside the subset, or errors: the general path answers, with its messages.
+    for text in [
+        "S_INTERSECTS(geometry,POINT(9.99 45.12 3))",
+        "S_INTERSECTS(geometry,POINT Z(9.99 45.12 3))",
+        "S_INTERSECTS(POINT(9.99 45.12),geometry)",
+        "S_WITHIN(geometry,POINT(9.99 45.12))",
+        "S_INTERSECTS(geometry,POINT(1e1 45.12))",
+        "S_INTERSECTS(geometry,POINT(9.99,45.12))",
+        "S_INTERSECTS(geometry,BBOX(9.9,45.1,10.0))",
+        "S_INTERSECTS(geom,POINT(9.99 45.12))",
+        "S_INTERSECTS(geometry,POINT(9.99 95))",
+        "name = 'it''s'",
+        "name = 'Cremona' OR population = 5",
+        "name = 'Cremona' AND",
+        "name = 'Cremona' ANDpopulation = 5",
+        "(name = 'Cremona')",
+        "name <> 'Cremona'",
+        "name = 5",
+        "population = 'five'",
+        "nope = 1",
+        "population = 5.",
+        "population = 1.5.5",
+        "population = 5x",
+        "population = - 5",
+        "\"name\" = 'Cremona'",
+        "name\u{a0}= 'Cremona'",
+        "città = 'x'",
+        "and = 1",
+        "NOT name = 'Cremona'",
+        "",
+    ] {
+        assert_eq!(fast_path(&l, text, "OGC:CRS84"), None, "{text:?}");
+    }
+    // And the answers stay the general path's: an error names the problem as before.
+    assert!(err(&l, "name = 5").contains("name"));
+    assert!(err(&l, "nope = 1").contains("nope"));
+}
+
+#[test]
+fn fast_path_never_disagrees_on_mutated_filters() {
+    // Random edits of filters in the subset: whenever the fast path still accepts the text,
+    // the general path must accept it too and build the same tree.
+    let l = layer();
+    let mut rng = Rng(0x0dd_ba11_cafe_f00d);
+    let pieces = [
+        " ", "(", ")", ",", "'", "-", "+", ".", "e", "E", "1", "0", "=", "<", "AND", "OR", "é",
+        "\u{a0}", "\"", ":", "_", "x", "POINT", "BBOX", "geometry", "name", "\t",
+    ];
+    let mut accepted = 0;
+    for _ in 0..6000 {
+        let mut text = generated(&mut rng, false);
+        for _ in 0..1 + rng.below(2) {
+            let mut at = rng.below(text.len() + 1);
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            match rng.below(3) {
+                0 => text.insert_str(at, rng.pick(&pieces)),
+                1 if at < text.len() => {
+                    let c = text[at..].chars().next().expect("a character");
+                    text.replace_range(at..at + c.len_utf8(), "");
+                }
+                _ => {
+                    let piece = rng.pick(&pieces);
+                    let end = text[at..]
+                        .char_indices()
+                        .nth(1)
+                        .map_or(text.len(), |(k, _)| at + k);
+                    text.replace_range(at..end, piece);
+                }
+            }
+        }
+        if let Some(fast) = fast_path(&l, &text, "OGC:CRS84") {
+            accepted += 1;
+            let general = general(&l, &text, "OGC:CRS84").unwrap_or_else(|e| {
+                panic!("{text:?}: the fast path accepts it, the general path: {e}")
+            });
+            assert_eq!(fast, general, "{text:?}");
+        }
+    }
+    // The mutations must leave many filters valid, or this test would check little.
+    assert!(
+        accepted > 300,
+        "only {accepted} mutated filters were accepted"
     );
+}
+
+#[test]
+fn fast_path_selects_what_it_should() {
+    // Hand-checked answers through Filter::compile (which takes the fast path for these).
+    let l = layer();
+    let at = |lon: f64, lat: f64| -> (f64, f64) {
+        let t = crate::crs::cached_transformer(UTM, crate::crs::CRS84).expect("transformer");
+        let c = t.coord(geo::Coord { x: lon, y: lat }).expect("transform");
+        (c.x, c.y)
+    };
+    // Inside the first square (580,000..581,000 E, 4,998,000..4,999,000 N), away from the
+    // point feature at its centre, in CRS84.
+    let (lon, lat) = at(580_250.0, 4_998_250.0);
+    let point = format!("S_INTERSECTS(geometry,POINT({lon:.7} {lat:.7}))");
+    let f = Filter::compile(&point, FilterLang::Cql2Text, &l, "OGC:CRS84", UTM).unwrap();
+    assert_eq!(f.select(&l), vec![0]);
+    let with_name = format!("{point} AND name = 'Cremona'");
+    let f = Filter::compile(&with_name, FilterLang::Cql2Text, &l, "OGC:CRS84", UTM).unwrap();
+    assert_eq!(f.select(&l), vec![0]);
+    let other_name = format!("{point} AND name = 'Crema'");
+    let f = Filter::compile(&other_name, FilterLang::Cql2Text, &l, "OGC:CRS84", UTM).unwrap();
+    assert_eq!(f.select(&l), Vec::<u32>::new());
+    assert_eq!(hits(&l, "population = 71000"), vec![0]);
 }

@@ -7,9 +7,9 @@ use std::sync::{mpsc, Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
-use axum::Router;
 use http_body_util::BodyExt;
 use serde_json::Value as Json;
+use territorio::api::App;
 use tower::ServiceExt;
 
 use territorio::api::{serve, ServerConfig};
@@ -71,8 +71,8 @@ impl Answer {
     }
 }
 
-/// Sends one request through `router` (with `tower::ServiceExt::oneshot`).
-pub async fn send(router: Router, req: Request<Body>) -> Answer {
+/// Sends one request through the service `router` (with `tower::ServiceExt::oneshot`).
+pub async fn send(router: App, req: Request<Body>) -> Answer {
     let response = router.oneshot(req).await.unwrap();
     let (parts, body) = response.into_parts();
     Answer {

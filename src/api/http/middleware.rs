@@ -1,17 +1,31 @@
-//! Middleware of the API: conditional GET and one error shape for every error answer.
+//! Middleware of the API: conditional GET, one error shape for every error answer, and the
+//! methods of a resource for a plain `OPTIONS`.
+//!
+//! Each is a tower layer applied once around the whole router (not to each route), that
+//! calls the service inside it directly: no copy of the services inside per request, one
+//! boxed future per layer.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use axum::extract::{Request, State};
+use axum::body::{Body, Bytes, HttpBody};
+use axum::extract::Request;
 use axum::http::header::{
     ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum::BoxError;
+use tower::{Layer, Service};
 
 use super::error::{problem_response, PROBLEM_JSON};
 use super::state::AppState;
+
+/// The future of every layer here.
+pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
 
 /// Weak `ETag` and `If-None-Match` on every GET and HEAD, and `Cache-Control` on successful
 /// answers.
@@ -21,66 +35,160 @@ use super::state::AppState;
 /// the answer depends on (`Accept`, and `Host` when links are built from it). A matching
 /// `If-None-Match` is answered 304 without running the handler. The tag is weak because the
 /// same representation may be sent compressed or not, and `timeStamp` members differ.
-pub async fn conditional_get(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    if request.method() != Method::GET && request.method() != Method::HEAD {
-        return next.run(request).await;
-    }
-    let tag = {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        state.generation().hash(&mut h);
-        request.uri().path().hash(&mut h);
-        request.uri().query().hash(&mut h);
-        let header = |name| {
-            request
-                .headers()
-                .get(name)
-                .map(|v: &HeaderValue| v.as_bytes())
-        };
-        header(ACCEPT).hash(&mut h);
-        if state.config().public_url.is_none() {
-            header(HOST).hash(&mut h);
+#[derive(Clone)]
+pub struct ConditionalGetLayer {
+    state: AppState,
+    cache_control: HeaderValue,
+}
+
+impl ConditionalGetLayer {
+    pub fn new(state: AppState) -> ConditionalGetLayer {
+        let cache_control = HeaderValue::from_str(&state.config().cache_control)
+            .unwrap_or(HeaderValue::from_static("no-cache"));
+        ConditionalGetLayer {
+            state,
+            cache_control,
         }
-        format!("W/\"{:016x}\"", h.finish())
-    };
-    let cache_control = HeaderValue::from_str(&state.config().cache_control)
-        .unwrap_or(HeaderValue::from_static("no-cache"));
-    let matches = request
-        .headers()
-        .get(IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',').any(|candidate| {
-                let c = candidate.trim();
-                c == "*" || c.trim_start_matches("W/") == tag.trim_start_matches("W/")
-            })
-        });
-    let etag = HeaderValue::from_str(&tag).unwrap_or(HeaderValue::from_static("W/\"0\""));
-    if matches {
-        let mut response = StatusCode::NOT_MODIFIED.into_response();
-        response.headers_mut().insert(ETAG, etag);
-        response.headers_mut().insert(CACHE_CONTROL, cache_control);
-        return response;
     }
-    let mut response = next.run(request).await;
-    if response.status() == StatusCode::OK {
-        let headers = response.headers_mut();
-        headers.insert(ETAG, etag);
-        headers.insert(CACHE_CONTROL, cache_control);
-        headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+}
+
+impl<S> Layer<S> for ConditionalGetLayer {
+    type Service = ConditionalGet<S>;
+    fn layer(&self, inner: S) -> ConditionalGet<S> {
+        ConditionalGet {
+            inner,
+            layer: self.clone(),
+        }
     }
-    response
+}
+
+/// The service of [`ConditionalGetLayer`].
+#[derive(Clone)]
+pub struct ConditionalGet<S> {
+    inner: S,
+    layer: ConditionalGetLayer,
+}
+
+impl<S> Service<Request> for ConditionalGet<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> BoxFuture {
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return Box::pin(self.inner.call(request));
+        }
+        let state = &self.layer.state;
+        let tag = {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            state.generation().hash(&mut h);
+            request.uri().path().hash(&mut h);
+            request.uri().query().hash(&mut h);
+            let header = |name| {
+                request
+                    .headers()
+                    .get(name)
+                    .map(|v: &HeaderValue| v.as_bytes())
+            };
+            header(ACCEPT).hash(&mut h);
+            if state.config().public_url.is_none() {
+                header(HOST).hash(&mut h);
+            }
+            h.finish()
+        };
+        let etag = {
+            let mut text = [0u8; 20];
+            text[..3].copy_from_slice(b"W/\"");
+            for (k, slot) in text[3..19].iter_mut().enumerate() {
+                *slot = b"0123456789abcdef"[((tag >> (60 - 4 * k)) & 0xf) as usize];
+            }
+            text[19] = b'"';
+            HeaderValue::from_bytes(&text).unwrap_or(HeaderValue::from_static("W/\"0\""))
+        };
+        let strong = &etag.as_bytes()[2..];
+        let matches = request
+            .headers()
+            .get(IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.split(',').any(|candidate| {
+                    let c = candidate.trim();
+                    c == "*" || c.trim_start_matches("W/").as_bytes() == strong
+                })
+            });
+        let cache_control = self.layer.cache_control.clone();
+        if matches {
+            let mut response = StatusCode::NOT_MODIFIED.into_response();
+            response.headers_mut().insert(ETAG, etag);
+            response.headers_mut().insert(CACHE_CONTROL, cache_control);
+            return Box::pin(std::future::ready(Ok(response)));
+        }
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let mut response = answer.await?;
+            if response.status() == StatusCode::OK {
+                let headers = response.headers_mut();
+                headers.insert(ETAG, etag);
+                headers.insert(CACHE_CONTROL, cache_control);
+                headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+            }
+            Ok(response)
+        })
+    }
 }
 
 /// Turns error answers that did not come from a handler (unknown route, wrong method, request
 /// timeout, body too large) into `application/problem+json`, keeping their status and headers.
-pub async fn problem_for_errors(request: Request, next: Next) -> Response {
-    let path = request.uri().path().to_string();
-    let method = request.method().clone();
-    let response = next.run(request).await;
+#[derive(Clone, Copy, Default)]
+pub struct ProblemLayer;
+
+impl<S> Layer<S> for ProblemLayer {
+    type Service = Problem<S>;
+    fn layer(&self, inner: S) -> Problem<S> {
+        Problem { inner }
+    }
+}
+
+/// The service of [`ProblemLayer`].
+#[derive(Clone)]
+pub struct Problem<S> {
+    inner: S,
+}
+
+impl<S> Service<Request> for Problem<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> BoxFuture {
+        // Cheap to keep: `Uri` shares its bytes, `Method` is a small value.
+        let uri = request.uri().clone();
+        let method = request.method().clone();
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            Ok(as_problem(response, &method, uri.path()))
+        })
+    }
+}
+
+fn as_problem(response: Response, method: &Method, path: &str) -> Response {
     let status = response.status();
     if !(status.is_client_error() || status.is_server_error()) {
         return response;
@@ -97,7 +205,7 @@ pub async fn problem_for_errors(request: Request, next: Next) -> Response {
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = response
                 .headers()
-                .get(axum::http::header::ALLOW)
+                .get(ALLOW)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or("");
             format!("method {method} is not allowed on {path} (allowed: {allow})")
@@ -117,7 +225,6 @@ pub async fn problem_for_errors(request: Request, next: Next) -> Response {
             problem.headers_mut().insert(name.clone(), value.clone());
         }
     }
-
     problem
 }
 
@@ -127,19 +234,62 @@ pub async fn problem_for_errors(request: Request, next: Next) -> Response {
 /// answer itself), so the router's "method not allowed" answer lists the methods the route
 /// takes. QGIS reads `Allow` to learn whether a layer can be edited. An unknown path stays a
 /// 404.
-pub async fn options_allow(mut request: Request, next: Next) -> Response {
-    let is_preflight = request
-        .headers()
-        .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
-    if request.method() != Method::OPTIONS || is_preflight {
-        return next.run(request).await;
+///
+/// The outermost layer: it also gives every answer the one body type of the service.
+#[derive(Clone, Copy, Default)]
+pub struct OptionsAllowLayer;
+
+impl<S> Layer<S> for OptionsAllowLayer {
+    type Service = OptionsAllow<S>;
+    fn layer(&self, inner: S) -> OptionsAllow<S> {
+        OptionsAllow { inner }
     }
-    *request.method_mut() = Method::TRACE;
-    let response = next.run(request).await;
-    if response.status() != StatusCode::METHOD_NOT_ALLOWED {
-        return response;
+}
+
+/// The service of [`OptionsAllowLayer`].
+#[derive(Clone)]
+pub struct OptionsAllow<S> {
+    inner: S,
+}
+
+impl<S, B> Service<Request> for OptionsAllow<S>
+where
+    S: Service<Request, Response = axum::http::Response<B>, Error = Infallible>,
+    S::Future: Send + 'static,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    let mut methods: Vec<String> = response
+
+    fn call(&mut self, mut request: Request) -> BoxFuture {
+        let is_preflight = request
+            .headers()
+            .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
+        let plain_options = request.method() == Method::OPTIONS && !is_preflight;
+        if plain_options {
+            *request.method_mut() = Method::TRACE;
+        }
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?.map(Body::new);
+            if !plain_options || response.status() != StatusCode::METHOD_NOT_ALLOWED {
+                return Ok(response);
+            }
+            Ok(allow_answer(&response))
+        })
+    }
+}
+
+/// `204 No Content` with the methods of a "method not allowed" answer in `Allow`, `OPTIONS`
+/// added, in the order RFC 9110 lists them.
+fn allow_answer(not_allowed: &Response) -> Response {
+    let mut methods: Vec<String> = not_allowed
         .headers()
         .get(ALLOW)
         .and_then(|v| v.to_str().ok())
@@ -151,7 +301,6 @@ pub async fn options_allow(mut request: Request, next: Next) -> Response {
     if !methods.iter().any(|m| m == "OPTIONS") {
         methods.push("OPTIONS".into());
     }
-    // Always in the same order, the one RFC 9110 lists them in.
     const ORDER: [&str; 8] = [
         "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
     ];

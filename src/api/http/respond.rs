@@ -34,7 +34,14 @@ pub fn json(value: &Json, media_type: &'static str) -> Response {
 /// A GeoJSON document written in `crs`, with `Content-Crs` saying so.
 pub fn geojson(body: Vec<u8>, crs: &OutputCrs) -> Response {
     let mut response = typed(body, Repr::GeoJson.media_type());
-    if let Ok(v) = HeaderValue::from_str(&format!("<{}>", crs.uri)) {
+    let value = if crs.is_crs84() {
+        Ok(HeaderValue::from_static(
+            "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
+        ))
+    } else {
+        HeaderValue::from_str(&format!("<{}>", crs.uri))
+    };
+    if let Ok(v) = value {
         response.headers_mut().insert(CONTENT_CRS.clone(), v);
     }
     response
@@ -52,6 +59,18 @@ pub fn csv(text: impl Into<axum::body::Body>, filename: &'static str) -> Respons
 /// A link object of OGC API responses.
 pub fn link(href: String, rel: &str, media_type: &str, title: &str) -> Json {
     serde_json::json!({"href": href, "rel": rel, "type": media_type, "title": title})
+}
+
+/// A link object written straight to JSON, members in the order of [`link`]: for answers
+/// that write several per request (pages of features), where building a `serde_json::Value`
+/// map per link costs more than the rest of the answer.
+#[derive(Debug, serde::Serialize)]
+pub struct Link<'a> {
+    pub href: String,
+    pub rel: &'a str,
+    #[serde(rename = "type")]
+    pub media_type: &'a str,
+    pub title: &'a str,
 }
 
 /// `self` (in `this`) and `alternate` links (each other representation of `offers`) for the
