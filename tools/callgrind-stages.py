@@ -88,8 +88,11 @@ def stages(path):
             table[m.group(1)] = m.group(2)
         return table.get(m.group(1), "?")
 
+    summary = None
     with open(path) as f:
         for line in f:
+            if line.startswith("summary:"):
+                summary = int(line.split()[1])
             line = line.rstrip("\n")
             if skip_next:
                 skip_next = False
@@ -122,6 +125,10 @@ def stages(path):
                 total += cost
                 stage = classify(f"{file}:{function} [{obj}]")
                 by_stage[stage] = by_stage.get(stage, 0) + cost
+    # The cost lines must add up to callgrind's own count of the period, or the split is wrong.
+    if summary is not None and abs(total - summary) > 0.01 * summary:
+        print(f"warning: {path}: the cost lines add up to {total:,}, callgrind counted {summary:,}",
+              file=sys.stderr)
     return total, by_stage
 
 

@@ -7,6 +7,7 @@
 //! feature appears exactly once across the pages.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -20,7 +21,9 @@ use super::http::oas;
 use super::http::param::{value_schema, Param, Schema, Scope};
 use super::http::query::{self as params};
 use super::http::respond::{self, link, self_links, urlencode_segment, Link};
-use super::http::{html, ApiError, AppState, Ctx, Repr, DEFAULT_LIMIT, MAX_LIMIT};
+use super::http::{
+    html, ApiError, AppState, Ctx, RegionCache, Repr, WorkingBox, DEFAULT_LIMIT, MAX_LIMIT,
+};
 use crate::analysis::Region;
 use crate::crs::{self, OutputCrs};
 use crate::feature::{Feature, FeatureId, FieldType, Value};
@@ -184,7 +187,7 @@ struct ItemsQuery {
     limit: usize,
     offset: usize,
     /// The bbox in the working CRS: its envelope, and the outline when it is not a box there.
-    bbox: Option<(Rect<f64>, Option<Region>)>,
+    bbox: Option<(Rect<f64>, Option<Arc<WorkingBox>>)>,
     datetime: Option<Span>,
     properties: Vec<usize>,
     sortby: Vec<(usize, bool)>,
@@ -271,7 +274,12 @@ fn skip_geometry_param(ctx: &Ctx) -> Result<bool, ApiError> {
         .unwrap_or(false))
 }
 
-fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<ItemsQuery, ApiError> {
+fn parse_items_query(
+    ctx: &Ctx,
+    layer: &Layer,
+    working_crs: &str,
+    regions: &RegionCache,
+) -> Result<ItemsQuery, ApiError> {
     if ctx.query.has("datetime") && temporal_fields(layer).is_none() {
         return Err(ApiError::bad_request(format!(
             "parameter datetime: collection {} has no date property",
@@ -314,14 +322,17 @@ fn parse_items_query(ctx: &Ctx, layer: &Layer, working_crs: &str) -> Result<Item
             if to_working.is_identity() {
                 Some((rect, None))
             } else {
-                let mut ring = crs::densified_outline(rect, crs::DENSIFY_POINTS);
-                to_working
-                    .coords(&mut ring)
-                    .map_err(|e| ApiError::bad_request(format!("parameter bbox: {e}")))?;
-                let outline = Polygon::new(geo::LineString(ring), vec![]);
-                let envelope = geo::BoundingRect::bounding_rect(&outline)
-                    .ok_or_else(|| ApiError::bad_request("parameter bbox: empty box"))?;
-                Some((envelope, Some(Region::new(outline))))
+                let working = regions.get_or_make(v, &bbox_crs.id, || {
+                    let mut ring = crs::densified_outline(rect, crs::DENSIFY_POINTS);
+                    to_working
+                        .coords(&mut ring)
+                        .map_err(|e| ApiError::bad_request(format!("parameter bbox: {e}")))?;
+                    let outline = Polygon::new(geo::LineString(ring), vec![]);
+                    let envelope = geo::BoundingRect::bounding_rect(&outline)
+                        .ok_or_else(|| ApiError::bad_request("parameter bbox: empty box"))?;
+                    Ok::<_, ApiError>((envelope, Region::new(outline)))
+                })?;
+                Some((working.0, Some(working)))
             }
         }
     };
@@ -411,7 +422,7 @@ fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
         let f = &layer.features[i as usize];
         if let Some((envelope, outline)) = &q.bbox {
             let inside = match outline {
-                Some(region) => region.intersects(&f.geometry),
+                Some(working) => working.1.intersects(&f.geometry),
                 None => envelope.intersects(&f.geometry),
             };
             if !inside {
@@ -494,8 +505,19 @@ fn is_light(layer: &Layer, q: &ItemsQuery) -> bool {
             return q.equals.is_empty() && q.datetime.is_none();
         }
     };
-    envelope
-        .is_some_and(|e| layer.candidates(&e).take(MAX_CANDIDATES + 1).count() <= MAX_CANDIDATES)
+    envelope.is_some_and(|e| {
+        let count = if e.min() == e.max() {
+            // A point (what a map's "what is here?" sends): the features whose box holds it.
+            layer
+                .index()
+                .locate_all_at_point(&[e.min().x, e.min().y])
+                .take(MAX_CANDIDATES + 1)
+                .count()
+        } else {
+            layer.candidates(&e).take(MAX_CANDIDATES + 1).count()
+        };
+        count <= MAX_CANDIDATES
+    })
 }
 
 fn items_execute(
@@ -590,7 +612,7 @@ fn items_execute(
     body.extend_from_slice(br#","timeStamp":"#);
     write::write_str(&mut body, &crate::time::now_rfc3339());
     body.extend_from_slice(br#","links":"#);
-    let _ = serde_json::to_writer(&mut body, &links);
+    Link::write_array(&mut body, &links);
     body.extend_from_slice(br#","features":["#);
     let mut geometry = Vec::new();
     for (n, &i) in page.iter().enumerate() {
@@ -630,13 +652,14 @@ async fn items(
         return worker
             .run_blocking(move || {
                 let (pos, layer) = state.layer(&id)?;
-                let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
+                let q =
+                    parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
                 items_execute(&state, &id, &ctx, repr, pos, q)
             })
             .await;
     }
     let (pos, layer) = state.layer(&id)?;
-    let q = parse_items_query(&ctx, layer, &state.catalog().working_crs)?;
+    let q = parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
     if is_light(layer, &q) {
         return items_execute(&state, &id, &ctx, repr, pos, q);
     }

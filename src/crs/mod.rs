@@ -398,6 +398,27 @@ thread_local! {
 /// A [`Transformer`] from `from` to `to`, created once per thread and reused: creating one
 /// costs about a millisecond, reusing it nothing. Request handlers use this.
 pub fn cached_transformer(from: &str, to: &str) -> Result<std::rc::Rc<Transformer>, CrsError> {
+    type Last = Option<(String, String, std::rc::Rc<Transformer>)>;
+    thread_local! {
+        // The pair asked for last, as spelled: a thread serving one kind of request asks for
+        // the same pair again and again, and finds it without normalising or hashing.
+        static LAST: std::cell::RefCell<Last> = const { std::cell::RefCell::new(None) };
+    }
+    let last = LAST.with(|l| {
+        l.borrow()
+            .as_ref()
+            .filter(|(f, t, _)| f == from && t == to)
+            .map(|(_, _, transformer)| transformer.clone())
+    });
+    if let Some(t) = last {
+        return Ok(t);
+    }
+    let t = cached_transformer_by_name(from, to)?;
+    LAST.with(|l| *l.borrow_mut() = Some((from.to_string(), to.to_string(), t.clone())));
+    Ok(t)
+}
+
+fn cached_transformer_by_name(from: &str, to: &str) -> Result<std::rc::Rc<Transformer>, CrsError> {
     let key = (normalize(from), normalize(to));
     if let Some(t) = TRANSFORMERS.with(|m| m.borrow().get(&key).cloned()) {
         return Ok(t);

@@ -5,7 +5,7 @@ use geo::{BoundingRect, Coord, Geometry, LineString, Polygon};
 use serde_json::{Map, Value as Json};
 
 use crate::crs::{self, CrsError, OutputCrs};
-use crate::feature::Feature;
+use crate::feature::{Feature, FeatureId, Value};
 use crate::store::Layer;
 
 /// Writes a feature's geometry moved from the working CRS to `out_crs`, or `null` when it has
@@ -143,8 +143,70 @@ pub fn write_geometry(out: &mut Vec<u8>, g: &Geometry<f64>, decimals: u32) {
 
 /// Writes a JSON string.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    // Most text (names, codes, URLs) has nothing to escape: copied as it is.
+    if !needs_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return;
+    }
     // serde_json escapes exactly as JSON requires; writing to a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Whether `s` holds a byte JSON strings must escape (a control character, `"` or `\\`),
+/// looked for eight bytes at a time: a byte below 0x20 makes `v - 0x20` borrow into its top
+/// bit where `v` has none, and a byte equal to `"` or `\\` becomes zero once xored with it.
+fn needs_escape(s: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const TOPS: u64 = 0x8080_8080_8080_8080;
+    let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v & TOPS;
+    let mut chunks = s.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        let hits = below(v, 0x20)
+            | below(v ^ (ONES * b'"' as u64), 1)
+            | below(v ^ (ONES * b'\\' as u64), 1);
+        if hits != 0 {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// Writes a property value as JSON, exactly as `value.to_json()` would be written, without
+/// building that value.
+pub fn write_value(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Int(i) => {
+            let _ = serde_json::to_writer(&mut *out, i);
+        }
+        // Non-finite reals have no JSON form: null, as `Value::to_json` has it.
+        Value::Real(r) if r.is_finite() => {
+            let _ = serde_json::to_writer(&mut *out, r);
+        }
+        Value::Real(_) => out.extend_from_slice(b"null"),
+        Value::String(s) | Value::Date(s) | Value::DateTime(s) => write_str(out, s),
+    }
+}
+
+/// Writes a feature id as JSON (a number or a string), as `id.to_json()` would be written.
+pub fn write_id(out: &mut Vec<u8>, id: &FeatureId) {
+    match id {
+        FeatureId::Int(i) => {
+            let _ = serde_json::to_writer(&mut *out, i);
+        }
+        FeatureId::Str(s) => write_str(out, s),
+    }
 }
 
 /// Writes one GeoJSON Feature: id, geometry text (already written in the output CRS, or `None`
@@ -158,7 +220,7 @@ pub fn write_feature(
     extra: Option<&Map<String, Json>>,
 ) {
     out.extend_from_slice(br#"{"type":"Feature","id":"#);
-    let _ = serde_json::to_writer(&mut *out, &feature.id.to_json());
+    write_id(out, &feature.id);
     out.extend_from_slice(br#","geometry":"#);
     out.extend_from_slice(geometry.unwrap_or(b"null"));
     out.extend_from_slice(br#","properties":{"#);
@@ -170,7 +232,7 @@ pub fn write_feature(
         first = false;
         write_str(out, &layer.fields[i].name);
         out.push(b':');
-        let _ = serde_json::to_writer(&mut *out, &feature.values[i].to_json());
+        write_value(out, &feature.values[i]);
     }
     if let Some(reason) = &feature.invalid {
         if !first {
@@ -196,6 +258,53 @@ pub fn write_feature(
 mod tests {
     use super::*;
     use geo::{point, polygon};
+
+    #[test]
+    fn needs_escape_finds_every_byte_that_json_escapes() {
+        // Every byte value, at every position of strings of 1 to 20 bytes of plain text.
+        for len in 1..=20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = vec![b'a'; len];
+                    s[at] = b;
+                    let expected = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&s), expected, "byte {b:#x} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!needs_escape("città – Ñ €".as_bytes()));
+        assert!(!needs_escape(b""));
+    }
+
+    #[test]
+    fn values_and_ids_are_written_as_their_json() {
+        let values = [
+            Value::Null,
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::Int(-42),
+            Value::Int(i64::MAX),
+            Value::Real(0.1),
+            Value::Real(1.0),
+            Value::Real(-2.5e-12),
+            Value::Real(f64::NAN),
+            Value::Real(f64::INFINITY),
+            Value::String("Cremona".into()),
+            Value::String("quote \" backslash \\ newline \n tab \t bell \u{7} città".into()),
+            Value::Date("2026-06-30".into()),
+            Value::DateTime("2026-06-30T12:00:00Z".into()),
+        ];
+        for v in &values {
+            let mut out = Vec::new();
+            write_value(&mut out, v);
+            assert_eq!(out, serde_json::to_vec(&v.to_json()).unwrap(), "{v:?}");
+        }
+        for id in [FeatureId::Int(7), FeatureId::Str("P\"012".into())] {
+            let mut out = Vec::new();
+            write_id(&mut out, &id);
+            assert_eq!(out, serde_json::to_vec(&id.to_json()).unwrap(), "{id:?}");
+        }
+    }
 
     fn text(g: &Geometry<f64>, decimals: u32) -> Json {
         let mut out = Vec::new();

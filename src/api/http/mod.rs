@@ -38,4 +38,4 @@ pub use negotiate::Repr;
 pub use param::Param;
 pub use query::Query;
 pub use request::Ctx;
-pub use state::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};
+pub use state::{AppState, RegionCache, ServerConfig, WorkingBox, DEFAULT_LIMIT, MAX_LIMIT};

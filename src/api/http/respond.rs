@@ -73,6 +73,30 @@ pub struct Link<'a> {
     pub title: &'a str,
 }
 
+impl Link<'_> {
+    /// Writes `links` as a JSON array, as serde would, without its per-character escaping
+    /// of text that needs none.
+    pub fn write_array(out: &mut Vec<u8>, links: &[Link]) {
+        use crate::geojson_io::write::write_str;
+        out.push(b'[');
+        for (n, l) in links.iter().enumerate() {
+            if n > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"href":"#);
+            write_str(out, &l.href);
+            out.extend_from_slice(br#","rel":"#);
+            write_str(out, l.rel);
+            out.extend_from_slice(br#","type":"#);
+            write_str(out, l.media_type);
+            out.extend_from_slice(br#","title":"#);
+            write_str(out, l.title);
+            out.push(b'}');
+        }
+        out.push(b']');
+    }
+}
+
 /// `self` (in `this`) and `alternate` links (each other representation of `offers`) for the
 /// resource at `path`.
 pub fn self_links(ctx: &Ctx, path: &str, this: Repr, offers: &[Repr], title: &str) -> Vec<Json> {
@@ -132,4 +156,34 @@ pub fn urlencode_segment(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Link;
+
+    #[test]
+    fn links_are_written_as_serde_writes_them() {
+        let links = [
+            Link {
+                href: "http://h/collections/zones/items?filter=S_INTERSECTS%28geometry%29&f=json"
+                    .into(),
+                rel: "self",
+                media_type: "application/geo+json",
+                title: "this page",
+            },
+            Link {
+                href: "http://\"odd\"\\host/".into(),
+                rel: "collection",
+                media_type: "application/json",
+                title: "Zone \"produttive\"\n",
+            },
+        ];
+        let mut out = Vec::new();
+        Link::write_array(&mut out, &links);
+        assert_eq!(out, serde_json::to_vec(&links).unwrap());
+        let mut empty = Vec::new();
+        Link::write_array(&mut empty, &[]);
+        assert_eq!(empty, b"[]");
+    }
 }

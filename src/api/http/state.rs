@@ -1,11 +1,13 @@
 //! What every handler shares: the catalogue, caches derived from it, the configuration, and
 //! the bounded pool that runs geometry work off the async workers.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::error::ApiError;
+use crate::analysis::Region;
 use crate::geojson_io::GeometryCache;
 use crate::present::DocumentError;
 use crate::ptcp::Indicators;
@@ -69,6 +71,8 @@ struct Inner {
     generation: u64,
     /// The monitoring indicators, computed on first use.
     indicators: IndicatorCache,
+    /// Query boxes of recent requests, moved to the working CRS.
+    regions: RegionCache,
     loaded_at: SystemTime,
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
@@ -90,6 +94,7 @@ impl AppState {
                 generation,
                 loaded_at,
                 indicators: IndicatorCache::new(),
+                regions: RegionCache::default(),
                 workers: Arc::new(tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 )),
@@ -124,6 +129,11 @@ impl AppState {
     /// The indicators of the catalogue, once computed (the `/indicators` resource fills it).
     pub fn indicator_cache(&self) -> &IndicatorCache {
         &self.inner.indicators
+    }
+
+    /// Query boxes of recent requests in the working CRS (see [`RegionCache`]).
+    pub fn regions(&self) -> &RegionCache {
+        &self.inner.regions
     }
 
     /// A catalogue layer and its position, or a 404 naming it.
@@ -182,3 +192,94 @@ pub struct ComputedIndicators {
 /// Where [`AppState`] keeps the indicators, or why they could not be computed (kept, so that
 /// every request answers the same error).
 pub type IndicatorCache = OnceLock<Result<Arc<ComputedIndicators>, Arc<DocumentError>>>;
+
+/// A query box moved to the working CRS: its envelope there, and the densified outline as a
+/// [`Region`].
+pub type WorkingBox = (geo::Rect<f64>, Region);
+
+/// The query boxes of recent requests in the working CRS, by their text and CRS as sent.
+///
+/// A box in another CRS is densified and moved through PROJ (some eighty points) and its
+/// [`Region`] built: a hundred thousand instructions, more than selecting and writing a
+/// small page. Clients send the same box again and again: QGIS pages through one view with
+/// growing offsets, web maps ask for the same tiles. Bounded: when full it starts afresh.
+#[derive(Default)]
+pub struct RegionCache {
+    boxes: Mutex<HashMap<(String, String), Arc<WorkingBox>>>,
+}
+
+impl RegionCache {
+    const CAPACITY: usize = 256;
+
+    /// The box for `text` in `crs`, from the cache or made by `make` (and then kept).
+    pub fn get_or_make<E>(
+        &self,
+        text: &str,
+        crs: &str,
+        make: impl FnOnce() -> Result<WorkingBox, E>,
+    ) -> Result<Arc<WorkingBox>, E> {
+        let key = (text.to_string(), crs.to_string());
+        if let Some(found) = self.lock().get(&key) {
+            return Ok(found.clone());
+        }
+        let made = Arc::new(make()?);
+        let mut boxes = self.lock();
+        if boxes.len() >= Self::CAPACITY {
+            boxes.clear();
+        }
+        boxes.insert(key, made.clone());
+        Ok(made)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<WorkingBox>>> {
+        // A panic while holding the lock leaves a valid map: keep using it.
+        self.boxes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{polygon, BoundingRect};
+
+    fn square(side: f64) -> WorkingBox {
+        let p = polygon![(x: 0.0, y: 0.0), (x: side, y: 0.0), (x: side, y: side), (x: 0.0, y: side)];
+        (p.bounding_rect().expect("envelope"), Region::new(p))
+    }
+
+    #[test]
+    fn a_box_is_made_once_per_text_and_crs_and_errors_are_not_kept() {
+        let cache = RegionCache::default();
+        let mut made = 0;
+        for _ in 0..3 {
+            let b = cache
+                .get_or_make("0,0,1,1", "OGC:CRS84", || {
+                    made += 1;
+                    Ok::<_, ()>(square(1.0))
+                })
+                .expect("made");
+            assert_eq!(b.0.max().x, 1.0);
+        }
+        assert_eq!(made, 1);
+        // Another CRS is another box.
+        let other = cache
+            .get_or_make("0,0,1,1", "EPSG:4326", || Ok::<_, ()>(square(2.0)))
+            .expect("made");
+        assert_eq!(other.0.max().x, 2.0);
+        // A failure is answered, and tried again next time.
+        assert!(cache.get_or_make("bad", "OGC:CRS84", || Err("no")).is_err());
+        let again = cache.get_or_make("bad", "OGC:CRS84", || Ok::<_, &str>(square(3.0)));
+        assert_eq!(again.expect("made").0.max().x, 3.0);
+    }
+
+    #[test]
+    fn the_cache_stays_bounded() {
+        let cache = RegionCache::default();
+        for i in 0..(RegionCache::CAPACITY * 2 + 1) {
+            cache
+                .get_or_make(&i.to_string(), "OGC:CRS84", || Ok::<_, ()>(square(1.0)))
+                .expect("made");
+            assert!(cache.lock().len() <= RegionCache::CAPACITY);
+        }
+    }
+}
