@@ -384,7 +384,7 @@ fn parse_items_query(
             };
             let filter_crs = match ctx.param("filter-crs") {
                 Some(v) => params::crs_param("filter-crs", v, working_crs)?.id,
-                None => crs::CRS84.to_string(),
+                None => std::borrow::Cow::Borrowed(crs::CRS84),
             };
             Some(
                 Filter::compile(text, lang, layer, &filter_crs, working_crs)
@@ -406,10 +406,18 @@ fn parse_items_query(
     })
 }
 
+/// Whether the query selects the whole layer (a plain page).
+fn is_unfiltered(q: &ItemsQuery) -> bool {
+    q.filter.is_none()
+        && q.bbox.is_none()
+        && q.equals.is_empty()
+        && q.datetime.is_none()
+        && q.sortby.is_empty()
+}
+
 /// The positions of the features a query selects, in answer order.
 fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
-    let temporal = temporal_fields(layer);
-    let mut candidates: Vec<u32> = match (&q.filter, &q.bbox) {
+    let candidates: Vec<u32> = match (&q.filter, &q.bbox) {
         (Some(filter), _) => filter.select(layer),
         (None, Some((envelope, _))) => {
             let mut c: Vec<u32> = layer.candidates(envelope).collect();
@@ -418,6 +426,35 @@ fn select(layer: &Layer, q: &ItemsQuery) -> Vec<u32> {
         }
         (None, None) => (0..layer.features.len() as u32).collect(),
     };
+    refine(layer, q, candidates)
+}
+
+/// [`select`] when answering costs so little (at most `max` candidates from the R-tree, a
+/// small page, no sorting) that handing it to a blocking thread would cost more than doing
+/// it on the async worker; `None` otherwise.
+fn select_light(layer: &Layer, q: &ItemsQuery, max: usize) -> Option<Vec<u32>> {
+    if q.limit > 100 || !q.sortby.is_empty() {
+        return None;
+    }
+    let candidates = match (&q.filter, &q.bbox) {
+        (Some(filter), _) => filter.select_bounded(layer, max)?,
+        (None, Some((envelope, _))) => {
+            let mut c: Vec<u32> = layer.candidates(envelope).take(max + 1).collect();
+            if c.len() > max {
+                return None;
+            }
+            c.sort_unstable();
+            c
+        }
+        (None, None) => return None,
+    };
+    Some(refine(layer, q, candidates))
+}
+
+/// The candidates (ascending positions) that pass the query's bbox outline, equalities and
+/// dates, in answer order.
+fn refine(layer: &Layer, q: &ItemsQuery, mut candidates: Vec<u32>) -> Vec<u32> {
+    let temporal = temporal_fields(layer);
     candidates.retain(|&i| {
         let f = &layer.features[i as usize];
         if let Some((envelope, outline)) = &q.bbox {
@@ -491,35 +528,6 @@ fn collection_link(ctx: &Ctx, layer: &Layer) -> Json {
     )
 }
 
-/// Whether answering costs so little (a few hundred candidates at most, a small page) that
-/// handing it to a blocking thread would cost more than doing it on the async worker.
-fn is_light(layer: &Layer, q: &ItemsQuery) -> bool {
-    const MAX_CANDIDATES: usize = 256;
-    if q.limit > 100 || !q.sortby.is_empty() {
-        return false;
-    }
-    let envelope = match (&q.filter, &q.bbox) {
-        (Some(filter), _) => filter.envelope(),
-        (None, Some((envelope, _))) => Some(*envelope),
-        (None, None) => {
-            return q.equals.is_empty() && q.datetime.is_none();
-        }
-    };
-    envelope.is_some_and(|e| {
-        let count = if e.min() == e.max() {
-            // A point (what a map's "what is here?" sends): the features whose box holds it.
-            layer
-                .index()
-                .locate_all_at_point(&[e.min().x, e.min().y])
-                .take(MAX_CANDIDATES + 1)
-                .count()
-        } else {
-            layer.candidates(&e).take(MAX_CANDIDATES + 1).count()
-        };
-        count <= MAX_CANDIDATES
-    })
-}
-
 fn items_execute(
     state: &AppState,
     id: &str,
@@ -527,21 +535,16 @@ fn items_execute(
     repr: Repr,
     pos: usize,
     q: ItemsQuery,
+    selected: Option<Vec<u32>>,
 ) -> Result<Response, ApiError> {
     let layer = &state.catalog().layers()[pos];
-    let unfiltered = q.filter.is_none()
-        && q.bbox.is_none()
-        && q.equals.is_empty()
-        && q.datetime.is_none()
-        && q.sortby.is_empty();
-    let selected: Vec<u32>;
-    let (matched, page): (usize, Vec<u32>) = if unfiltered {
+    let (matched, page): (usize, Vec<u32>) = if selected.is_none() && is_unfiltered(&q) {
         let n = layer.features.len();
         let start = q.offset.min(n);
         let end = (start + q.limit).min(n);
         (n, (start as u32..end as u32).collect())
     } else {
-        selected = select(layer, &q);
+        let selected = selected.unwrap_or_else(|| select(layer, &q));
         let start = q.offset.min(selected.len());
         let end = (start + q.limit).min(selected.len());
         (selected.len(), selected[start..end].to_vec())
@@ -604,11 +607,12 @@ fn items_execute(
             &geometries,
         ));
     }
-    let mut body = Vec::with_capacity(256 + page.len() * 512);
+    // Links take about a kilobyte, a feature about half of one.
+    let mut body = Vec::with_capacity(1536 + page.len() * 640);
     body.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
-    body.extend_from_slice(matched.to_string().as_bytes());
+    let _ = serde_json::to_writer(&mut body, &matched);
     body.extend_from_slice(br#","numberReturned":"#);
-    body.extend_from_slice(page.len().to_string().as_bytes());
+    let _ = serde_json::to_writer(&mut body, &page.len());
     body.extend_from_slice(br#","timeStamp":"#);
     write::write_str(&mut body, &crate::time::now_rfc3339());
     body.extend_from_slice(br#","links":"#);
@@ -654,18 +658,24 @@ async fn items(
                 let (pos, layer) = state.layer(&id)?;
                 let q =
                     parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
-                items_execute(&state, &id, &ctx, repr, pos, q)
+                items_execute(&state, &id, &ctx, repr, pos, q, None)
             })
             .await;
     }
     let (pos, layer) = state.layer(&id)?;
     let q = parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
-    if is_light(layer, &q) {
-        return items_execute(&state, &id, &ctx, repr, pos, q);
+    // A small page of the whole layer, or of a few hundred candidates at most, is answered
+    // here; anything larger on a blocking thread.
+    const MAX_CANDIDATES: usize = 256;
+    if q.limit <= 100 && is_unfiltered(&q) {
+        return items_execute(&state, &id, &ctx, repr, pos, q, None);
+    }
+    if let Some(selected) = select_light(layer, &q, MAX_CANDIDATES) {
+        return items_execute(&state, &id, &ctx, repr, pos, q, Some(selected));
     }
     let worker = state.clone();
     worker
-        .run_blocking(move || items_execute(&state, &id, &ctx, repr, pos, q))
+        .run_blocking(move || items_execute(&state, &id, &ctx, repr, pos, q, None))
         .await
 }
 

@@ -72,11 +72,7 @@ pub fn supported_uris(working_crs: &str) -> Vec<String> {
 /// is passed through trimmed.
 pub fn normalize(crs: &str) -> String {
     let s = crs.trim();
-    // Already normal (what the server itself passes around): nothing to rewrite.
-    if s == CRS84
-        || s.strip_prefix("EPSG:")
-            .is_some_and(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
-    {
+    if is_normal(s) {
         return s.to_string();
     }
     let lower = s.to_ascii_lowercase();
@@ -114,6 +110,23 @@ fn authority_code(auth: &str, code: &str) -> String {
         return CRS84.to_string();
     }
     format!("{auth}:{code}")
+}
+
+/// [`normalize`], borrowing `crs` when it is normal already (what the server itself passes
+/// around: `OGC:CRS84`, `EPSG:32632`).
+pub fn normalized(crs: &str) -> std::borrow::Cow<'_, str> {
+    if is_normal(crs) {
+        std::borrow::Cow::Borrowed(crs)
+    } else {
+        std::borrow::Cow::Owned(normalize(crs))
+    }
+}
+
+/// Whether `s` is a normal id already: `OGC:CRS84` or `EPSG:` and digits.
+fn is_normal(s: &str) -> bool {
+    s == CRS84
+        || s.strip_prefix("EPSG:")
+            .is_some_and(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The OGC URI of a CRS given as `AUTH:CODE` (`http://www.opengis.net/def/crs/EPSG/0/32632`).

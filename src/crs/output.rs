@@ -2,6 +2,7 @@
 //! keep. Shared by every writer of coordinates (GeoJSON answers, the CLI) and by every reader
 //! of client coordinates (bbox, subjects), so that axis order is decided in one place.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use super::{normalize, northing_first, uri, CrsError, CRS84};
@@ -10,9 +11,9 @@ use super::{normalize, northing_first, uri, CrsError, CRS84};
 #[derive(Debug, Clone)]
 pub struct OutputCrs {
     /// Normalised id (`OGC:CRS84`, `EPSG:4326`).
-    pub id: String,
+    pub id: Cow<'static, str>,
     /// The OGC URI (`http://www.opengis.net/def/crs/EPSG/0/4326`).
-    pub uri: String,
+    pub uri: Cow<'static, str>,
     /// Whether the CRS's axis order is northing/latitude first (coordinates are swapped on the
     /// way out and on the way in).
     pub northing_first: bool,
@@ -47,10 +48,10 @@ impl OutputCrs {
                 reason: e.to_string(),
             })?;
         Ok(OutputCrs {
-            uri: uri(&id),
+            uri: uri(&id).into(),
             northing_first: northing_first(&id)?,
             decimals: if srs.is_geographic() { 7 } else { 3 },
-            id,
+            id: id.into(),
         })
     }
 
@@ -58,11 +59,11 @@ impl OutputCrs {
         self.id == CRS84
     }
 
-    /// CRS84 (lon, lat; 7 decimals), without a PROJ lookup.
+    /// CRS84 (lon, lat; 7 decimals), without a PROJ lookup or an allocation.
     pub fn crs84() -> OutputCrs {
         OutputCrs {
-            id: CRS84.into(),
-            uri: super::CRS84_URI.into(),
+            id: Cow::Borrowed(CRS84),
+            uri: Cow::Borrowed(super::CRS84_URI),
             northing_first: false,
             decimals: 7,
         }

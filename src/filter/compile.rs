@@ -74,16 +74,16 @@ fn show(e: &Expr) -> String {
 /// Compilation state: the layer's schema and the CRSs of spatial literals.
 pub(crate) struct Context<'a> {
     layer: &'a Layer,
-    filter_crs: String,
-    working_crs: String,
+    filter_crs: std::borrow::Cow<'a, str>,
+    working_crs: std::borrow::Cow<'a, str>,
 }
 
 impl<'a> Context<'a> {
-    pub(crate) fn new(layer: &'a Layer, filter_crs: &str, working_crs: &str) -> Context<'a> {
+    pub(crate) fn new(layer: &'a Layer, filter_crs: &'a str, working_crs: &'a str) -> Context<'a> {
         Context {
             layer,
-            filter_crs: crs::normalize(filter_crs),
-            working_crs: crs::normalize(working_crs),
+            filter_crs: crs::normalized(filter_crs),
+            working_crs: crs::normalized(working_crs),
         }
     }
 

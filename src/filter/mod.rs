@@ -263,6 +263,33 @@ impl Filter {
         }
     }
 
+    /// [`select`](Self::select) when the filter restricts space and the R-tree gives at most
+    /// `max` candidates; `None` otherwise (having looked at no more than `max + 1` of them), so
+    /// that a caller can do a large selection elsewhere (a blocking thread) and a small one at
+    /// once.
+    pub fn select_bounded(&self, layer: &Layer, max: usize) -> Option<Vec<u32>> {
+        let candidates: Vec<u32> = match self.space {
+            Space::Nothing => return Some(Vec::new()),
+            Space::All => return None,
+            Space::Box(r) if r.min() == r.max() => layer
+                .index()
+                .locate_all_at_point(&[r.min().x, r.min().y])
+                .map(|e| e.data)
+                .take(max + 1)
+                .collect(),
+            Space::Box(r) => layer.candidates(&r).take(max + 1).collect(),
+        };
+        if candidates.len() > max {
+            return None;
+        }
+        let mut out: Vec<u32> = candidates
+            .into_iter()
+            .filter(|&i| self.matches(&layer.features[i as usize]))
+            .collect();
+        out.sort_unstable();
+        Some(out)
+    }
+
     /// The features of `layer` that match, as positions in `layer.features`, ascending.
     ///
     /// Cost: with an [`envelope`](Self::envelope), O(log n + k) R-tree work for k candidates

@@ -147,6 +147,31 @@ fn hits(l: &Layer, text: &str) -> Vec<u32> {
         .filter(|&i| f.matches(&l.features[i as usize]))
         .collect();
     assert_eq!(f.select(l), scan, "{text}: select vs scan");
+    // Bounded: the same answer when the filter restricts space, nothing when it does not, or
+    // when there are more candidates than allowed.
+    match f.envelope() {
+        Some(_) => {
+            assert_eq!(
+                f.select_bounded(l, 1000),
+                Some(scan.clone()),
+                "{text}: bounded"
+            );
+            let candidates = l.candidates(&f.envelope().unwrap()).count();
+            if candidates > 0 {
+                assert_eq!(
+                    f.select_bounded(l, candidates - 1),
+                    None,
+                    "{text}: over the bound"
+                );
+            }
+        }
+        None if scan.is_empty() => {}
+        None => assert_eq!(
+            f.select_bounded(l, 1000),
+            None,
+            "{text}: no space restriction"
+        ),
+    }
     scan
 }
 

@@ -61,7 +61,10 @@ impl Query {
         extra: impl Fn(&str) -> bool,
         extra_hint: &str,
     ) -> Result<(), ApiError> {
-        let mut seen = HashSet::new();
+        // Names seen so far: a list for the usual handful, a hash set for a long query.
+        let few = self.pairs.len() <= 16;
+        let mut seen_few: Vec<&str> = Vec::new();
+        let mut seen_many: HashSet<&str> = HashSet::new();
         for (name, value) in &self.pairs {
             let declared = params.iter().find(|p| p.name() == name);
             if declared.is_none() && !extra(name) {
@@ -74,7 +77,14 @@ impl Query {
             if value.is_empty() && declared.is_some_and(Param::empty_is_absent) {
                 continue;
             }
-            if !seen.insert(name.as_str()) {
+            let first_time = if few {
+                let new = !seen_few.contains(&name.as_str());
+                seen_few.push(name);
+                new
+            } else {
+                seen_many.insert(name)
+            };
+            if !first_time {
                 return Err(ApiError::bad_request(format!(
                     "parameter {name} is given more than once"
                 )));

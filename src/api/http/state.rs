@@ -243,7 +243,8 @@ mod tests {
     use geo::{polygon, BoundingRect};
 
     fn square(side: f64) -> WorkingBox {
-        let p = polygon![(x: 0.0, y: 0.0), (x: side, y: 0.0), (x: side, y: side), (x: 0.0, y: side)];
+        let p =
+            polygon![(x: 0.0, y: 0.0), (x: side, y: 0.0), (x: side, y: side), (x: 0.0, y: side)];
         (p.bounding_rect().expect("envelope"), Region::new(p))
     }
 

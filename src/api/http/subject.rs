@@ -219,7 +219,7 @@ pub fn parse_subject(
             }
             let c = query::crs_param(name, value, working)?;
             InputCrs {
-                id: c.id,
+                id: c.id.into_owned(),
                 northing_first: c.northing_first,
             }
         }
