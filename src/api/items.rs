@@ -618,7 +618,7 @@ fn items_execute(
     body.extend_from_slice(br#","links":"#);
     Link::write_array(&mut body, &links);
     body.extend_from_slice(br#","features":["#);
-    let mut geometry = Vec::new();
+    let mut geometry = Vec::with_capacity(1024);
     for (n, &i) in page.iter().enumerate() {
         if n > 0 {
             body.push(b',');

@@ -42,21 +42,22 @@ pub(crate) fn compile(text: &str, ctx: &Context) -> Option<Node> {
     let mut terms = Vec::new();
     loop {
         p.ws();
-        terms.push(term(&mut p, ctx)?);
+        let node = term(&mut p, ctx)?;
         let spaced = p.ws();
         if p.done() {
-            break;
+            // One term alone is the filter itself, as the general path builds it.
+            if terms.is_empty() {
+                return Some(node);
+            }
+            terms.push(node);
+            return Some(Node::And(terms));
         }
+        terms.push(node);
         let name = p.name()?;
         if !(spaced && name.eq_ignore_ascii_case("and") && p.ws()) {
             return None;
         }
     }
-    Some(if terms.len() == 1 {
-        terms.pop()?
-    } else {
-        Node::And(terms)
-    })
 }
 
 fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {

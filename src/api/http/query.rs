@@ -110,7 +110,9 @@ impl Query {
     /// The query string with `replace` set (in place of any earlier value, at the end) and
     /// `drop` removed.
     pub fn rewritten(&self, drop: &[&str], replace: &[(&str, &str)]) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
+        // Encoded text is at most three times as long as decoded; most of it is far less.
+        let decoded: usize = self.pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut s = form_urlencoded::Serializer::new(String::with_capacity(decoded * 2));
         for (k, v) in &self.pairs {
             if !drop.contains(&k.as_str()) && !replace.iter().any(|(r, _)| r == k) {
                 s.append_pair(k, v);
