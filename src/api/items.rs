@@ -495,8 +495,7 @@ fn refine(layer: &Layer, q: &ItemsQuery, mut candidates: Vec<u32>) -> Vec<u32> {
 /// The URL of a page: every parameter of the request kept (`kept`, from [`kept_params`]),
 /// `limit` and `offset` set, in the representation `repr`.
 fn page_url(ctx: &Ctx, path: &str, kept: &str, offset: usize, limit: usize, repr: Repr) -> String {
-    use std::fmt::Write;
-    let mut url = String::with_capacity(ctx.base.len() + path.len() + kept.len() + 40);
+    let mut url = String::with_capacity(ctx.base.len() + path.len() + kept.len() + 48);
     url.push_str(&ctx.base);
     url.push_str(path);
     url.push('?');
@@ -504,12 +503,30 @@ fn page_url(ctx: &Ctx, path: &str, kept: &str, offset: usize, limit: usize, repr
         url.push_str(kept);
         url.push('&');
     }
-    let _ = write!(url, "limit={limit}");
+    url.push_str("limit=");
+    push_number(&mut url, limit);
     if offset != 0 {
-        let _ = write!(url, "&offset={offset}");
+        url.push_str("&offset=");
+        push_number(&mut url, offset);
     }
-    let _ = write!(url, "&f={}", f_value(repr, &FEATURES));
+    url.push_str("&f=");
+    url.push_str(f_value(repr, &FEATURES));
     url
+}
+
+/// Appends the decimal digits of `n` (what `write!` does, without its formatting machinery).
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend(digits[at..].iter().map(|&d| d as char));
 }
 
 /// The parameters of the request that every page link keeps (all but `offset`, `limit` and
@@ -544,12 +561,16 @@ fn items_execute(
         let end = (start + q.limit).min(n);
         (n, (start as u32..end as u32).collect())
     } else {
-        let selected = selected.unwrap_or_else(|| select(layer, &q));
-        let start = q.offset.min(selected.len());
-        let end = (start + q.limit).min(selected.len());
-        (selected.len(), selected[start..end].to_vec())
+        let mut selected = selected.unwrap_or_else(|| select(layer, &q));
+        let matched = selected.len();
+        let start = q.offset.min(matched);
+        let end = (start + q.limit).min(matched);
+        // The page, in the selection's own buffer.
+        selected.truncate(end);
+        selected.drain(..start);
+        (matched, selected)
     };
-    let path = format!("/collections/{id}/items");
+    let path = ["/collections/", id, "/items"].concat();
     let other = if repr == Repr::Html {
         Repr::GeoJson
     } else {
@@ -578,7 +599,7 @@ fn items_execute(
         ));
     }
     links.push(Link {
-        href: ctx.url(&format!("/collections/{}", layer.id())),
+        href: [ctx.base.as_str(), "/collections/", layer.id()].concat(),
         rel: "collection",
         media_type: JSON,
         title: &layer.config.title,
@@ -869,4 +890,18 @@ pub(super) fn openapi_paths(scope: Scope, layer: &Layer) -> Vec<(String, Json)> 
             json!({"get": item.openapi()}),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_number;
+
+    #[test]
+    fn numbers_are_written_as_to_string_writes_them() {
+        for n in [0, 7, 10, 99, 100, 12_345, 1_000_000, usize::MAX] {
+            let mut s = String::from("x=");
+            push_number(&mut s, n);
+            assert_eq!(s, format!("x={n}"));
+        }
+    }
 }

@@ -352,7 +352,13 @@ impl Transformer {
         if coords.is_empty() {
             return Ok(());
         }
-        proj.convert_array(coords).map_err(|e| self.error(e))?;
+        if let [one] = coords {
+            // One point (a query point, a point feature): PROJ's single-point call, without
+            // the buffer the array call copies the points into.
+            *one = proj.convert(*one).map_err(|e| self.error(e))?;
+        } else {
+            proj.convert_array(coords).map_err(|e| self.error(e))?;
+        }
         if let Some(bad) = coords
             .iter()
             .find(|c| !(c.x.is_finite() && c.y.is_finite()))

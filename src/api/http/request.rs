@@ -29,7 +29,10 @@ impl Ctx {
 
     /// An absolute URL under the service root; `path` starts with `/`.
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        let mut url = String::with_capacity(self.base.len() + path.len());
+        url.push_str(&self.base);
+        url.push_str(path);
+        url
     }
 
     /// The representation to answer among `offers` (the first is the default): `f`, then
@@ -65,7 +68,10 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
                 .and_then(|h| h.to_str().ok())
                 .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_graphic()))
                 .unwrap_or("localhost");
-            format!("http://{host}")
+            let mut base = String::with_capacity(7 + host.len());
+            base.push_str("http://");
+            base.push_str(host);
+            base
         }
     }
 }
