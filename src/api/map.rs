@@ -7,7 +7,8 @@
 //!
 //! - `GET /map` redirects to `/map/` (so the page's relative links resolve under `/map/`);
 //! - `GET /map/` is `index.html`; `GET /map/{file}` a file of the web folder (names of
-//!   letters, digits, `_`, `-` and `.`, not starting with `.`; `package*.json` excluded);
+//!   letters, digits, `_`, `-` and `.`, not starting with `.`; `package*.json` excluded),
+//!   and only a regular file that, symbolic links followed, lies inside the folder;
 //! - `GET /map/vendor/maplibre-gl/{file}` a file of MapLibre's `dist/` folder;
 //! - `GET /map/config.json` what the page needs from the server configuration: the API root,
 //!   the optional raster basemap, and which layers and fields play the parts the page uses
@@ -26,6 +27,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::{json, Value as Json};
 
+use super::http::files::file_within;
 use super::http::negotiate::{HTML, JSON};
 use super::http::oas;
 use super::http::request::base_url;
@@ -183,17 +185,26 @@ fn safe_name(name: &str) -> bool {
         && media_type(name).is_some()
 }
 
-async fn send_file(path: PathBuf, name: String, missing: String) -> Result<Response, ApiError> {
+/// Answers the file `name` of the folder `dir`. The file must resolve inside `dir`:
+/// [`safe_name`] keeps separators and `..` out of `name`, but a symbolic link placed in the
+/// folder could still point anywhere on the disk, so the target is checked too
+/// ([`file_within`]); anything else is the same 404 as a missing file.
+async fn send_file(dir: PathBuf, name: String, missing: String) -> Result<Response, ApiError> {
     let Some(media) = media_type(&name) else {
         return Err(ApiError::not_found(missing));
     };
-    let bytes = tokio::task::spawn_blocking(move || match std::fs::read(&path) {
-        Ok(b) => Ok(b),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found(missing)),
-        Err(e) => Err(ApiError::internal(format!(
-            "reading {}: {e}",
-            path.display()
-        ))),
+    let bytes = tokio::task::spawn_blocking(move || {
+        let Some(path) = file_within(&dir, &name) else {
+            return Err(ApiError::not_found(missing));
+        };
+        match std::fs::read(&path) {
+            Ok(b) => Ok(b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::not_found(missing)),
+            Err(e) => Err(ApiError::internal(format!(
+                "reading {}: {e}",
+                path.display()
+            ))),
+        }
     })
     .await??;
     let mut response = bytes.into_response();
@@ -210,7 +221,7 @@ async fn index(State(state): State<AppState>) -> Result<Response, ApiError> {
         tracing::warn!("the web folder {} has no index.html", dir.display());
     }
     send_file(
-        dir.join("index.html"),
+        dir.to_path_buf(),
         "index.html".into(),
         "the web map's folder has no index.html".into(),
     )
@@ -226,7 +237,7 @@ async fn file(
     if !safe_name(&name) || name == "package.json" || name == "package-lock.json" {
         return Err(ApiError::not_found(missing));
     }
-    send_file(dir.join(&name), name, missing).await
+    send_file(dir.to_path_buf(), name, missing).await
 }
 
 async fn vendor(
@@ -245,7 +256,7 @@ async fn vendor(
     if !safe_name(&name) {
         return Err(ApiError::not_found(missing));
     }
-    send_file(dist.join(&name), name, missing).await
+    send_file(dist, name, missing).await
 }
 
 async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {

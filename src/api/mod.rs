@@ -21,7 +21,8 @@
 //! with `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
 //!
 //! Cross-cutting behaviour, outermost first: plain `OPTIONS` (answered with the methods the
-//! route takes), request tracing, CORS, compression (gzip, br), a layer that turns every
+//! route takes), request tracing, CORS, compression (gzip, br), the security headers
+//! (`Content-Security-Policy` on HTML pages, `X-Content-Type-Options: nosniff`), a layer that turns every
 //! non-problem error answer (unknown route, wrong method, time limit, body too large) into
 //! `application/problem+json`, the per-request time limit, and conditional GET (weak `ETag` +
 //! `If-None-Match` -> 304) with a configurable `Cache-Control`.
@@ -105,6 +106,7 @@ pub fn app(state: AppState) -> App {
         )
         .layer(cors)
         .layer(CompressionLayer::new())
+        .layer(http::middleware::SecurityHeadersLayer::new(&config))
         // Outside the time limit, so that its 503 becomes a problem document too.
         .layer(http::middleware::ProblemLayer)
         .layer(TimeoutLayer::with_status_code(

@@ -96,6 +96,11 @@ pub fn assert_problem(a: &Answer, status: StatusCode, needle: &str) {
 /// Starts `territorio`'s server on a free port in a thread of its own; returns its base URL.
 /// The server runs until the test binary ends.
 pub fn start_server(catalog: Arc<Catalog>) -> String {
+    start_server_with(catalog, ServerConfig::default())
+}
+
+/// [`start_server`] with a configuration of the test's own (a web folder, a basemap...).
+pub fn start_server_with(catalog: Arc<Catalog>, config: ServerConfig) -> String {
     let (tx, rx) = mpsc::channel::<SocketAddr>();
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,7 +111,7 @@ pub fn start_server(catalog: Arc<Catalog>) -> String {
         runtime
             .block_on(serve(
                 catalog,
-                ServerConfig::default(),
+                config,
                 "127.0.0.1:0".parse().unwrap(),
                 move |addr| tx.send(addr).unwrap(),
             ))

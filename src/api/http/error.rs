@@ -1,7 +1,8 @@
 //! The one error type of the HTTP API, sent as `application/problem+json` (RFC 9457).
 //!
 //! Client mistakes carry a message that names the parameter or value at fault. Internal errors
-//! are logged with their detail and answered with a generic text, so nothing internal leaks.
+//! are logged with their detail and answered with a generic text and an id that finds the
+//! log line, so no path, library message or SQL reaches the client.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -96,10 +97,30 @@ pub fn problem_response(status: StatusCode, detail: &str) -> Response {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
-            tracing::error!(%detail, "internal error");
+            // The detail names files, folders and library messages (GDAL, PROJ, I/O): it goes
+            // to the log only. The client gets an id to quote, which finds the log line.
+            let id = error_id();
+            tracing::error!(error_id = %id, %detail, "internal error");
+            return problem_response(
+                self.status(),
+                &format!("internal error {id}; the server log has the details"),
+            );
         }
         problem_response(self.status(), self.detail())
     }
+}
+
+/// A fresh id for an internal error: 16 hex digits, unpredictable across processes (a
+/// counter hashed with the standard library's randomly keyed hasher).
+fn error_id() -> String {
+    use std::hash::BuildHasher;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{:016x}",
+        std::collections::hash_map::RandomState::new().hash_one(n)
+    )
 }
 
 impl From<tokio::task::JoinError> for ApiError {

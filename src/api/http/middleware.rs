@@ -1,5 +1,6 @@
-//! Middleware of the API: conditional GET, one error shape for every error answer, and the
-//! methods of a resource for a plain `OPTIONS`.
+//! Middleware of the API: conditional GET, one error shape for every error answer, the
+//! methods of a resource for a plain `OPTIONS`, and the security headers of every answer
+//! (`Content-Security-Policy` on HTML, `X-Content-Type-Options`).
 //!
 //! Each is a tower layer applied once around the whole router (not to each route), that
 //! calls the service inside it directly: no copy of the services inside per request, one
@@ -14,7 +15,8 @@ use std::task::{Context, Poll};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::header::{
-    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH, VARY,
+    ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH,
+    VARY, X_CONTENT_TYPE_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,7 +24,7 @@ use axum::BoxError;
 use tower::{Layer, Service};
 
 use super::error::{problem_response, PROBLEM_JSON};
-use super::state::AppState;
+use super::state::{AppState, ServerConfig};
 
 /// The future of every layer here.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -311,4 +313,162 @@ fn allow_answer(not_allowed: &Response) -> Response {
         answer.headers_mut().insert(ALLOW, allow);
     }
     answer
+}
+
+/// Security headers on every answer: `X-Content-Type-Options: nosniff` (a JSON or CSV answer
+/// whose data contains markup is never sniffed as HTML), and on HTML answers (the API's pages
+/// and the web map) a `Content-Security-Policy`, made once from the configuration by
+/// [`content_security_policy`].
+#[derive(Clone)]
+pub struct SecurityHeadersLayer {
+    csp: HeaderValue,
+}
+
+impl SecurityHeadersLayer {
+    pub fn new(config: &ServerConfig) -> SecurityHeadersLayer {
+        let csp = HeaderValue::from_str(&content_security_policy(config))
+            .unwrap_or(HeaderValue::from_static("default-src 'self'"));
+        SecurityHeadersLayer { csp }
+    }
+}
+
+impl<S> Layer<S> for SecurityHeadersLayer {
+    type Service = SecurityHeaders<S>;
+    fn layer(&self, inner: S) -> SecurityHeaders<S> {
+        SecurityHeaders {
+            inner,
+            csp: self.csp.clone(),
+        }
+    }
+}
+
+/// The service of [`SecurityHeadersLayer`].
+#[derive(Clone)]
+pub struct SecurityHeaders<S> {
+    inner: S,
+    csp: HeaderValue,
+}
+
+impl<S> Service<Request> for SecurityHeaders<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible>,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = BoxFuture;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> BoxFuture {
+        let answer = self.inner.call(request);
+        let csp = self.csp.clone();
+        Box::pin(async move {
+            let mut response = answer.await?;
+            let is_html = response
+                .headers()
+                .get(CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+            let headers = response.headers_mut();
+            headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+            if is_html {
+                headers.insert(CONTENT_SECURITY_POLICY, csp);
+            }
+            Ok(response)
+        })
+    }
+}
+
+/// The `Content-Security-Policy` of HTML answers.
+///
+/// - Scripts only from the service itself (`script-src 'self'`): no inline script, no
+///   `eval`, nothing from another host. The API's pages have no script at all; the web map
+///   is ES modules and MapLibre GL JS served under `/map/`.
+/// - Styles from the service and inline (`'unsafe-inline'`): the API's pages carry one small
+///   `<style>` block and the map sets legend colours with `style` attributes. CSS cannot run
+///   script; values from the data are escaped before they reach either.
+/// - Images and fetches (`img-src`, `connect-src`): the service, plus `data:` and `blob:`
+///   images (MapLibre decodes tiles and icons into them) and the origin of the configured
+///   raster basemap, whose tiles MapLibre fetches. With `public_url` set, the API's links
+///   point at it, so its origin is allowed to be fetched too.
+/// - Workers (`worker-src`, `child-src` for older browsers): the service and `blob:`, which
+///   MapLibre GL JS uses to start its workers.
+/// - No plugins (`object-src 'none'`), no `<base>` elsewhere, forms only to the service.
+pub fn content_security_policy(config: &ServerConfig) -> String {
+    let mut remote = String::new();
+    for url in [&config.basemap_url, &config.public_url]
+        .into_iter()
+        .flatten()
+    {
+        if let Some(origin) = origin(url) {
+            if !remote.split(' ').any(|o| o == origin) {
+                remote.push(' ');
+                remote.push_str(&origin);
+            }
+        }
+    }
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:{remote}; connect-src 'self'{remote}; \
+         worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; \
+         base-uri 'self'; form-action 'self'"
+    )
+}
+
+/// `scheme://host[:port]` of an http(s) URL, as a CSP source; `None` when the URL is not
+/// http(s) or its host holds anything but the characters of a host name (a template
+/// placeholder, a space or a `;` would change the policy's meaning).
+fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit('@').next().unwrap_or("");
+    let plain = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    plain.then(|| format!("{scheme}://{host}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_the_basemap_origin_only() {
+        let plain = content_security_policy(&ServerConfig::default());
+        assert!(plain.contains("script-src 'self';"), "{plain}");
+        assert!(plain.contains("connect-src 'self';"), "{plain}");
+        let with_basemap = content_security_policy(&ServerConfig {
+            basemap_url: Some("https://tile.example.org:8443/osm/{z}/{x}/{y}.png".into()),
+            public_url: Some("https://gis.example.org/territorio".into()),
+            ..Default::default()
+        });
+        assert!(
+            with_basemap.contains(
+                "connect-src 'self' https://tile.example.org:8443 https://gis.example.org;"
+            ),
+            "{with_basemap}"
+        );
+        assert!(with_basemap.contains("img-src 'self' data: blob: https://tile.example.org:8443"));
+    }
+
+    #[test]
+    fn origins_with_anything_but_a_host_are_left_out() {
+        assert_eq!(
+            origin("https://a.tile.org/{z}/{x}/{y}.png").as_deref(),
+            Some("https://a.tile.org")
+        );
+        assert_eq!(origin("https://{s}.tile.org/{z}/{x}/{y}.png"), None);
+        assert_eq!(origin("https://x.org;script-src */{z}"), None);
+        assert_eq!(origin("file:///tmp/{z}/{x}/{y}.png"), None);
+        assert_eq!(
+            origin("http://user@tiles.local:8080/{z}").as_deref(),
+            Some("http://tiles.local:8080")
+        );
+    }
 }

@@ -14,7 +14,9 @@
 //! - [`subject`]: the subject of analyses and reports (parameters or a POST body);
 //! - [`error`]: [`ApiError`], `application/problem+json`, with `From` impls for the errors of
 //!   the layers below;
-//! - [`middleware`]: conditional GET, one error shape, `OPTIONS`;
+//! - [`files`]: files served from a folder, never from outside it;
+//! - [`middleware`]: conditional GET, one error shape, `OPTIONS`, the security headers of
+//!   every answer (`Content-Security-Policy` on HTML);
 //! - [`oas`]: the shared pieces of the OpenAPI document (operations, the statuses every
 //!   request can get, problem and GeoJSON schemas).
 //!
@@ -22,6 +24,7 @@
 //! other; nothing here imports a resource module.
 
 pub mod error;
+pub mod files;
 pub mod html;
 pub mod middleware;
 pub mod negotiate;

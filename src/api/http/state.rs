@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use super::error::ApiError;
+use super::files::file_within;
 use crate::analysis::Region;
 use crate::geojson_io::GeometryCache;
 use crate::present::DocumentError;
@@ -147,15 +148,16 @@ impl AppState {
     }
 
     /// The style files of a layer, when they exist: (MapLibre JSON, QML).
+    ///
+    /// Only regular files inside the styles folder count: a style file that is a symbolic
+    /// link to somewhere else on the disk is treated as missing rather than served
+    /// ([`file_within`]).
     pub fn style_files(&self, layer: &Layer) -> (Option<PathBuf>, Option<PathBuf>) {
         let Some(style) = &layer.config.style else {
             return (None, None);
         };
         let dir = &self.catalog().config.styles_dir;
-        let existing = |ext: &str| {
-            let p = dir.join(format!("{style}.{ext}"));
-            p.is_file().then_some(p)
-        };
+        let existing = |ext: &str| file_within(dir, &format!("{style}.{ext}"));
         (existing("json"), existing("qml"))
     }
 
