@@ -1,10 +1,14 @@
 //! `/collections/{id}/items` and `/collections/{id}/items/{featureId}`.
 //!
 //! A request is parsed completely (every parameter checked, unknown ones refused) before any
-//! feature is touched; the selection runs on a blocking thread: the R-tree for `bbox` and
-//! spatial filters, then the attribute tests, then sorting and the page. Features keep the
-//! layer's order unless `sortby` says otherwise, so paging with `offset` is stable and every
-//! feature appears exactly once across the pages.
+//! feature is touched. Then the selection: the R-tree for `bbox` and spatial filters, then
+//! the attribute tests, then sorting and the page. A small one (at most a few hundred R-tree
+//! candidates, a page of at most 100, no sorting: a map's point lookup or view) is made and
+//! written on the async worker, where handing it to a thread would cost more than the work;
+//! anything larger runs on the bounded blocking pool. A box in another CRS is moved to the
+//! working CRS once and kept ([`RegionCache`]). Features keep the layer's order unless `sortby`
+//! says otherwise, so paging with `offset` is stable and every feature appears exactly once
+//! across the pages.
 
 use std::cmp::Ordering;
 use std::sync::Arc;
