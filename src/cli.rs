@@ -134,6 +134,12 @@ pub struct ServeArgs {
     /// Attribution shown for the basemap.
     #[arg(long)]
     pub basemap_attribution: Option<String>,
+    /// Threads of geometry work at once (default: one per core).
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Requests allowed to wait for those threads; more are answered 503 with Retry-After.
+    #[arg(long, default_value_t = 64)]
+    pub max_queued: usize,
 }
 
 /// Output of `territorio report`.
@@ -379,6 +385,11 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         web_dir,
         basemap_url: args.basemap,
         basemap_attribution: args.basemap_attribution,
+        workers: args
+            .workers
+            .unwrap_or_else(crate::api::http::state::default_workers)
+            .max(1),
+        max_queued: args.max_queued,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -26,8 +26,10 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// 422: a well-formed request the service cannot process (e.g. an invalid geometry).
     Unprocessable(String),
-    /// 503: the service is overloaded or shutting down.
+    /// 503: the service is shutting down.
     Unavailable(String),
+    /// 503 with `Retry-After`: more work is waiting than the server accepts to queue.
+    Overloaded(String),
     /// 500: a bug or an environment failure; the detail is logged, not sent.
     Internal(String),
 }
@@ -53,7 +55,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -67,7 +69,8 @@ impl ApiError {
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unprocessable(d)
-            | ApiError::Unavailable(d) => d,
+            | ApiError::Unavailable(d)
+            | ApiError::Overloaded(d) => d,
             ApiError::Internal(_) => "internal error; the server log has the details",
         }
     }
@@ -106,7 +109,14 @@ impl IntoResponse for ApiError {
                 &format!("internal error {id}; the server log has the details"),
             );
         }
-        problem_response(self.status(), self.detail())
+        let mut response = problem_response(self.status(), self.detail());
+        if let ApiError::Overloaded(_) = &self {
+            // Work drains in well under a second when the queue is short: try again soon.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

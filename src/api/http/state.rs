@@ -41,6 +41,11 @@ pub struct ServerConfig {
     pub basemap_url: Option<String>,
     /// The attribution shown for the basemap.
     pub basemap_attribution: Option<String>,
+    /// Threads of geometry work at once (selections, pages, analyses); default: one per core.
+    pub workers: usize,
+    /// Jobs allowed to wait for those threads; one more is answered 503 with `Retry-After`
+    /// at once, instead of waiting behind a queue it would time out in.
+    pub max_queued: usize,
 }
 
 impl Default for ServerConfig {
@@ -54,8 +59,15 @@ impl Default for ServerConfig {
             web_dir: None,
             basemap_url: None,
             basemap_attribution: None,
+            workers: default_workers(),
+            max_queued: 64,
         }
     }
+}
+
+/// One worker thread per core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// What every handler shares: the catalogue, caches derived from it, the configuration.
@@ -78,10 +90,13 @@ struct Inner {
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
     workers: Arc<tokio::sync::Semaphore>,
+    /// Jobs waiting for a worker now.
+    queued: std::sync::atomic::AtomicUsize,
 }
 
 impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
+        let workers = config.workers.max(1);
         let loaded_at = SystemTime::now();
         let generation = loaded_at
             .duration_since(SystemTime::UNIX_EPOCH)
@@ -96,9 +111,8 @@ impl AppState {
                 loaded_at,
                 indicators: IndicatorCache::new(),
                 regions: RegionCache::default(),
-                workers: Arc::new(tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                )),
+                workers: Arc::new(tokio::sync::Semaphore::new(workers)),
+                queued: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -162,19 +176,52 @@ impl AppState {
     }
 
     /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
-    /// per core at a time.
+    /// per worker at a time. When every worker is busy the job waits, unless
+    /// [`ServerConfig::max_queued`] jobs wait already: then it is refused at once
+    /// ([`ApiError::Overloaded`], a 503 with `Retry-After`), so that more work than the
+    /// machine can do never builds a queue that times out.
     pub async fn run_blocking<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
-        let _permit = self
-            .inner
-            .workers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| ApiError::Unavailable("the server is shutting down".into()))?;
+        use std::sync::atomic::Ordering;
+        use tokio::sync::TryAcquireError;
+        let workers = self.inner.workers.clone();
+        let shutting_down = || ApiError::Unavailable("the server is shutting down".into());
+        let _permit = match workers.clone().try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(TryAcquireError::Closed) => return Err(shutting_down()),
+            Err(TryAcquireError::NoPermits) => {
+                let queued = &self.inner.queued;
+                if queued.fetch_add(1, Ordering::SeqCst) >= self.config().max_queued {
+                    queued.fetch_sub(1, Ordering::SeqCst);
+                    return Err(ApiError::Overloaded(format!(
+                        "the server is busy ({} requests are waiting for its {} workers): \
+                         try again in a moment",
+                        self.config().max_queued,
+                        self.config().workers
+                    )));
+                }
+                // Counted out however the wait ends (a permit, shutdown, or the request
+                // dropped by its time limit).
+                struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+                impl Drop for Waiting<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::SeqCst);
+                    }
+                }
+                let waiting = Waiting(queued);
+                let permit = workers.acquire_owned().await.map_err(|_| shutting_down())?;
+                drop(waiting);
+                permit
+            }
+        };
         tokio::task::spawn_blocking(job).await?
+    }
+
+    /// Jobs waiting for a worker now (see [`AppState::run_blocking`]).
+    pub fn queued_jobs(&self) -> usize {
+        self.inner.queued.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
@@ -243,6 +290,99 @@ impl RegionCache {
 mod tests {
     use super::*;
     use geo::{polygon, BoundingRect};
+
+    fn empty_state(workers: usize, max_queued: usize) -> AppState {
+        let config = crate::catalog::CatalogConfig {
+            path: "memory.toml".into(),
+            working_crs: "EPSG:32632".into(),
+            styles_dir: "styles".into(),
+            layers: Vec::new(),
+            roles: Default::default(),
+        };
+        let catalog = Catalog::from_layers(config, "EPSG:32632".into(), Vec::new());
+        AppState::new(
+            Arc::new(catalog),
+            ServerConfig {
+                workers,
+                max_queued,
+                ..ServerConfig::default()
+            },
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_beyond_the_queue_is_refused_at_once_with_retry_after() {
+        use axum::response::IntoResponse;
+        // One worker, one place in the queue.
+        let state = empty_state(1, 1);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                state
+                    .run_blocking(move || {
+                        started.send(()).expect("test alive");
+                        hold.recv().expect("released");
+                        Ok(1)
+                    })
+                    .await
+            })
+        };
+        running.recv().expect("the first job runs");
+        let waiting = {
+            let state = state.clone();
+            tokio::spawn(async move { state.run_blocking(|| Ok(2)).await })
+        };
+        while state.queued_jobs() < 1 {
+            tokio::task::yield_now().await;
+        }
+        // The worker is busy and the queue full: the third job is refused, not queued.
+        let refused = state.run_blocking(|| Ok(3)).await.expect_err("refused");
+        assert!(matches!(refused, ApiError::Overloaded(_)), "{refused:?}");
+        assert_eq!(state.queued_jobs(), 1);
+        let answer = refused.into_response();
+        assert_eq!(answer.status(), axum::http::StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(answer.headers()["retry-after"], "1");
+        // Released, the first and the waiting job both finish, and the queue empties.
+        release.send(()).expect("job alive");
+        assert_eq!(busy.await.expect("task").expect("job"), 1);
+        assert_eq!(waiting.await.expect("task").expect("job"), 2);
+        assert_eq!(state.queued_jobs(), 0);
+        assert_eq!(
+            state.run_blocking(|| Ok(4)).await.expect("accepted again"),
+            4
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_waiting_job_dropped_by_its_time_limit_leaves_the_queue() {
+        let state = empty_state(1, 4);
+        let (release, hold) = std::sync::mpsc::channel::<()>();
+        let (started, running) = std::sync::mpsc::channel::<()>();
+        let busy = {
+            let state = state.clone();
+            tokio::spawn(async move {
+                state
+                    .run_blocking(move || {
+                        started.send(()).expect("test alive");
+                        hold.recv().expect("released");
+                        Ok(())
+                    })
+                    .await
+            })
+        };
+        running.recv().expect("the first job runs");
+        let cut = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            state.run_blocking(|| Ok(())),
+        )
+        .await;
+        assert!(cut.is_err(), "the second job waited for the busy worker");
+        assert_eq!(state.queued_jobs(), 0, "the cut-off job left the queue");
+        release.send(()).expect("job alive");
+        busy.await.expect("task").expect("job");
+    }
 
     fn square(side: f64) -> WorkingBox {
         let p =
