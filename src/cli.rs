@@ -140,6 +140,18 @@ pub struct ServeArgs {
     /// Requests allowed to wait for those threads; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = 64)]
     pub max_queued: usize,
+    /// Time for a request's headers to arrive, from their first byte, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout: u64,
+    /// Time a keep-alive connection may stay idle, in seconds (at least the request time limit).
+    #[arg(long, default_value_t = 60)]
+    pub idle_timeout: u64,
+    /// Time an answer may wait for the client to read it, in seconds.
+    #[arg(long, default_value_t = 30)]
+    pub write_timeout: u64,
+    /// Connections served at once; more are closed at once.
+    #[arg(long, default_value_t = 4096)]
+    pub max_connections: usize,
 }
 
 /// Output of `territorio report`.
@@ -390,6 +402,10 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
             .unwrap_or_else(crate::api::http::state::default_workers)
             .max(1),
         max_queued: args.max_queued,
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
+        write_timeout: std::time::Duration::from_secs(args.write_timeout),
+        max_connections: args.max_connections,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

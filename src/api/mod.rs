@@ -29,6 +29,8 @@
 
 pub mod http;
 
+mod conn;
+
 mod analysis;
 mod collections;
 pub mod indicators;
@@ -121,18 +123,29 @@ pub fn app(state: AppState) -> App {
 
 /// Serves `catalog` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
 /// `ready` is called with the bound address (useful with port 0).
+///
+/// The accept loop is the service's own, for the limits a public server needs against slow or
+/// hostile clients, each cut off without holding up the others:
+/// - a request's headers must arrive within [`ServerConfig::header_timeout`], counted from
+///   the first byte; an idle keep-alive connection is closed after
+///   [`ServerConfig::idle_timeout`];
+/// - an answer the client does not read for [`ServerConfig::write_timeout`] ends the
+///   connection;
+/// - at most [`ServerConfig::max_connections`] connections at once; one more is closed at once.
+///
+/// A body that never ends is cut by the per-request time limit of the middleware.
 pub async fn serve(
     catalog: Arc<Catalog>,
     config: ServerConfig,
     addr: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
+    let limits = conn::Limits::of(&config);
     let app = app(AppState::new(catalog, config));
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, axum::ServiceExt::into_make_service(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    conn::accept_loop(listener, app, limits, shutdown_signal()).await;
+    Ok(())
 }
 
 async fn shutdown_signal() {

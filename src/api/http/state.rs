@@ -46,6 +46,14 @@ pub struct ServerConfig {
     /// Jobs allowed to wait for those threads; one more is answered 503 with `Retry-After`
     /// at once, instead of waiting behind a queue it would time out in.
     pub max_queued: usize,
+    /// Time for a request's headers to arrive, from their first byte.
+    pub header_timeout: Duration,
+    /// Time a keep-alive connection may stay idle between requests.
+    pub idle_timeout: Duration,
+    /// Time an answer may wait for the client to read it.
+    pub write_timeout: Duration,
+    /// Connections served at once.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +69,10 @@ impl Default for ServerConfig {
             basemap_attribution: None,
             workers: default_workers(),
             max_queued: 64,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
+            max_connections: 4096,
         }
     }
 }
