@@ -140,10 +140,12 @@ pub struct ServeArgs {
     /// Requests allowed to wait for those threads; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = 64)]
     pub max_queued: usize,
-    /// Time for a request's headers to arrive, from their first byte, in seconds.
+    /// Time for a request's headers to arrive, in seconds; also how long a keep-alive
+    /// connection may wait idle for its next request.
     #[arg(long, default_value_t = 10)]
     pub header_timeout: u64,
-    /// Time a keep-alive connection may stay idle, in seconds (at least the request time limit).
+    /// Time a request body may wait for its next byte, in seconds (at least the request time
+    /// limit).
     #[arg(long, default_value_t = 60)]
     pub idle_timeout: u64,
     /// Time an answer may wait for the client to read it, in seconds.

@@ -102,9 +102,10 @@ fn an_idle_connection_is_closed_and_others_are_served() {
     assert!(healthy(&addr));
     assert!(
         closed_within(&mut idle, Duration::from_secs(6)),
-        "an idle connection is closed after the idle limit"
+        "a connection that sends nothing is closed after the header time limit"
     );
-    // A keep-alive connection that served a request and then goes quiet is closed too.
+    // A keep-alive connection that served a request and then goes quiet is closed too: the
+    // wait for its next request's headers is bounded the same way.
     let mut quiet = TcpStream::connect(&addr).unwrap();
     quiet
         .write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -183,7 +184,7 @@ fn connections_beyond_the_limit_are_closed_at_once() {
         closed_within(&mut extra, Duration::from_secs(1)),
         "a fourth connection is closed at once"
     );
-    // Once the idle ones are closed by the idle limit, new clients are served again.
+    // Once the held connections are gone, new clients are served again.
     drop(held);
     let started = Instant::now();
     while !healthy(&addr) {
@@ -193,4 +194,48 @@ fn connections_beyond_the_limit_are_closed_at_once() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn a_body_that_stops_coming_is_cut_by_the_request_time_limit() {
+    let addr = address(&start_server_with(demo_catalog(), config()));
+    let mut stuck = TcpStream::connect(&addr).unwrap();
+    // A POST announcing 10,000 bytes of GeoJSON that sends 20 and then nothing.
+    stuck
+        .write_all(
+            b"POST /analysis/nearest?layer=hospitals&k=3 HTTP/1.1\r\nHost: t\r\n\
+              Content-Type: application/geo+json\r\nContent-Length: 10000\r\n\r\n\
+              {\"type\":\"Point\",\"co",
+        )
+        .unwrap();
+    assert!(healthy(&addr), "others are served while the body waits");
+    stuck
+        .set_read_timeout(Some(Duration::from_secs(6)))
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(6) {
+        match stuck.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                    break;
+                }
+            }
+        }
+    }
+    // The request time limit (1 s here) answers 503, a problem document.
+    let text = String::from_utf8_lossy(&answer);
+    assert!(
+        text.starts_with("HTTP/1.1 503") && text.contains("application/problem+json"),
+        "answer to a stalled body: {text}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered in {:?}",
+        started.elapsed()
+    );
+    assert!(healthy(&addr));
 }

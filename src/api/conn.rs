@@ -3,10 +3,13 @@
 //!
 //! Each connection is its own task. What a slow or hostile client can hold is one task and
 //! one socket, for at most the configured times:
-//! - hyper's header read timeout bounds the time from a request's first byte to its last
-//!   header (a client sending its headers one byte at a time);
-//! - [`Watched`] closes a connection whose answer waits longer than the write limit for the
-//!   client to read it, or that stays idle between requests longer than the idle limit;
+//! - hyper's header read timeout bounds the wait for a request's headers, from the moment the
+//!   server starts reading them (a new connection, or a keep-alive one after its last answer)
+//!   to their last byte: a client sending its headers one byte at a time, and an idle
+//!   keep-alive connection, are both closed after it;
+//! - [`Watched`] closes a connection on which no byte comes for the idle limit while the
+//!   server waits to read (a request body that stops coming), and one whose answer waits
+//!   longer than the write limit for the client to read it;
 //! - a semaphore bounds the connections; the one over the bound is closed at once, so that
 //!   thousands of idle sockets cannot starve the server of file descriptors.
 
@@ -121,8 +124,7 @@ pub(super) async fn accept_loop(
 }
 
 /// A socket that fails with `TimedOut` when a write has waited longer than `write` for the
-/// client to read, or when no byte has come or gone for `idle` (an idle keep-alive
-/// connection; a request being read or answered moves bytes).
+/// client to read, or when a read has waited `idle` since the last byte came or went.
 struct Watched<T> {
     inner: T,
     idle: Duration,

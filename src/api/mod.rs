@@ -126,9 +126,10 @@ pub fn app(state: AppState) -> App {
 ///
 /// The accept loop is the service's own, for the limits a public server needs against slow or
 /// hostile clients, each cut off without holding up the others:
-/// - a request's headers must arrive within [`ServerConfig::header_timeout`], counted from
-///   the first byte; an idle keep-alive connection is closed after
-///   [`ServerConfig::idle_timeout`];
+/// - a request's headers must arrive within [`ServerConfig::header_timeout`] of the server
+///   starting to wait for them, so an idle keep-alive connection is closed after it too; a
+///   connection on which nothing comes for [`ServerConfig::idle_timeout`] while the server
+///   reads (a request body that stops) is closed;
 /// - an answer the client does not read for [`ServerConfig::write_timeout`] ends the
 ///   connection;
 /// - at most [`ServerConfig::max_connections`] connections at once; one more is closed at once.

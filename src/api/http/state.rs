@@ -46,9 +46,10 @@ pub struct ServerConfig {
     /// Jobs allowed to wait for those threads; one more is answered 503 with `Retry-After`
     /// at once, instead of waiting behind a queue it would time out in.
     pub max_queued: usize,
-    /// Time for a request's headers to arrive, from their first byte.
+    /// Time for a request's headers to arrive, from when the server waits for them (a new
+    /// connection, or a keep-alive one after its last answer): also the keep-alive idle time.
     pub header_timeout: Duration,
-    /// Time a keep-alive connection may stay idle between requests.
+    /// Time a read (a request body) may wait for its next byte.
     pub idle_timeout: Duration,
     /// Time an answer may wait for the client to read it.
     pub write_timeout: Duration,
