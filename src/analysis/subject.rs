@@ -211,11 +211,25 @@ pub fn geometry(what: &str, text: &str, crs: &InputCrs) -> Result<Geometry<f64>,
         ogr.to_geo()
             .map_err(|e| malformed(what, format!("WKT that cannot be used: {e}")))?
     };
+    let vertices = geo::CoordsIter::coords_count(&g);
+    if vertices > MAX_VERTICES {
+        return Err(SubjectError::Invalid {
+            what: what.to_string(),
+            reason: format!(
+                "{vertices} vertices: a request geometry may have at most {MAX_VERTICES}"
+            ),
+        });
+    }
     if crs.northing_first {
         crs::swap_axes(&mut g);
     }
     Ok(g)
 }
+
+/// The most vertices a geometry sent with a request may have. Every analysis costs at least
+/// O(v) in them, and overlays more; a site, a corridor or a municipality drawn by hand has
+/// far fewer.
+pub const MAX_VERTICES: usize = 100_000;
 
 /// The feature of `layer` whose id is `id` (text, or an integer id written as text).
 pub fn find_feature<'a>(layer: &'a Layer, id: &str) -> Option<&'a Feature> {
@@ -507,5 +521,32 @@ mod tests {
             geometry("geometry", "POINT EMPTY", &crs84),
             Err(SubjectError::Invalid { .. })
         ));
+    }
+
+    #[test]
+    fn a_geometry_with_too_many_vertices_is_refused_naming_the_limit() {
+        let ring = |n: usize| {
+            let mut text = String::from("POLYGON((");
+            for k in 0..n {
+                let a = k as f64 / n as f64 * std::f64::consts::TAU;
+                text.push_str(&format!(
+                    "{:.7} {:.7},",
+                    10.0 + 0.01 * a.cos(),
+                    45.0 + 0.01 * a.sin()
+                ));
+            }
+            text.push_str("10.01 45))");
+            text
+        };
+        let crs84 = InputCrs::crs84();
+        // n points plus the closing one.
+        assert!(geometry("geometry", &ring(MAX_VERTICES - 1), &crs84).is_ok());
+        let e = geometry("geometry", &ring(MAX_VERTICES), &crs84).expect_err("refused");
+        assert!(matches!(e, SubjectError::Invalid { .. }), "{e}");
+        let text = e.to_string();
+        assert!(
+            text.contains("100001 vertices") && text.contains("at most 100000"),
+            "{text}"
+        );
     }
 }
