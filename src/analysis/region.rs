@@ -225,11 +225,9 @@ mod tests {
         assert!(!r.intersects(&Geometry::Point(point!(x: 8.0, y: 8.0))));
     }
 
-    #[test]
-    fn a_box_moved_to_utm_keeps_exact_answers() {
-        // A CRS84 box over Cremona, densified and moved to UTM 32N, as the items endpoint
-        // builds it; points on a grid over its envelope and small squares across its edges
-        // are answered as the exact test answers.
+    /// The benchmark's 2 km CRS84 box over Cremona, densified and moved to UTM 32N, as the
+    /// items endpoint builds it.
+    fn moved_box() -> Polygon<f64> {
         let t = crate::crs::cached_transformer(crate::crs::CRS84, "EPSG:32632").expect("PROJ");
         let bbox = Rect::new(
             Coord {
@@ -243,7 +241,15 @@ mod tests {
         );
         let mut ring = crate::crs::densified_outline(bbox, crate::crs::DENSIFY_POINTS);
         t.coords(&mut ring).expect("transform");
-        let polygon = Polygon::new(LineString(ring), vec![]);
+        Polygon::new(LineString(ring), vec![])
+    }
+
+    #[test]
+    fn a_box_moved_to_utm_keeps_exact_answers() {
+        // A CRS84 box over Cremona, densified and moved to UTM 32N, as the items endpoint
+        // builds it; points on a grid over its envelope and small squares across its edges
+        // are answered as the exact test answers.
+        let polygon = moved_box();
         let r = Region::new(polygon.clone());
         let inner = r.inner().expect("a small box has a rectangle inside");
         assert!(polygon.contains(&inner));
@@ -356,20 +362,7 @@ mod tests {
 
     #[test]
     fn random_geometries_are_answered_as_geo_answers() {
-        let t = crate::crs::cached_transformer(crate::crs::CRS84, "EPSG:32632").expect("PROJ");
-        let bbox = Rect::new(
-            Coord {
-                x: 10.0193,
-                y: 45.2389,
-            },
-            Coord {
-                x: 10.0451,
-                y: 45.2567,
-            },
-        );
-        let mut ring = crate::crs::densified_outline(bbox, crate::crs::DENSIFY_POINTS);
-        t.coords(&mut ring).expect("transform");
-        agrees_with_geo_on_random_geometries(Polygon::new(LineString(ring), vec![]), 7);
+        agrees_with_geo_on_random_geometries(moved_box(), 7);
         // An L (no inner rectangle through its notch) and a square with a hole.
         let l = polygon![(x: 0.0, y: 0.0), (x: 10.0, y: 0.0), (x: 10.0, y: 4.0), (x: 4.0, y: 4.0), (x: 4.0, y: 10.0), (x: 0.0, y: 10.0)];
         agrees_with_geo_on_random_geometries(l, 11);

@@ -151,6 +151,30 @@ impl<T> Watched<T> {
             write_pending_since: None,
         }
     }
+
+    /// A write's outcome, or `TimedOut` once it has been pending for the write limit.
+    fn watch_write(
+        &mut self,
+        polled: Poll<io::Result<usize>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<usize>> {
+        match polled {
+            Poll::Ready(result) => {
+                self.write_pending_since = None;
+                self.last_activity = Instant::now();
+                Poll::Ready(result)
+            }
+            Poll::Pending => {
+                let since = *self.write_pending_since.get_or_insert_with(Instant::now);
+                let at = since + self.write;
+                let what = "the client does not read its answer";
+                match check(&mut self.write_deadline, at, what, cx) {
+                    Ok(()) => Poll::Pending,
+                    Err(e) => Poll::Ready(Err(e)),
+                }
+            }
+        }
+    }
 }
 
 /// Polls `deadline`, moved to `at` first; an error naming `what` when it has passed.
@@ -205,27 +229,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, data) {
-            Poll::Ready(result) => {
-                let now = Instant::now();
-                self.write_pending_since = None;
-                self.last_activity = now;
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                let since = *self.write_pending_since.get_or_insert_with(Instant::now);
-                let at = since + self.write;
-                match check(
-                    &mut self.write_deadline,
-                    at,
-                    "the client does not read its answer",
-                    cx,
-                ) {
-                    Ok(()) => Poll::Pending,
-                    Err(e) => Poll::Ready(Err(e)),
-                }
-            }
-        }
+        let polled = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.watch_write(polled, cx)
     }
 
     fn poll_write_vectored(
@@ -233,26 +238,8 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Watched<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Ready(result) => {
-                self.write_pending_since = None;
-                self.last_activity = Instant::now();
-                Poll::Ready(result)
-            }
-            Poll::Pending => {
-                let since = *self.write_pending_since.get_or_insert_with(Instant::now);
-                let at = since + self.write;
-                match check(
-                    &mut self.write_deadline,
-                    at,
-                    "the client does not read its answer",
-                    cx,
-                ) {
-                    Ok(()) => Poll::Pending,
-                    Err(e) => Poll::Ready(Err(e)),
-                }
-            }
-        }
+        let polled = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch_write(polled, cx)
     }
 
     fn is_write_vectored(&self) -> bool {

@@ -323,11 +323,13 @@ mod tests {
         )
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn work_beyond_the_queue_is_refused_at_once_with_retry_after() {
-        use axum::response::IntoResponse;
-        // One worker, one place in the queue.
-        let state = empty_state(1, 1);
+    /// Starts a job that holds a worker until the sender is used, and waits until it runs.
+    fn occupy(
+        state: &AppState,
+    ) -> (
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<i32, ApiError>>,
+    ) {
         let (release, hold) = std::sync::mpsc::channel::<()>();
         let (started, running) = std::sync::mpsc::channel::<()>();
         let busy = {
@@ -343,6 +345,15 @@ mod tests {
             })
         };
         running.recv().expect("the first job runs");
+        (release, busy)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn work_beyond_the_queue_is_refused_at_once_with_retry_after() {
+        use axum::response::IntoResponse;
+        // One worker, one place in the queue.
+        let state = empty_state(1, 1);
+        let (release, busy) = occupy(&state);
         let waiting = {
             let state = state.clone();
             tokio::spawn(async move { state.run_blocking(|| Ok(2)).await })
@@ -371,21 +382,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_waiting_job_dropped_by_its_time_limit_leaves_the_queue() {
         let state = empty_state(1, 4);
-        let (release, hold) = std::sync::mpsc::channel::<()>();
-        let (started, running) = std::sync::mpsc::channel::<()>();
-        let busy = {
-            let state = state.clone();
-            tokio::spawn(async move {
-                state
-                    .run_blocking(move || {
-                        started.send(()).expect("test alive");
-                        hold.recv().expect("released");
-                        Ok(())
-                    })
-                    .await
-            })
-        };
-        running.recv().expect("the first job runs");
+        let (release, busy) = occupy(&state);
         let cut = tokio::time::timeout(
             std::time::Duration::from_millis(50),
             state.run_blocking(|| Ok(())),
