@@ -35,6 +35,8 @@ fn config(id: &str, path: &Path) -> LayerConfig {
         id_field: Some("code".into()),
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     }
 }
 

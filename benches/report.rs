@@ -43,6 +43,8 @@ fn layer(
         id_field: None,
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     };
     Layer::new(
         config,

@@ -161,6 +161,117 @@ pub struct LayerConfig {
     /// Style name: `<styles_dir>/<style>.json` (MapLibre layer) and `<styles_dir>/<style>.qml` (QGIS).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub style: Option<String>,
+    /// Editing through OGC API - Features Part 4 (`[layer.edit]`); absent: the layer is read-only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<EditConfig>,
+    /// Rules on property values (`[[layer.field]]`): titles, domains, derived values. Every
+    /// edit is checked against them, and the collection's schema publishes them.
+    #[serde(default, rename = "field", skip_serializing_if = "Vec::is_empty")]
+    pub field_rules: Vec<FieldRule>,
+}
+
+impl LayerConfig {
+    /// Whether the layer takes edits.
+    pub fn is_editable(&self) -> bool {
+        self.edit.is_some()
+    }
+
+    /// The rule of a field, when the catalogue gives one.
+    pub fn field_rule(&self, name: &str) -> Option<&FieldRule> {
+        self.field_rules.iter().find(|r| r.name == name)
+    }
+}
+
+/// How an editable layer is edited (`[layer.edit]`).
+///
+/// ```toml
+/// [layer.edit]
+/// history = "data/projects_history.jsonl"  # optional: past monitoring rounds, imported once
+/// id_prefix = "P"                           # optional: new ids are P151, P152... (default: integers)
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EditConfig {
+    /// Changes made before the service kept the layer, imported into its history when the
+    /// store is created (JSON Lines; see `crate::edit::history`). Relative to the catalogue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<PathBuf>,
+    /// The prefix of the ids the service gives new features, followed by the next number
+    /// (zero-padded like the existing ids). Without it new ids are the next integer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_prefix: Option<String>,
+}
+
+/// What a field's values may be (`[[layer.field]]`).
+///
+/// ```toml
+/// [[layer.field]]
+/// name = "progress_pct"
+/// title = "Avanzamento (%)"
+/// required = true
+/// minimum = 0
+/// maximum = 100
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldRule {
+    /// The field (a property of the source).
+    pub name: String,
+    /// A human title (QGIS shows it as the field's alias).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// A value must be given (null refused).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// The only values allowed (text or integers).
+    #[serde(default, rename = "values", skip_serializing_if = "Vec::is_empty")]
+    pub allowed: Vec<Allowed>,
+    /// The smallest number allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
+    /// The largest number allowed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<f64>,
+    /// A date field this date may not come before (an end date after its start date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    /// The value is computed by the service from another field through a table (a name from
+    /// a code); clients cannot set it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub derived: Option<Derived>,
+}
+
+/// One allowed value of a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Allowed {
+    Int(i64),
+    Text(String),
+}
+
+impl fmt::Display for Allowed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Allowed::Int(i) => write!(f, "{i}"),
+            Allowed::Text(t) => write!(f, "{t:?}"),
+        }
+    }
+}
+
+/// A derived field: its value is `values[<value of from>]`, or null when `from` is null or
+/// not in the table.
+///
+/// ```toml
+/// derived = { from = "axis", values = { "1" = "Infrastrutture", "2" = "Ambiente" } }
+/// ```
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Derived {
+    pub from: String,
+    /// Keys are the source values as text.
+    pub values: std::collections::BTreeMap<String, String>,
 }
 
 /// A checked catalogue, with every path resolved.
@@ -217,6 +328,18 @@ pub enum CatalogError {
         style: String,
         json: PathBuf,
         qml: PathBuf,
+    },
+    #[error("catalogue {path}: layer {id:?}: history file {file} does not exist")]
+    MissingHistory {
+        path: PathBuf,
+        id: String,
+        file: PathBuf,
+    },
+    #[error("catalogue {path}: layer {id:?}: field {field:?} has two [[layer.field]] entries")]
+    DuplicateFieldRule {
+        path: PathBuf,
+        id: String,
+        field: String,
     },
     #[error("cannot write the catalogue as TOML: {message}")]
     Write { message: String },
@@ -283,6 +406,27 @@ impl CatalogConfig {
                 });
             }
             layer.source = source;
+            if let Some(history) = layer.edit.as_mut().and_then(|e| e.history.as_mut()) {
+                let file = base.join(&*history);
+                if !file.exists() {
+                    return Err(CatalogError::MissingHistory {
+                        path: path.to_path_buf(),
+                        id: layer.id.clone(),
+                        file,
+                    });
+                }
+                *history = file;
+            }
+            let mut named: HashMap<&str, ()> = HashMap::new();
+            for rule in &layer.field_rules {
+                if named.insert(&rule.name, ()).is_some() {
+                    return Err(CatalogError::DuplicateFieldRule {
+                        path: path.to_path_buf(),
+                        id: layer.id.clone(),
+                        field: rule.name.clone(),
+                    });
+                }
+            }
             if let Some(style) = &layer.style {
                 let json = styles_dir.join(format!("{style}.json"));
                 let qml = styles_dir.join(format!("{style}.qml"));
@@ -449,6 +593,25 @@ id_field = "codice"
 crs = "EPSG:3003"
 style = "strade"
 
+[layer.edit]
+id_prefix = "S"
+
+[[layer.field]]
+name = "classe"
+title = "Classe"
+required = true
+values = ["statale", "provinciale", 3]
+
+[[layer.field]]
+name = "corsie"
+minimum = 1
+maximum = 6.5
+derived = { from = "classe", values = { "statale" = "SS", "3" = "SP" } }
+
+[[layer.field]]
+name = "fine"
+not_before = "inizio"
+
 [[layer]]
 id = "comuni"
 title = "Comuni"
@@ -471,6 +634,22 @@ state_road_class = "statale"
         assert_eq!(parsed.layers[0].title, "Strade \"principali\"");
         assert_eq!(parsed.roles.get("hospitals"), Some(""));
         assert_eq!(parsed.roles.get("state_road_class"), Some("statale"));
+        let strade = &parsed.layers[0];
+        assert_eq!(
+            strade.edit.as_ref().unwrap().id_prefix.as_deref(),
+            Some("S")
+        );
+        assert_eq!(strade.field_rules.len(), 3);
+        assert_eq!(
+            strade.field_rule("classe").unwrap().allowed,
+            vec![
+                Allowed::Text("statale".into()),
+                Allowed::Text("provinciale".into()),
+                Allowed::Int(3)
+            ]
+        );
+        assert_eq!(strade.field_rule("corsie").unwrap().maximum, Some(6.5));
+        assert!(!parsed.layers[1].is_editable());
         let written = parsed.to_toml().unwrap();
         let again = CatalogFile::parse(&written, path).unwrap();
         assert_eq!(parsed, again, "{written}");

@@ -405,6 +405,8 @@ fn fixture() -> Arc<Catalog> {
         id_field: None,
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     };
     let make = |id: &str, fields: Vec<Field>, features: Vec<(&str, Geometry<f64>, Vec<Value>)>| {
         Layer::new(

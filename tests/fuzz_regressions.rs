@@ -46,6 +46,8 @@ fn layer() -> Layer {
         id_field: None,
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     };
     Layer::new(config, UTM.into(), "memory".into(), fields, vec![feature]).unwrap()
 }

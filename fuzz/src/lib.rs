@@ -163,6 +163,8 @@ fn layer_config() -> LayerConfig {
         id_field: None,
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     }
 }
 

@@ -292,6 +292,8 @@ pub fn catalog_file() -> Result<CatalogFile, DemoError> {
                 id_field: Some(spec.id_field.to_string()),
                 crs: None,
                 style: Some(spec.id.to_string()),
+                edit: None,
+                field_rules: Vec::new(),
             })
             .collect(),
         roles: roles()?,

@@ -128,6 +128,8 @@ fn layer() -> Layer {
             id_field: None,
             crs: None,
             style: None,
+            edit: None,
+            field_rules: Vec::new(),
         },
         UTM.into(),
         "memory".into(),

@@ -46,6 +46,8 @@ pub fn layer_config(id: &str, source: &Path) -> LayerConfig {
         id_field: None,
         crs: None,
         style: None,
+        edit: None,
+        field_rules: Vec::new(),
     }
 }
 
