@@ -1,6 +1,7 @@
 //! The demo catalogue in `examples/cremona/`: it loads cleanly, it is what the generator
-//! makes, it names every role, and its geography and projects have the properties the demo
-//! promises.
+//! makes, it names every role, its geography and projects have the properties the demo
+//! promises, the projects obey their own field rules, and their monitoring history replays to
+//! the projects' current values.
 
 mod common;
 
@@ -266,7 +267,28 @@ fn projects_are_complete_and_inside_the_province() {
         if let Some(Value::String(a)) = p.value(f, "emblematic_action") {
             actions.insert(a.clone());
         }
-        assert!(matches!(p.value(f, "budget_eur"), Some(Value::Real(b)) if *b > 0.0));
+        let amount = |field: &str| match p.value(f, field) {
+            Some(Value::Real(v)) => *v,
+            other => panic!("{}: {field} {other:?}", f.id),
+        };
+        let (budget, committed, spent) = (
+            amount("budget_eur"),
+            amount("committed_eur"),
+            amount("spent_eur"),
+        );
+        assert!(budget > 0.0, "{}", f.id);
+        assert!(
+            0.0 <= spent && spent <= committed && committed <= budget,
+            "{}: spent {spent}, committed {committed}, budget {budget}",
+            f.id
+        );
+        match status {
+            "proposed" => assert_eq!(committed, 0.0, "{}", f.id),
+            "completed" => assert!(spent >= 0.9 * budget, "{}: {spent} of {budget}", f.id),
+            // Once funded the works are committed: most of the budget.
+            "funded" | "in_progress" => assert!(committed >= 0.5 * budget, "{}", f.id),
+            _ => assert!(committed < 0.5 * budget, "{}", f.id),
+        }
         let (Some(Value::Date(start)), Some(Value::Date(end))) =
             (p.value(f, "start_date"), p.value(f, "end_date"))
         else {
@@ -484,4 +506,269 @@ fn a_bank_restoration_takes_belts_a_and_b_but_not_c() {
     // about two thirds of the site (less where the river bends).
     let a = o.groups[0].site_share.unwrap();
     assert!(a > 0.55 && a < 0.75, "{a}");
+}
+
+/// The properties of the committed `projects.geojson`, by id, as JSON (read without the
+/// engine, so JSON numbers keep their form: an integer is not a real).
+fn source_projects() -> BTreeMap<String, serde_json::Map<String, serde_json::Value>> {
+    let path = root().join("examples/cremona/data/projects.geojson");
+    let fc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let p = f["properties"].as_object().unwrap().clone();
+            (p["id"].as_str().unwrap().to_string(), p)
+        })
+        .collect()
+}
+
+/// The lines of the committed history file, parsed.
+fn history_lines() -> Vec<serde_json::Map<String, serde_json::Value>> {
+    let path = root().join("examples/cremona/data/projects_history.jsonl");
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.ends_with('\n'));
+    text.lines()
+        .enumerate()
+        .map(|(i, l)| match serde_json::from_str(l) {
+            Ok(serde_json::Value::Object(o)) => o,
+            other => panic!("line {}: {other:?}", i + 1),
+        })
+        .collect()
+}
+
+/// The projects layer is editable and its rules are in the catalogue; the other layers are
+/// read-only.
+#[test]
+fn the_projects_are_editable_with_a_history_and_field_rules() {
+    let path = root().join("examples/cremona/catalog.toml");
+    let file = CatalogFile::read(&path).unwrap();
+    for l in &file.layers {
+        assert_eq!(l.is_editable(), l.id == "projects", "{}", l.id);
+    }
+    let projects = file.layers.iter().find(|l| l.id == "projects").unwrap();
+    let edit = projects.edit.as_ref().unwrap();
+    assert_eq!(
+        edit.history.as_deref(),
+        Some(Path::new("data/projects_history.jsonl"))
+    );
+    assert_eq!(edit.id_prefix.as_deref(), Some("P"));
+    // Resolved against the catalogue's folder, like the sources.
+    let resolved = catalog().config.layer("projects").unwrap();
+    let history = resolved.edit.as_ref().unwrap().history.as_ref().unwrap();
+    assert_eq!(
+        history,
+        &root().join("examples/cremona/data/projects_history.jsonl")
+    );
+    // Every field has an Italian title.
+    let l = layer("projects");
+    for f in &l.fields {
+        let rule = projects.field_rule(&f.name);
+        assert!(
+            rule.is_some_and(|r| r.title.as_deref().is_some_and(|t| !t.is_empty())),
+            "{} has no title",
+            f.name
+        );
+    }
+    let rule = |n: &str| projects.field_rule(n).unwrap();
+    assert_eq!(
+        rule("progress_pct").title.as_deref(),
+        Some("Avanzamento (%)")
+    );
+    assert!(rule("status").required && rule("axis").required && rule("title").required);
+    assert_eq!(rule("end_date").not_before.as_deref(), Some("start_date"));
+    assert_eq!(rule("axis_name").derived.as_ref().unwrap().from, "axis");
+}
+
+/// Every project obeys the catalogue's rules for its fields: required values, allowed values,
+/// ranges, date order and derived values.
+#[test]
+fn the_projects_obey_their_field_rules() {
+    use territorio::catalog::Allowed;
+    let path = root().join("examples/cremona/catalog.toml");
+    let file = CatalogFile::read(&path).unwrap();
+    let rules = &file
+        .layers
+        .iter()
+        .find(|l| l.id == "projects")
+        .unwrap()
+        .field_rules;
+    let mut checked = 0;
+    for (id, p) in source_projects() {
+        for r in rules {
+            let v = &p[&r.name];
+            if r.required {
+                assert!(!v.is_null(), "{id}: {} is required", r.name);
+            }
+            if v.is_null() {
+                continue;
+            }
+            if !r.allowed.is_empty() {
+                let ok = r.allowed.iter().any(|a| match a {
+                    Allowed::Int(i) => v.as_i64() == Some(*i),
+                    Allowed::Text(t) => v.as_str() == Some(t.as_str()),
+                });
+                assert!(ok, "{id}: {} = {v} is not allowed", r.name);
+            }
+            if let Some(min) = r.minimum {
+                assert!(v.as_f64().unwrap() >= min, "{id}: {} = {v}", r.name);
+            }
+            if let Some(max) = r.maximum {
+                assert!(v.as_f64().unwrap() <= max, "{id}: {} = {v}", r.name);
+            }
+            if let Some(other) = &r.not_before {
+                assert!(
+                    v.as_str().unwrap() >= p[other].as_str().unwrap(),
+                    "{id}: {} before {other}",
+                    r.name
+                );
+            }
+            if let Some(d) = &r.derived {
+                let key = match &p[&d.from] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                assert_eq!(v.as_str(), d.values.get(&key).map(String::as_str), "{id}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 150 * 10, "{checked}");
+}
+
+/// The monitoring history, read as an importer would, without the generator's code: one JSON
+/// object a line, sorted by time; each project starts with a `create`; replaying the `set`s
+/// over the source's properties never lowers progress or amounts, never sends a status back,
+/// keeps 0 <= spent <= committed <= budget, and ends exactly at the source's current values.
+#[test]
+fn the_monitoring_history_replays_to_the_projects() {
+    use territorio::time::{parse_timestamp, Zone};
+    const MONITORED: [&str; 4] = ["status", "progress_pct", "committed_eur", "spent_eur"];
+    const ORDER: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
+    let source = source_projects();
+    let lines = history_lines();
+    let mut state: BTreeMap<String, serde_json::Map<String, serde_json::Value>> = BTreeMap::new();
+    let mut last_at: Option<i128> = None;
+    let mut users = std::collections::BTreeSet::new();
+    let mut days = std::collections::BTreeSet::new();
+    let mut entered = std::collections::BTreeSet::new();
+    // The day of each project's last line.
+    let mut last_change: BTreeMap<String, String> = BTreeMap::new();
+    for (n, line) in lines.iter().enumerate() {
+        let n = n + 1;
+        let keys: Vec<&str> = line.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["at", "user", "id", "op", "set"], "line {n}");
+        let at = line["at"].as_str().unwrap();
+        assert!(at.ends_with('Z') && at.len() == 20, "line {n}: {at}");
+        let t = parse_timestamp(at, Zone::Required).unwrap_or_else(|| panic!("line {n}: {at}"));
+        assert!(
+            last_at.is_none_or(|l| l < t),
+            "line {n}: {at} is not after the line before"
+        );
+        last_at = Some(t);
+        days.insert(at[..10].to_string());
+        let user = line["user"].as_str().unwrap();
+        assert!(!user.is_empty());
+        users.insert(user.to_string());
+        let id = line["id"].as_str().unwrap();
+        let src = source
+            .get(id)
+            .unwrap_or_else(|| panic!("line {n}: no project {id}"));
+        let set = line["set"].as_object().unwrap();
+        assert!(
+            set.keys().all(|k| MONITORED.contains(&k.as_str())),
+            "line {n}: {set:?}"
+        );
+        let before = state.get(id).cloned();
+        match (line["op"].as_str().unwrap(), &before) {
+            ("create", None) => {
+                assert_eq!(
+                    set.len(),
+                    4,
+                    "line {n}: a create sets every monitored field"
+                );
+                entered.insert(at[..10].to_string());
+                let mut s = src.clone();
+                s.extend(set.clone());
+                state.insert(id.to_string(), s);
+            }
+            ("update", Some(b)) => {
+                assert!(!set.is_empty(), "line {n}: an empty update");
+                for (k, v) in set {
+                    assert_ne!(&b[k], v, "line {n}: {k} set to the value it had");
+                }
+                let s = state.get_mut(id).unwrap();
+                s.extend(set.clone());
+            }
+            (op, _) => panic!(
+                "line {n}: {op} for {id} (seen before: {})",
+                before.is_some()
+            ),
+        }
+        last_change.insert(id.to_string(), at[..10].to_string());
+        let now = &state[id];
+        // The state is consistent...
+        let status = ORDER
+            .iter()
+            .position(|s| now["status"] == *s)
+            .unwrap_or_else(|| panic!("line {n}: status {}", now["status"]));
+        let progress = now["progress_pct"].as_i64().unwrap();
+        let committed = now["committed_eur"].as_f64().unwrap();
+        let spent = now["spent_eur"].as_f64().unwrap();
+        let budget = src["budget_eur"].as_f64().unwrap();
+        assert!((0..=100).contains(&progress), "line {n}");
+        assert!(
+            0.0 <= spent && spent <= committed && committed <= budget,
+            "line {n}: spent {spent}, committed {committed}, budget {budget}"
+        );
+        match ORDER[status] {
+            "proposed" => assert_eq!((progress, committed), (0, 0.0), "line {n}"),
+            "completed" => assert_eq!(progress, 100, "line {n}"),
+            _ => assert!((1..100).contains(&progress), "line {n}"),
+        }
+        // ... and never goes back.
+        if let Some(b) = before {
+            let old = ORDER.iter().position(|s| b["status"] == *s).unwrap();
+            assert!(status >= old, "line {n}: status went back");
+            assert!(progress >= b["progress_pct"].as_i64().unwrap(), "line {n}");
+            assert!(
+                committed >= b["committed_eur"].as_f64().unwrap(),
+                "line {n}"
+            );
+            assert!(spent >= b["spent_eur"].as_f64().unwrap(), "line {n}");
+        }
+    }
+    // Every project has a history, which ends at its current values, as the same JSON numbers.
+    assert_eq!(
+        state.keys().collect::<Vec<_>>(),
+        source.keys().collect::<Vec<_>>()
+    );
+    for (id, s) in &state {
+        for k in MONITORED {
+            assert_eq!(s[k], source[id][k], "{id}: {k}");
+        }
+    }
+    // Several rounds over about two years, several officers, projects entering at different
+    // rounds.
+    assert!(days.len() >= 6, "{days:?}");
+    let (first, last) = (days.first().unwrap(), days.last().unwrap());
+    let span =
+        territorio::time::parse_date(last).unwrap() - territorio::time::parse_date(first).unwrap();
+    assert!((540..=900).contains(&span), "{first} to {last}");
+    assert!(users.len() >= 2, "{users:?}");
+    assert!(entered.len() >= 3, "creates on {entered:?}");
+    // Some projects stall: not completed, past their planned end on the last round's day, and
+    // unchanged in the last round.
+    let stalled: Vec<&String> = source
+        .iter()
+        .filter(|(id, p)| {
+            p["status"] != "completed"
+                && p["end_date"].as_str().unwrap() < last.as_str()
+                && last_change[*id] < *last
+        })
+        .map(|(id, _)| id)
+        .collect();
+    assert!(stalled.len() >= 5, "{stalled:?}");
 }

@@ -365,21 +365,21 @@ fn rows() -> Vec<Row> {
         ),
         // --- dates -------------------------------------------------------------------------
         // ISO dates order as text, which is how the closures compare them.
-        text("projects", "start_date >= DATE('2012-01-01')", |l, f| {
-            s(l, f, "start_date").is_some_and(|d| d >= "2012-01-01")
+        text("projects", "start_date >= DATE('2026-01-01')", |l, f| {
+            s(l, f, "start_date").is_some_and(|d| d >= "2026-01-01")
         }),
-        text("projects", "end_date < '2012-01-01'", |l, f| {
-            s(l, f, "end_date").is_some_and(|d| d < "2012-01-01")
+        text("projects", "end_date < '2026-01-01'", |l, f| {
+            s(l, f, "end_date").is_some_and(|d| d < "2026-01-01")
         }),
         text(
             "projects",
-            "start_date BETWEEN DATE('2010-01-01') AND DATE('2012-12-31')",
-            |l, f| s(l, f, "start_date").is_some_and(|d| ("2010-01-01"..="2012-12-31").contains(&d)),
+            "start_date BETWEEN DATE('2024-01-01') AND DATE('2025-12-31')",
+            |l, f| s(l, f, "start_date").is_some_and(|d| ("2024-01-01"..="2025-12-31").contains(&d)),
         ),
         json(
             "projects",
-            r#"{"op":">","args":[{"property":"end_date"},{"date":"2018-01-01"}]}"#,
-            |l, f| s(l, f, "end_date").is_some_and(|d| d > "2018-01-01"),
+            r#"{"op":">","args":[{"property":"end_date"},{"date":"2029-01-01"}]}"#,
+            |l, f| s(l, f, "end_date").is_some_and(|d| d > "2029-01-01"),
         ),
         // --- spatial, CRS84 (lon, lat) -----------------------------------------------------
         text(

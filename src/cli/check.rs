@@ -207,6 +207,15 @@ fn print_roles(
             let how = if named { "named in [roles]" } else { "default" };
             writeln!(out, "    {} = {class:?} ({how})", roles::STATE_ROAD_CLASS.0)?;
         }
+        if spec.fields.contains(&roles::Field::ProjectStatus) {
+            let (status, named) = roles::completed_status(declared);
+            let how = if named { "named in [roles]" } else { "default" };
+            writeln!(
+                out,
+                "    {} = {status:?} ({how})",
+                roles::COMPLETED_STATUS.0
+            )?;
+        }
     }
     if defaults > 0 || unbound > 0 {
         writeln!(

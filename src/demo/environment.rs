@@ -26,6 +26,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
         fields: &[("name", FieldType::String)],
         style: || Style::single_line("#3498db", 2.0),
         role: None,
+        edit: None,
         rows: rivers,
     },
     LayerSpec {
@@ -53,6 +54,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "fluvial_belts",
             fields: &[],
         }),
+        edit: None,
         rows: fluvial_belts,
     },
     LayerSpec {
@@ -69,6 +71,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "parks",
             fields: &[],
         }),
+        edit: None,
         rows: parks,
     },
     LayerSpec {
@@ -89,6 +92,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "natura2000",
             fields: &[],
         }),
+        edit: None,
         rows: natura2000,
     },
     LayerSpec {
@@ -111,6 +115,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "ecological_corridors",
             fields: &[],
         }),
+        edit: None,
         rows: ecological_corridors,
     },
 ];

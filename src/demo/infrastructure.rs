@@ -47,6 +47,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "roads",
             fields: &[("road_class", "class")],
         }),
+        edit: None,
         rows: roads,
     },
     LayerSpec {
@@ -60,6 +61,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
         fields: &[("name", FieldType::String), ("status", FieldType::String)],
         style: || Style::single_line("#34495e", 1.6),
         role: None,
+        edit: None,
         rows: railways,
     },
     LayerSpec {
@@ -81,6 +83,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "stations",
             fields: &[],
         }),
+        edit: None,
         rows: stations,
     },
     LayerSpec {
@@ -97,6 +100,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "motorway_junctions",
             fields: &[],
         }),
+        edit: None,
         rows: junctions,
     },
     LayerSpec {
@@ -117,6 +121,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "river_port",
             fields: &[],
         }),
+        edit: None,
         rows: river_port,
     },
     LayerSpec {
@@ -134,6 +139,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
         ],
         style: || Style::single_line("#2980b9", 2.5),
         role: None,
+        edit: None,
         rows: canal,
     },
 ];

@@ -7,18 +7,21 @@
 //! world (`world.rs`), built with one seeded generator (`rng.rs`). Each layer is one
 //! `LayerSpec`: its id, system, output file, fields, style, role in reports, and the function
 //! that makes its rows. There is one file per PTCP system (`infrastructure.rs`,
-//! `settlement.rs`, `rural.rs`, `environment.rs`) and one for the pact's [`projects`].
+//! `settlement.rs`, `rural.rs`, `environment.rs`) and one for the pact's [`projects`], which is
+//! editable: its catalogue entry has `[layer.edit]` and `[[layer.field]]` rules, and the
+//! monitoring unit's past rounds are written beside it ([`history`]).
 //! Formats and CRSs vary on purpose, as in a real planning office: GeoPackages in EPSG:32632,
 //! the nursing homes as a Latin-1 Shapefile in EPSG:3003 (Gauss-Boaga), the railway stations as
 //! FlatGeobuf, the projects as GeoJSON (CRS84).
 //!
 //! The catalogue is written by serialising [`CatalogFile`], the type the catalogue is read
-//! into, with an explicit `[roles]` table naming every layer and field the site report and the
-//! indicators read. The output is byte-identical from run to run: fixed seed, ordered
+//! into, with an explicit `[roles]` table naming every layer, field and value the site report
+//! and the indicators read. The output is byte-identical from run to run: fixed seed, ordered
 //! collections, fixed file dates (see [`crate::sink`]).
 
 mod environment;
 pub mod geography;
+pub mod history;
 mod infrastructure;
 pub mod projects;
 mod rng;
@@ -31,10 +34,14 @@ use std::path::{Path, PathBuf};
 
 use geo::Geometry;
 
-use crate::catalog::{CatalogError, CatalogFile, LayerConfig, RoleTable, System};
+use crate::catalog::{
+    CatalogError, CatalogFile, EditConfig, FieldRule, LayerConfig, RoleTable, System,
+};
 use crate::crs::{CrsError, Transformer};
 use crate::feature::{Field, FieldType, Value};
-use crate::ptcp::roles::{self as role_table, FieldSpec, NAME_FIELD, STATE_ROAD_CLASS};
+use crate::ptcp::roles::{
+    self as role_table, FieldSpec, COMPLETED_STATUS, NAME_FIELD, STATE_ROAD_CLASS,
+};
 use crate::sink::{self, LayerGeometry, NewLayer, WriteError};
 use rng::Rng;
 pub use rng::SEED;
@@ -139,8 +146,20 @@ struct RoleSpec {
     fields: &'static [(&'static str, &'static str)],
 }
 
-/// One layer of the demo: what it is, where it is written, how it is drawn, the part it plays
-/// and how its rows are made.
+/// How an editable layer is edited: the prefix of the ids the service gives new features, its
+/// history file and what writes it, and the rules of its fields.
+#[derive(Clone, Copy)]
+struct EditSpec {
+    id_prefix: &'static str,
+    /// The history file's name in `data/`.
+    history_file: &'static str,
+    /// Writes the history (JSON Lines) from the layer's rows, in the working CRS.
+    history: fn(&[Row]) -> Result<String, DemoError>,
+    rules: fn() -> Vec<FieldRule>,
+}
+
+/// One layer of the demo: what it is, where it is written, how it is drawn, the part it plays,
+/// whether it is editable and how its rows are made.
 struct LayerSpec {
     id: &'static str,
     title: &'static str,
@@ -153,6 +172,8 @@ struct LayerSpec {
     fields: &'static [(&'static str, FieldType)],
     style: fn() -> styles::Style,
     role: Option<RoleSpec>,
+    /// Editable layers only: `[layer.edit]`, the history file and `[[layer.field]]`.
+    edit: Option<EditSpec>,
     /// Makes the rows in the working CRS, values in `fields` order, drawing from the rows
     /// stream of the generator.
     rows: fn(&World, &mut Rng) -> Result<Vec<Row>, DemoError>,
@@ -204,6 +225,10 @@ pub fn generate(dir: &Path) -> Result<Summary, DemoError> {
     let mut summary = Summary::default();
     let mut files = std::collections::BTreeSet::new();
     for (spec, rows) in made {
+        if let Some(edit) = &spec.edit {
+            write_text(&data_dir.join(edit.history_file), &(edit.history)(&rows)?)?;
+            files.insert(Path::new("data").join(edit.history_file));
+        }
         write_layer(&data_dir, spec, rows, &mut summary)?;
         let style = (spec.style)();
         for (ext, text) in [
@@ -292,20 +317,28 @@ pub fn catalog_file() -> Result<CatalogFile, DemoError> {
                 id_field: Some(spec.id_field.to_string()),
                 crs: None,
                 style: Some(spec.id.to_string()),
-                edit: None,
-                field_rules: Vec::new(),
+                edit: spec.edit.map(|e| EditConfig {
+                    history: Some(Path::new("data").join(e.history_file)),
+                    id_prefix: Some(e.id_prefix.to_string()),
+                }),
+                field_rules: spec.edit.map(|e| (e.rules)()).unwrap_or_default(),
             })
             .collect(),
         roles: roles()?,
     })
 }
 
-/// `[roles]`: each layer role bound to the layer that plays it, each field role named, and
-/// the class value of state roads, written in the order of [`role_table::settings`].
+/// `[roles]`: each layer role bound to the layer that plays it, each field role named, the
+/// class value of state roads and the status of completed projects, written in the order of
+/// [`role_table::settings`].
 fn roles() -> Result<RoleTable, DemoError> {
     let mut roles = RoleTable::default();
     role_table::set_field(&mut roles, NAME_FIELD.key, NAME_FIELD.default);
     roles.set(STATE_ROAD_CLASS.0, infrastructure::STATE_ROAD_CLASS);
+    roles.set(
+        COMPLETED_STATUS.0,
+        projects::STATUSES[projects::STATUSES.len() - 1],
+    );
     for spec in layers() {
         let Some(role) = spec.role else { continue };
         let error = |message: String| DemoError::Spec {
@@ -353,7 +386,7 @@ fn write_text(path: &Path, text: &str) -> Result<(), DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ptcp::roles::{state_road_class, FIELDS, ROLES};
+    use crate::ptcp::roles::{completed_status, state_road_class, FIELDS, ROLES};
 
     #[test]
     fn layer_ids_are_unique_and_every_role_is_played() {
@@ -387,9 +420,55 @@ mod tests {
         }
         assert!(FIELDS.iter().all(|f| f.name_in(&roles).1));
         assert_eq!(state_road_class(&roles), ("state", true));
+        assert_eq!(completed_status(&roles), ("completed", true));
         // Written in the order of the table's settings.
         let written: Vec<&str> = roles.iter().map(|(k, _)| k).collect();
         assert_eq!(written, role_table::settings());
+    }
+
+    #[test]
+    fn only_the_projects_are_editable_and_their_rules_name_their_fields() {
+        let file = catalog_file().unwrap();
+        let editable: Vec<&str> = file
+            .layers
+            .iter()
+            .filter(|l| l.is_editable())
+            .map(|l| l.id.as_str())
+            .collect();
+        assert_eq!(editable, ["projects"]);
+        let projects = &file.layers[file.layers.len() - 1];
+        let edit = projects.edit.as_ref().unwrap();
+        assert_eq!(
+            edit.history.as_deref(),
+            Some(Path::new("data/projects_history.jsonl"))
+        );
+        assert_eq!(edit.id_prefix.as_deref(), Some("P"));
+        // Every field has a rule with a title, in field order; a rule names only fields.
+        let fields: Vec<&str> = projects::FIELDS.iter().map(|(f, _)| *f).collect();
+        let ruled: Vec<&str> = projects
+            .field_rules
+            .iter()
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(ruled, fields);
+        for rule in &projects.field_rules {
+            assert!(rule.title.is_some(), "{}", rule.name);
+            let others = [
+                rule.not_before.as_deref(),
+                rule.derived.as_ref().map(|d| d.from.as_str()),
+            ];
+            for other in others.into_iter().flatten() {
+                assert!(fields.contains(&other), "{}: {other}", rule.name);
+            }
+        }
+        let axis_name = projects.field_rule("axis_name").unwrap();
+        let table = &axis_name.derived.as_ref().unwrap().values;
+        assert_eq!(table.len(), 8);
+        assert_eq!(table["5"], "Infrastrutture e mobilità");
+        assert!(file
+            .layers
+            .iter()
+            .all(|l| l.is_editable() || l.field_rules.is_empty()));
     }
 
     #[test]

@@ -2,15 +2,24 @@
 //! inside productive areas (some of supra-municipal interest), just outside them, across parks,
 //! Natura 2000 sites and fluvial belts, on strategic agricultural land, far from everything, and
 //! the ordinary services and links in and between towns.
+//!
+//! Their attributes are as the monitoring unit knew them on the demo's today
+//! ([`super::history::TODAY`], late 2026): planned dates fit the status (proposals start in the
+//! future, completed projects ended before today, some projects in progress are past their
+//! planned end), and progress, the amount committed and the amount spent are the last state of
+//! each project's monitoring path ([`super::history`]): nothing committed while proposed, spent
+//! never above committed, committed never above the budget, spent close to the budget once
+//! completed. The layer is editable (`[layer.edit]`), with the rules of `field_rules`.
 
 use geo::{Area, Contains, Coord, Distance, Euclidean, Geometry, Intersects, LineString, Point};
 
 use super::geography::TOWNS;
+use super::history;
 use super::rng::Rng;
 use super::styles::Style;
 use super::world::{anchor, rectangle, Productive, World};
-use super::{s, DemoError, LayerSpec, Output, RoleSpec, Row};
-use crate::catalog::System;
+use super::{s, DemoError, EditSpec, LayerSpec, Output, RoleSpec, Row};
+use crate::catalog::{Allowed, Derived, FieldRule, System};
 use crate::crs::CRS84;
 use crate::feature::{FieldType, Value};
 use crate::sink::LayerGeometry;
@@ -18,8 +27,8 @@ use crate::sink::LayerGeometry;
 pub(super) const LAYERS: &[LayerSpec] = &[LayerSpec {
     id: "projects",
     title: "Progetti del Patto per lo sviluppo",
-    description:
-        "The development-pact projects, with axis, emblematic action, AQST programme and progress.",
+    description: "The development-pact projects, with axis, emblematic action, AQST programme, \
+         progress and spending; editable, with the monitoring unit's history of past rounds.",
     system: System::Projects,
     output: Output {
         file: "projects.geojson",
@@ -41,7 +50,16 @@ pub(super) const LAYERS: &[LayerSpec] = &[LayerSpec {
             ("project_status", "status"),
             ("project_budget", "budget_eur"),
             ("project_progress", "progress_pct"),
+            ("project_committed", "committed_eur"),
+            ("project_spent", "spent_eur"),
+            ("project_end", "end_date"),
         ],
+    }),
+    edit: Some(EditSpec {
+        id_prefix: "P",
+        history_file: history::FILE,
+        history: history::lines,
+        rules: field_rules,
     }),
     rows: |world, rng| world.projects(rng),
 }];
@@ -114,7 +132,12 @@ const LEADS: [&str; 7] = [
     "Associazioni di categoria",
 ];
 
-const STATUSES: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
+/// The statuses of a project, in the order a project goes through them; the last is the one of
+/// completed projects (`[roles] completed_status`).
+pub const STATUSES: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
+
+/// The AQST programmes: the first programme of action, the supplementary one, or none.
+pub const AQST: [&str; 3] = ["primo", "integrativo", "none"];
 
 /// The project fields, in order.
 pub const FIELDS: &[(&str, FieldType)] = &[
@@ -127,6 +150,8 @@ pub const FIELDS: &[(&str, FieldType)] = &[
     ("status", FieldType::String),
     ("progress_pct", FieldType::Int),
     ("budget_eur", FieldType::Real),
+    ("committed_eur", FieldType::Real),
+    ("spent_eur", FieldType::Real),
     ("lead_body", FieldType::String),
     ("municipality", FieldType::String),
     ("start_date", FieldType::Date),
@@ -171,35 +196,26 @@ impl World {
             None
         };
         let aqst = match (action.is_some(), rng.f64()) {
-            (true, x) if x < 0.55 => "primo",
-            (true, x) if x < 0.85 => "integrativo",
-            (false, x) if x < 0.15 => "primo",
-            (false, x) if x < 0.35 => "integrativo",
-            _ => "none",
+            (true, x) if x < 0.55 => AQST[0],
+            (true, x) if x < 0.85 => AQST[1],
+            (false, x) if x < 0.15 => AQST[0],
+            (false, x) if x < 0.35 => AQST[1],
+            _ => AQST[2],
         };
         let status = *rng.pick(&STATUSES);
-        let progress = match status {
-            "proposed" => 0,
-            "design" => rng.int(2, 15),
-            "funded" => rng.int(10, 30),
-            "in_progress" => rng.int(30, 90),
-            _ => 100,
-        };
         let base = match d.geometry {
             Geometry::Point(_) => rng.range(11.5, 15.5),
             Geometry::LineString(_) => rng.range(13.5, 17.0),
             _ => rng.range(13.0, 17.5),
         };
         let budget = (base.exp() / 1000.0).round() * 1000.0;
-        let start_year = rng.int(2007, 2013);
-        let start_month = rng.int(1, 12);
-        let years = rng.int(1, 6);
-        let end_month = rng.int(1, 12);
+        let (start, end) = planned_dates(status, rng);
         let lead = if rng.f64() < 0.4 {
             format!("Comune di {municipality}")
         } else {
             rng.pick(&LEADS).to_string()
         };
+        let now = history::track(i, status, budget, &start, &end)?.last();
         let values = vec![
             s(&format!("P{:03}", i + 1)),
             s(&d.title),
@@ -207,13 +223,15 @@ impl World {
             s(AXES[(d.axis - 1) as usize]),
             action.map(s).unwrap_or(Value::Null),
             s(aqst),
-            s(status),
-            Value::Int(progress),
+            s(STATUSES[now.status]),
+            Value::Int(now.progress),
             Value::Real(budget),
+            Value::Real(now.committed),
+            Value::Real(now.spent),
             s(&lead),
             s(municipality),
-            Value::Date(format!("{start_year}-{start_month:02}-01")),
-            Value::Date(format!("{}-{end_month:02}-28", start_year + years)),
+            Value::Date(start),
+            Value::Date(end),
         ];
         Ok((d.geometry, values))
     }
@@ -543,6 +561,116 @@ impl World {
             });
         }
     }
+}
+
+/// Planned start (the 1st of a month) and end (the 28th) of a project with this status on the
+/// demo's today (November 2026): proposals start from autumn 2026 on, projects in design or
+/// funded from 2025 on, projects in progress started 2021-2025 and last 2 to 6 years (some are
+/// past their end), completed projects ended between January 2023 and October 2026.
+fn planned_dates(status: &str, rng: &mut Rng) -> (String, String) {
+    // Months counted from January of year 0.
+    let month = |year: i64, m: i64| year * 12 + m - 1;
+    let (start, end) = if status == STATUSES[4] {
+        let end = rng.int(month(2023, 1), month(2026, 10));
+        (end - rng.int(12, 60), end)
+    } else {
+        let (from, to, years) = match status {
+            "proposed" => (month(2026, 9), month(2028, 12), (2, 5)),
+            "design" => (month(2025, 6), month(2028, 6), (2, 5)),
+            "funded" => (month(2025, 1), month(2027, 12), (2, 5)),
+            _ => (month(2021, 1), month(2025, 12), (2, 6)),
+        };
+        let start = rng.int(from, to);
+        (start, start + rng.int(years.0 * 12, years.1 * 12))
+    };
+    let date = |m: i64, day: u32| format!("{}-{:02}-{day:02}", m / 12, m % 12 + 1);
+    (date(start, 1), date(end, 28))
+}
+
+/// The rules of the project fields (`[[layer.field]]`): Italian titles, which QGIS shows as the
+/// fields' aliases; the domains an edit must respect; the axis name derived from the axis.
+pub(super) fn field_rules() -> Vec<FieldRule> {
+    let rule = |name: &str, title: &str| FieldRule {
+        name: name.to_string(),
+        title: Some(title.to_string()),
+        ..FieldRule::default()
+    };
+    let amount = |name: &str, title: &str, description: &str| FieldRule {
+        description: Some(description.to_string()),
+        minimum: Some(0.0),
+        ..rule(name, title)
+    };
+    let texts = |values: &[&str]| {
+        values
+            .iter()
+            .map(|v| Allowed::Text(v.to_string()))
+            .collect()
+    };
+    vec![
+        rule("id", "Codice progetto"),
+        FieldRule {
+            required: true,
+            ..rule("title", "Titolo")
+        },
+        FieldRule {
+            required: true,
+            allowed: (1..=AXES.len() as i64).map(Allowed::Int).collect(),
+            ..rule("axis", "Asse strategico")
+        },
+        FieldRule {
+            description: Some("Set by the service from the axis.".to_string()),
+            derived: Some(Derived {
+                from: "axis".to_string(),
+                values: AXES
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| ((i + 1).to_string(), name.to_string()))
+                    .collect(),
+            }),
+            ..rule("axis_name", "Nome dell'asse")
+        },
+        FieldRule {
+            allowed: texts(&ACTIONS.map(|(name, _)| name)),
+            ..rule("emblematic_action", "Azione emblematica")
+        },
+        FieldRule {
+            allowed: texts(&AQST),
+            ..rule("aqst_programme", "Programma AQST")
+        },
+        FieldRule {
+            required: true,
+            allowed: texts(&STATUSES),
+            ..rule("status", "Stato di attuazione")
+        },
+        FieldRule {
+            required: true,
+            minimum: Some(0.0),
+            maximum: Some(100.0),
+            ..rule("progress_pct", "Avanzamento (%)")
+        },
+        amount(
+            "budget_eur",
+            "Costo previsto (EUR)",
+            "Planned cost of the project.",
+        ),
+        amount(
+            "committed_eur",
+            "Importo impegnato (EUR)",
+            "Amount committed (impegnato): contracts and grants awarded, at most the budget.",
+        ),
+        amount(
+            "spent_eur",
+            "Importo speso (EUR)",
+            "Amount paid out so far, at most the amount committed.",
+        ),
+        rule("lead_body", "Soggetto capofila"),
+        rule("municipality", "Comune"),
+        rule("start_date", "Inizio previsto"),
+        FieldRule {
+            not_before: Some("start_date".to_string()),
+            ..rule("end_date", "Fine prevista")
+        },
+    ]
 }
 
 /// A uniformly random point of a box (x drawn first, then y).

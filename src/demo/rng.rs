@@ -1,12 +1,15 @@
 //! The one random generator of the demo: SplitMix64, seeded, so the demo is the same on every
 //! run and every machine.
 //!
-//! Two streams are drawn from it, each with its own seed: [`Rng::geography`] shapes the world
+//! Streams are drawn from it, each with its own seed: [`Rng::geography`] shapes the world
 //! (urban areas, productive areas, parks, Natura 2000 sites, agricultural land), and
 //! [`Rng::rows`] places the features of the layers in catalogue order (services near towns,
 //! agri-food sites, projects) and draws their attributes. Keeping the streams apart means a new
 //! layer's rows cannot move the geography; the order in which layers draw from [`Rng::rows`] is
 //! the catalogue order, so a layer added at the end changes no earlier layer.
+//! [`Rng::monitoring`] is one small stream per project, for its path through the monitoring
+//! rounds: seeded by the project's number alone, so the path can be drawn again from the
+//! project's row when the history file is written.
 
 /// The seed of every random choice.
 pub const SEED: u64 = 20_070_719;
@@ -24,6 +27,13 @@ impl Rng {
     /// The stream that makes the rows of the layers, in catalogue order.
     pub fn rows() -> Rng {
         Rng(SEED ^ 0x5EED)
+    }
+
+    /// The stream of project `index`'s monitoring path (see [`super::history`]).
+    pub fn monitoring(index: u64) -> Rng {
+        // Seeds a multiple of the SplitMix increment apart would give shifted copies of one
+        // stream: spread the index with another odd constant.
+        Rng(SEED ^ 0x4D4F_4E49_544F_5200 ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03))
     }
 
     pub fn next_u64(&mut self) -> u64 {

@@ -50,6 +50,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "agricultural_land",
             fields: &[],
         }),
+        edit: None,
         rows: agricultural_areas,
     },
     LayerSpec {
@@ -78,6 +79,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "agrifood_sites",
             fields: &[],
         }),
+        edit: None,
         rows: agrifood_sites,
     },
 ];

@@ -34,6 +34,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "municipalities",
             fields: &[("residents", "population")],
         }),
+        edit: None,
         rows: municipalities,
     },
     LayerSpec {
@@ -50,6 +51,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "urban_areas",
             fields: &[],
         }),
+        edit: None,
         rows: urban_areas,
     },
     LayerSpec {
@@ -89,6 +91,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
                 ("supra_municipal", "sovracomunale"),
             ],
         }),
+        edit: None,
         rows: productive_areas,
     },
     LayerSpec {
@@ -111,6 +114,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "hospitals",
             fields: &[("beds", "beds")],
         }),
+        edit: None,
         rows: hospitals,
     },
     LayerSpec {
@@ -138,6 +142,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             layer: "nursing_homes",
             fields: &[("beds", "beds")],
         }),
+        edit: None,
         rows: nursing_homes,
     },
     LayerSpec {
@@ -167,6 +172,7 @@ pub(super) const LAYERS: &[LayerSpec] = &[
             )
         },
         role: None,
+        edit: None,
         rows: schools,
     },
 ];

@@ -45,6 +45,8 @@ pub enum ReportError {
     InvalidProject { id: String, reason: String },
     #[error("{what} must be a distance between 0 and 200,000 m, not {value}")]
     BadDistance { what: String, value: f64 },
+    #[error("{what} must be a date YYYY-MM-DD, not {value:?}")]
+    BadDate { what: String, value: String },
     #[error(transparent)]
     Roles(#[from] roles::RoleError),
     #[error(transparent)]

@@ -155,7 +155,7 @@ impl From<crate::ptcp::ReportError> for ApiError {
                 ApiError::NotFound(e.to_string())
             }
             E::InvalidProject { .. } => ApiError::Unprocessable(e.to_string()),
-            E::BadDistance { .. } => ApiError::BadRequest(e.to_string()),
+            E::BadDistance { .. } | E::BadDate { .. } => ApiError::BadRequest(e.to_string()),
             // The served catalogue's own configuration: checked when the server starts.
             E::UnknownField { .. } | E::Roles(_) => ApiError::internal(e),
             E::Analysis(a) => a.into(),

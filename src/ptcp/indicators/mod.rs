@@ -14,6 +14,11 @@
 //!   nearest hospital and nursing home, nursing-home beds per 1,000 residents within the
 //!   catchment radius; province-wide, the residents far from any nursing home (and hospital).
 //!
+//! Apart from the set, [`monitoring`](mod@monitoring) takes the projects at one instant (the
+//! served layer, or the projects as they stood at a past instant) and a date: per axis,
+//! emblematic action and AQST programme, projects by status, mean and budget-weighted progress,
+//! budget, committed and spent, and the projects late against their planned end date.
+//!
 //! A project's municipality is its *principal* one: the one holding the largest share of it.
 //! Without a projects layer the project families are empty and the services are still computed.
 //!
@@ -22,12 +27,14 @@
 //! states; per municipality, the catchment queries of [`services`].
 
 pub mod land_take;
+pub mod monitoring;
 pub mod productive;
 pub mod progress;
 pub mod services;
 pub mod vas;
 
 pub use land_take::LandTake;
+pub use monitoring::Monitoring;
 pub use productive::ProductiveShare;
 pub use progress::ProgressGroup;
 pub use services::{MunicipalityServices, ProvinceServices};

@@ -8,8 +8,10 @@
 //! role is bound ([`bindings`], printed by `territorio check`), the demo's explicit `[roles]`
 //! ([`set_layer`], [`set_field`]), the web map's configuration; [`RoleLayers::new`] binds every
 //! role to its loaded layer and checks that every field named explicitly in `[roles]` exists;
-//! the site report and the indicators ask the binding for a [`Role`] and a [`Field`]. Nothing
-//! else in territorio knows demo layer ids or field names.
+//! the site report and the indicators ask the binding for a [`Role`] and a [`Field`];
+//! [`RoleFields::bind`] binds one role's fields to any schema (the projects as they stood at
+//! some instant, outside a loaded layer). Nothing else in territorio knows demo layer ids,
+//! field names or the values `[roles]` sets (`state_road_class`, `completed_status`).
 //!
 //! ```toml
 //! [roles]
@@ -71,6 +73,9 @@ pub enum Field {
     ProjectStatus,
     ProjectBudget,
     ProjectProgress,
+    ProjectCommitted,
+    ProjectSpent,
+    ProjectEnd,
 }
 
 /// What uses a role.
@@ -84,6 +89,8 @@ pub enum Use {
     Vas,
     LandTake,
     Services,
+    /// The monitoring of the projects at one instant ([`crate::ptcp::indicators::monitoring`]).
+    Monitoring,
 }
 
 impl Use {
@@ -96,6 +103,7 @@ impl Use {
             Use::Vas => "vas",
             Use::LandTake => "land_take",
             Use::Services => "services",
+            Use::Monitoring => "monitoring",
         }
     }
 }
@@ -137,9 +145,13 @@ pub const NAME_FIELD: FieldSpec = FieldSpec {
 /// The `[roles]` setting of the class value of state roads, and its default.
 pub const STATE_ROAD_CLASS: (&str, &str) = ("state_road_class", "state");
 
+/// The `[roles]` setting of the status value of completed projects, and its default: a
+/// project with another status (or none) is late once its end date has passed.
+pub const COMPLETED_STATUS: (&str, &str) = ("completed_status", "completed");
+
 /// Every field, in [`Field`] order: its key, its default name and what it holds.
 #[rustfmt::skip]
-pub const FIELDS: [FieldSpec; 14] = {
+pub const FIELDS: [FieldSpec; 17] = {
     const fn f(key: &'static str, default: &'static str, meaning: &'static str) -> FieldSpec {
         FieldSpec { key, default, meaning }
     }
@@ -158,6 +170,9 @@ pub const FIELDS: [FieldSpec; 14] = {
         f("project_status",    "status",            "status of a project"),
         f("project_budget",    "budget_eur",        "budget of a project, EUR"),
         f("project_progress",  "progress_pct",      "progress of a project, %"),
+        f("project_committed", "committed_eur",     "amount committed to a project, EUR"),
+        f("project_spent",     "spent_eur",         "amount spent on a project, EUR"),
+        f("project_end",       "end_date",          "planned end date of a project (completed projects: [roles] completed_status, default `completed`)"),
     ]
 };
 
@@ -179,7 +194,7 @@ pub const ROLES: [RoleSpec; 16] = {
     }
     const PROJECT: &[Field] = &[
         ProjectTitle, ProjectAxis, ProjectAction, ProjectAqst, ProjectStatus, ProjectBudget,
-        ProjectProgress,
+        ProjectProgress, ProjectCommitted, ProjectSpent, ProjectEnd,
     ];
     const PRODUCTIVE: &[Field] = &[ProductiveKind, ProductiveStatus, SupraMunicipal];
     const P: System = System::Projects;
@@ -188,7 +203,7 @@ pub const ROLES: [RoleSpec; 16] = {
     const R: System = System::Rural;
     const I: System = System::Infrastructure;
     [
-        r(Role::Projects,            "projects",             P, "projects",             "project",                       PROJECT,         &[Report, Progress, Productive, Vas, LandTake]),
+        r(Role::Projects,            "projects",             P, "projects",             "project",                       PROJECT,         &[Report, Progress, Productive, Vas, LandTake, Monitoring]),
         r(Role::Municipalities,      "municipalities",       S, "municipalities",       "municipality",                  &[Residents],    &[Report, Progress, LandTake, Services]),
         r(Role::UrbanAreas,          "urban_areas",          S, "urban_areas",          "urban area",                    &[],             &[Report]),
         r(Role::ProductiveAreas,     "productive_areas",     S, "productive_areas",     "productive area",               PRODUCTIVE,      &[Report, Productive]),
@@ -299,9 +314,17 @@ pub fn state_road_class(roles: &RoleTable) -> (&str, bool) {
     }
 }
 
+/// The status value of completed projects in `[roles]`, and whether it was named explicitly.
+pub fn completed_status(roles: &RoleTable) -> (&str, bool) {
+    match roles.get(COMPLETED_STATUS.0) {
+        Some(status) => (status, true),
+        None => (COMPLETED_STATUS.1, false),
+    }
+}
+
 /// Every setting `[roles]` accepts, in the order they are written: the layer roles in table
 /// order, then `name_field`, then each field's setting once, with `state_road_class` after
-/// `road_class_field`.
+/// `road_class_field` and `completed_status` after `project_status_field`.
 pub fn settings() -> Vec<String> {
     let mut out: Vec<String> = ROLES.iter().map(|r| r.name.to_string()).collect();
     for f in std::iter::once(&NAME_FIELD).chain(&FIELDS) {
@@ -311,6 +334,9 @@ pub fn settings() -> Vec<String> {
         }
         if f.key == Field::RoadClass.spec().key {
             out.push(STATE_ROAD_CLASS.0.to_string());
+        }
+        if f.key == Field::ProjectStatus.spec().key {
+            out.push(COMPLETED_STATUS.0.to_string());
         }
     }
     out
@@ -414,23 +440,104 @@ pub struct RoleBinding {
     pub how: Bound,
 }
 
+/// Where the fields a role reads sit in a schema: the display name ([`NAME_FIELD`]) and each
+/// field of the role that the schema has (named in `[roles]`, or under its default name).
+/// It binds a loaded layer ([`RoleLayer`]) as well as features held elsewhere (the projects as
+/// they stood at some instant).
+#[derive(Debug, Clone, Copy)]
+pub struct RoleFields {
+    name: Option<usize>,
+    fields: [Option<usize>; Field::COUNT],
+}
+
+impl RoleFields {
+    /// Finds the fields `role` reads in `schema`, the fields of layer `layer` (which only names
+    /// it in errors), as `roles` names them.
+    ///
+    /// Errors: a field named explicitly in `[roles]` that the schema lacks
+    /// ([`ReportError::UnknownField`]). A display name named but missing is not an error:
+    /// features are then named by their ids.
+    pub fn bind(
+        role: Role,
+        roles: &RoleTable,
+        layer: &str,
+        schema: &[crate::feature::Field],
+    ) -> Result<Self, ReportError> {
+        let position = |name: &str| schema.iter().position(|f| f.name == name);
+        let mut fields = [None; Field::COUNT];
+        for &f in role.spec().fields {
+            let (name, explicit) = f.spec().name_in(roles);
+            fields[f as usize] = position(name);
+            if explicit && fields[f as usize].is_none() {
+                return Err(ReportError::UnknownField {
+                    role: role.name().to_string(),
+                    layer: layer.to_string(),
+                    field: name.to_string(),
+                });
+            }
+        }
+        Ok(RoleFields {
+            name: position(NAME_FIELD.name_in(roles).0),
+            fields,
+        })
+    }
+
+    /// Whether the schema has `field`.
+    pub fn has(&self, field: Field) -> bool {
+        self.fields[field as usize].is_some()
+    }
+
+    /// The value of `field` in `feature`; `None` when the schema lacks the field or the value
+    /// is null.
+    pub fn value<'f>(&self, field: Field, feature: &'f Feature) -> Option<&'f Value> {
+        self.fields[field as usize]
+            .and_then(|f| feature.values.get(f))
+            .filter(|v| !matches!(v, Value::Null))
+    }
+
+    /// [`RoleFields::value`] as text.
+    pub fn text(&self, field: Field, feature: &Feature) -> Option<String> {
+        self.value(field, feature).map(Value::to_string)
+    }
+
+    /// [`RoleFields::value`] as a number, read leniently ([`number`]).
+    pub fn number(&self, field: Field, feature: &Feature) -> Option<f64> {
+        self.value(field, feature).and_then(number)
+    }
+
+    /// [`RoleFields::value`] as a grouping key (empty when missing).
+    pub fn key(&self, field: Field, feature: &Feature) -> String {
+        self.value(field, feature)
+            .map(Value::as_key)
+            .unwrap_or_default()
+    }
+
+    /// The display name of a feature: its name field, or its id.
+    pub fn name(&self, feature: &Feature) -> String {
+        match self.name.and_then(|n| feature.values.get(n)) {
+            Some(Value::Null) | None => feature.id.to_string(),
+            Some(v) => v.to_string(),
+        }
+    }
+}
+
 /// A layer playing a role, with the positions of the role's fields it has.
 #[derive(Debug, Clone, Copy)]
 pub struct RoleLayer<'a> {
     pub role: Role,
     pub layer: &'a Layer,
-    name: Option<usize>,
-    fields: [Option<usize>; Field::COUNT],
+    fields: RoleFields,
 }
 
 impl<'a> RoleLayer<'a> {
+    /// Where the role's fields sit in the layer's schema.
+    pub fn fields(&self) -> &RoleFields {
+        &self.fields
+    }
+
     /// The display name of a feature: its name field, or its id.
     pub fn name(&self, i: u32) -> String {
-        let f = &self.layer.features[i as usize];
-        match self.name.map(|n| &f.values[n]) {
-            Some(Value::Null) | None => f.id.to_string(),
-            Some(v) => v.to_string(),
-        }
+        self.fields.name(self.feature(i))
     }
 
     pub fn feature(&self, i: u32) -> &'a Feature {
@@ -439,15 +546,13 @@ impl<'a> RoleLayer<'a> {
 
     /// Whether the layer has `field` (named in `[roles]`, or under its default name).
     pub fn has(&self, field: Field) -> bool {
-        self.fields[field as usize].is_some()
+        self.fields.has(field)
     }
 
     /// The value of `field` for feature `i`; `None` when the layer lacks the field or the value
     /// is null.
     pub fn value(&self, field: Field, i: u32) -> Option<&'a Value> {
-        self.fields[field as usize]
-            .map(|f| &self.feature(i).values[f])
-            .filter(|v| !matches!(v, Value::Null))
+        self.fields.value(field, self.feature(i))
     }
 
     /// [`RoleLayer::value`] as text.
@@ -492,24 +597,10 @@ impl<'a> RoleLayers<'a> {
             let layer = catalog.layer(id).ok_or_else(|| ReportError::UnknownLayer {
                 layer: id.to_string(),
             })?;
-            let mut fields = [None; Field::COUNT];
-            for &f in spec.fields {
-                let (name, explicit) = f.spec().name_in(roles);
-                fields[f as usize] = layer.field_index(name);
-                if explicit && fields[f as usize].is_none() {
-                    return Err(ReportError::UnknownField {
-                        role: spec.name.to_string(),
-                        layer: layer.id().to_string(),
-                        field: name.to_string(),
-                    });
-                }
-            }
             layers[spec.role as usize] = Some(RoleLayer {
                 role: spec.role,
                 layer,
-                // A display name named but missing falls back to feature ids.
-                name: layer.field_index(NAME_FIELD.name_in(roles).0),
-                fields,
+                fields: RoleFields::bind(spec.role, roles, layer.id(), &layer.fields)?,
             });
         }
         Ok(RoleLayers {

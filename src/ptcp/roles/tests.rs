@@ -79,7 +79,9 @@ fn bindings_say_how_each_role_is_bound() {
 #[test]
 fn settings_are_the_roles_then_the_fields_once_each() {
     let all = settings();
-    assert_eq!(all.len(), 16 + 14 + 1);
+    // 16 layer roles, name_field, 16 field settings (17 fields, the two `beds` share one),
+    // state_road_class and completed_status.
+    assert_eq!(all.len(), 16 + 16 + 1 + 2);
     assert_eq!(all[0], "projects");
     assert_eq!(all[15], "nursing_homes");
     assert_eq!(all[16], "name_field");
@@ -87,10 +89,12 @@ fn settings_are_the_roles_then_the_fields_once_each() {
     assert_eq!(all[18], "beds_field");
     let road = all.iter().position(|s| s == "road_class_field").unwrap();
     assert_eq!(all[road + 1], "state_road_class");
-    assert_eq!(
-        all.last().map(String::as_str),
-        Some("project_progress_field")
-    );
+    let status = all
+        .iter()
+        .position(|s| s == "project_status_field")
+        .unwrap();
+    assert_eq!(all[status + 1], "completed_status");
+    assert_eq!(all.last().map(String::as_str), Some("project_end_field"));
 }
 
 #[test]
@@ -185,4 +189,60 @@ fn binding_the_hand_checked_province() {
     let constraints: Vec<&str> = roles.constraints().iter().map(|c| c.layer.id()).collect();
     assert_eq!(constraints, vec!["parks"]);
     assert_eq!(roles.get(Role::Municipalities).unwrap().name(1), "Beta");
+}
+
+#[test]
+fn role_fields_bind_a_schema_outside_a_layer() {
+    use crate::feature::{Feature, FeatureId, FieldType};
+    let schema: Vec<crate::feature::Field> = [
+        ("titolo", FieldType::String),
+        ("spent_eur", FieldType::Real),
+    ]
+    .into_iter()
+    .map(|(name, ty)| crate::feature::Field {
+        name: name.into(),
+        ty,
+    })
+    .collect();
+    let mut roles = RoleTable::default();
+    roles.set("name_field", "titolo");
+    roles.set("project_title_field", "titolo");
+    let f = RoleFields::bind(Role::Projects, &roles, "progetti", &schema).unwrap();
+    let p = Feature {
+        id: FeatureId::Str("P9".into()),
+        geometry: geo::Geometry::Point(geo::Point::new(0., 0.)),
+        values: vec![Value::String("Nove".into()), Value::Real(12.5)],
+        invalid: None,
+    };
+    // Named in [roles], or found under the default name; absent otherwise.
+    assert_eq!(f.text(Field::ProjectTitle, &p).as_deref(), Some("Nove"));
+    assert_eq!(f.number(Field::ProjectSpent, &p), Some(12.5));
+    assert!(!f.has(Field::ProjectCommitted));
+    assert_eq!(f.key(Field::ProjectCommitted, &p), "");
+    assert_eq!(f.name(&p), "Nove");
+    // A feature shorter than the schema reads as missing values, not a panic.
+    let short = Feature {
+        values: vec![],
+        ..p
+    };
+    assert_eq!(f.value(Field::ProjectSpent, &short), None);
+    assert_eq!(f.name(&short), "P9");
+    // Named but absent: refused, naming the layer given.
+    roles.set("project_end_field", "fine");
+    let e = RoleFields::bind(Role::Projects, &roles, "progetti", &schema).unwrap_err();
+    assert_eq!(
+        e,
+        ReportError::UnknownField {
+            role: "projects".into(),
+            layer: "progetti".into(),
+            field: "fine".into()
+        }
+    );
+    assert_eq!(
+        completed_status(&RoleTable::default()),
+        ("completed", false)
+    );
+    assert_eq!(completed_status(&roles), ("completed", false));
+    roles.set("completed_status", "concluso");
+    assert_eq!(completed_status(&roles), ("concluso", true));
 }
