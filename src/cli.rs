@@ -20,6 +20,7 @@ use crate::geojson_io;
 use crate::store::{self, Layer, LoadEvent};
 use crate::{present, ptcp};
 
+mod accounts;
 mod check;
 mod join;
 
@@ -88,6 +89,9 @@ pub enum Command {
     /// Join attributes by location: each feature of TARGET with the properties of the JOIN
     /// features it meets (as QGIS's "Join attributes by location"), as GeoJSON or CSV.
     Join(JoinArgs),
+    /// Manage who may edit: users, passwords, rights on collections and bearer tokens, kept
+    /// in an accounts file that a running server re-reads when it changes.
+    Accounts(accounts::AccountsArgs),
     /// Run an analysis on one layer and print GeoJSON.
     Query {
         /// The catalogue file.
@@ -312,6 +316,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Join(args) => join(args),
+        Command::Accounts(args) => accounts::run(args),
         Command::Query { catalog, query } => {
             let out = run_query(&catalog, query)?;
             let mut stdout = std::io::stdout().lock();
