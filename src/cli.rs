@@ -158,6 +158,13 @@ pub struct ServeArgs {
     /// Connections served at once; more are closed at once.
     #[arg(long, default_value_t = 4096)]
     pub max_connections: usize,
+    /// The folder of the store of editable layers (created when missing). Without it, layers
+    /// marked editable in the catalogue are served read-only.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The accounts file: who may edit which layer (`territorio accounts`). Edits need it.
+    #[arg(long)]
+    pub accounts: Option<PathBuf>,
 }
 
 /// Output of `territorio report`.
@@ -368,6 +375,40 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
     let config = CatalogConfig::from_file(&args.catalog)?;
     crate::ptcp::roles::check(&config)?;
     let catalog = store::Catalog::load(config, &progress_printer())?;
+    let editable = catalog
+        .layers()
+        .iter()
+        .filter(|l| l.config.is_editable())
+        .count();
+    let (catalog, store) = match &args.data_dir {
+        Some(dir) => {
+            if args.accounts.is_none() {
+                anyhow::bail!(
+                    "--data-dir turns edits on, and edits need accounts: give --accounts FILE \
+                     (create it with `territorio accounts --file FILE add-user NAME --edit LAYER`)"
+                );
+            }
+            let (catalog, store) = crate::edit::open(catalog, dir)?;
+            eprintln!(
+                "edits on: {editable} editable layers, stored in {}",
+                store.file().display()
+            );
+            (catalog, Some(store))
+        }
+        None => {
+            if editable > 0 {
+                tracing::warn!(
+                    "{editable} layers are marked editable, but without --data-dir they are \
+                     served read-only"
+                );
+            }
+            (catalog, None)
+        }
+    };
+    let accounts = match &args.accounts {
+        Some(path) => Some(crate::accounts::Accounts::open(path)?),
+        None => None,
+    };
     let invalid: usize = catalog
         .layers()
         .iter()
@@ -420,19 +461,21 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         .context("starting the async runtime")?;
     let public_url = args.public_url;
     let map = server.web_dir.is_some();
+    let state = crate::api::AppState::new(std::sync::Arc::new(catalog), server);
+    if let (Some(store), Some(dir)) = (store, &args.data_dir) {
+        state.start_editing(store, dir);
+    }
+    if let Some(accounts) = accounts {
+        state.set_accounts(accounts);
+    }
     runtime
-        .block_on(crate::api::serve(
-            std::sync::Arc::new(catalog),
-            server,
-            args.addr,
-            move |addr| {
-                let url = public_url.unwrap_or_else(|| format!("http://{addr}"));
-                eprintln!("territorio is serving at {url}/ (Ctrl-C to stop)");
-                if map {
-                    eprintln!("the web map is at {url}/map/");
-                }
-            },
-        ))
+        .block_on(crate::api::serve(state, args.addr, move |addr| {
+            let url = public_url.unwrap_or_else(|| format!("http://{addr}"));
+            eprintln!("territorio is serving at {url}/ (Ctrl-C to stop)");
+            if map {
+                eprintln!("the web map is at {url}/map/");
+            }
+        }))
         .with_context(|| format!("serving on {}", args.addr))?;
     eprintln!("territorio stopped");
     Ok(0)

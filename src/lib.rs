@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod cli;
 pub mod crs;
 pub mod demo;
+pub mod edit;
 pub mod feature;
 pub mod filter;
 pub mod geojson_io;

@@ -22,6 +22,7 @@
 //! Every parameter is checked before any geometry is touched; the analysis runs on the
 //! bounded blocking pool ([`AppState::run_blocking`]).
 
+use super::http::Live;
 use axum::body::Bytes;
 use axum::response::Response;
 use axum::Router;
@@ -147,7 +148,7 @@ static LOCATE: [Param; 3] = [
 /// The analyses answer GeoJSON only.
 const FEATURES: [Repr; 1] = [Repr::GeoJson];
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Op::ALL.iter().fold(Router::new(), |r, &op| {
         r.route(
             op.path(),

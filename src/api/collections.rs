@@ -1,5 +1,6 @@
 //! OGC API - Features: the collections, one collection, its queryables and its schema.
 
+use super::http::Live;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::get;
@@ -16,7 +17,7 @@ use crate::feature::FieldType;
 use crate::store::Layer;
 use crate::time::temporal_extent;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/collections", get(collections))
         .route("/collections/", get(collections))
@@ -256,7 +257,57 @@ fn add_schema_roles(layer: &Layer, body: &mut Json) {
     if let Some(id_field) = &layer.config.id_field {
         if body["properties"].get(id_field).is_some() {
             body["properties"][id_field]["x-ogc-role"] = json!("id");
+            // The service gives ids; a client sends none.
+            body["properties"][id_field]["readOnly"] = json!(true);
         }
+    }
+    add_field_rules(layer, body);
+}
+
+/// The catalogue's `[[layer.field]]` rules as JSON Schema keywords: `title` (QGIS >= 3.44
+/// shows it as the field's alias), `description`, `enum`, `minimum`, `maximum`, `readOnly`
+/// for derived values; `required` lists the fields that may not be null.
+fn add_field_rules(layer: &Layer, body: &mut Json) {
+    let mut required = Vec::new();
+    for rule in &layer.config.field_rules {
+        let Some(s) = body["properties"].get_mut(&rule.name) else {
+            continue;
+        };
+        if let Some(t) = &rule.title {
+            s["title"] = json!(t);
+        }
+        if let Some(d) = &rule.description {
+            s["description"] = json!(d);
+        }
+        if !rule.allowed.is_empty() {
+            let values: Vec<Json> = rule
+                .allowed
+                .iter()
+                .map(|a| match a {
+                    crate::catalog::Allowed::Int(i) => json!(i),
+                    crate::catalog::Allowed::Text(t) => json!(t),
+                })
+                .collect();
+            s["enum"] = Json::Array(values);
+        }
+        if let Some(m) = rule.minimum {
+            s["minimum"] = json!(m);
+        }
+        if let Some(m) = rule.maximum {
+            s["maximum"] = json!(m);
+        }
+        if let Some(d) = &rule.derived {
+            s["readOnly"] = json!(true);
+            if s.get("description").is_none() {
+                s["description"] = json!(format!("Derived by the service from {}.", d.from));
+            }
+        }
+        if rule.required {
+            required.push(json!(rule.name));
+        }
+    }
+    if !required.is_empty() {
+        body["required"] = Json::Array(required);
     }
 }
 

@@ -28,6 +28,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 use tower::ServiceExt;
 
+use super::http::request::ClientAddr;
 use super::http::ServerConfig;
 use super::App;
 
@@ -67,7 +68,7 @@ pub(super) async fn accept_loop(
     let mut connections = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = &mut shutdown => break,
             // Finished connection tasks are collected as they end.
             Some(_) = connections.join_next(), if !connections.is_empty() => continue,
@@ -91,10 +92,14 @@ pub(super) async fn accept_loop(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let service = TowerToHyperService::new(
-            app.clone()
-                .map_request(|r: axum::http::Request<Incoming>| r.map(Body::new)),
-        );
+        let service = TowerToHyperService::new(app.clone().map_request(
+            move |r: axum::http::Request<Incoming>| {
+                // The client's address, for the throttling of failed sign-ins.
+                let mut r = r.map(Body::new);
+                r.extensions_mut().insert(ClientAddr(peer.ip()));
+                r
+            },
+        ));
         let mut closed = closed.clone();
         connections.spawn(async move {
             let _slot = slot;

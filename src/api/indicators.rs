@@ -13,6 +13,7 @@
 //! the same computation), and kept in the [`AppState`] with their JSON and CSV text; later
 //! answers copy that text without leaving the async worker.
 
+use super::http::Live;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -37,7 +38,7 @@ use crate::present::{thousands, DocumentError};
 use crate::ptcp::indicators::{definitions as indicator_definitions, Definition};
 use crate::ptcp::{self, IndicatorOptions, Indicators};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/indicators", get(indicators))
         .route("/indicators/definitions", get(definitions))

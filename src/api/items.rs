@@ -10,10 +10,12 @@
 //! says otherwise, so paging with `offset` is stable and every feature appears exactly once
 //! across the pages.
 
+use super::http::Live;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::response::IntoResponse;
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
@@ -36,7 +38,7 @@ use crate::geojson_io::write;
 use crate::store::Layer;
 use crate::time::{self, feature_span, temporal_fields, Span, Zone};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/collections/{id}/items", get(items))
         .route("/collections/{id}/items/{fid}", get(item))
@@ -717,16 +719,34 @@ fn lookup<'a>(layer: &'a Layer, raw: &str) -> Option<(usize, &'a Feature)> {
 }
 
 /// One feature. Cheaper to answer on the async worker than to hand to a blocking thread.
+///
+/// A feature of an editable layer has a strong `ETag` that changes with each edit (the one a
+/// client sends back in `If-Match`); `If-None-Match` with it is answered 304.
 async fn item(
     State(state): State<AppState>,
     Path((id, fid)): Path<(String, String)>,
     ctx: Ctx,
+    headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
     let (_, layer) = state.layer(&id)?;
     ctx.query.check(&ITEM)?;
     let repr = ctx.negotiate(&FEATURES)?;
     let (index, feature) = lookup(layer, &fid)
         .ok_or_else(|| ApiError::not_found(format!("collection {id} has no feature {fid:?}")))?;
+    let tag = layer.feature_tag(index);
+    if let Some(tag) = &tag {
+        let fresh = headers
+            .get(axum::http::header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+        if fresh {
+            let mut r = axum::http::StatusCode::NOT_MODIFIED.into_response();
+            if let Ok(v) = axum::http::HeaderValue::from_str(tag) {
+                r.headers_mut().insert(axum::http::header::ETAG, v);
+            }
+            return Ok(r);
+        }
+    }
     let working = &state.catalog().working_crs;
     let out_crs = params::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
     let properties = properties_param(&ctx, layer)?;
@@ -769,7 +789,11 @@ async fn item(
     body.extend_from_slice(br#","links":"#);
     let _ = serde_json::to_writer(&mut body, &Json::Array(links));
     body.push(b'}');
-    Ok(respond::geojson(body, &out_crs))
+    let mut response = respond::geojson(body, &out_crs);
+    if let Some(v) = tag.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
+        response.headers_mut().insert(axum::http::header::ETAG, v);
+    }
+    Ok(response)
 }
 
 /// The parameters of the items of every collection that do not depend on the collection,

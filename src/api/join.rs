@@ -12,6 +12,7 @@
 //!
 //! The join runs on the bounded blocking pool; it uses both cores (rayon).
 
+use super::http::Live;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -25,7 +26,7 @@ use super::http::respond;
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::analysis::{self, JoinError, JoinMode, JoinPredicate, JoinRequest};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new().route("/analysis/join", get(join))
 }
 

@@ -4,6 +4,7 @@
 //! With the router and the OpenAPI document, this is the one module that knows every
 //! resource module.
 
+use super::http::Live;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -18,7 +19,7 @@ use super::http::{html, ApiError, AppState, Ctx, Repr};
 use super::{analysis, map, openapi, styles};
 
 /// The conformance classes of OGC API - Features this service implements and tests.
-const FEATURES_CLASSES: [&str; 9] = [
+const FEATURES_CLASSES: [&str; 10] = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
@@ -28,6 +29,14 @@ const FEATURES_CLASSES: [&str; 9] = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+];
+
+/// Features Part 4, declared when the server takes edits (a data folder, and an editable
+/// layer): POST, PUT and DELETE on items, and PATCH.
+const EDIT_CLASSES: [&str; 2] = [
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
 ];
 
 /// The names of two CQL2 spatial classes in the CQL2 drafts, which QGIS looks for.
@@ -55,7 +64,7 @@ fn conformance_classes() -> Vec<&'static str> {
     all
 }
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/", get(landing))
         .route("/conformance", get(conformance))
@@ -121,10 +130,19 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
     })
 }
 
-async fn conformance(ctx: Ctx) -> Result<Response, ApiError> {
+async fn conformance(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
     ctx.query.check(&PAGE_PARAMS)?;
     let repr = ctx.negotiate(&PAGE)?;
-    let classes = conformance_classes();
+    let mut classes = conformance_classes();
+    let edits = state.editor().is_some()
+        && state
+            .catalog()
+            .layers()
+            .iter()
+            .any(|l| l.config.is_editable());
+    if edits {
+        classes.extend(EDIT_CLASSES);
+    }
     let body = json!({ "conformsTo": classes });
     Ok(match repr {
         Repr::Html => html::list_page(&ctx, "Conformance", &classes),
@@ -253,6 +271,6 @@ mod tests {
         // QGIS looks for the draft names of the spatial classes.
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators"));
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators"));
-        assert_eq!(all.len(), 9 + crate::filter::CONFORMANCE.len() + 2);
+        assert_eq!(all.len(), 10 + crate::filter::CONFORMANCE.len() + 2);
     }
 }

@@ -17,6 +17,7 @@
 //! Where the web folder is: `territorio serve --web-dir DIR`, or else [`default_web_dir`].
 //! Without one, `/map` answers 404 with a problem saying so.
 
+use super::http::Live;
 use std::path::{Path as FsPath, PathBuf};
 
 use axum::extract::{Path, RawQuery, State};
@@ -38,7 +39,7 @@ use crate::ptcp::roles::{Field, NAME_FIELD, ROLES};
 /// Where MapLibre's files are inside the web folder.
 const MAPLIBRE_DIST: &str = "node_modules/maplibre-gl/dist";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/map", get(redirect))
         .route("/map/", get(index))
@@ -147,7 +148,7 @@ async fn redirect(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     web_dir(&state)?;
-    let mut location = format!("{}/map/", base_url(&state, &headers));
+    let mut location = format!("{}/map/", base_url(state.config(), &headers));
     if let Some(q) = query.filter(|q| !q.is_empty()) {
         location.push('?');
         location.push_str(&q);

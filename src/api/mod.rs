@@ -33,6 +33,8 @@ mod conn;
 
 mod analysis;
 mod collections;
+mod edits;
+mod history;
 pub mod indicators;
 mod items;
 mod join;
@@ -44,7 +46,6 @@ mod styles;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::http::{HeaderValue, Method};
 use axum::response::Response;
@@ -55,8 +56,6 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 use tracing::Level;
-
-use crate::store::Catalog;
 
 pub use http::{ApiError, PROBLEM_JSON};
 pub use http::{AppState, ServerConfig, DEFAULT_LIMIT, MAX_LIMIT};
@@ -74,7 +73,15 @@ pub type App = tower::util::BoxCloneSyncService<axum::extract::Request, Response
 pub fn app(state: AppState) -> App {
     let config = state.config().clone();
     let cors = CorsLayer::new()
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
         .allow_headers(Any)
         .expose_headers(Any);
     let cors = if config.cors_origins.is_empty() {
@@ -91,13 +98,15 @@ pub fn app(state: AppState) -> App {
         .merge(landing::routes())
         .merge(collections::routes())
         .merge(items::routes())
+        .merge(edits::routes())
+        .merge(history::routes())
         .merge(join::routes())
         .merge(analysis::routes())
         .merge(reports::routes())
         .merge(indicators::routes())
         .merge(styles::routes())
         .merge(map::routes())
-        .with_state(state.clone());
+        .with_state(state.live());
     let service = ServiceBuilder::new()
         .layer(http::middleware::OptionsAllowLayer)
         .layer(
@@ -121,7 +130,7 @@ pub fn app(state: AppState) -> App {
     App::new(service)
 }
 
-/// Serves `catalog` on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
+/// Serves `state` (a catalogue, and edits when it has them on) on `addr` until SIGINT or SIGTERM, then finishes the requests in flight.
 /// `ready` is called with the bound address (useful with port 0).
 ///
 /// The accept loop is the service's own, for the limits a public server needs against slow or
@@ -136,13 +145,12 @@ pub fn app(state: AppState) -> App {
 ///
 /// A body that never ends is cut by the per-request time limit of the middleware.
 pub async fn serve(
-    catalog: Arc<Catalog>,
-    config: ServerConfig,
+    state: AppState,
     addr: SocketAddr,
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
-    let limits = conn::Limits::of(&config);
-    let app = app(AppState::new(catalog, config));
+    let limits = conn::Limits::of(state.config());
+    let app = app(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
     conn::accept_loop(listener, app, limits, shutdown_signal()).await;

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::http::param::{self, Scope};
 use super::http::{oas, AppState, Ctx};
-use super::{analysis, collections, indicators, items, join, landing, map, reports, styles};
+use super::{analysis, collections, edits, indicators, items, join, landing, map, reports, styles};
 
 /// The OpenAPI document of this service.
 pub fn document(state: &AppState, ctx: &Ctx) -> Json {
@@ -37,6 +37,19 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     add(indicators::openapi_paths(scope));
     add(styles::openapi_paths(scope));
     add(map::openapi_paths(state));
+    // The writes, when this server takes edits.
+    let edits_on = state.editor().is_some();
+    for layer in catalog
+        .layers()
+        .iter()
+        .filter(|l| edits_on && l.config.is_editable())
+    {
+        for (path, method, operation) in edits::openapi_operations(layer) {
+            if let Some(item) = paths.get_mut(&path).and_then(Json::as_object_mut) {
+                item.insert(method.to_string(), operation);
+            }
+        }
+    }
     let mut schemas = oas::component_schemas();
     for (name, schema) in collections::openapi_schemas()
         .into_iter()
@@ -45,6 +58,10 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         .chain(param::component_schemas(scope))
     {
         schemas.insert(name, schema);
+    }
+    let (edit_schemas, security_schemes) = edits::openapi_components();
+    if edits_on {
+        schemas.extend(edit_schemas);
     }
     let parameters: Map<String, Json> = items::openapi_components(scope).into_iter().collect();
     let mut tags: Vec<Json> = catalog
@@ -69,9 +86,10 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         "servers": [{"url": ctx.base}],
         "tags": tags,
         "paths": paths,
-        "components": {
-            "parameters": parameters,
-            "schemas": schemas,
+        "components": if edits_on {
+            json!({"parameters": parameters, "schemas": schemas, "securitySchemes": security_schemes})
+        } else {
+            json!({"parameters": parameters, "schemas": schemas})
         },
     })
 }

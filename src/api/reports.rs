@@ -5,6 +5,7 @@
 //! an HTML page for browsers, and GeoJSON (`f=geojson`): the project or site and every feature
 //! the report mentions, ready for a map.
 
+use super::http::Live;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -28,7 +29,7 @@ use crate::ptcp::{
 };
 use crate::store::Catalog;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/projects/{id}/report", get(project_report))
         .route("/analysis/report", get_or_post(site_report))

@@ -16,6 +16,7 @@
 //!
 //! `/collections/{id}` links both files with `rel=stylesheet`.
 
+use super::http::Live;
 use axum::extract::{Path, State};
 use axum::http::header::CONTENT_DISPOSITION;
 use axum::http::HeaderValue;
@@ -37,7 +38,7 @@ use crate::store::Layer;
 /// The background colour of the catalogue style (a plain paper tone, without basemap).
 const BACKGROUND: &str = "#f3f1ec";
 
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Router<Live> {
     Router::new()
         .route("/styles", get(list))
         .route("/styles/", get(list))

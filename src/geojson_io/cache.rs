@@ -5,26 +5,39 @@
 //! Memory: about 0.6 kB per feature once every geometry has been asked for (the demo's 100k
 //! benchmark zones: ~60 MB).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use super::write::write_geometry_in;
 use crate::crs::{CrsError, OutputCrs};
 use crate::store::{Catalog, Layer};
 
 /// The CRS84 GeoJSON geometry text of every feature of a catalogue, filled lazily.
+///
+/// Each layer's part is shared: after a change to one layer, [`GeometryCache::after_change`]
+/// keeps what was written for the others.
 pub struct GeometryCache {
-    layers: Vec<Vec<OnceLock<Box<str>>>>,
+    layers: Vec<Arc<[OnceLock<Box<str>>]>>,
 }
 
 impl GeometryCache {
     pub fn new(catalog: &Catalog) -> GeometryCache {
         GeometryCache {
-            layers: catalog
-                .layers()
-                .iter()
-                .map(|l| (0..l.features.len()).map(|_| OnceLock::new()).collect())
-                .collect(),
+            layers: catalog.layers().iter().map(|l| Self::empty(l)).collect(),
         }
+    }
+
+    fn empty(layer: &Layer) -> Arc<[OnceLock<Box<str>>]> {
+        (0..layer.features.len()).map(|_| OnceLock::new()).collect()
+    }
+
+    /// The cache of `catalog`, which is the catalogue of this cache with the layer at
+    /// `changed` replaced: that layer starts empty, the others are shared.
+    pub fn after_change(&self, catalog: &Catalog, changed: usize) -> GeometryCache {
+        let mut layers = self.layers.clone();
+        if let Some(layer) = catalog.layers().get(changed) {
+            layers[changed] = Self::empty(layer);
+        }
+        GeometryCache { layers }
     }
 
     /// The CRS84 geometry of feature `index` of the layer at `layer_pos` in the catalogue.
@@ -61,7 +74,10 @@ impl GeometryCache {
         out_crs: &OutputCrs,
         out: &mut Vec<u8>,
     ) -> Result<(), CrsError> {
-        let pos = catalog.layers().iter().position(|l| std::ptr::eq(l, layer));
+        let pos = catalog
+            .layers()
+            .iter()
+            .position(|l| std::ptr::eq(&**l, layer));
         self.write_at(pos, layer, &catalog.working_crs, index, out_crs, out)
     }
 

@@ -1,11 +1,13 @@
 //! The store: loaded layers with their R-tree indexes, gathered in one immutable [`Catalog`].
 //!
 //! Loading runs load -> reproject -> validate -> index once; afterwards a `Catalog` never
-//! changes. Share it as `Arc<Catalog>` across threads; to reload, build a new one and swap the
-//! `Arc` whole.
+//! changes. Share it as `Arc<Catalog>` across threads. A change (an edit of an editable layer,
+//! see [`crate::edit`]) makes a new `Catalog` with [`Catalog::with_layer`]: it shares every
+//! other layer (`Arc<Layer>`), and readers holding the old one go on reading it unchanged.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use geo::{BoundingRect, Coord, Rect};
@@ -60,6 +62,10 @@ pub enum LoadError {
         /// How many distinct ids are repeated in all.
         repeated: usize,
     },
+    /// The store of edited layers could not be opened or read, or an editable layer's
+    /// setup (rules, history) is wrong.
+    #[error("{0}")]
+    Edit(String),
     #[error("layer {layer:?} has {count} features, more than the {max} an index can address")]
     TooManyFeatures {
         layer: String,
@@ -119,6 +125,21 @@ pub struct Layer {
     geometry_types: BTreeSet<&'static str>,
     /// Time spent reading, reprojecting, validating and indexing.
     pub load_time: Duration,
+    /// For an editable layer: where each feature's edits stand (see [`Revisions`]).
+    pub revisions: Option<Revisions>,
+}
+
+/// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
+/// store and the sequence number of the feature's last change, so it changes with every edit.
+#[derive(Debug, Clone)]
+pub struct Revisions {
+    /// Identifies the store the sequence numbers belong to (a store made afresh starts them
+    /// again).
+    pub store: String,
+    /// One per feature, in [`Layer::features`] order.
+    pub of_feature: Vec<u64>,
+    /// The sequence number of the last change of the layer (0: none since it was imported).
+    pub layer: u64,
 }
 
 impl Layer {
@@ -219,6 +240,7 @@ impl Layer {
             extent,
             geometry_types,
             load_time: started.elapsed(),
+            revisions: None,
         })
     }
 
@@ -259,6 +281,12 @@ impl Layer {
     /// The value of a property of a feature, by field name.
     pub fn value<'a>(&'a self, feature: &'a Feature, field: &str) -> Option<&'a Value> {
         self.field_index(field).and_then(|i| feature.values.get(i))
+    }
+
+    /// The strong `ETag` of the feature at `index` of an editable layer (`"<store>-<seq>"`).
+    pub fn feature_tag(&self, index: usize) -> Option<String> {
+        let r = self.revisions.as_ref()?;
+        Some(format!("\"{}-{}\"", r.store, r.of_feature.get(index)?))
     }
 
     /// The features whose envelope intersects `envelope`. O(log n + k).
@@ -302,8 +330,10 @@ pub struct Catalog {
     pub config: CatalogConfig,
     /// The CRS of every stored geometry (projected, metres).
     pub working_crs: String,
-    layers: Vec<Layer>,
+    layers: Vec<Arc<Layer>>,
     by_id: HashMap<String, usize>,
+    /// How many changes this catalogue has seen since it was loaded (0: as loaded).
+    pub version: u64,
 }
 
 impl Catalog {
@@ -356,6 +386,7 @@ impl Catalog {
 
     /// Gathers already-built layers (used by tests and benchmarks that build data in memory).
     pub fn from_layers(config: CatalogConfig, working_crs: String, layers: Vec<Layer>) -> Catalog {
+        let layers: Vec<Arc<Layer>> = layers.into_iter().map(Arc::new).collect();
         let by_id = layers
             .iter()
             .enumerate()
@@ -366,17 +397,38 @@ impl Catalog {
             working_crs,
             layers,
             by_id,
+            version: 0,
         }
     }
 
+    /// This catalogue with `layer` in place of the layer of the same id, one version on; the
+    /// other layers are shared, not copied. `None` when no layer has that id.
+    pub fn with_layer(&self, layer: Layer) -> Option<Catalog> {
+        let pos = *self.by_id.get(layer.id())?;
+        let mut layers = self.layers.clone();
+        layers[pos] = Arc::new(layer);
+        Some(Catalog {
+            config: self.config.clone(),
+            working_crs: self.working_crs.clone(),
+            layers,
+            by_id: self.by_id.clone(),
+            version: self.version + 1,
+        })
+    }
+
     /// The layers, in catalogue order.
-    pub fn layers(&self) -> &[Layer] {
+    pub fn layers(&self) -> &[Arc<Layer>] {
         &self.layers
+    }
+
+    /// The position of the layer with this id in [`Catalog::layers`].
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.by_id.get(id).copied()
     }
 
     /// The layer with this id.
     pub fn layer(&self, id: &str) -> Option<&Layer> {
-        self.by_id.get(id).map(|&i| &self.layers[i])
+        self.by_id.get(id).map(|&i| &*self.layers[i])
     }
 }
 

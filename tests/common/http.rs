@@ -12,7 +12,7 @@ use serde_json::Value as Json;
 use territorio::api::App;
 use tower::ServiceExt;
 
-use territorio::api::{serve, ServerConfig};
+use territorio::api::{serve, AppState, ServerConfig};
 use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
@@ -110,8 +110,7 @@ pub fn start_server_with(catalog: Arc<Catalog>, config: ServerConfig) -> String 
             .unwrap();
         runtime
             .block_on(serve(
-                catalog,
-                config,
+                AppState::new(catalog, config),
                 "127.0.0.1:0".parse().unwrap(),
                 move |addr| tx.send(addr).unwrap(),
             ))

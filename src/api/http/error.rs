@@ -16,6 +16,22 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 pub enum ApiError {
     /// 400: a malformed or unknown parameter; the text names it.
     BadRequest(String),
+    /// 401 with `WWW-Authenticate`: a write without credentials, or with wrong ones.
+    Unauthorized(String),
+    /// 403: an account without the right to do this.
+    Forbidden(String),
+    /// 405 with `Allow`: a method the resource does not take (a write on a read-only layer).
+    MethodNotAllowed { detail: String, allow: String },
+    /// 412 with the current `ETag`: `If-Match` named another revision.
+    PreconditionFailed { detail: String, etag: String },
+    /// 422 listing each property that breaks a rule (`invalid-params`, RFC 9457).
+    InvalidProperties {
+        detail: String,
+        /// (field, rule)
+        problems: Vec<(String, String)>,
+    },
+    /// 429 with `Retry-After`: too many failed sign-ins from this client.
+    TooManyRequests { detail: String, retry_after: u64 },
     /// 404: an unknown collection, feature or page.
     NotFound(String),
     /// 406: no representation in a format the client accepts.
@@ -50,6 +66,12 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            ApiError::InvalidProperties { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -64,6 +86,8 @@ impl ApiError {
     pub fn detail(&self) -> &str {
         match self {
             ApiError::BadRequest(d)
+            | ApiError::Unauthorized(d)
+            | ApiError::Forbidden(d)
             | ApiError::NotFound(d)
             | ApiError::NotAcceptable(d)
             | ApiError::PayloadTooLarge(d)
@@ -71,6 +95,10 @@ impl ApiError {
             | ApiError::Unprocessable(d)
             | ApiError::Unavailable(d)
             | ApiError::Overloaded(d) => d,
+            ApiError::MethodNotAllowed { detail, .. }
+            | ApiError::PreconditionFailed { detail, .. }
+            | ApiError::InvalidProperties { detail, .. }
+            | ApiError::TooManyRequests { detail, .. } => detail,
             ApiError::Internal(_) => "internal error; the server log has the details",
         }
     }
@@ -84,12 +112,24 @@ impl std::fmt::Display for ApiError {
 
 /// A problem document for `status` with `detail`.
 pub fn problem_response(status: StatusCode, detail: &str) -> Response {
-    let body = json!({
+    problem_with(status, detail, None)
+}
+
+/// A problem document with one extension member.
+fn problem_with(
+    status: StatusCode,
+    detail: &str,
+    extension: Option<(&str, serde_json::Value)>,
+) -> Response {
+    let mut body = json!({
         "type": "about:blank",
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": detail,
     });
+    if let (Some((name, value)), Some(object)) = (extension, body.as_object_mut()) {
+        object.insert(name.to_string(), value);
+    }
     let mut response = (status, body.to_string()).into_response();
     response
         .headers_mut()
@@ -109,12 +149,45 @@ impl IntoResponse for ApiError {
                 &format!("internal error {id}; the server log has the details"),
             );
         }
+        if let ApiError::InvalidProperties { detail, problems } = &self {
+            let params: Vec<serde_json::Value> = problems
+                .iter()
+                .map(|(name, reason)| json!({"name": name, "reason": reason}))
+                .collect();
+            return problem_with(
+                self.status(),
+                detail,
+                Some(("invalid-params", params.into())),
+            );
+        }
         let mut response = problem_response(self.status(), self.detail());
-        if let ApiError::Overloaded(_) = &self {
+        let headers = response.headers_mut();
+        let text = |s: &str| HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
+        match &self {
             // Work drains in well under a second when the queue is short: try again soon.
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            ApiError::Overloaded(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Unauthorized(_) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"territorio\", charset=\"UTF-8\""),
+                );
+                headers.append(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"territorio\""),
+                );
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                headers.insert(header::ALLOW, text(allow));
+            }
+            ApiError::PreconditionFailed { etag, .. } => {
+                headers.insert(header::ETAG, text(etag));
+            }
+            ApiError::TooManyRequests { retry_after, .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+            }
+            _ => {}
         }
         response
     }
@@ -190,5 +263,42 @@ impl From<&crate::present::DocumentError> for ApiError {
 impl From<crate::analysis::LocateError> for ApiError {
     fn from(e: crate::analysis::LocateError) -> Self {
         ApiError::NotFound(e.to_string())
+    }
+}
+
+/// Edits: what the client did wrong is its status; a store that refuses is a 503 (the reads
+/// go on), and only a failure of ours is a 500.
+impl From<crate::edit::EditError> for ApiError {
+    fn from(e: crate::edit::EditError) -> Self {
+        use crate::edit::EditError as E;
+        match e {
+            E::UnknownLayer(_) | E::NotFound { .. } => ApiError::NotFound(e.to_string()),
+            E::ReadOnly(_) => ApiError::MethodNotAllowed {
+                detail: e.to_string(),
+                allow: "GET, HEAD, OPTIONS".into(),
+            },
+            E::Stale { ref current, .. } => ApiError::PreconditionFailed {
+                etag: current.clone(),
+                detail: e.to_string(),
+            },
+            E::Invalid(ref problems) => ApiError::InvalidProperties {
+                problems: problems
+                    .iter()
+                    .map(|p| (p.field.clone(), p.rule.clone()))
+                    .collect(),
+                detail: format!("the feature breaks the layer's rules: {e}"),
+            },
+            E::Storage {
+                transient: true, ..
+            } => {
+                tracing::error!("edit refused by the store: {e}");
+                ApiError::Unavailable(
+                    "the edit could not be stored (the server's data folder refuses writes \
+                     now); nothing was changed: try again later"
+                        .into(),
+                )
+            }
+            E::Storage { .. } | E::Stopped => ApiError::internal(e),
+        }
     }
 }

@@ -24,7 +24,7 @@ use axum::BoxError;
 use tower::{Layer, Service};
 
 use super::error::{problem_response, PROBLEM_JSON};
-use super::state::{AppState, ServerConfig};
+use super::state::{AppState, Live, ServerConfig};
 
 /// The future of every layer here.
 pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
@@ -32,14 +32,25 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> +
 /// Weak `ETag` and `If-None-Match` on every GET and HEAD, and `Cache-Control` on successful
 /// answers.
 ///
-/// The catalogue never changes while it is served, so an answer is determined by the request:
-/// the tag is a hash of the catalogue generation, the path and query, and the request headers
-/// the answer depends on (`Accept`, and `Host` when links are built from it). A matching
-/// `If-None-Match` is answered 304 without running the handler. The tag is weak because the
-/// same representation may be sent compressed or not, and `timeStamp` members differ.
+/// A snapshot of the catalogue never changes, so an answer is determined by the request and
+/// the snapshot: the tag is a hash of the snapshot's generation (for a path under
+/// `/collections/{id}`, of that layer's: an edit of the projects does not change the tags of
+/// the zones), the path and query, and the request headers the answer depends on (`Accept`,
+/// and `Host` when links are built from it). A matching `If-None-Match` is answered 304
+/// without running the handler. The tag is weak because the same representation may be sent
+/// compressed or not, and `timeStamp` members differ.
+///
+/// The tag is taken before the handler takes its snapshot, so it is never newer than the
+/// answer: at worst a client revalidates once more than it needed to.
+///
+/// `Cache-Control` is the configured one, except where an answer can change with an edit:
+/// the collections of editable layers, and, when the catalogue has any, every other answer
+/// but the styles and the web map's files get `no-cache` (a client may keep the answer but
+/// revalidates it by its tag each time: QGIS would otherwise show an edited layer as it was
+/// for up to the configured `max-age`).
 #[derive(Clone)]
 pub struct ConditionalGetLayer {
-    state: AppState,
+    live: Live,
     cache_control: HeaderValue,
 }
 
@@ -48,10 +59,24 @@ impl ConditionalGetLayer {
         let cache_control = HeaderValue::from_str(&state.config().cache_control)
             .unwrap_or(HeaderValue::from_static("no-cache"));
         ConditionalGetLayer {
-            state,
+            live: state.live(),
             cache_control,
         }
     }
+}
+
+/// The generation an answer at `path` depends on, and whether it can change with an edit.
+fn generation_of(state: &AppState, path: &str) -> (u64, bool) {
+    let catalog = state.catalog();
+    let any_editable = catalog.layers().iter().any(|l| l.config.is_editable());
+    if let Some(rest) = path.strip_prefix("/collections/") {
+        let id = rest.split('/').next().unwrap_or_default();
+        if let (Some(generation), Some(layer)) = (state.layer_generation(id), catalog.layer(id)) {
+            return (generation, layer.config.is_editable());
+        }
+    }
+    let fixed = path.starts_with("/styles") || path.starts_with("/map");
+    (state.generation(), any_editable && !fixed)
 }
 
 impl<S> Layer<S> for ConditionalGetLayer {
@@ -88,10 +113,11 @@ where
         if request.method() != Method::GET && request.method() != Method::HEAD {
             return Box::pin(self.inner.call(request));
         }
-        let state = &self.layer.state;
+        let state = self.layer.live.state();
+        let (generation, editable) = generation_of(&state, request.uri().path());
         let tag = {
             let mut h = std::collections::hash_map::DefaultHasher::new();
-            state.generation().hash(&mut h);
+            generation.hash(&mut h);
             request.uri().path().hash(&mut h);
             request.uri().query().hash(&mut h);
             let header = |name| {
@@ -126,7 +152,11 @@ where
                     c == "*" || c.trim_start_matches("W/").as_bytes() == strong
                 })
             });
-        let cache_control = self.layer.cache_control.clone();
+        let cache_control = if editable {
+            HeaderValue::from_static("no-cache")
+        } else {
+            self.layer.cache_control.clone()
+        };
         if matches {
             let mut response = StatusCode::NOT_MODIFIED.into_response();
             response.headers_mut().insert(ETAG, etag);
@@ -138,7 +168,10 @@ where
             let mut response = answer.await?;
             if response.status() == StatusCode::OK {
                 let headers = response.headers_mut();
-                headers.insert(ETAG, etag);
+                // A handler's own (strong) tag wins: a feature of an editable layer has one.
+                if !headers.contains_key(ETAG) {
+                    headers.insert(ETAG, etag);
+                }
                 headers.insert(CACHE_CONTROL, cache_control);
                 headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
             }
@@ -235,7 +268,7 @@ fn as_problem(response: Response, method: &Method, path: &str) -> Response {
 /// as a `TRACE`, which no route takes (and which the CORS layer, unlike `OPTIONS`, does not
 /// answer itself), so the router's "method not allowed" answer lists the methods the route
 /// takes. QGIS reads `Allow` to learn whether a layer can be edited. An unknown path stays a
-/// 404.
+/// 404. A resource may answer the `TRACE` itself instead ([`PlainOptions`]).
 ///
 /// The outermost layer: it also gives every answer the one body type of the service.
 #[derive(Clone, Copy, Default)]
@@ -276,6 +309,7 @@ where
         let plain_options = request.method() == Method::OPTIONS && !is_preflight;
         if plain_options {
             *request.method_mut() = Method::TRACE;
+            request.extensions_mut().insert(PlainOptions);
         }
         let answer = self.inner.call(request);
         Box::pin(async move {
@@ -287,6 +321,13 @@ where
         })
     }
 }
+
+/// Marks a plain `OPTIONS` that [`OptionsAllowLayer`] passes on as a `TRACE`. A resource
+/// whose `Allow` depends on the layer and the caller (the items of a collection: the edit
+/// methods are listed only to those who may use them) takes `TRACE` with this mark and
+/// answers it itself; a real `TRACE`, without the mark, it refuses.
+#[derive(Debug, Clone, Copy)]
+pub struct PlainOptions;
 
 /// `204 No Content` with the methods of a "method not allowed" answer in `Allow`, `OPTIONS`
 /// added, in the order RFC 9110 lists them.

@@ -23,6 +23,7 @@
 //! Resource modules (`api::collections`, `api::items`, ...) import this layer and never each
 //! other; nothing here imports a resource module.
 
+pub mod auth;
 pub mod error;
 pub mod files;
 pub mod html;
@@ -41,4 +42,4 @@ pub use negotiate::Repr;
 pub use param::Param;
 pub use query::Query;
 pub use request::Ctx;
-pub use state::{AppState, RegionCache, ServerConfig, WorkingBox, DEFAULT_LIMIT, MAX_LIMIT};
+pub use state::{AppState, Live, RegionCache, ServerConfig, WorkingBox, DEFAULT_LIMIT, MAX_LIMIT};

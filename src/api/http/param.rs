@@ -71,7 +71,7 @@ pub enum Schema {
 #[derive(Clone, Copy)]
 pub struct Scope<'a> {
     pub working_crs: &'a str,
-    pub layers: &'a [Layer],
+    pub layers: &'a [std::sync::Arc<Layer>],
     pub layer: Option<&'a Layer>,
 }
 

@@ -1,6 +1,7 @@
 //! What every handler needs to know about a request: its query parameters, the base URL for
 //! links, and what the client accepts.
 
+use super::state::Live;
 use axum::extract::FromRequestParts;
 use axum::http::header::{ACCEPT, HOST};
 use axum::http::request::Parts;
@@ -9,7 +10,12 @@ use axum::http::HeaderMap;
 use super::error::ApiError;
 use super::negotiate::{negotiate, Repr};
 use super::query::Query;
-use super::state::AppState;
+use super::state::ServerConfig;
+
+/// The address of the client a request came from, put in the request's extensions by the
+/// accept loop (behind a reverse proxy: the proxy's address).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
 
 /// The parsed parts of a request that every handler uses.
 #[derive(Debug, Clone)]
@@ -42,12 +48,12 @@ impl Ctx {
     }
 }
 
-impl FromRequestParts<AppState> for Ctx {
+impl FromRequestParts<Live> for Ctx {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Ctx, ApiError> {
+    async fn from_request_parts(parts: &mut Parts, state: &Live) -> Result<Ctx, ApiError> {
         Ok(Ctx {
-            base: base_url(state, &parts.headers),
+            base: base_url(state.config(), &parts.headers),
             query: Query::parse(parts.uri.query()),
             accept: parts
                 .headers
@@ -59,8 +65,8 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 /// The service root for links: the configured public URL, or `http://` and the request's `Host`.
-pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
-    match &state.config().public_url {
+pub fn base_url(config: &ServerConfig, headers: &HeaderMap) -> String {
+    match &config.public_url {
         Some(url) => url.trim_end_matches('/').to_string(),
         None => {
             let host = headers

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::{Duration, SystemTime};
 
 use super::error::ApiError;
@@ -83,28 +83,95 @@ pub fn default_workers() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
-/// What every handler shares: the catalogue, caches derived from it, the configuration.
+/// What a handler works with: one snapshot of the catalogue (with the caches derived from it)
+/// and what the whole server shares (configuration, worker pool, box cache).
+///
+/// A snapshot never changes. An edit publishes a new one ([`Live::publish`]); a request
+/// that started before it answers from the snapshot it took, so no answer mixes two states.
 #[derive(Clone)]
 pub struct AppState {
-    inner: Arc<Inner>,
+    shared: Arc<Shared>,
+    snapshot: Arc<Snapshot>,
 }
 
-struct Inner {
-    catalog: Arc<Catalog>,
+/// The router's state: the server, and whichever snapshot is current. Each handler's
+/// `State<AppState>` is taken from it once, when the handler starts ([`FromRef`]).
+#[derive(Clone)]
+pub struct Live {
+    shared: Arc<Shared>,
+}
+
+impl axum::extract::FromRef<Live> for AppState {
+    fn from_ref(live: &Live) -> AppState {
+        live.state()
+    }
+}
+
+struct Shared {
     config: ServerConfig,
-    geometries: GeometryCache,
-    /// Distinguishes this catalogue from one loaded before (part of every ETag).
-    generation: u64,
-    /// The monitoring indicators, computed on first use.
-    indicators: IndicatorCache,
-    /// Query boxes of recent requests, moved to the working CRS.
+    /// The snapshot requests start from.
+    current: RwLock<Arc<Snapshot>>,
+    /// Query boxes of recent requests, moved to the working CRS (they do not depend on the data).
     regions: RegionCache,
-    loaded_at: SystemTime,
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
     workers: Arc<tokio::sync::Semaphore>,
     /// Jobs waiting for a worker now.
     queued: std::sync::atomic::AtomicUsize,
+    /// The writer of editable layers, when the server has a data folder.
+    editor: OnceLock<crate::edit::Editor>,
+    /// Who may write, when the server has an accounts file.
+    accounts: OnceLock<Arc<crate::accounts::Accounts>>,
+}
+
+/// One state of the catalogue and what is derived from it.
+struct Snapshot {
+    catalog: Arc<Catalog>,
+    geometries: GeometryCache,
+    /// Distinguishes this server's catalogue from one loaded before (part of every ETag).
+    generation: u64,
+    /// The monitoring indicators, computed on first use.
+    indicators: IndicatorCache,
+    loaded_at: SystemTime,
+}
+
+impl Live {
+    /// The current snapshot, with the shared parts.
+    pub fn state(&self) -> AppState {
+        let snapshot = self
+            .shared
+            .current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        AppState {
+            shared: self.shared.clone(),
+            snapshot,
+        }
+    }
+
+    /// Makes `catalog` current: it is the current catalogue with the layer at `changed`
+    /// replaced. Caches of the other layers carry over; requests that start from now on see
+    /// it, those already running finish with the snapshot they took.
+    pub fn publish(&self, catalog: Arc<Catalog>, changed: usize) {
+        let mut current = self
+            .shared
+            .current
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        let next = Snapshot {
+            geometries: current.geometries.after_change(&catalog, changed),
+            catalog,
+            generation: current.generation,
+            indicators: IndicatorCache::new(),
+            loaded_at: current.loaded_at,
+        };
+        *current = Arc::new(next);
+    }
+
+    pub fn config(&self) -> &ServerConfig {
+        &self.shared.config
+    }
 }
 
 impl AppState {
@@ -115,53 +182,109 @@ impl AppState {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or_default();
+        let snapshot = Arc::new(Snapshot {
+            geometries: GeometryCache::new(&catalog),
+            catalog,
+            generation,
+            loaded_at,
+            indicators: IndicatorCache::new(),
+        });
         AppState {
-            inner: Arc::new(Inner {
-                geometries: GeometryCache::new(&catalog),
-                catalog,
+            shared: Arc::new(Shared {
                 config,
-                generation,
-                loaded_at,
-                indicators: IndicatorCache::new(),
+                current: RwLock::new(snapshot.clone()),
                 regions: RegionCache::default(),
                 workers: Arc::new(tokio::sync::Semaphore::new(workers)),
                 queued: std::sync::atomic::AtomicUsize::new(0),
+                editor: OnceLock::new(),
+                accounts: OnceLock::new(),
             }),
+            snapshot,
+        }
+    }
+
+    /// Turns edits on: `store` (opened by [`crate::edit::open`] on this state's catalogue)
+    /// takes every edit, and each edit publishes a new snapshot. Once per server.
+    pub fn start_editing(&self, store: crate::edit::store::Store, data_dir: &std::path::Path) {
+        let live = self.live();
+        let editor = crate::edit::Editor::start(
+            self.catalog_arc(),
+            store,
+            data_dir,
+            Box::new(move |catalog, changed| live.publish(catalog, changed)),
+        );
+        if self.shared.editor.set(editor).is_err() {
+            tracing::warn!("edits were already on");
+        }
+    }
+
+    /// Gives the server its accounts (who may write). Once per server.
+    pub fn set_accounts(&self, accounts: crate::accounts::Accounts) {
+        if self.shared.accounts.set(Arc::new(accounts)).is_err() {
+            tracing::warn!("accounts were already set");
+        }
+    }
+
+    /// The server's accounts, when it has an accounts file.
+    pub fn accounts(&self) -> Option<Arc<crate::accounts::Accounts>> {
+        self.shared.accounts.get().cloned()
+    }
+
+    /// The writer of editable layers; `None` when the server has no data folder.
+    pub fn editor(&self) -> Option<&crate::edit::Editor> {
+        self.shared.editor.get()
+    }
+
+    /// The router's state: this server, at whichever snapshot is current.
+    pub fn live(&self) -> Live {
+        Live {
+            shared: self.shared.clone(),
         }
     }
 
     pub fn catalog(&self) -> &Catalog {
-        &self.inner.catalog
+        &self.snapshot.catalog
     }
 
     pub fn catalog_arc(&self) -> Arc<Catalog> {
-        self.inner.catalog.clone()
+        self.snapshot.catalog.clone()
     }
 
     pub fn config(&self) -> &ServerConfig {
-        &self.inner.config
+        &self.shared.config
     }
 
     pub fn geometries(&self) -> &GeometryCache {
-        &self.inner.geometries
+        &self.snapshot.geometries
     }
 
+    /// Changes with every snapshot: the load time of the catalogue and its version.
     pub fn generation(&self) -> u64 {
-        self.inner.generation
+        self.snapshot
+            .generation
+            .wrapping_add(self.snapshot.catalog.version)
+    }
+
+    /// Changes with every change of one layer (a path under `/collections/{id}` depends only
+    /// on that layer); `None` when there is no such layer.
+    pub fn layer_generation(&self, id: &str) -> Option<u64> {
+        let layer = self.catalog().layer(id)?;
+        let edits = layer.revisions.as_ref().map_or(0, |r| r.layer);
+        Some(self.snapshot.generation.wrapping_add(edits))
     }
 
     pub fn loaded_at(&self) -> SystemTime {
-        self.inner.loaded_at
+        self.snapshot.loaded_at
     }
 
     /// The indicators of the catalogue, once computed (the `/indicators` resource fills it).
     pub fn indicator_cache(&self) -> &IndicatorCache {
-        &self.inner.indicators
+        &self.snapshot.indicators
     }
 
     /// Query boxes of recent requests in the working CRS (see [`RegionCache`]).
     pub fn regions(&self) -> &RegionCache {
-        &self.inner.regions
+        &self.shared.regions
     }
 
     /// A catalogue layer and its position, or a 404 naming it.
@@ -171,6 +294,7 @@ impl AppState {
             .iter()
             .enumerate()
             .find(|(_, l)| l.id() == id)
+            .map(|(i, l)| (i, &**l))
             .ok_or_else(|| ApiError::not_found(format!("no collection {id:?}")))
     }
 
@@ -199,13 +323,13 @@ impl AppState {
     ) -> Result<T, ApiError> {
         use std::sync::atomic::Ordering;
         use tokio::sync::TryAcquireError;
-        let workers = self.inner.workers.clone();
+        let workers = self.shared.workers.clone();
         let shutting_down = || ApiError::Unavailable("the server is shutting down".into());
         let _permit = match workers.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(TryAcquireError::Closed) => return Err(shutting_down()),
             Err(TryAcquireError::NoPermits) => {
-                let queued = &self.inner.queued;
+                let queued = &self.shared.queued;
                 if queued.fetch_add(1, Ordering::SeqCst) >= self.config().max_queued {
                     queued.fetch_sub(1, Ordering::SeqCst);
                     return Err(ApiError::Overloaded(format!(
@@ -234,7 +358,7 @@ impl AppState {
 
     /// Jobs waiting for a worker now (see [`AppState::run_blocking`]).
     pub fn queued_jobs(&self) -> usize {
-        self.inner.queued.load(std::sync::atomic::Ordering::SeqCst)
+        self.shared.queued.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -6,6 +6,7 @@
 //! parameter, which every analysis reads the same way, and the OpenAPI description of these
 //! GET-or-POST routes ([`GetOrPost`]).
 
+use super::state::Live;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -321,6 +322,7 @@ pub fn layer_param<'a>(state: &'a AppState, ctx: &Ctx) -> Result<(usize, &'a Lay
         .iter()
         .enumerate()
         .find(|(_, l)| l.id() == id)
+        .map(|(i, l)| (i, &**l))
         .ok_or_else(|| {
             ApiError::not_found(format!(
                 "parameter layer: the catalogue has no layer {id:?} (layers: {})",
@@ -377,7 +379,7 @@ pub fn read_body(
 
 /// A route that answers GET (the subject in the query string) and POST (the subject as the
 /// body) alike, with `answer` on the bounded blocking pool.
-pub fn get_or_post<F>(answer: F) -> MethodRouter<AppState>
+pub fn get_or_post<F>(answer: F) -> MethodRouter<Live>
 where
     F: Fn(&AppState, &Ctx, Option<Bytes>) -> Result<Response, ApiError>
         + Clone

@@ -1,0 +1,59 @@
+//! Who may write: the `Authorization` header checked against the server's accounts
+//! ([`crate::accounts`]), for the collection a write goes to.
+//!
+//! Reading stays open; only writes (and `OPTIONS`, to advertise them) ask. No credentials or
+//! wrong ones: 401 with `WWW-Authenticate` (Basic, what QGIS's authentication configurations
+//! send, and Bearer, for scripts); an account without the right to edit the collection: 403;
+//! too many failures from one address: 429 with `Retry-After`. The header is never logged.
+
+use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+
+use super::error::ApiError;
+use super::request::ClientAddr;
+use super::state::AppState;
+use crate::accounts::AuthError;
+
+/// The user who sends this write to `collection`, once their credentials and rights are
+/// checked. A password check may take tens of milliseconds (Argon2): it runs on a blocking
+/// thread, outside the pool of geometry work.
+pub async fn editor(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<ClientAddr>,
+    collection: &str,
+) -> Result<String, ApiError> {
+    let Some(accounts) = state.accounts() else {
+        return Err(ApiError::Unauthorized(
+            "this server has no accounts (territorio serve --accounts FILE): nobody can edit"
+                .into(),
+        ));
+    };
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        return Err(ApiError::Unauthorized(format!(
+            "collection {collection} takes edits from accounts: send your credentials (HTTP \
+             Basic, or a bearer token)"
+        )));
+    };
+    let Ok(header) = header.to_str().map(str::to_string) else {
+        return Err(ApiError::Unauthorized(
+            "malformed Authorization header: not ASCII text".into(),
+        ));
+    };
+    let ip = client.map(|c| c.0);
+    let checked = tokio::task::spawn_blocking(move || accounts.authenticate(&header, ip)).await?;
+    let principal = checked.map_err(|e| match e {
+        AuthError::Throttled { retry_after } => ApiError::TooManyRequests {
+            detail: e.to_string(),
+            retry_after: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
+        },
+        other => ApiError::Unauthorized(other.to_string()),
+    })?;
+    if !principal.may_edit(collection) {
+        return Err(ApiError::Forbidden(format!(
+            "user {} may not edit collection {collection}",
+            principal.user()
+        )));
+    }
+    Ok(principal.user().to_string())
+}

@@ -1,0 +1,795 @@
+//! The durable store of editable layers: one SQLite database in the server's data folder.
+//!
+//! Why SQLite: it is embedded (nothing to install or run beside the service), its commits are
+//! atomic and durable, and planners can open the file with any SQLite tool or GDAL.
+//!
+//! What it promises: a change is acknowledged only after its transaction is committed with
+//! `synchronous = FULL` in WAL mode, which syncs the write-ahead log to disk before the commit
+//! returns. After a crash (`kill -9`, power loss on hardware that honours flushes), every
+//! acknowledged change is there, and a change that was not acknowledged is there whole or not
+//! at all.
+//!
+//! Tables:
+//! - `meta`: the store's random id (part of every `ETag`) and format version;
+//! - `layers`: which layers were imported, when, from which source;
+//! - `features`: the current state: one row per feature (layer, id as JSON, revision, WKB
+//!   geometry in the working CRS, properties as a JSON object);
+//! - `changes`: every change, in order: sequence number, time, user, layer, feature, operation,
+//!   and the feature before and after (properties and WKB geometry).
+//!
+//! The server writes from one thread ([`super::Editor`]); readers of the history open their
+//! own read-only connections (WAL lets them read while the writer writes).
+
+use std::path::{Path, PathBuf};
+
+use geo::Geometry;
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde_json::{Map, Value as Json};
+
+use crate::feature::{Feature, FeatureId, Field, FieldType, Value};
+use crate::source::wkb;
+
+/// The file name of the store in the data folder.
+pub const FILE_NAME: &str = "territorio.sqlite";
+
+const FORMAT: &str = "1";
+
+/// What went wrong with the store; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("data folder {dir}: {reason}")]
+    Folder { dir: PathBuf, reason: String },
+    #[error("store {file}: {source}")]
+    Sqlite {
+        file: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("store {file}: {reason}")]
+    Corrupt { file: PathBuf, reason: String },
+}
+
+impl StoreError {
+    /// Whether the failure is one of the machine (disk full, read-only, locked) rather than of
+    /// the data: the write may succeed later.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            StoreError::Sqlite { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(
+                    DatabaseBusy
+                        | DatabaseLocked
+                        | DiskFull
+                        | ReadOnly
+                        | SystemIoFailure
+                        | CannotOpen
+                )
+            ),
+            StoreError::Folder { .. } => true,
+            StoreError::Corrupt { .. } => false,
+        }
+    }
+}
+
+/// An operation recorded in the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// The feature came from the layer's source when the store was made.
+    Import,
+    Create,
+    Replace,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::Import => "import",
+            Operation::Create => "create",
+            Operation::Replace => "replace",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Operation> {
+        Some(match s {
+            "import" => Operation::Import,
+            "create" => Operation::Create,
+            "replace" => Operation::Replace,
+            "update" => Operation::Update,
+            "delete" => Operation::Delete,
+            _ => return None,
+        })
+    }
+}
+
+/// A feature's state in the history: its properties and geometry (working CRS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub values: Vec<Value>,
+    pub geometry: Geometry<f64>,
+}
+
+/// One change to one feature.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub layer: String,
+    pub feature: FeatureId,
+    pub operation: Operation,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub user: String,
+    /// `None` for a creation.
+    pub before: Option<State>,
+    /// `None` for a deletion.
+    pub after: Option<State>,
+}
+
+/// A change as recorded, with its sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded {
+    pub seq: u64,
+    pub change: Change,
+}
+
+/// The store, open for writing.
+pub struct Store {
+    conn: Connection,
+    file: PathBuf,
+    /// A random id, made when the store was created.
+    pub id: String,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating the folder and the database when missing.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder {
+            dir: dir.to_path_buf(),
+            reason: format!("cannot create it: {e}"),
+        })?;
+        let file = dir.join(FILE_NAME);
+        let sql = |source| StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let conn = Connection::open(&file).map_err(sql)?;
+        // Another process holding a write lock makes us wait this long before failing.
+        conn.busy_timeout(std::time::Duration::from_secs(2))
+            .map_err(sql)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(sql)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Corrupt {
+                file,
+                reason: format!("cannot use write-ahead logging (journal mode {mode})"),
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS layers (
+                 id TEXT PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS features (
+                 layer TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL,
+                 geometry BLOB NOT NULL, properties TEXT NOT NULL,
+                 PRIMARY KEY (layer, id));
+             CREATE TABLE IF NOT EXISTS changes (
+                 seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL,
+                 layer TEXT NOT NULL, feature TEXT NOT NULL, operation TEXT NOT NULL,
+                 before_properties TEXT, before_geometry BLOB,
+                 after_properties TEXT, after_geometry BLOB);
+             CREATE INDEX IF NOT EXISTS changes_by_feature ON changes (layer, feature, seq);
+             CREATE INDEX IF NOT EXISTS changes_by_time ON changes (layer, at);",
+        )
+        .map_err(sql)?;
+        let format: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(sql)?;
+        match format.as_deref() {
+            None => {
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('format', ?1), ('id', ?2)",
+                    params![FORMAT, random_id()],
+                )
+                .map_err(sql)?;
+            }
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(StoreError::Corrupt {
+                    file,
+                    reason: format!("format {other}, this version of territorio reads {FORMAT}"),
+                })
+            }
+        }
+        let id: String = conn
+            .query_row("SELECT value FROM meta WHERE key = 'id'", [], |r| r.get(0))
+            .map_err(sql)?;
+        Ok(Store { conn, file, id })
+    }
+
+    /// The database file.
+    pub fn file(&self) -> &Path {
+        &self.file
+    }
+
+    fn sql(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+        |source| StoreError::Sqlite {
+            file: self.file.clone(),
+            source,
+        }
+    }
+
+    /// Whether `layer` was imported.
+    pub fn has_layer(&self, layer: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM layers WHERE id = ?1", [layer], |_| Ok(()))
+            .optional()
+            .map(|r| r.is_some())
+            .map_err(self.sql())
+    }
+
+    /// Imports a layer in one transaction: its features as they are now, and `history` (past
+    /// changes, oldest first) into the change log. Features with no change in `history` get
+    /// an `import` change at `at`.
+    pub fn import(
+        &mut self,
+        layer: &str,
+        source: &str,
+        fields: &[Field],
+        features: &[Feature],
+        history: &[Change],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let file = self.file.clone();
+        let sql = |source| StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        tx.execute(
+            "INSERT INTO layers (id, imported_at, source) VALUES (?1, ?2, ?3)",
+            params![layer, at, source],
+        )
+        .map_err(sql)?;
+        let mut last_seq = std::collections::HashMap::new();
+        for change in history {
+            let seq = insert_change(&tx, fields, change).map_err(sql)?;
+            last_seq.insert(change.feature.clone(), seq);
+        }
+        for f in features {
+            let rev = match last_seq.get(&f.id) {
+                Some(seq) => *seq,
+                None => insert_change(
+                    &tx,
+                    fields,
+                    &Change {
+                        layer: layer.to_string(),
+                        feature: f.id.clone(),
+                        operation: Operation::Import,
+                        at: at.to_string(),
+                        user: "territorio".into(),
+                        before: None,
+                        after: Some(State {
+                            values: f.values.clone(),
+                            geometry: f.geometry.clone(),
+                        }),
+                    },
+                )
+                .map_err(sql)?,
+            };
+            tx.execute(
+                "INSERT INTO features (layer, id, rev, geometry, properties)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    layer,
+                    id_text(&f.id),
+                    rev as i64,
+                    wkb::encode(&f.geometry),
+                    properties_text(fields, &f.values)
+                ],
+            )
+            .map_err(sql)?;
+        }
+        tx.commit().map_err(sql)
+    }
+
+    /// The features of `layer` as stored, with their revisions, in id order.
+    pub fn features(
+        &self,
+        layer: &str,
+        fields: &[Field],
+    ) -> Result<Vec<(Feature, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, rev, geometry, properties FROM features WHERE layer = ?1")
+            .map_err(self.sql())?;
+        let rows = stmt
+            .query_map([layer], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Vec<u8>>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .map_err(self.sql())?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, rev, geometry, properties) = row.map_err(self.sql())?;
+            let corrupt = |reason: String| StoreError::Corrupt {
+                file: self.file.clone(),
+                reason: format!("layer {layer:?}, feature {id}: {reason}"),
+            };
+            let feature = Feature {
+                id: parse_id(&id).map_err(corrupt)?,
+                geometry: wkb::decode(&geometry)
+                    .map_err(|e| corrupt(format!("geometry: {e}")))?
+                    .geometry,
+                values: parse_properties(fields, &properties).map_err(corrupt)?,
+                invalid: None,
+            };
+            out.push((feature, rev as u64));
+        }
+        out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        Ok(out)
+    }
+
+    /// The sequence number of the last change of `layer` (0: none).
+    pub fn last_change(&self, layer: &str) -> Result<u64, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT coalesce(max(seq), 0) FROM changes WHERE layer = ?1",
+                [layer],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n as u64)
+            .map_err(self.sql())
+    }
+
+    /// Every id `layer` ever had (so that a new feature never takes the id of a deleted one).
+    pub fn all_ids(&self, layer: &str) -> Result<Vec<FeatureId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT DISTINCT feature FROM changes WHERE layer = ?1")
+            .map_err(self.sql())?;
+        let ids = stmt
+            .query_map([layer], |r| r.get::<_, String>(0))
+            .map_err(self.sql())?
+            .filter_map(|r| r.ok())
+            .filter_map(|t| parse_id(&t).ok())
+            .collect();
+        Ok(ids)
+    }
+
+    /// Records `changes` and applies them to the current state, in one transaction, durable
+    /// when this returns. Returns each change's sequence number.
+    pub fn commit(&mut self, fields: &[Field], changes: &[Change]) -> Result<Vec<u64>, StoreError> {
+        let file = self.file.clone();
+        let sql = |source| StoreError::Sqlite {
+            file: file.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sql)?;
+        let mut seqs = Vec::with_capacity(changes.len());
+        for change in changes {
+            let seq = insert_change(&tx, fields, change).map_err(sql)?;
+            let id = id_text(&change.feature);
+            match &change.after {
+                Some(state) => {
+                    tx.execute(
+                        "INSERT INTO features (layer, id, rev, geometry, properties)
+                         VALUES (?1, ?2, ?3, ?4, ?5)
+                         ON CONFLICT (layer, id) DO UPDATE SET
+                             rev = excluded.rev, geometry = excluded.geometry,
+                             properties = excluded.properties",
+                        params![
+                            change.layer,
+                            id,
+                            seq as i64,
+                            wkb::encode(&state.geometry),
+                            properties_text(fields, &state.values)
+                        ],
+                    )
+                    .map_err(sql)?;
+                }
+                None => {
+                    tx.execute(
+                        "DELETE FROM features WHERE layer = ?1 AND id = ?2",
+                        params![change.layer, id],
+                    )
+                    .map_err(sql)?;
+                }
+            }
+            seqs.push(seq);
+        }
+        tx.commit().map_err(sql)?;
+        Ok(seqs)
+    }
+}
+
+fn insert_change(
+    tx: &rusqlite::Transaction<'_>,
+    fields: &[Field],
+    change: &Change,
+) -> Result<u64, rusqlite::Error> {
+    let props = |s: &Option<State>| s.as_ref().map(|s| properties_text(fields, &s.values));
+    let geom = |s: &Option<State>| s.as_ref().map(|s| wkb::encode(&s.geometry));
+    tx.execute(
+        "INSERT INTO changes (at, user, layer, feature, operation,
+             before_properties, before_geometry, after_properties, after_geometry)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            change.at,
+            change.user,
+            change.layer,
+            id_text(&change.feature),
+            change.operation.name(),
+            props(&change.before),
+            geom(&change.before),
+            props(&change.after),
+            geom(&change.after),
+        ],
+    )?;
+    Ok(tx.last_insert_rowid() as u64)
+}
+
+/// Which changes a history read returns.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub layer: String,
+    /// Only this feature's changes.
+    pub feature: Option<FeatureId>,
+    /// Only changes at or after this instant (RFC 3339 text, compared as text: UTC `Z` times).
+    pub from: Option<String>,
+    /// Only changes at or before this instant.
+    pub to: Option<String>,
+    /// At most this many, oldest first, after skipping `offset`.
+    pub limit: usize,
+    pub offset: usize,
+}
+
+/// Reads the change log through a read-only connection of its own.
+pub fn history(
+    dir: &Path,
+    fields: &[Field],
+    q: &HistoryQuery,
+) -> Result<(Vec<Recorded>, u64), StoreError> {
+    let file = dir.join(FILE_NAME);
+    let sql = |source| StoreError::Sqlite {
+        file: file.clone(),
+        source,
+    };
+    let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))
+        .map_err(sql)?;
+    let feature = q.feature.as_ref().map(id_text);
+    let filter = "layer = ?1 AND (?2 IS NULL OR feature = ?2) AND (?3 IS NULL OR at >= ?3) \
+                  AND (?4 IS NULL OR at <= ?4)";
+    let total: i64 = conn
+        .query_row(
+            &format!("SELECT count(*) FROM changes WHERE {filter}"),
+            params![q.layer, feature, q.from, q.to],
+            |r| r.get(0),
+        )
+        .map_err(sql)?;
+    let mut stmt = conn
+        .prepare(&format!(
+            "SELECT seq, at, user, feature, operation, before_properties, before_geometry,
+                    after_properties, after_geometry
+             FROM changes WHERE {filter} ORDER BY seq LIMIT ?5 OFFSET ?6"
+        ))
+        .map_err(sql)?;
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<Vec<u8>>,
+    );
+    let rows = stmt
+        .query_map(
+            params![
+                q.layer,
+                feature,
+                q.from,
+                q.to,
+                q.limit as i64,
+                q.offset as i64
+            ],
+            |r| -> rusqlite::Result<Row> {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                ))
+            },
+        )
+        .map_err(sql)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (seq, at, user, feature, operation, bp, bg, ap, ag) = row.map_err(sql)?;
+        let corrupt = |reason: String| StoreError::Corrupt {
+            file: file.clone(),
+            reason: format!("change {seq}: {reason}"),
+        };
+        let state = |p: Option<String>, g: Option<Vec<u8>>| -> Result<Option<State>, StoreError> {
+            match (p, g) {
+                (Some(p), Some(g)) => Ok(Some(State {
+                    values: parse_properties(fields, &p).map_err(corrupt)?,
+                    geometry: wkb::decode(&g)
+                        .map_err(|e| corrupt(format!("geometry: {e}")))?
+                        .geometry,
+                })),
+                _ => Ok(None),
+            }
+        };
+        out.push(Recorded {
+            seq: seq as u64,
+            change: Change {
+                layer: q.layer.clone(),
+                feature: parse_id(&feature).map_err(corrupt)?,
+                operation: Operation::parse(&operation)
+                    .ok_or_else(|| corrupt(format!("unknown operation {operation:?}")))?,
+                at,
+                user,
+                before: state(bp, bg)?,
+                after: state(ap, ag)?,
+            },
+        });
+    }
+    Ok((out, total as u64))
+}
+
+fn id_text(id: &FeatureId) -> String {
+    id.to_json().to_string()
+}
+
+fn parse_id(text: &str) -> Result<FeatureId, String> {
+    match serde_json::from_str::<Json>(text) {
+        Ok(Json::String(s)) => Ok(FeatureId::Str(s)),
+        Ok(Json::Number(n)) if n.is_i64() => Ok(FeatureId::Int(n.as_i64().unwrap_or_default())),
+        _ => Err(format!(
+            "feature id {text:?} is neither text nor an integer"
+        )),
+    }
+}
+
+/// The values as a JSON object, by field name.
+pub fn properties_text(fields: &[Field], values: &[Value]) -> String {
+    let map: Map<String, Json> = fields
+        .iter()
+        .zip(values)
+        .map(|(f, v)| (f.name.clone(), v.to_json()))
+        .collect();
+    Json::Object(map).to_string()
+}
+
+/// Values in field order from a JSON object written by [`properties_text`]. A field missing
+/// from the object (added to the source since) is null.
+pub fn parse_properties(fields: &[Field], text: &str) -> Result<Vec<Value>, String> {
+    let Json::Object(map) =
+        serde_json::from_str::<Json>(text).map_err(|e| format!("properties: {e}"))?
+    else {
+        return Err("properties are not a JSON object".into());
+    };
+    fields
+        .iter()
+        .map(|f| {
+            let json = map.get(&f.name).unwrap_or(&Json::Null);
+            value_of(f.ty, json)
+                .ok_or_else(|| format!("property {} holds {json}, not a {}", f.name, f.ty.name()))
+        })
+        .collect()
+}
+
+fn value_of(ty: FieldType, json: &Json) -> Option<Value> {
+    if json.is_null() {
+        return Some(Value::Null);
+    }
+    Some(match ty {
+        FieldType::Bool => Value::Bool(json.as_bool()?),
+        FieldType::Int => Value::Int(json.as_i64()?),
+        FieldType::Real => Value::Real(json.as_f64()?),
+        FieldType::String => Value::String(json.as_str()?.to_string()),
+        FieldType::Date => Value::Date(json.as_str()?.to_string()),
+        FieldType::DateTime => Value::DateTime(json.as_str()?.to_string()),
+    })
+}
+
+/// 64 random bits as hex, from the OS (the store's id in `ETag`s).
+fn random_id() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 8];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        // No /dev/urandom: the clock is unique enough to tell two stores apart.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
+        bytes = nanos.to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::point;
+
+    fn fields() -> Vec<Field> {
+        vec![
+            Field {
+                name: "name".into(),
+                ty: FieldType::String,
+            },
+            Field {
+                name: "n".into(),
+                ty: FieldType::Int,
+            },
+            Field {
+                name: "amount".into(),
+                ty: FieldType::Real,
+            },
+            Field {
+                name: "day".into(),
+                ty: FieldType::Date,
+            },
+        ]
+    }
+
+    fn feature(id: &str, n: i64) -> Feature {
+        Feature {
+            id: FeatureId::Str(id.into()),
+            geometry: point!(x: 600_000.125, y: 5_000_000.5).into(),
+            values: vec![
+                Value::String(format!("feature {id}")),
+                Value::Int(n),
+                Value::Real(0.1 + 0.2),
+                Value::Date("2026-06-30".into()),
+            ],
+            invalid: None,
+        }
+    }
+
+    #[test]
+    fn an_imported_layer_reads_back_exactly_and_changes_are_recorded_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).expect("opens");
+        assert!(!store.has_layer("p").unwrap());
+        let features = vec![feature("A", 1), feature("B", 2)];
+        store
+            .import(
+                "p",
+                "p.geojson",
+                &fields(),
+                &features,
+                &[],
+                "2026-01-01T00:00:00Z",
+            )
+            .expect("imports");
+        assert!(store.has_layer("p").unwrap());
+        let back = store.features("p", &fields()).unwrap();
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].0.values, features[0].values);
+        assert_eq!(back[0].0.geometry, features[0].geometry);
+        // Two import changes: revisions 1 and 2.
+        assert_eq!((back[0].1, back[1].1), (1, 2));
+
+        let mut changed = feature("A", 10);
+        changed.geometry = point!(x: 1.0, y: 2.0).into();
+        let seqs = store
+            .commit(
+                &fields(),
+                &[
+                    Change {
+                        layer: "p".into(),
+                        feature: FeatureId::Str("A".into()),
+                        operation: Operation::Update,
+                        at: "2026-02-01T00:00:00Z".into(),
+                        user: "anna".into(),
+                        before: Some(State {
+                            values: features[0].values.clone(),
+                            geometry: features[0].geometry.clone(),
+                        }),
+                        after: Some(State {
+                            values: changed.values.clone(),
+                            geometry: changed.geometry.clone(),
+                        }),
+                    },
+                    Change {
+                        layer: "p".into(),
+                        feature: FeatureId::Str("B".into()),
+                        operation: Operation::Delete,
+                        at: "2026-02-02T00:00:00Z".into(),
+                        user: "anna".into(),
+                        before: None,
+                        after: None,
+                    },
+                ],
+            )
+            .expect("commits");
+        assert_eq!(seqs, vec![3, 4]);
+        drop(store);
+
+        // Reopened: the state and the history are there.
+        let store = Store::open(dir.path()).expect("reopens");
+        let back = store.features("p", &fields()).unwrap();
+        assert_eq!(back.len(), 1);
+        assert_eq!(back[0].0.values[1], Value::Int(10));
+        assert_eq!(back[0].1, 3);
+        let (log, total) = history(
+            dir.path(),
+            &fields(),
+            &HistoryQuery {
+                layer: "p".into(),
+                feature: Some(FeatureId::Str("A".into())),
+                limit: 10,
+                ..HistoryQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(total, 2);
+        assert_eq!(log[0].change.operation, Operation::Import);
+        assert_eq!(log[1].change.operation, Operation::Update);
+        assert_eq!(log[1].change.user, "anna");
+        assert_eq!(
+            log[1].change.after.as_ref().unwrap().geometry,
+            changed.geometry
+        );
+        // By time.
+        let (log, total) = history(
+            dir.path(),
+            &fields(),
+            &HistoryQuery {
+                layer: "p".into(),
+                from: Some("2026-02-02T00:00:00Z".into()),
+                limit: 10,
+                ..HistoryQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!((total, log[0].seq), (1, 4));
+    }
+
+    #[test]
+    fn a_store_of_another_format_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let conn = Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'format'", [])
+            .unwrap();
+        drop(conn);
+        let e = Store::open(dir.path()).err().expect("refused").to_string();
+        assert!(e.contains("format 99"), "{e}");
+        assert!(e.contains(FILE_NAME), "{e}");
+    }
+
+    #[test]
+    fn properties_of_another_type_are_reported_not_guessed() {
+        let e = parse_properties(&fields(), r#"{"n": "ten"}"#).unwrap_err();
+        assert!(e.contains("property n"), "{e}");
+        let v = parse_properties(&fields(), r#"{"n": 3}"#).unwrap();
+        assert_eq!(
+            v,
+            vec![Value::Null, Value::Int(3), Value::Null, Value::Null]
+        );
+    }
+}

@@ -1,0 +1,373 @@
+//! The editor end to end, without HTTP: a layer in memory, a store in a temporary folder.
+
+use std::sync::{Arc, Mutex};
+
+use geo::{line_string, point, Geometry};
+use serde_json::{json, Map, Value as Json};
+
+use super::*;
+use crate::catalog::{Allowed, CatalogConfig, EditConfig, FieldRule, LayerConfig, System};
+use crate::feature::{Feature, FeatureId, Field, FieldType, Value};
+use crate::store::{Catalog, Layer};
+
+fn fields() -> Vec<Field> {
+    vec![
+        Field {
+            name: "id".into(),
+            ty: FieldType::String,
+        },
+        Field {
+            name: "status".into(),
+            ty: FieldType::String,
+        },
+        Field {
+            name: "progress_pct".into(),
+            ty: FieldType::Int,
+        },
+    ]
+}
+
+fn config() -> LayerConfig {
+    LayerConfig {
+        id: "projects".into(),
+        title: "Projects".into(),
+        description: "d".into(),
+        system: System::Projects,
+        source: "projects.geojson".into(),
+        layer: None,
+        id_field: Some("id".into()),
+        crs: None,
+        style: None,
+        edit: Some(EditConfig {
+            history: None,
+            id_prefix: Some("P".into()),
+        }),
+        field_rules: vec![
+            FieldRule {
+                name: "status".into(),
+                required: true,
+                allowed: vec![
+                    Allowed::Text("design".into()),
+                    Allowed::Text("funded".into()),
+                ],
+                ..FieldRule::default()
+            },
+            FieldRule {
+                name: "progress_pct".into(),
+                minimum: Some(0.0),
+                maximum: Some(100.0),
+                ..FieldRule::default()
+            },
+        ],
+    }
+}
+
+fn project(id: &str, x: f64, progress: i64) -> Feature {
+    Feature {
+        id: FeatureId::Str(id.into()),
+        geometry: point!(x: x, y: 5_000_000.0).into(),
+        values: vec![
+            Value::String(id.into()),
+            Value::String("design".into()),
+            Value::Int(progress),
+        ],
+        invalid: None,
+    }
+}
+
+fn catalog() -> Catalog {
+    let layer = Layer::new(
+        config(),
+        "EPSG:32632".into(),
+        "GeoJSON".into(),
+        fields(),
+        vec![
+            project("P001", 600_000.0, 10),
+            project("P002", 601_000.0, 20),
+        ],
+    )
+    .expect("a layer");
+    let catalog_config = CatalogConfig {
+        path: "memory.toml".into(),
+        working_crs: "EPSG:32632".into(),
+        styles_dir: "styles".into(),
+        layers: vec![config()],
+        roles: Default::default(),
+    };
+    Catalog::from_layers(catalog_config, "EPSG:32632".into(), vec![layer])
+}
+
+/// An editor on a fresh store in `dir`, and the catalogues it publishes.
+fn editor(dir: &std::path::Path) -> (Editor, Arc<Mutex<Vec<Arc<Catalog>>>>) {
+    let (catalog, store) = open(catalog(), dir).expect("opens");
+    let published = Arc::new(Mutex::new(vec![Arc::new(catalog)]));
+    let sink = published.clone();
+    let first = published.lock().unwrap()[0].clone();
+    let editor = Editor::start(
+        first,
+        store,
+        dir,
+        Box::new(move |c, _| sink.lock().unwrap().push(c)),
+    );
+    (editor, published)
+}
+
+fn props(v: Json) -> Map<String, Json> {
+    v.as_object().expect("object").clone()
+}
+
+fn request(write: Write) -> Request {
+    Request {
+        layer: "projects".into(),
+        write,
+        user: "anna".into(),
+        if_match: None,
+    }
+}
+
+fn values_of(catalog: &Catalog, id: &str) -> Option<Vec<Value>> {
+    let layer = catalog.layer("projects")?;
+    layer
+        .get(&FeatureId::Str(id.into()))
+        .map(|f| f.values.clone())
+}
+
+#[tokio::test]
+async fn create_patch_replace_delete_each_publish_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, published) = editor(dir.path());
+    let created = editor
+        .submit(request(Write::Create {
+            geometry: point!(x: 602_000.0, y: 5_000_000.0).into(),
+            properties: props(json!({"status": "funded", "progress_pct": 0})),
+        }))
+        .await
+        .expect("created");
+    // The next number after P002, as wide as the existing ids.
+    assert_eq!(created.id, FeatureId::Str("P003".into()));
+    assert_eq!(
+        values_of(&created.catalog, "P003"),
+        Some(vec![
+            Value::String("P003".into()),
+            Value::String("funded".into()),
+            Value::Int(0)
+        ])
+    );
+    let tag = created.tag.clone().expect("a tag");
+
+    let patched = editor
+        .submit(Request {
+            if_match: Some(IfMatch::Tags(vec![tag.clone()])),
+            ..request(Write::Patch {
+                id: FeatureId::Str("P003".into()),
+                geometry: None,
+                properties: props(json!({"progress_pct": 40})),
+            })
+        })
+        .await
+        .expect("patched");
+    assert_ne!(
+        patched.tag.as_deref(),
+        Some(tag.as_str()),
+        "the tag changes"
+    );
+    assert_eq!(
+        values_of(&patched.catalog, "P003").unwrap()[1..],
+        [Value::String("funded".into()), Value::Int(40)]
+    );
+
+    let replaced = editor
+        .submit(request(Write::Replace {
+            id: FeatureId::Str("P001".into()),
+            geometry: point!(x: 600_100.0, y: 5_000_050.0).into(),
+            properties: props(json!({"status": "design"})),
+        }))
+        .await
+        .expect("replaced");
+    // Properties not sent are null after a replacement.
+    assert_eq!(
+        values_of(&replaced.catalog, "P001").unwrap()[2],
+        Value::Null
+    );
+    let moved = &replaced
+        .catalog
+        .layer("projects")
+        .unwrap()
+        .get(&FeatureId::Str("P001".into()))
+        .unwrap()
+        .geometry;
+    assert_eq!(*moved, Geometry::from(point!(x: 600_100.0, y: 5_000_050.0)));
+
+    editor
+        .submit(request(Write::Delete {
+            id: FeatureId::Str("P003".into()),
+        }))
+        .await
+        .expect("deleted");
+    let last = published.lock().unwrap().last().unwrap().clone();
+    assert!(values_of(&last, "P003").is_none());
+    assert_eq!(published.lock().unwrap().len(), 5, "one catalogue per edit");
+    // A new feature does not take the id of the deleted one.
+    let again = editor
+        .submit(request(Write::Create {
+            geometry: point!(x: 602_000.0, y: 5_000_000.0).into(),
+            properties: props(json!({"status": "funded"})),
+        }))
+        .await
+        .expect("created");
+    assert_eq!(again.id, FeatureId::Str("P004".into()));
+    let before_restart = again.catalog.clone();
+    drop(editor);
+
+    // Restarted on the same folder: the state is the stored one, with the same tags.
+    let (catalog, _store) = open(catalog(), dir.path()).expect("reopens");
+    let layer = catalog.layer("projects").unwrap();
+    let old = before_restart.layer("projects").unwrap();
+    assert_eq!(layer.features.len(), 3);
+    for f in &old.features {
+        let i = layer.position(&f.id).expect("still there");
+        assert_eq!(layer.features[i].values, f.values);
+        assert_eq!(layer.features[i].geometry, f.geometry);
+        assert_eq!(
+            layer.feature_tag(i),
+            old.feature_tag(old.position(&f.id).unwrap())
+        );
+    }
+    // And the history has every change: two imports, then five edits.
+    let (log, total) = store::history(
+        dir.path(),
+        &fields(),
+        &store::HistoryQuery {
+            layer: "projects".into(),
+            limit: 100,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(total, 7);
+    let ops: Vec<&str> = log.iter().map(|r| r.change.operation.name()).collect();
+    assert_eq!(
+        ops,
+        ["import", "import", "create", "update", "replace", "delete", "create"]
+    );
+    assert!(log[2..].iter().all(|r| r.change.user == "anna"));
+    // The update's before and after.
+    let update = &log[3].change;
+    assert_eq!(update.before.as_ref().unwrap().values[2], Value::Int(0));
+    assert_eq!(update.after.as_ref().unwrap().values[2], Value::Int(40));
+}
+
+#[tokio::test]
+async fn a_refused_edit_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, published) = editor(dir.path());
+    let stale = editor
+        .submit(Request {
+            if_match: Some(IfMatch::Tags(vec!["\"someone-else\"".into()])),
+            ..request(Write::Patch {
+                id: FeatureId::Str("P001".into()),
+                geometry: None,
+                properties: props(json!({"progress_pct": 50})),
+            })
+        })
+        .await
+        .expect_err("stale");
+    assert!(matches!(stale, EditError::Stale { .. }), "{stale}");
+    let invalid = editor
+        .submit(request(Write::Patch {
+            id: FeatureId::Str("P001".into()),
+            geometry: None,
+            properties: props(json!({"progress_pct": 150, "status": "done", "colour": 1})),
+        }))
+        .await
+        .expect_err("invalid");
+    let EditError::Invalid(problems) = &invalid else {
+        panic!("{invalid}")
+    };
+    assert_eq!(problems.len(), 3, "{problems:?}");
+    let line = editor
+        .submit(request(Write::Create {
+            geometry: line_string![(x: 0.0, y: 0.0), (x: 1.0, y: 1.0)].into(),
+            properties: props(json!({"status": "design"})),
+        }))
+        .await
+        .expect_err("a line in a point layer");
+    assert!(
+        line.to_string().contains("Points, not LineStrings"),
+        "{line}"
+    );
+    let missing = editor
+        .submit(request(Write::Delete {
+            id: FeatureId::Str("P999".into()),
+        }))
+        .await
+        .expect_err("no such feature");
+    assert!(matches!(missing, EditError::NotFound { .. }), "{missing}");
+    assert_eq!(published.lock().unwrap().len(), 1, "nothing published");
+    let (catalog, _store) = open(catalog(), dir.path()).expect("reopens");
+    assert_eq!(
+        values_of(&catalog, "P001").unwrap()[2],
+        Value::Int(10),
+        "nothing stored"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_edits_are_all_applied_in_some_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, published) = editor(dir.path());
+    let editor = Arc::new(editor);
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let editor = editor.clone();
+        tasks.push(tokio::spawn(async move {
+            editor
+                .submit(request(Write::Create {
+                    geometry: point!(x: 600_000.0 + f64::from(i), y: 5_000_000.0).into(),
+                    properties: props(json!({"status": "design", "progress_pct": i % 101})),
+                }))
+                .await
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for t in tasks {
+        let done = t.await.unwrap().expect("created");
+        ids.insert(done.id.to_string());
+    }
+    assert_eq!(ids.len(), 200, "every new feature has its own id");
+    assert!(ids.contains("P003") && ids.contains("P202"));
+    let last = published.lock().unwrap().last().unwrap().clone();
+    assert_eq!(last.layer("projects").unwrap().features.len(), 202);
+    // Waiting edits share transactions: fewer catalogues than edits is allowed, never more.
+    assert!(published.lock().unwrap().len() <= 201);
+}
+
+#[test]
+fn a_history_file_that_contradicts_the_source_stops_the_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    std::fs::write(
+        &history,
+        r#"{"at":"2025-01-01T00:00:00Z","user":"m","id":"P001","op":"create","set":{"progress_pct":99}}"#,
+    )
+    .unwrap();
+    let mut c = catalog();
+    let layer = c.layer("projects").unwrap();
+    let mut config = layer.config.clone();
+    config.edit.as_mut().unwrap().history = Some(history);
+    let rebuilt = Layer::new(
+        config,
+        layer.source_crs.clone(),
+        layer.driver.clone(),
+        layer.fields.clone(),
+        layer.features.clone(),
+    )
+    .unwrap();
+    c = c.with_layer(rebuilt).unwrap();
+    let e = open(c, &dir.path().join("data"))
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(e.contains("feature P001"), "{e}");
+    assert!(e.contains("progress_pct"), "{e}");
+}

@@ -1,0 +1,696 @@
+//! Edits through OGC API - Features Part 4, over the service (tower `oneshot`), on the demo
+//! catalogue with a fresh store and accounts in a temporary folder.
+//!
+//! The first test replays the requests QGIS 3.44 sends when a user edits the projects layer
+//! (recorded from a real QGIS, see `tests/qgis/edit.py`); the others cover accounts,
+//! conditional writes, the rules of the projects' fields, bad input of every kind, and that an
+//! edit is seen at once by every reader. Expected coordinates come from PROJ's reference
+//! values in the project's STACK notes, not from the service.
+
+mod common;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::{json, Value as Json};
+use territorio::accounts::{Accounts, AccountsFile, HashCost};
+use territorio::api::{app, App, AppState, ServerConfig};
+use territorio::catalog::CatalogConfig;
+use territorio::store::Catalog;
+
+use common::http::{send, Answer};
+
+const EDITOR: (&str, &str) = ("anna", "a long editor password");
+const READER: (&str, &str) = ("bruno", "a long reader password");
+const EPSG_3003: &str = "http://www.opengis.net/def/crs/EPSG/0/3003";
+const EPSG_4326: &str = "http://www.opengis.net/def/crs/EPSG/0/4326";
+const EPSG_32632: &str = "http://www.opengis.net/def/crs/EPSG/0/32632";
+
+struct Server {
+    app: App,
+    token: String,
+    _dir: tempfile::TempDir,
+}
+
+/// The demo catalogue served with edits on: `anna` may edit the projects, `bruno` nothing.
+fn server() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
+    let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
+    let data = dir.path().join("data");
+    let (catalog, store) = territorio::edit::open(catalog, &data).expect("the store opens");
+    let accounts = dir.path().join("accounts.toml");
+    let mut file = AccountsFile::read_or_new(&accounts).unwrap();
+    file.add_user(EDITOR.0, EDITOR.1, &["projects".into()], HashCost::MINIMAL)
+        .unwrap();
+    file.add_user(READER.0, READER.1, &[], HashCost::MINIMAL)
+        .unwrap();
+    let token = file
+        .issue_token(EDITOR.0, "script")
+        .unwrap()
+        .reveal()
+        .to_string();
+    file.save().unwrap();
+    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
+    state.start_editing(store, &data);
+    state.set_accounts(Accounts::open(&accounts).unwrap());
+    Server {
+        app: app(state),
+        token,
+        _dir: dir,
+    }
+}
+
+fn basic((user, password): (&str, &str)) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+    )
+}
+
+impl Server {
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<Json>,
+    ) -> Answer {
+        let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let body = match body {
+            Some(b) => Body::from(b.to_string()),
+            None => Body::empty(),
+        };
+        send(self.app.clone(), req.body(body).unwrap()).await
+    }
+
+    /// A write by `anna` with HTTP Basic, as QGIS sends it.
+    async fn edit(
+        &self,
+        method: Method,
+        uri: &str,
+        headers: &[(&str, &str)],
+        body: Option<Json>,
+    ) -> Answer {
+        let auth = basic(EDITOR);
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        self.call(method, uri, &all, body).await
+    }
+
+    async fn get(&self, uri: &str) -> Answer {
+        self.call(
+            Method::GET,
+            uri,
+            &[("accept", "application/geo+json")],
+            None,
+        )
+        .await
+    }
+}
+
+fn coords(feature: &Json) -> (f64, f64) {
+    let c = &feature["geometry"]["coordinates"];
+    (c[0].as_f64().unwrap(), c[1].as_f64().unwrap())
+}
+
+fn close(a: (f64, f64), b: (f64, f64), tolerance: f64) -> bool {
+    (a.0 - b.0).abs() <= tolerance && (a.1 - b.1).abs() <= tolerance
+}
+
+/// A point project of the demo (the moves below need a point).
+async fn a_point_project(s: &Server) -> String {
+    let all = s.get("/collections/projects/items?limit=1000").await.json();
+    all["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["geometry"]["type"] == "Point")
+        .and_then(|f| f["id"].as_str())
+        .expect("the demo has point projects")
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_requests_qgis_sends_when_editing_work_in_order() {
+    let s = server();
+    let point = a_point_project(&s).await;
+    // QGIS turns editing on from Allow.
+    let items = s
+        .edit(Method::OPTIONS, "/collections/projects/items", &[], None)
+        .await;
+    assert_eq!(items.status, StatusCode::NO_CONTENT, "{}", items.text());
+    assert!(
+        items.header("allow").contains("POST"),
+        "{}",
+        items.header("allow")
+    );
+    let item = s
+        .edit(
+            Method::OPTIONS,
+            &format!("/collections/projects/items/{point}"),
+            &[],
+            None,
+        )
+        .await;
+    for m in ["PUT", "PATCH", "DELETE"] {
+        assert!(item.header("allow").contains(m), "{}", item.header("allow"));
+    }
+
+    // PATCH of properties only (merge patch).
+    let patched = s
+        .edit(
+            Method::PATCH,
+            &format!("/collections/projects/items/{point}"),
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"progress_pct": 37, "status": "in_progress"}})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    let before_move = s
+        .get(&format!("/collections/projects/items/{point}"))
+        .await
+        .json();
+    assert_eq!(before_move["properties"]["progress_pct"], 37);
+    assert_eq!(before_move["properties"]["status"], "in_progress");
+
+    // POST in the layer's CRS (a bare Content-Crs URI), with null id and derived field.
+    let created = s
+        .edit(
+            Method::POST,
+            "/collections/projects/items",
+            &[
+                ("content-type", "application/geo+json"),
+                ("content-crs", EPSG_32632),
+            ],
+            Some(json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [514965.0, 5034586.0]},
+                "properties": {
+                    "id": null, "axis_name": null, "title": "Nuovo progetto",
+                    "axis": 5, "emblematic_action": null, "aqst_programme": "none",
+                    "status": "proposed", "progress_pct": 0, "budget_eur": 350000.0,
+                    "committed_eur": 0.0, "spent_eur": 0.0,
+                    "lead_body": "Comune di Crema", "municipality": "Crema",
+                    "start_date": "2026-03-01", "end_date": "2027-06-30"
+                }
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let location = created.header("location").to_string();
+    assert!(
+        location.ends_with("/collections/projects/items/P151"),
+        "{location}"
+    );
+    assert!(created.header("etag").starts_with('"'), "a strong tag");
+    let new = s.get("/collections/projects/items/P151").await;
+    assert_eq!(new.status, StatusCode::OK);
+    let new = new.json();
+    assert_eq!(new["properties"]["axis_name"], "Infrastrutture e mobilità");
+    assert_eq!(new["properties"]["id"], "P151");
+    // STACK reference: EPSG:32632 (514965, 5034586) is lon 9.1914278, lat 45.4646405.
+    assert!(
+        close(coords(&new), (9.1914278, 45.4646405), 2e-7),
+        "{:?}",
+        coords(&new)
+    );
+
+    // PATCH of the geometry only, in EPSG:3003 (easting first).
+    let moved = s
+        .edit(
+            Method::PATCH,
+            &format!("/collections/projects/items/{point}"),
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("content-crs", EPSG_3003),
+            ],
+            Some(json!({"geometry": {"type": "Point", "coordinates": [1514980.0, 5034600.0]}})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let after = s
+        .get(&format!("/collections/projects/items/{point}"))
+        .await
+        .json();
+    // STACK reference: EPSG:3003 (1514980, 5034600) is lon 9.1912614, lat 45.4645866.
+    assert!(
+        close(coords(&after), (9.1912614, 45.4645866), 2e-7),
+        "{:?}",
+        coords(&after)
+    );
+    assert_eq!(
+        after["properties"], before_move["properties"],
+        "only the geometry moved"
+    );
+
+    // EPSG:4326 in angle brackets: latitude first.
+    let moved = s
+        .edit(
+            Method::PATCH,
+            &format!("/collections/projects/items/{point}"),
+            &[
+                ("content-type", "application/merge-patch+json"),
+                ("content-crs", &format!("<{EPSG_4326}>")),
+            ],
+            Some(json!({"geometry": {"type": "Point", "coordinates": [45.4646405, 9.1914278]}})),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let in_utm = s
+        .get(&format!(
+            "/collections/projects/items/{point}?crs={EPSG_32632}"
+        ))
+        .await
+        .json();
+    assert!(
+        close(coords(&in_utm), (514965.0, 5034586.0), 0.05),
+        "{:?}",
+        coords(&in_utm)
+    );
+
+    // PUT replaces; DELETE removes.
+    let mut whole = new.clone();
+    whole["properties"]["status"] = json!("design");
+    whole["properties"]["progress_pct"] = json!(5);
+    let put = s
+        .edit(
+            Method::PUT,
+            "/collections/projects/items/P151",
+            &[("content-type", "application/geo+json")],
+            Some(json!({"type": "Feature", "id": "P151", "geometry": new["geometry"], "properties": whole["properties"]})),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(
+        s.get("/collections/projects/items/P151").await.json()["properties"]["status"],
+        "design"
+    );
+    let deleted = s
+        .edit(
+            Method::DELETE,
+            "/collections/projects/items/P151",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text());
+    assert_eq!(
+        s.get("/collections/projects/items/P151").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The history of the new project: create, replace, delete, by anna.
+    let history = s
+        .call(
+            Method::GET,
+            "/collections/projects/items/P151/history?f=json",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+    let h = history.json();
+    let ops: Vec<&str> = h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["create", "replace", "delete"]);
+    assert!(h["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["user"] == EDITOR.0));
+    assert_eq!(
+        h["changes"][1]["changed"],
+        json!(["status", "progress_pct"])
+    );
+}
+
+#[tokio::test]
+async fn writes_need_an_account_with_the_right() {
+    let s = server();
+    let body = json!({"properties": {"progress_pct": 50}});
+    let uri = "/collections/projects/items/P001";
+    let patch = |auth: Option<String>| {
+        let body = body.clone();
+        let s = &s;
+        async move {
+            let mut headers = vec![("content-type", "application/merge-patch+json".to_string())];
+            if let Some(a) = auth {
+                headers.push(("authorization", a));
+            }
+            let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            s.call(Method::PATCH, uri, &h, Some(body)).await
+        }
+    };
+    let none = patch(None).await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        none.header("www-authenticate").starts_with("Basic"),
+        "{:?}",
+        none.headers
+    );
+    let wrong = patch(Some(basic((EDITOR.0, "not the password")))).await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(!wrong.text().contains("not the password"));
+    let reader = patch(Some(basic(READER))).await;
+    assert_eq!(reader.status, StatusCode::FORBIDDEN, "{}", reader.text());
+    assert!(reader
+        .text()
+        .contains("bruno may not edit collection projects"));
+    let token = patch(Some(format!("Bearer {}", s.token))).await;
+    assert_eq!(token.status, StatusCode::OK, "{}", token.text());
+    assert_eq!(s.get(uri).await.json()["properties"]["progress_pct"], 50);
+    // Reading stays open, and OPTIONS without credentials lists no write.
+    let open = s
+        .call(Method::OPTIONS, "/collections/projects/items", &[], None)
+        .await;
+    assert_eq!(open.header("allow"), "GET, HEAD, OPTIONS");
+    // A read-only layer lists none even to an editor, and refuses writes with 405.
+    let ro = s
+        .edit(
+            Method::OPTIONS,
+            "/collections/municipalities/items",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(ro.header("allow"), "GET, HEAD, OPTIONS");
+    let refused = s
+        .edit(
+            Method::POST,
+            "/collections/municipalities/items",
+            &[("content-type", "application/geo+json")],
+            Some(json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.0, 45.1]}, "properties": {}})),
+        )
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        refused.text()
+    );
+    assert_eq!(refused.header("allow"), "GET, HEAD, OPTIONS");
+}
+
+#[tokio::test]
+async fn if_match_protects_against_lost_updates() {
+    let s = server();
+    let uri = "/collections/projects/items/P002";
+    let first = s.get(uri).await;
+    let tag = first.header("etag").to_string();
+    assert!(tag.starts_with('"') && !tag.starts_with("W/"), "{tag}");
+    let patch = |tag: String, pct: i64| {
+        let s = &s;
+        async move {
+            s.edit(
+                Method::PATCH,
+                uri,
+                &[
+                    ("content-type", "application/merge-patch+json"),
+                    ("if-match", &tag),
+                ],
+                Some(json!({"properties": {"progress_pct": pct}})),
+            )
+            .await
+        }
+    };
+    let ok = patch(tag.clone(), 61).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let new_tag = ok.header("etag").to_string();
+    assert_ne!(new_tag, tag);
+    // Someone else's write with the old tag: 412, the current tag, nothing changed.
+    let stale = patch(tag.clone(), 62).await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text()
+    );
+    assert_eq!(stale.header("etag"), new_tag);
+    assert_eq!(s.get(uri).await.json()["properties"]["progress_pct"], 61);
+    // A GET with the current tag is 304.
+    let again = s
+        .call(
+            Method::GET,
+            uri,
+            &[
+                ("accept", "application/geo+json"),
+                ("if-none-match", &new_tag),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+#[tokio::test]
+async fn values_outside_the_rules_are_refused_naming_field_and_rule() {
+    let s = server();
+    let uri = "/collections/projects/items/P003";
+    let before = s.get(uri).await;
+    let answer = s
+        .edit(
+            Method::PATCH,
+            uri,
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {
+                "status": "finished", "axis": 9, "progress_pct": 101, "spent_eur": -1.0,
+                "start_date": "2027-01-01", "end_date": "2026-01-01", "colour": "red",
+                "axis_name": "Altro"
+            }})),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text()
+    );
+    assert_eq!(answer.content_type(), "application/problem+json");
+    let problem = answer.json();
+    let named: Vec<&str> = problem["invalid-params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    for field in [
+        "status",
+        "axis",
+        "progress_pct",
+        "spent_eur",
+        "end_date",
+        "colour",
+        "axis_name",
+    ] {
+        assert!(named.contains(&field), "{field} in {named:?}");
+    }
+    let after = s.get(uri).await;
+    assert_eq!(after.body, before.body, "nothing changed");
+    assert_eq!(after.header("etag"), before.header("etag"));
+}
+
+#[tokio::test]
+async fn bad_bodies_get_the_right_status_and_change_nothing() {
+    let s = server();
+    let uri = "/collections/projects/items/P004";
+    let before = s.get(uri).await;
+    let raw = |content_type: &str, body: &str, crs: Option<&str>| {
+        let mut req = Request::builder()
+            .method(Method::PATCH)
+            .uri(uri)
+            .header("authorization", basic(EDITOR))
+            .header("content-type", content_type);
+        if let Some(c) = crs {
+            req = req.header("content-crs", c);
+        }
+        req.body(Body::from(body.to_string())).unwrap()
+    };
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            raw("application/merge-patch+json", "{", None),
+            StatusCode::BAD_REQUEST,
+            "malformed JSON",
+        ),
+        (
+            raw("text/plain", "{}", None),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+        ),
+        (
+            raw(
+                "application/merge-patch+json",
+                r#"{"geometry": {"type": "Point", "coordinates": [200.0, 45.0]}}"#,
+                None,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "geometry",
+        ),
+        (
+            raw(
+                "application/merge-patch+json",
+                r#"{"geometry": {"type": "Point", "coordinates": [10.0]}}"#,
+                None,
+            ),
+            StatusCode::BAD_REQUEST,
+            "geometry",
+        ),
+        (
+            raw(
+                "application/merge-patch+json",
+                r#"{"geometry": null}"#,
+                None,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot be removed",
+        ),
+        (
+            raw("application/merge-patch+json", r#"{"id": "P999"}"#, None),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "cannot be changed",
+        ),
+        (
+            raw(
+                "application/merge-patch+json",
+                r#"{"properties": {"progress_pct": 5}}"#,
+                Some("EPSG:999999"),
+            ),
+            StatusCode::BAD_REQUEST,
+            "Content-Crs",
+        ),
+        (
+            raw(
+                "application/merge-patch+json",
+                r#"{"properties": [1]}"#,
+                None,
+            ),
+            StatusCode::BAD_REQUEST,
+            "properties must be an object",
+        ),
+    ];
+    for (req, status, words) in cases {
+        let answer = send(s.app.clone(), req).await;
+        assert_eq!(answer.status, status, "{}", answer.text());
+        assert!(answer.text().contains(words), "{words}: {}", answer.text());
+        assert_eq!(answer.content_type(), "application/problem+json");
+    }
+    let missing = s
+        .edit(
+            Method::DELETE,
+            "/collections/projects/items/P999",
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let too_big = "x".repeat(ServerConfig::default().max_body_bytes + 10);
+    let answer = send(
+        s.app.clone(),
+        raw("application/merge-patch+json", &too_big, None),
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        answer.text()
+    );
+    let after = s.get(uri).await;
+    assert_eq!(after.body, before.body, "nothing changed");
+}
+
+#[tokio::test]
+async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches() {
+    let s = server();
+    let count = |fc: &Json| fc["numberMatched"].as_u64().unwrap();
+    let all_before = count(&s.get("/collections/projects/items?limit=1").await.json());
+    let in_box = "/collections/projects/items?bbox=9.60,45.30,9.62,45.32";
+    assert_eq!(
+        count(&s.get(in_box).await.json()),
+        0,
+        "an empty corner of the province"
+    );
+    let created = s
+        .edit(
+            Method::POST,
+            "/collections/projects/items",
+            &[("content-type", "application/geo+json")],
+            Some(json!({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [9.61, 45.31]},
+                "properties": {"title": "Progetto di prova", "axis": 1, "status": "funded",
+                               "progress_pct": 12, "aqst_programme": "none"}
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(
+        count(&s.get("/collections/projects/items?limit=1").await.json()),
+        all_before + 1
+    );
+    assert_eq!(count(&s.get(in_box).await.json()), 1);
+    let filtered = s
+        .get("/collections/projects/items?filter=title%3D%27Progetto%20di%20prova%27")
+        .await
+        .json();
+    assert_eq!(count(&filtered), 1);
+    let report = s
+        .call(Method::GET, "/projects/P151/report?f=json", &[], None)
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text());
+    // Editable collections are revalidated by clients; the others may be kept a minute.
+    let projects = s.get("/collections/projects/items?limit=1").await;
+    assert_eq!(projects.header("cache-control"), "no-cache");
+    let zones = s.get("/collections/municipalities/items?limit=1").await;
+    assert_eq!(zones.header("cache-control"), "public, max-age=60");
+}
+
+#[tokio::test]
+async fn the_schema_says_what_clients_may_write() {
+    let s = server();
+    let conformance = s
+        .call(Method::GET, "/conformance?f=json", &[], None)
+        .await
+        .json();
+    let classes: Vec<&str> = conformance["conformsTo"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    for class in [
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+        "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+        "http://www.opengis.net/spec/ogcapi-features-5/1.0/conf/schemas",
+    ] {
+        assert!(classes.contains(&class), "{class}");
+    }
+    let schema = s
+        .call(
+            Method::GET,
+            "/collections/projects/schema",
+            &[("accept", "application/schema+json")],
+            None,
+        )
+        .await
+        .json();
+    let p = &schema["properties"];
+    assert_eq!(p["id"]["readOnly"], true);
+    assert_eq!(p["axis_name"]["readOnly"], true);
+    assert_eq!(p["progress_pct"]["maximum"], 100.0);
+    assert_eq!(
+        p["status"]["enum"],
+        json!(["proposed", "design", "funded", "in_progress", "completed"])
+    );
+    assert_eq!(p["status"]["title"], "Stato di attuazione");
+}
