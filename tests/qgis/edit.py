@@ -17,7 +17,8 @@ The session, in a fresh QGIS profile (scripts/qgis-python gives each run a new H
   fourth project, a point, 100 m east; commitChanges() returns True with no error;
 - the server's state read back over plain HTTP (urllib, JSON): the new project has what was
   sent, the changed one the new values and nothing else changed, the moved one is 100 m east
-  (within 0.01 m, in EPSG:3003) of where it was, the deleted one answers 404.
+  (within 0.01 m, in EPSG:3003) of where it was, the deleted one answers 404;
+- the history of each of the four records the session's edit, by the session's user.
 Expected values come from what this script sent, never from the server's answers. One PASS or
 FAIL line per check; the exit status is 1 if any check failed.
 """
@@ -290,6 +291,20 @@ def session(args):
 
     status, _ = http.item(deleted)
     check(status == 404, f"GET items/{deleted} after the delete: {status}")
+
+    # The history records each edit of the session: what, by whom.
+    expected = [(new_id, "create", None), (changed, "update", set(CHANGED)),
+                (moved, "update", set()), (deleted, "delete", None)]
+    for fid, operation, fields in expected:
+        status, h = http.get(f"{http.items}/{urllib.parse.quote(fid)}/history?f=json")
+        last = ((h or {}).get("changes") or [{}])[-1]
+        ok = (status == 200 and last.get("operation") == operation
+              and last.get("user") == args.user
+              and (fields is None or set(last.get("changed", [])) == fields))
+        if fid == moved:
+            ok = ok and last.get("geometryChanged") is True
+        check(ok, f"history of {fid}: last change {last.get('operation')!r} by "
+                  f"{last.get('user')!r}, changed {last.get('changed')}")
 
 
 def main():
