@@ -542,7 +542,7 @@ async fn bad_bodies_get_the_right_status_and_change_nothing() {
                 r#"{"geometry": {"type": "Point", "coordinates": [10.0]}}"#,
                 None,
             ),
-            StatusCode::BAD_REQUEST,
+            StatusCode::UNPROCESSABLE_ENTITY,
             "geometry",
         ),
         (

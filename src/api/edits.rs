@@ -263,7 +263,8 @@ fn object_of(bytes: &[u8]) -> Result<Map<String, Json>, ApiError> {
     }
 }
 
-/// A geometry member, moved to the working CRS and validated.
+/// A geometry member, moved to the working CRS and validated. The body is JSON (checked
+/// before), so a geometry that is not GeoJSON is a 422 like an invalid one.
 fn geometry_of(json: &Json, crs: &InputCrs, working: &str) -> Result<Geometry<f64>, ApiError> {
     if json.is_null() {
         return Err(ApiError::Unprocessable(
@@ -271,8 +272,10 @@ fn geometry_of(json: &Json, crs: &InputCrs, working: &str) -> Result<Geometry<f6
         ));
     }
     let text = json.to_string();
-    let g = subject::geometry("geometry", &text, crs)
-        .map_err(|e| super::http::subject::subject_error(e, false))?;
+    let g = subject::geometry("geometry", &text, crs).map_err(|e| match e {
+        subject::SubjectError::Malformed { .. } => ApiError::Unprocessable(e.to_string()),
+        other => super::http::subject::subject_error(other, false),
+    })?;
     subject::into_working("geometry", g, crs, working)
         .map_err(|e| super::http::subject::subject_error(e, false))
 }
@@ -533,7 +536,10 @@ async fn answer(
 
 /// The write operations of an editable collection, for the OpenAPI document: (path, method,
 /// operation).
-pub(super) fn openapi_operations(layer: &crate::store::Layer) -> Vec<(String, &'static str, Json)> {
+pub(super) fn openapi_operations(
+    layer: &crate::store::Layer,
+    working_crs: &str,
+) -> Vec<(String, &'static str, Json)> {
     use super::http::oas;
     let id = layer.id();
     let title = &layer.config.title;
@@ -547,10 +553,14 @@ pub(super) fn openapi_operations(layer: &crate::store::Layer) -> Vec<(String, &'
             },
         })
     };
+    let uris: Vec<String> = crs::supported(working_crs)
+        .iter()
+        .map(|c| crs::uri(c))
+        .collect();
     let content_crs = json!({
         "name": "Content-Crs", "in": "header", "required": false,
-        "description": "The CRS of the coordinates sent, as a URI with or without angle brackets, in that CRS's axis order (EPSG:4326: latitude first); CRS84 without it.",
-        "schema": {"type": "string"},
+        "description": "The CRS of the coordinates sent, as a URI (also accepted in angle brackets), in that CRS's axis order (EPSG:4326: latitude first); CRS84 without it.",
+        "schema": {"type": "string", "enum": uris},
     });
     let if_match = json!({
         "name": "If-Match", "in": "header", "required": false,
@@ -647,8 +657,8 @@ pub(super) fn openapi_operations(layer: &crate::store::Layer) -> Vec<(String, &'
 
 /// The schemas and security schemes the write operations refer to.
 pub(super) fn openapi_components() -> (Vec<(String, Json)>, Json) {
-    let geometry =
-        json!({"type": "object", "required": ["type"], "properties": {"type": {"type": "string"}}});
+    use super::http::oas;
+    let geometry = oas::schema_ref("Geometry");
     let schemas = vec![
         (
             "EditedFeature".to_string(),

@@ -44,7 +44,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         .iter()
         .filter(|l| edits_on && l.config.is_editable())
     {
-        for (path, method, operation) in edits::openapi_operations(layer) {
+        for (path, method, operation) in edits::openapi_operations(layer, &catalog.working_crs) {
             if let Some(item) = paths.get_mut(&path).and_then(Json::as_object_mut) {
                 item.insert(method.to_string(), operation);
             }
