@@ -694,3 +694,61 @@ async fn the_schema_says_what_clients_may_write() {
     );
     assert_eq!(p["status"]["title"], "Stato di attuazione");
 }
+
+#[tokio::test]
+async fn the_change_log_is_a_collection_selected_by_time() {
+    let s = server();
+    // The demo's history file, read here: its changes of the first monitoring round.
+    let history = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/data/projects_history.jsonl"),
+    )
+    .unwrap();
+    let lines: Vec<Json> = history
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let first_day = lines[0]["at"].as_str().unwrap()[..10].to_string();
+    let on_first_day = lines
+        .iter()
+        .filter(|l| l["at"].as_str().unwrap().starts_with(&first_day))
+        .count() as u64;
+    let count = |fc: &Json| fc["numberMatched"].as_u64().unwrap();
+    let log = "/collections/projects_changes/items";
+    assert_eq!(count(&s.get(&format!("{log}?limit=1")).await.json()), lines.len() as u64);
+    let round = s
+        .get(&format!("{log}?datetime={first_day}&limit=1000"))
+        .await
+        .json();
+    assert_eq!(count(&round), on_first_day);
+    assert!(round["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| f["properties"]["operation"] == "create"));
+
+    // An edit now appears in the log within a second or so.
+    let patched = s
+        .edit(
+            Method::PATCH,
+            "/collections/projects/items/P005",
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"progress_pct": 77}})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    let recent = format!("{log}?filter=user%3D%27{}%27", EDITOR.0);
+    let mut found = Json::Null;
+    for _ in 0..60 {
+        found = s.get(&recent).await.json();
+        if count(&found) > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(count(&found), 1, "the edit is in the log");
+    let entry = &found["features"][0]["properties"];
+    assert_eq!(entry["feature"], "P005");
+    assert_eq!(entry["operation"], "update");
+    assert_eq!(entry["changed"], "progress_pct");
+    assert_eq!(entry["progress_pct"], 77);
+}

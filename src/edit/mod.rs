@@ -25,12 +25,14 @@
 //! [`crate::analysis::subject`]); nothing here knows about HTTP.
 
 pub mod history;
+pub mod log;
 pub mod rules;
 pub mod store;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
 
 use geo::Geometry;
 use serde_json::{Map, Value as Json};
@@ -172,9 +174,31 @@ pub fn open(catalog: Catalog, data_dir: &Path) -> Result<(Catalog, Store), LoadE
         let stored = store.features(&id, &layer.fields).map_err(store_error)?;
         let last = store.last_change(&id).map_err(store_error)?;
         let rebuilt = rebuild(layer, &store.id, stored, last)?;
+        // The change log, as a layer of its own.
+        let (changes, _) = store::history(
+            data_dir,
+            &rebuilt.fields,
+            &store::HistoryQuery {
+                layer: id.clone(),
+                limit: usize::MAX >> 1,
+                ..store::HistoryQuery::default()
+            },
+        )
+        .map_err(store_error)?;
+        let entries = changes
+            .iter()
+            .filter_map(|r| log::log_feature(&rebuilt.fields, r))
+            .collect();
+        let log_layer = log::log_layer(&rebuilt, entries)?;
         catalog = catalog
             .with_layer(rebuilt)
             .expect("the layer is in the catalogue");
+        catalog = catalog.with_added_layer(log_layer).ok_or_else(|| {
+            LoadError::Edit(format!(
+                "layer {id:?}: the catalogue already has a layer {:?}, the id of its change log",
+                log::log_id(&id)
+            ))
+        })?;
     }
     Ok((catalog, store))
 }
@@ -229,25 +253,54 @@ impl Editor {
     /// Starts the writer thread on `catalog` (as returned by [`open`]) and `store`.
     pub fn start(catalog: Arc<Catalog>, store: Store, data_dir: &Path, publish: Publish) -> Editor {
         let (jobs, queue) = mpsc::channel::<(Request, Reply)>();
+        let logs = catalog
+            .layers()
+            .iter()
+            .filter(|l| l.config.is_editable())
+            .filter_map(|l| {
+                let log = catalog.layer(&log::log_id(l.id()))?;
+                let entry = Log {
+                    features: log.features.clone(),
+                    dirty: false,
+                    rebuilt: Instant::now(),
+                };
+                Some((l.id().to_string(), entry))
+            })
+            .collect();
         let mut writer = Writer {
             catalog,
             store,
             publish,
             next_ids: HashMap::new(),
+            logs,
         };
         std::thread::Builder::new()
             .name("territorio-editor".into())
-            .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    while batch.len() < MAX_BATCH {
-                        match queue.try_recv() {
-                            Ok(job) => batch.push(job),
-                            Err(_) => break,
+            .spawn(move || loop {
+                // While a change log waits to be rebuilt, wait for edits only until it is due.
+                let first = match writer.log_due() {
+                    None => match queue.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    },
+                    Some(due) => match queue.recv_timeout(due) {
+                        Ok(job) => job,
+                        Err(mpsc::RecvTimeoutError::Timeout) => {
+                            writer.rebuild_logs(true);
+                            continue;
                         }
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    },
+                };
+                let mut batch = vec![first];
+                while batch.len() < MAX_BATCH {
+                    match queue.try_recv() {
+                        Ok(job) => batch.push(job),
+                        Err(_) => break,
                     }
-                    writer.run(batch);
                 }
+                writer.run(batch);
+                writer.rebuild_logs(false);
             })
             .expect("the editor thread starts");
         Editor {
@@ -277,6 +330,15 @@ struct Writer {
     publish: Publish,
     /// The next number of a new id, per layer (above every id the layer ever had).
     next_ids: HashMap<String, i64>,
+    /// The change log of each editable layer, by the edited layer's id.
+    logs: HashMap<String, Log>,
+}
+
+/// A change log's features, and whether its layer must be rebuilt.
+struct Log {
+    features: Vec<Feature>,
+    dirty: bool,
+    rebuilt: Instant,
 }
 
 /// A layer being edited within one batch.
@@ -294,6 +356,45 @@ struct Working {
 }
 
 impl Writer {
+    /// How long until the first change log that waits is due to be rebuilt.
+    fn log_due(&self) -> Option<Duration> {
+        self.logs
+            .values()
+            .filter(|l| l.dirty)
+            .map(|l| log::LOG_DELAY.saturating_sub(l.rebuilt.elapsed()))
+            .min()
+    }
+
+    /// Rebuilds and publishes the change logs that wait, if due (or all of them, `now`).
+    fn rebuild_logs(&mut self, now: bool) {
+        let ids: Vec<String> = self
+            .logs
+            .iter()
+            .filter(|(_, l)| l.dirty && (now || l.rebuilt.elapsed() >= log::LOG_DELAY))
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in ids {
+            let catalog = self.catalog.clone();
+            let (Some(layer), Some(pos)) =
+                (catalog.layer(&id), catalog.position(&log::log_id(&id)))
+            else {
+                continue;
+            };
+            let entry = self.logs.get_mut(&id).expect("listed above");
+            match log::log_layer(layer, entry.features.clone()) {
+                Ok(built) => {
+                    if let Some(next) = catalog.with_layer(built) {
+                        self.catalog = Arc::new(next);
+                        (self.publish)(self.catalog.clone(), pos);
+                    }
+                }
+                Err(e) => tracing::error!(layer = %id, "change log not rebuilt: {e}"),
+            }
+            entry.dirty = false;
+            entry.rebuilt = Instant::now();
+        }
+    }
+
     fn run(&mut self, batch: Vec<(Request, Reply)>) {
         let mut working: Vec<(String, Working)> = Vec::new();
         let at = crate::time::now_rfc3339();
@@ -371,6 +472,17 @@ impl Writer {
                     }
                 }
                 let last = seqs.last().copied().unwrap_or_default();
+                if let Some(log) = self.logs.get_mut(layer_id) {
+                    for (change, seq) in w.changes.iter().zip(&seqs) {
+                        let recorded = store::Recorded {
+                            seq: *seq,
+                            change: change.clone(),
+                        };
+                        log.features
+                            .extend(log::log_feature(&layer.fields, &recorded));
+                    }
+                    log.dirty = true;
+                }
                 let store_id = self.store.id.clone();
                 let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(revs).collect();
                 let rebuilt = match rebuild(layer, &store_id, stored, last) {

@@ -125,6 +125,25 @@ fn request(write: Write) -> Request {
     }
 }
 
+/// How many different states of the projects layer were published (the change log's
+/// rebuilds publish catalogues too).
+fn project_states(published: &Mutex<Vec<Arc<Catalog>>>) -> usize {
+    let all = published.lock().unwrap();
+    let mut states: Vec<u64> = all
+        .iter()
+        .map(|c| {
+            c.layer("projects")
+                .unwrap()
+                .revisions
+                .as_ref()
+                .unwrap()
+                .layer
+        })
+        .collect();
+    states.dedup();
+    states.len()
+}
+
 fn values_of(catalog: &Catalog, id: &str) -> Option<Vec<Value>> {
     let layer = catalog.layer("projects")?;
     layer
@@ -206,7 +225,7 @@ async fn create_patch_replace_delete_each_publish_and_survive_a_restart() {
         .expect("deleted");
     let last = published.lock().unwrap().last().unwrap().clone();
     assert!(values_of(&last, "P003").is_none());
-    assert_eq!(published.lock().unwrap().len(), 5, "one catalogue per edit");
+    assert_eq!(project_states(&published), 5, "one state per edit");
     // A new feature does not take the id of the deleted one.
     let again = editor
         .submit(request(Write::Create {
@@ -304,6 +323,13 @@ async fn a_refused_edit_changes_nothing() {
         .expect_err("no such feature");
     assert!(matches!(missing, EditError::NotFound { .. }), "{missing}");
     assert_eq!(published.lock().unwrap().len(), 1, "nothing published");
+    // And the change log, rebuilt a second after a change, has nothing to show either.
+    std::thread::sleep(log::LOG_DELAY + std::time::Duration::from_millis(300));
+    assert_eq!(
+        published.lock().unwrap().len(),
+        1,
+        "nothing published later"
+    );
     let (catalog, _store) = open(catalog(), dir.path()).expect("reopens");
     assert_eq!(
         values_of(&catalog, "P001").unwrap()[2],
@@ -339,7 +365,27 @@ async fn concurrent_edits_are_all_applied_in_some_order() {
     let last = published.lock().unwrap().last().unwrap().clone();
     assert_eq!(last.layer("projects").unwrap().features.len(), 202);
     // Waiting edits share transactions: fewer catalogues than edits is allowed, never more.
-    assert!(published.lock().unwrap().len() <= 201);
+    assert!(project_states(&published) <= 201);
+    // The change log shows every change once it is rebuilt (at most a second later): the two
+    // imports and the 200 creations, in sequence order.
+    let deadline = std::time::Instant::now() + 3 * log::LOG_DELAY;
+    let log_len = || {
+        let last = published.lock().unwrap().last().unwrap().clone();
+        last.layer("projects_changes").unwrap().features.len()
+    };
+    while log_len() < 202 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(log_len(), 202);
+    let last = published.lock().unwrap().last().unwrap().clone();
+    let log = last.layer("projects_changes").unwrap();
+    let seqs: Vec<FeatureId> = log.features.iter().map(|f| f.id.clone()).collect();
+    let expected: Vec<FeatureId> = (1..=202).map(FeatureId::Int).collect();
+    assert_eq!(seqs, expected);
+    assert!(log.features[2..]
+        .iter()
+        .all(|f| f.values[3] == Value::String("create".into())
+            && f.values[2] == Value::String("anna".into())));
 }
 
 #[test]

@@ -416,6 +416,25 @@ impl Catalog {
         })
     }
 
+    /// This catalogue with `layer` added after the others (a layer the service derives, such
+    /// as an edited layer's change log). `None` when a layer has its id already.
+    pub fn with_added_layer(&self, layer: Layer) -> Option<Catalog> {
+        if self.by_id.contains_key(layer.id()) {
+            return None;
+        }
+        let mut layers = self.layers.clone();
+        let mut by_id = self.by_id.clone();
+        by_id.insert(layer.id().to_string(), layers.len());
+        layers.push(Arc::new(layer));
+        Some(Catalog {
+            config: self.config.clone(),
+            working_crs: self.working_crs.clone(),
+            layers,
+            by_id,
+            version: self.version,
+        })
+    }
+
     /// The layers, in catalogue order.
     pub fn layers(&self) -> &[Arc<Layer>] {
         &self.layers
