@@ -21,12 +21,16 @@
 //! disk sync. For the pact's few hundred projects that is well under a millisecond; a layer of
 //! hundreds of thousands of features would want an R-tree updated in place instead.
 //!
+//! The layers as they stood at past instants are replayed from the store's change log
+//! ([`timeline`]).
+//!
 //! Geometries arrive here already in the working CRS and validated (the API reads them with
 //! [`crate::analysis::subject`]); nothing here knows about HTTP.
 
 pub mod history;
 pub mod rules;
 pub mod store;
+pub mod timeline;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
