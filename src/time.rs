@@ -180,6 +180,52 @@ pub fn now_rfc3339() -> String {
     })
 }
 
+/// The current time in seconds since 1970-01-01 UTC.
+pub fn now_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or_default()
+}
+
+/// The months from the one holding `from` to the one holding `to` (seconds since 1970-01-01
+/// UTC), each as `YYYY-MM` with its last second, except the last month, which ends at `to`.
+/// Empty when `from` is after `to`.
+///
+/// ```
+/// # use territorio::time::{month_ends, parse_timestamp, Zone};
+/// let s = |t: &str| (parse_timestamp(t, Zone::Required).unwrap() / 1_000_000_000) as i64;
+/// let months = month_ends(s("2025-12-31T08:00:00Z"), s("2026-02-10T12:00:00Z"));
+/// let labels: Vec<&str> = months.iter().map(|(m, _)| m.as_str()).collect();
+/// assert_eq!(labels, ["2025-12", "2026-01", "2026-02"]);
+/// assert_eq!(months[0].1, s("2025-12-31T23:59:59Z"));
+/// assert_eq!(months[2].1, s("2026-02-10T12:00:00Z"));
+/// ```
+///
+/// Cost: O(months).
+pub fn month_ends(from: i64, to: i64) -> Vec<(String, i64)> {
+    let mut out = Vec::new();
+    if from > to {
+        return out;
+    }
+    let (mut year, mut month, _) = civil_from_days(from.div_euclid(86_400));
+    loop {
+        let label = format!("{year:04}-{month:02}");
+        let (next_year, next_month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
+        let last_second = days_from_civil(next_year, next_month, 1) * 86_400 - 1;
+        if last_second >= to {
+            out.push((label, to));
+            return out;
+        }
+        out.push((label, last_second));
+        (year, month) = (next_year, next_month);
+    }
+}
+
 /// A time span in seconds since 1970-01-01 UTC, both ends included; `None` is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
@@ -384,6 +430,30 @@ mod tests {
             parse_timestamp("2026-02-31T00:00:00Z", Zone::Required),
             None
         );
+    }
+
+    #[test]
+    fn month_ends_are_the_last_second_of_each_month_and_then_the_end() {
+        let s = |t: &str| (parse_timestamp(t, Zone::Required).unwrap() / 1_000_000_000) as i64;
+        // Across a leap February and a year's end.
+        let months = month_ends(s("2023-11-30T23:59:59Z"), s("2024-03-01T00:00:00Z"));
+        assert_eq!(
+            months,
+            vec![
+                ("2023-11".to_string(), s("2023-11-30T23:59:59Z")),
+                ("2023-12".to_string(), s("2023-12-31T23:59:59Z")),
+                ("2024-01".to_string(), s("2024-01-31T23:59:59Z")),
+                ("2024-02".to_string(), s("2024-02-29T23:59:59Z")),
+                ("2024-03".to_string(), s("2024-03-01T00:00:00Z")),
+            ]
+        );
+        // One month; the end at the month's last second.
+        let one = month_ends(s("2025-06-01T00:00:00Z"), s("2025-06-30T23:59:59Z"));
+        assert_eq!(
+            one,
+            vec![("2025-06".to_string(), s("2025-06-30T23:59:59Z"))]
+        );
+        assert!(month_ends(10, 9).is_empty());
     }
 
     #[test]

@@ -8,10 +8,14 @@
 //! the JSON array of {id, title, unit, definition, property}, `property` naming the property of
 //! the municipalities GeoJSON that carries the indicator (`null` when it has none).
 //!
-//! The catalogue never changes while it is served, so the indicators are computed once, on the
-//! first request that needs them (on the blocking pool; requests that arrive meanwhile wait for
-//! the same computation), and kept in the [`AppState`] with their JSON and CSV text; later
-//! answers copy that text without leaving the async worker.
+//! A snapshot of the catalogue never changes while it is served, so the indicators are computed
+//! once per snapshot, on the first request that needs them (on the blocking pool; requests that
+//! arrive meanwhile wait for the same computation), and kept in the [`AppState`] with their
+//! JSON and CSV text; later answers copy that text without leaving the async worker.
+//!
+//! `at` (on a server that keeps the history of edits) answers the indicators as they stood
+//! then: computed on the catalogue at that instant ([`past`]), on the blocking pool, each time
+//! (the past is asked for rarely, and at any instant). The JSON then says `at`.
 
 use super::http::Live;
 use std::sync::{Arc, OnceLock};
@@ -27,16 +31,18 @@ use super::http::html::{self, esc};
 use super::http::negotiate::{CSV, GEOJSON, HTML, JSON};
 use super::http::oas;
 use super::http::param::{Param, Schema, Scope};
+use super::http::past::{self, Past};
 use super::http::query;
 use super::http::respond::{self, link};
 use super::http::state::ComputedIndicators;
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::crs::OutputCrs;
-use crate::geojson_io::Collection;
+use crate::geojson_io::{Collection, GeometryCache};
 use crate::present::indicators::{self as documents, Choropleth};
 use crate::present::{thousands, DocumentError};
 use crate::ptcp::indicators::{definitions as indicator_definitions, Definition};
 use crate::ptcp::{self, IndicatorOptions, Indicators};
+use crate::store::Catalog;
 
 pub fn routes() -> Router<Live> {
     Router::new()
@@ -50,7 +56,7 @@ const TABLE: [Repr; 4] = [Repr::Json, Repr::Html, Repr::Csv, Repr::GeoJson];
 const PAGE: [Repr; 2] = [Repr::Json, Repr::Html];
 
 /// The parameters of `/indicators`.
-static TABLE_PARAMS: [Param; 2] = [
+static TABLE_PARAMS: [Param; 3] = [
     Param::new(
         "f",
         Schema::Format(&TABLE),
@@ -64,6 +70,7 @@ static TABLE_PARAMS: [Param; 2] = [
          (f=geojson, or Accept: application/geo+json): the others carry no coordinates, and crs \
          with them is a 400.",
     ),
+    past::AT,
 ];
 /// The parameters of `/indicators/definitions`.
 static PAGE_PARAMS: [Param; 1] = [Param::format(&PAGE)];
@@ -78,13 +85,19 @@ pub fn computed(state: &AppState) -> Result<Arc<ComputedIndicators>, ApiError> {
 }
 
 fn compute(state: &AppState) -> Result<ComputedIndicators, DocumentError> {
-    let started = Instant::now();
-    let indicators = ptcp::indicators(state.catalog(), &IndicatorOptions::default())?;
-    let elapsed = started.elapsed();
+    let computed = compute_on(state.catalog())?;
     tracing::info!(
-        ms = elapsed.as_secs_f64() * 1e3,
+        ms = computed.elapsed.as_secs_f64() * 1e3,
         "indicators computed for this catalogue"
     );
+    Ok(computed)
+}
+
+/// The indicators of `catalog` and their text.
+fn compute_on(catalog: &Catalog) -> Result<ComputedIndicators, DocumentError> {
+    let started = Instant::now();
+    let indicators = ptcp::indicators(catalog, &IndicatorOptions::default())?;
+    let elapsed = started.elapsed();
     // An object always opens with its brace: the members follow it.
     let mut json_tail = serde_json::to_vec(&documents::document(&indicators)?)?;
     json_tail.remove(0);
@@ -105,6 +118,23 @@ async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
             "parameter crs: only the GeoJSON representation (f=geojson) has coordinates",
         ));
     }
+    if let Some(at) = past::instant(&state, &ctx)? {
+        let worker = state.clone();
+        return worker
+            .run_blocking(move || {
+                let past = past::catalog_at(&state, at)?;
+                let computed = compute_on(&past.catalog).map_err(|e| ApiError::from(&e))?;
+                answer(
+                    &past.catalog,
+                    &past.geometries,
+                    repr,
+                    &ctx,
+                    &computed,
+                    Some(&past),
+                )
+            })
+            .await;
+    }
     // Once computed, JSON, CSV and the CRS84 GeoJSON are copies of cached text: answered here.
     // The first computation and GeoJSON in other CRSs go to the blocking pool.
     let cached = state.indicator_cache().get().is_some_and(|c| {
@@ -124,27 +154,53 @@ async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
 /// The indicators in `repr` (computing them first if needed).
 fn represent(state: &AppState, repr: Repr, ctx: &Ctx) -> Result<Response, ApiError> {
     let computed = computed(state)?;
+    answer(
+        state.catalog(),
+        state.geometries(),
+        repr,
+        ctx,
+        &computed,
+        None,
+    )
+}
+
+/// The indicators of `catalog` (whose geometries are `geometries`) in `repr`; `past` when
+/// they are those of a past instant.
+fn answer(
+    catalog: &Catalog,
+    geometries: &GeometryCache,
+    repr: Repr,
+    ctx: &Ctx,
+    computed: &ComputedIndicators,
+    past: Option<&Past>,
+) -> Result<Response, ApiError> {
+    let at = past.map(Past::at_text);
     match repr {
         Repr::Csv => Ok(respond::csv(computed.csv.clone(), "indicators.csv")),
         Repr::GeoJson => {
-            let working = &state.catalog().working_crs;
+            let working = &catalog.working_crs;
             let out_crs = query::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
             if out_crs.is_crs84() {
                 if let Some(body) = computed.geojson_crs84.get() {
                     return Ok(respond::geojson(body.clone(), &out_crs));
                 }
             }
-            let body = municipalities_geojson(state, &computed.indicators, &out_crs)?;
+            let body = municipalities_geojson(catalog, geometries, &computed.indicators, &out_crs)?;
             if out_crs.is_crs84() {
                 let _ = computed.geojson_crs84.set(body.clone());
             }
             Ok(respond::geojson(body, &out_crs))
         }
-        Repr::Html => Ok(indicators_page(ctx, &computed)),
+        Repr::Html => Ok(indicators_page(ctx, computed, at.as_deref())),
         _ => {
             let mut body = Vec::with_capacity(computed.json_tail.len() + 1024);
             body.extend_from_slice(br#"{"links":"#);
-            serde_json::to_writer(&mut body, &links(ctx)).map_err(ApiError::internal)?;
+            serde_json::to_writer(&mut body, &links(ctx, at.as_deref()))
+                .map_err(ApiError::internal)?;
+            if let Some(at) = &at {
+                body.extend_from_slice(br#","at":"#);
+                serde_json::to_writer(&mut body, at).map_err(ApiError::internal)?;
+            }
             if computed.json_tail != b"}" {
                 body.push(b',');
             }
@@ -154,28 +210,31 @@ fn represent(state: &AppState, repr: Repr, ctx: &Ctx) -> Result<Response, ApiErr
     }
 }
 
-fn links(ctx: &Ctx) -> Vec<Json> {
+/// The links of the indicators, at `at` when they are those of a past instant.
+fn links(ctx: &Ctx, at: Option<&str>) -> Vec<Json> {
+    let at_query = at.map(|t| format!("&at={t}")).unwrap_or_default();
+    let url = |f: &str| ctx.url(&format!("/indicators?f={f}{at_query}"));
     vec![
         link(
-            ctx.url("/indicators?f=json"),
+            url("json"),
             "self",
             JSON,
             "the monitoring indicators (this document)",
         ),
         link(
-            ctx.url("/indicators?f=html"),
+            url("html"),
             "alternate",
             HTML,
             "the monitoring indicators as HTML",
         ),
         link(
-            ctx.url("/indicators?f=csv"),
+            url("csv"),
             "alternate",
             CSV,
             "every value, one row each (indicator_id, group, key, value, unit)",
         ),
         link(
-            ctx.url("/indicators?f=geojson"),
+            url("geojson"),
             "alternate",
             GEOJSON,
             "the municipalities with their values, for a choropleth",
@@ -191,22 +250,30 @@ fn links(ctx: &Ctx) -> Vec<Json> {
 
 /// The municipalities FeatureCollection, each feature with its values.
 fn municipalities_geojson(
-    state: &AppState,
+    catalog: &Catalog,
+    geometries: &GeometryCache,
     indicators: &Indicators,
     out_crs: &OutputCrs,
 ) -> Result<Vec<u8>, ApiError> {
-    let map = Choropleth::new(indicators, state.catalog())?;
-    let mut fc = Collection::new(state.catalog(), state.geometries(), &map.members());
+    let map = Choropleth::new(indicators, catalog)?;
+    let mut fc = Collection::new(catalog, geometries, &map.members());
     for (i, values) in &map.features {
         fc.catalog_feature(map.layer, *i, out_crs, values)?;
     }
     Ok(fc.into_bytes())
 }
 
-fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
+fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators, at: Option<&str>) -> Response {
     let i = &computed.indicators;
-    let mut s = String::from("<ul>");
-    for l in links(ctx).iter().skip(1) {
+    let mut s = String::new();
+    if let Some(at) = at {
+        s.push_str(&format!(
+            "<p>As they stood at {} (UTC), from the history of the edited layers.</p>",
+            esc(at)
+        ));
+    }
+    s.push_str("<ul>");
+    for l in links(ctx, at).iter().skip(1) {
         s.push_str(&format!(
             "<li><a href=\"{}\">{}</a> <small>({})</small></li>",
             esc(l["href"].as_str().unwrap_or("")),
@@ -251,7 +318,11 @@ fn indicators_page(ctx: &Ctx, computed: &ComputedIndicators) -> Response {
     }
     s.push_str("</table>");
     s.push_str(&definitions_table(&i.definitions));
-    html::page(ctx, "Monitoring indicators", &s)
+    let title = match at {
+        Some(at) => format!("Monitoring indicators at {at}"),
+        None => "Monitoring indicators".to_string(),
+    };
+    html::page(ctx, &title, &s)
 }
 
 fn definitions_table(defs: &[Definition]) -> String {
@@ -293,7 +364,7 @@ pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
     let indicators = oas::Get {
         id: "getIndicators",
         summary: "The monitoring indicators over the whole catalogue",
-        description: Some("Progress per axis, emblematic action, AQST programme and municipality; projects and budget in productive areas; cumulative environmental effects; land take; services against demography. Computed once per server. crs goes only with the GeoJSON representation. An empty value is the same as leaving the parameter out."),
+        description: Some("Progress per axis, emblematic action, AQST programme and municipality; projects and budget in productive areas; cumulative environmental effects; land take; services against demography. Computed once per state of the catalogue (an edit makes a new one). With at, the indicators as they stood at that instant, computed from the history of the edited layers (the JSON then has an at member, the instant in UTC). crs goes only with the GeoJSON representation. An empty value is the same as leaving the parameter out."),
         tags: &["indicators"],
         parameters: TABLE_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
         ok: oas::ok(
@@ -303,6 +374,8 @@ pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
                     Repr::Json,
                     json!({"type": "object", "required": ["links", "definitions"], "properties": {
                         "links": oas::schema_ref("Links"),
+                        "at": {"type": "string", "format": "date-time",
+                               "description": "With at: the instant the indicators stood at, in UTC."},
                         "definitions": {"type": "array", "items": {"type": "object"}},
                     }}),
                 ),
@@ -316,7 +389,7 @@ pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
         ),
         errors: oas::Errors::get(true).with(
             400,
-            "a malformed, unknown or repeated parameter, or crs with a representation other than GeoJSON: the detail names it",
+            "a malformed, unknown or repeated parameter, crs with a representation other than GeoJSON, at in the future, or at on a server that keeps no history: the detail names it",
         ),
     };
     let definitions = oas::Get {

@@ -10,7 +10,8 @@
 //! - the resources, one module each, importing [`http`] and never each other: `collections`
 //!   (collections, queryables, schemas), `items`, `analysis` (nearest, within, overlay,
 //!   locate), `join` (`/analysis/join`), `reports` (site reports: `/projects/{id}/report`, `/analysis/report`),
-//!   `indicators`, `styles`, `map`.
+//!   `indicators`, `monitoring` (`/indicators/monitoring`, and its monthly series), `styles`,
+//!   `map`.
 //!
 //! Only the router ([`app`]), the landing page (`landing`, with conformance and `/api`) and
 //! the OpenAPI document (`openapi`) know every resource. Everything below this module is
@@ -40,6 +41,7 @@ mod items;
 mod join;
 mod landing;
 mod map;
+mod monitoring;
 mod openapi;
 mod reports;
 mod styles;
@@ -104,6 +106,7 @@ pub fn app(state: AppState) -> App {
         .merge(analysis::routes())
         .merge(reports::routes())
         .merge(indicators::routes())
+        .merge(monitoring::routes())
         .merge(styles::routes())
         .merge(map::routes())
         .with_state(state.live());

@@ -13,7 +13,10 @@ use serde_json::{json, Map, Value as Json};
 
 use super::http::param::{self, Scope};
 use super::http::{oas, AppState, Ctx};
-use super::{analysis, collections, edits, indicators, items, join, landing, map, reports, styles};
+use super::{
+    analysis, collections, edits, indicators, items, join, landing, map, monitoring, reports,
+    styles,
+};
 
 /// The OpenAPI document of this service.
 pub fn document(state: &AppState, ctx: &Ctx) -> Json {
@@ -37,8 +40,11 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     add(indicators::openapi_paths(scope));
     add(styles::openapi_paths(scope));
     add(map::openapi_paths(state));
-    // The writes, when this server takes edits.
+    // The writes and the monitoring of the projects' history, when this server takes edits.
     let edits_on = state.editor().is_some();
+    if edits_on {
+        add(monitoring::openapi_paths(scope));
+    }
     for layer in catalog
         .layers()
         .iter()

@@ -4,6 +4,10 @@
 //! Three representations: JSON (the same document as `territorio report ID --format json`),
 //! an HTML page for browsers, and GeoJSON (`f=geojson`): the project or site and every feature
 //! the report mentions, ready for a map.
+//!
+//! `at` (on a server that keeps the history of edits) gives the report as it stood then: the
+//! edited layers (the projects) as they were at that instant ([`past`]); a project that did not
+//! exist then is a 404. The subject of `/analysis/report` is read as it is now.
 
 use super::http::Live;
 use axum::body::Bytes;
@@ -17,12 +21,13 @@ use serde_json::{json, Map, Value as Json};
 use super::http::html::{self, esc};
 use super::http::oas;
 use super::http::param::{Param, Schema, Scope};
+use super::http::past::{self, Past};
 use super::http::query;
 use super::http::respond::{self, urlencode_segment};
 use super::http::subject::{check_query, get_or_post, parse_subject, GetOrPost, SUBJECT_SOURCES};
 use super::http::{ApiError, AppState, Ctx, Repr};
 use crate::crs::{self, OutputCrs};
-use crate::geojson_io::Collection;
+use crate::geojson_io::{Collection, GeometryCache};
 use crate::present::{self, thousands};
 use crate::ptcp::{
     self, related_features, Relation, ReportOptions, Role, RoleLayers, SiteReport, MAX_DISTANCE_M,
@@ -40,7 +45,7 @@ pub fn routes() -> Router<Live> {
 const REPORT: [Repr; 3] = [Repr::Json, Repr::Html, Repr::GeoJson];
 
 /// The parameters of both reports (`/analysis/report` adds the subject's).
-static REPORT_PARAMS: [Param; 3] = [
+static REPORT_PARAMS: [Param; 4] = [
     Param::new(
         "f",
         Schema::Format(&REPORT),
@@ -64,6 +69,7 @@ static REPORT_PARAMS: [Param; 3] = [
         },
         "The radius, in metres, within which agri-food and agro-energy sites are listed.",
     ),
+    past::AT,
 ];
 
 /// The CRS of the GeoJSON representation; `crs` with the others is refused (they carry no
@@ -86,6 +92,48 @@ fn report_options(ctx: &Ctx) -> Result<ReportOptions, ApiError> {
     Ok(options)
 }
 
+/// The catalogue a report reads: the served one, or the one at `at`.
+struct View<'a> {
+    catalog: &'a Catalog,
+    geometries: &'a GeometryCache,
+    past: Option<&'a Past>,
+}
+
+impl<'a> View<'a> {
+    fn of(state: &'a AppState, past: Option<&'a Past>) -> View<'a> {
+        match past {
+            Some(p) => View {
+                catalog: &p.catalog,
+                geometries: &p.geometries,
+                past,
+            },
+            None => View {
+                catalog: state.catalog(),
+                geometries: state.geometries(),
+                past: None,
+            },
+        }
+    }
+
+    /// A report error, saying when for a project unknown at a past instant.
+    fn error(&self, e: ptcp::ReportError) -> ApiError {
+        match (self.past, &e) {
+            (Some(p), ptcp::ReportError::UnknownProject { .. }) => ApiError::not_found(format!(
+                "{e} at {} (it did not exist yet, or no longer)",
+                p.at_text()
+            )),
+            _ => e.into(),
+        }
+    }
+}
+
+/// The catalogue at the request's `at`, if it has one. Blocking.
+fn past_of(state: &AppState, ctx: &Ctx) -> Result<Option<Past>, ApiError> {
+    past::instant(state, ctx)?
+        .map(|at| past::catalog_at(state, at))
+        .transpose()
+}
+
 /// `/analysis/report`: the site report of any subject (a project's when it is `project=ID`).
 fn site_report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Response, ApiError> {
     check_query(ctx, &REPORT_PARAMS, body.is_some())?;
@@ -93,12 +141,15 @@ fn site_report(state: &AppState, ctx: &Ctx, body: Option<Bytes>) -> Result<Respo
     let out_crs = report_crs(ctx, repr, &state.catalog().working_crs)?;
     let options = report_options(ctx)?;
     let s = parse_subject(state, ctx, body.as_deref())?;
+    let past = past_of(state, ctx)?;
+    let view = View::of(state, past.as_ref());
     let report = match &s.project {
-        Some(id) => ptcp::site_report(state.catalog(), id, &options),
-        None => ptcp::site_report_for_geometry(state.catalog(), &s.geometry, &options),
-    }?;
+        Some(id) => ptcp::site_report(view.catalog, id, &options),
+        None => ptcp::site_report_for_geometry(view.catalog, &s.geometry, &options),
+    }
+    .map_err(|e| view.error(e))?;
     let site = s.project.is_none().then_some(&s.geometry);
-    report_response(state, ctx, repr, &report, site, &out_crs)
+    report_response(&view, ctx, repr, &report, site, &out_crs)
 }
 
 /// The JSON of a report: the report itself and its `summary` lines (the document of
@@ -121,8 +172,11 @@ async fn project_report(
             let repr = ctx.negotiate(&REPORT)?;
             let out_crs = report_crs(&ctx, repr, &state.catalog().working_crs)?;
             let options = report_options(&ctx)?;
-            let report = ptcp::site_report(state.catalog(), &id, &options)?;
-            report_response(&state, &ctx, repr, &report, None, &out_crs)
+            let past = past_of(&state, &ctx)?;
+            let view = View::of(&state, past.as_ref());
+            let report =
+                ptcp::site_report(view.catalog, &id, &options).map_err(|e| view.error(e))?;
+            report_response(&view, &ctx, repr, &report, None, &out_crs)
         })
         .await
 }
@@ -130,7 +184,7 @@ async fn project_report(
 /// Answers a report in the representation asked for. `site` is the subject (working CRS) of
 /// a report that is not a project's.
 fn report_response(
-    state: &AppState,
+    view: &View,
     ctx: &Ctx,
     repr: Repr,
     report: &SiteReport,
@@ -138,34 +192,40 @@ fn report_response(
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
     match repr {
-        Repr::GeoJson => report_geojson(state, report, site, out_crs),
-        Repr::Html => report_page(state, ctx, report, site),
-        _ => Ok(respond::json(&report_json(report)?, repr.media_type())),
+        Repr::GeoJson => report_geojson(view, report, site, out_crs),
+        Repr::Html => report_page(view, ctx, report, site),
+        _ => {
+            let mut body = report_json(report)?;
+            if let (Some(p), Json::Object(members)) = (view.past, &mut body) {
+                members.insert("at".into(), json!(p.at_text()));
+            }
+            Ok(respond::json(&body, repr.media_type()))
+        }
     }
 }
 
 fn report_geojson(
-    state: &AppState,
+    view: &View,
     report: &SiteReport,
     site: Option<&Geometry<f64>>,
     out_crs: &OutputCrs,
 ) -> Result<Response, ApiError> {
-    let roles = RoleLayers::new(state.catalog())?;
+    let roles = RoleLayers::new(view.catalog)?;
     let related = related_features(&roles, report);
     let summary =
         serde_json::to_value(present::report::summary(report)).map_err(ApiError::internal)?;
-    let mut fc = Collection::new(
-        state.catalog(),
-        state.geometries(),
-        &[
-            ("report", json!(present::report::heading(report))),
-            ("summary", summary),
-            (
-                "numberReturned",
-                json!(related.len() + usize::from(site.is_some())),
-            ),
-        ],
-    );
+    let mut members = vec![
+        ("report", json!(present::report::heading(report))),
+        ("summary", summary),
+        (
+            "numberReturned",
+            json!(related.len() + usize::from(site.is_some())),
+        ),
+    ];
+    if let Some(p) = view.past {
+        members.push(("at", json!(p.at_text())));
+    }
+    let mut fc = Collection::new(view.catalog, view.geometries, &members);
     if let Some(site) = site {
         let mut p = Map::new();
         p.insert("_layer".into(), Json::Null);
@@ -214,12 +274,12 @@ fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
 }
 
 fn report_page(
-    state: &AppState,
+    view: &View,
     ctx: &Ctx,
     report: &SiteReport,
     site: Option<&Geometry<f64>>,
 ) -> Result<Response, ApiError> {
-    let catalog = state.catalog();
+    let catalog = view.catalog;
     let roles = RoleLayers::new(catalog)?;
     let related = related_features(&roles, report);
     let to_crs84 = crs::cached_transformer(&catalog.working_crs, crs::CRS84)?;
@@ -245,9 +305,13 @@ fn report_page(
     let alternates: Vec<(String, &str)> = match &report.project.id {
         Some(id) => {
             let path = format!("/projects/{}/report", urlencode_segment(id));
+            let at = view
+                .past
+                .map(|p| format!("&at={}", p.at_text()))
+                .unwrap_or_default();
             vec![
-                (ctx.url(&format!("{path}?f=json")), "JSON"),
-                (ctx.url(&format!("{path}?f=geojson")), "GeoJSON"),
+                (ctx.url(&format!("{path}?f=json{at}")), "JSON"),
+                (ctx.url(&format!("{path}?f=geojson{at}")), "GeoJSON"),
             ]
         }
         // A subject sent as a POST body has no URL to link to.
@@ -277,7 +341,14 @@ fn report_page(
             ]
         }
     };
-    let mut s = String::from("<p>");
+    let mut s = String::new();
+    if let Some(p) = view.past {
+        s.push_str(&format!(
+            "<p>As it stood at {} (UTC), from the history of the edited layers.</p>",
+            esc(&p.at_text())
+        ));
+    }
+    s.push_str("<p>");
     if alternates.is_empty() {
         s.push_str("A site sent in the body of a POST request.");
     }
@@ -396,6 +467,8 @@ pub(super) fn openapi_schemas() -> Vec<(String, Json)> {
                     "type": "object", "required": ["system", "text"],
                     "properties": {"system": {"type": "string"}, "text": {"type": "string"}},
                 }},
+                "at": {"type": "string", "format": "date-time",
+                       "description": "With at: the instant the report stood at, in UTC."},
             },
         }),
     )]
@@ -423,13 +496,13 @@ pub(super) fn openapi_paths(catalog: &Catalog) -> Vec<(String, Json)> {
         id: "analysis_report",
         tag: "analysis",
         summary: "The site report of the subject (a site drawn on a map, a feature, or a project: then the same report as /projects/{projectId}/report).",
-        description: "Municipalities, productive areas, environmental constraints, agricultural land, infrastructure and services, with a plain-language summary per system. crs goes only with the GeoJSON report.",
+        description: "Municipalities, productive areas, environmental constraints, agricultural land, infrastructure and services, with a plain-language summary per system. crs goes only with the GeoJSON report. With at, the report as it stood then (the edited layers as they were at that instant; the subject as it is now), with an at member.",
         own: &REPORT_PARAMS,
         content: report_content(),
         answer: "the report (JSON), an HTML page, or GeoJSON",
         negotiated: true,
-        bad_request: "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km, no subject or two, malformed WKT or GeoJSON: the detail names it",
-        not_found: "an unknown project or feature, or a catalogue without a layer the report needs",
+        bad_request: "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km, no subject or two, malformed WKT or GeoJSON, at in the future or on a server that keeps no history: the detail names it",
+        not_found: "an unknown project or feature (with at: a project that did not exist then), or a catalogue without a layer the report needs",
     }
     .openapi(scope);
     // A project that exists, as an example (tools that try the API start from it).
@@ -445,15 +518,15 @@ pub(super) fn openapi_paths(catalog: &Catalog) -> Vec<(String, Json)> {
     let project_report = oas::Get {
         id: "getProjectReport",
         summary: "The site report of a project",
-        description: Some("Municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near. crs goes only with the GeoJSON report. An empty value is the same as leaving the parameter out."),
+        description: Some("Municipalities, productive areas (containing, overlapping, nearest, nearest supra-municipal), environmental constraints touched (areas, lengths) or nearest, strategic agricultural land taken, agri-food sites within a radius, nearest infrastructure and services, and a plain-language summary per system. JSON is the document of `territorio report ID --format json`; f=geojson gives the project and every feature the report mentions, each with its own properties plus _layer, _system, _relation (project, intersects, nearest, within), _role and distance_m where it is near. crs goes only with the GeoJSON report. With at, the report as it stood at that instant (the edited layers, such as the projects, as they were then), with an at member: the instant in UTC. An empty value is the same as leaving the parameter out."),
         tags: &["reports"],
         parameters: std::iter::once(project_id)
             .chain(REPORT_PARAMS.iter().map(|p| p.openapi(scope)))
             .collect(),
         ok: oas::ok("the report", report_content()),
         errors: oas::Errors::get(true)
-            .with(400, "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km: the detail names it")
-            .with(404, "no such project, or a catalogue without a layer the report needs")
+            .with(400, "a malformed, unknown or repeated parameter, crs with the JSON or HTML report, agrifood_radius below 0 or above 200 km, at in the future or on a server that keeps no history: the detail names it")
+            .with(404, "no such project (with at: none then), or a catalogue without a layer the report needs")
             .with(422, "the project's geometry is invalid"),
     };
     vec![

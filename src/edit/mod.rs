@@ -21,6 +21,9 @@
 //! disk sync. For the pact's few hundred projects that is well under a millisecond; a layer of
 //! hundreds of thousands of features would want an R-tree updated in place instead.
 //!
+//! The layers as they stood at past instants are replayed from the store's change log
+//! ([`timeline`]).
+//!
 //! Geometries arrive here already in the working CRS and validated (the API reads them with
 //! [`crate::analysis::subject`]); nothing here knows about HTTP.
 
@@ -28,6 +31,7 @@ pub mod history;
 pub mod log;
 pub mod rules;
 pub mod store;
+pub mod timeline;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -461,14 +461,11 @@ pub fn history(
     fields: &[Field],
     q: &HistoryQuery,
 ) -> Result<(Vec<Recorded>, u64), StoreError> {
-    let file = dir.join(FILE_NAME);
+    let (conn, file) = open_read_only(dir)?;
     let sql = |source| StoreError::Sqlite {
         file: file.clone(),
         source,
     };
-    let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
-    conn.busy_timeout(std::time::Duration::from_secs(2))
-        .map_err(sql)?;
     let feature = q.feature.as_ref().map(id_text);
     let filter = "layer = ?1 AND (?2 IS NULL OR feature = ?2) AND (?3 IS NULL OR at >= ?3) \
                   AND (?4 IS NULL OR at <= ?4)";
@@ -557,11 +554,25 @@ pub fn history(
     Ok((out, total as u64))
 }
 
+/// A read-only connection of its own to the store in `dir` (WAL lets it read while the writer
+/// writes), and the store's file.
+pub(super) fn open_read_only(dir: &Path) -> Result<(Connection, PathBuf), StoreError> {
+    let file = dir.join(FILE_NAME);
+    let sql = |source| StoreError::Sqlite {
+        file: file.clone(),
+        source,
+    };
+    let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    conn.busy_timeout(std::time::Duration::from_secs(2))
+        .map_err(sql)?;
+    Ok((conn, file))
+}
+
 fn id_text(id: &FeatureId) -> String {
     id.to_json().to_string()
 }
 
-fn parse_id(text: &str) -> Result<FeatureId, String> {
+pub(super) fn parse_id(text: &str) -> Result<FeatureId, String> {
     match serde_json::from_str::<Json>(text) {
         Ok(Json::String(s)) => Ok(FeatureId::Str(s)),
         Ok(Json::Number(n)) if n.is_i64() => Ok(FeatureId::Int(n.as_i64().unwrap_or_default())),

@@ -4,12 +4,14 @@
 //! - [`report`]: a site report's plain-language summary, its heading and text, and its JSON
 //!   document;
 //! - [`indicators`]: the indicators' JSON document, their CSV (long format) and the
-//!   municipalities with their values for a choropleth.
+//!   municipalities with their values for a choropleth;
+//! - [`monitoring`]: the CSV of the monitoring at one instant and of its monthly series.
 //!
 //! Numbers are rounded here, and only here (the documents carry them unrounded). Nothing here
 //! knows about HTTP: the API adds its links and writes geometries through its own cache.
 
 pub mod indicators;
+pub mod monitoring;
 pub mod report;
 
 use serde::Serialize;

@@ -324,8 +324,8 @@ pub enum LoadEvent {
     },
 }
 
-/// All the layers of a catalogue, loaded and indexed. Immutable.
-#[derive(Debug)]
+/// All the layers of a catalogue, loaded and indexed. Immutable; a clone shares the layers.
+#[derive(Debug, Clone)]
 pub struct Catalog {
     pub config: CatalogConfig,
     /// The CRS of every stored geometry (projected, metres).

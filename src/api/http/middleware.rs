@@ -36,7 +36,8 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> +
 /// the snapshot: the tag is a hash of the snapshot's generation (for a path under
 /// `/collections/{id}`, of that layer's: an edit of the projects does not change the tags of
 /// the zones), the path and query, and the request headers the answer depends on (`Accept`,
-/// and `Host` when links are built from it). A matching `If-None-Match` is answered 304
+/// and `Host` when links are built from it; for the monitoring, which judges lateness on
+/// today's date, the day). A matching `If-None-Match` is answered 304
 /// without running the handler. The tag is weak because the same representation may be sent
 /// compressed or not, and `timeStamp` members differ.
 ///
@@ -120,6 +121,11 @@ where
             generation.hash(&mut h);
             request.uri().path().hash(&mut h);
             request.uri().query().hash(&mut h);
+            // The monitoring judges lateness on today's date, and its series ends with the
+            // current month: its answers change with the day, not only with the catalogue.
+            if request.uri().path().starts_with("/indicators/monitoring") {
+                crate::time::now_seconds().div_euclid(86_400).hash(&mut h);
+            }
             let header = |name| {
                 request
                     .headers()

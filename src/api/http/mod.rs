@@ -12,6 +12,7 @@
 //! - [`respond`]: JSON, GeoJSON with `Content-Crs`, CSV answers and link objects; [`html`]:
 //!   HTML pages;
 //! - [`subject`]: the subject of analyses and reports (parameters or a POST body);
+//! - [`past`]: the `at` parameter and the catalogue as it stood at a past instant;
 //! - [`error`]: [`ApiError`], `application/problem+json`, with `From` impls for the errors of
 //!   the layers below;
 //! - [`files`]: files served from a folder, never from outside it;
@@ -31,6 +32,7 @@ pub mod middleware;
 pub mod negotiate;
 pub mod oas;
 pub mod param;
+pub mod past;
 pub mod query;
 pub mod request;
 pub mod respond;

@@ -11,6 +11,9 @@
 //! projects lack leaves its groups out; a missing amount counts 0 in the sums; a missing
 //! progress is left out of both progress means.
 //!
+//! [`series`] gathers the monitoring at many instants (the end of each month) into one series
+//! per group, for a chart of the projects over time.
+//!
 //! A project is *late* when its status is not the completed one (`[roles]`
 //! `completed_status`, default `completed`; a project without a status is not completed) and
 //! its planned end date is before `today` (a project due today is not late yet). A project
@@ -99,6 +102,13 @@ pub struct LateProject {
     pub days_late: i64,
 }
 
+/// The groupings, in the order their groups are listed.
+const GROUPINGS: [(&str, Field); 3] = [
+    ("axis", Field::ProjectAxis),
+    ("emblematic_action", Field::ProjectAction),
+    ("aqst_programme", Field::ProjectAqst),
+];
+
 /// What one project contributes.
 struct Fact<'f> {
     feature: &'f Feature,
@@ -153,11 +163,7 @@ pub fn monitoring(
         .collect();
 
     let mut groups = Vec::new();
-    for (group, field) in [
-        ("axis", Field::ProjectAxis),
-        ("emblematic_action", Field::ProjectAction),
-        ("aqst_programme", Field::ProjectAqst),
-    ] {
+    for (group, field) in GROUPINGS {
         if !fields.has(field) {
             continue;
         }
@@ -213,6 +219,133 @@ pub fn monitoring_of(catalog: &Catalog, today: &str) -> Result<Monitoring, Repor
         &projects.layer.features,
         today,
     )
+}
+
+/// The projects at one instant of a [`Series`].
+#[derive(Debug, Clone, Copy)]
+pub struct Moment<'a> {
+    /// The month the instant closes (`YYYY-MM`).
+    pub month: &'a str,
+    /// The instant (RFC 3339).
+    pub at: &'a str,
+    /// The date lateness is judged on (`YYYY-MM-DD`).
+    pub today: &'a str,
+    /// The projects as they stood then.
+    pub features: &'a [Feature],
+}
+
+/// The monitoring month by month: what a chart of the projects over time draws.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    /// The months, oldest first (`YYYY-MM`).
+    pub months: Vec<String>,
+    /// Every group that has projects in some month, in the order of [`Monitoring::groups`],
+    /// each with one point per month (a month without its projects counts 0 projects).
+    pub groups: Vec<GroupSeries>,
+    /// Every project, one point per month.
+    pub total: Vec<SeriesPoint>,
+    /// The projects late at the last instant (the series' "now").
+    pub late_now: Vec<LateProject>,
+}
+
+/// One group's figures month by month.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupSeries {
+    /// `axis`, `emblematic_action` or `aqst_programme`.
+    pub group: &'static str,
+    pub key: String,
+    pub series: Vec<SeriesPoint>,
+}
+
+/// The figures of a set of projects at the end of one month (written flat: `month`, `at`,
+/// then the totals).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub month: String,
+    /// The instant the figures are taken at (RFC 3339).
+    pub at: String,
+    #[serde(flatten)]
+    pub totals: Totals,
+}
+
+/// [`monitoring`] of the projects at each of `moments`, gathered into one series per group.
+///
+/// ```
+/// # use territorio::catalog::RoleTable;
+/// # use territorio::ptcp::indicators::monitoring::{series, Moment};
+/// # fn demo(schema: &[territorio::feature::Field], march: &[territorio::feature::Feature],
+/// #         april: &[territorio::feature::Feature]) -> Result<(), territorio::ptcp::ReportError> {
+/// let s = series(&RoleTable::default(), schema, &[
+///     Moment { month: "2026-03", at: "2026-03-31T23:59:59Z", today: "2026-03-31", features: march },
+///     Moment { month: "2026-04", at: "2026-04-30T23:59:59Z", today: "2026-04-30", features: april },
+/// ])?;
+/// for p in &s.total {
+///     println!("{}: {} projects, {:.0} EUR spent", p.month, p.totals.projects, p.totals.spent_eur);
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// Errors: those of [`monitoring`]. Cost: [`monitoring`] per moment, plus O(g·m) for g groups
+/// and m moments.
+pub fn series(
+    roles: &RoleTable,
+    schema: &[feature::Field],
+    moments: &[Moment],
+) -> Result<Series, ReportError> {
+    let each: Vec<Monitoring> = moments
+        .iter()
+        .map(|m| monitoring(roles, schema, m.features, m.today))
+        .collect::<Result<_, _>>()?;
+    let rank = |group: &str| GROUPINGS.iter().position(|(g, _)| *g == group);
+    // Every group of any month, in the order of the groupings, then by key.
+    let mut keys: BTreeMap<(usize, String), &'static str> = BTreeMap::new();
+    for m in &each {
+        for g in &m.groups {
+            keys.insert(
+                (rank(g.group).unwrap_or(GROUPINGS.len()), g.key.clone()),
+                g.group,
+            );
+        }
+    }
+    let by_key: Vec<std::collections::HashMap<(&str, &str), &Totals>> = each
+        .iter()
+        .map(|m| {
+            m.groups
+                .iter()
+                .map(|g| ((g.group, g.key.as_str()), &g.totals))
+                .collect()
+        })
+        .collect();
+    let point = |i: usize, totals: Totals| SeriesPoint {
+        month: moments[i].month.to_string(),
+        at: moments[i].at.to_string(),
+        totals,
+    };
+    let groups = keys
+        .into_iter()
+        .map(|((_, key), group)| GroupSeries {
+            group,
+            series: by_key
+                .iter()
+                .enumerate()
+                .map(|(i, month)| {
+                    let totals = month.get(&(group, key.as_str())).copied();
+                    point(i, totals.cloned().unwrap_or_default())
+                })
+                .collect(),
+            key,
+        })
+        .collect();
+    Ok(Series {
+        months: moments.iter().map(|m| m.month.to_string()).collect(),
+        total: each
+            .iter()
+            .enumerate()
+            .map(|(i, m)| point(i, m.total.clone()))
+            .collect(),
+        late_now: each.last().map(|m| m.late.clone()).unwrap_or_default(),
+        groups,
+    })
 }
 
 fn totals(facts: &[&Fact]) -> Totals {
@@ -580,6 +713,87 @@ mod tests {
         let m = monitoring(&RoleTable::default(), &bare, &projects(), "2026-06-30").unwrap();
         assert_eq!((m.total.committed_eur, m.total.spent_eur), (0.0, 0.0));
         assert_eq!((m.total.late, m.groups.len()), (0, 8));
+    }
+
+    #[test]
+    fn a_series_has_every_group_in_every_month() {
+        let all = projects();
+        // January: P1 and P2 only, judged on 2026-01-31 (P2 is due in March: not late yet).
+        // June: the five, judged on 2026-06-30 (as in the tests above).
+        let s = series(
+            &RoleTable::default(),
+            &schema(),
+            &[
+                Moment {
+                    month: "2026-01",
+                    at: "2026-01-31T23:59:59Z",
+                    today: "2026-01-31",
+                    features: &all[..2],
+                },
+                Moment {
+                    month: "2026-06",
+                    at: "2026-06-30T12:00:00Z",
+                    today: "2026-06-30",
+                    features: &all,
+                },
+            ],
+        )
+        .unwrap();
+        assert_eq!(s.months, ["2026-01", "2026-06"]);
+        let projects = |points: &[SeriesPoint]| -> Vec<usize> {
+            points.iter().map(|p| p.totals.projects).collect()
+        };
+        assert_eq!(projects(&s.total), [2, 5]);
+        assert_eq!(s.total[1].at, "2026-06-30T12:00:00Z");
+        // January: 1,000 + 3,000 budget, no project late; June as in totals_by_hand.
+        assert_eq!(
+            (s.total[0].totals.budget_eur, s.total[0].totals.late),
+            (4_000.0, 0)
+        );
+        assert_eq!(
+            (s.total[1].totals.budget_eur, s.total[1].totals.late),
+            (12_000.0, 2)
+        );
+        // The groups of either month, in the order of one month's monitoring.
+        let order: Vec<(&str, &str)> = s.groups.iter().map(|g| (g.group, g.key.as_str())).collect();
+        assert_eq!(
+            order,
+            [
+                ("axis", "1"),
+                ("axis", "2"),
+                ("emblematic_action", ""),
+                ("emblematic_action", "A"),
+                ("emblematic_action", "B"),
+                ("aqst_programme", "integrativo"),
+                ("aqst_programme", "none"),
+                ("aqst_programme", "primo"),
+            ]
+        );
+        let of = |group: &str, key: &str| {
+            &s.groups
+                .iter()
+                .find(|g| g.group == group && g.key == key)
+                .unwrap()
+                .series
+        };
+        // Axis 2 has no project in January: a point with nothing in it.
+        let axis2 = of("axis", "2");
+        assert_eq!(projects(axis2), [0, 3]);
+        assert_eq!(axis2[0].totals, Totals::default());
+        assert_eq!(axis2[0].month, "2026-01");
+        // Axis 1 is P1 and P2 in both months.
+        assert_eq!(projects(of("axis", "1")), [2, 2]);
+        assert!(close(of("axis", "1")[0].totals.progress_mean_pct, 70.0));
+        assert_eq!(projects(of("aqst_programme", "none")), [1, 2]);
+        // Late now: the last month's late projects.
+        let late: Vec<&str> = s.late_now.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(late, ["P5", "P2"]);
+        // Flat points in JSON.
+        let j = serde_json::to_value(&s).unwrap();
+        assert_eq!(j["groups"][1]["series"][1]["projects"], 3);
+        assert_eq!(j["groups"][1]["series"][0]["month"], "2026-01");
+        assert_eq!(j["total"][0]["by_status"]["in_progress"], 1);
+        assert_eq!(j["late_now"][0]["days_late"], 150);
     }
 
     #[test]
