@@ -284,6 +284,9 @@ async fn the_map_is_served_from_the_web_folder() {
     assert_eq!(config["roles"]["productive_areas"], "productive_areas");
     assert_eq!(config["roles"]["agricultural_land"], "agricultural_areas");
     assert_eq!(config["project_fields"]["programme"], "aqst_programme");
+    assert_eq!(config["project_fields"]["progress"], "progress_pct");
+    assert_eq!(config["project_fields"]["committed"], "committed_eur");
+    assert_eq!(config["project_fields"]["spent"], "spent_eur");
     assert_eq!(config["basemap"], Json::Null);
 }
 

@@ -1,15 +1,21 @@
 // Talking to territorio: JSON requests whose failures carry the server's problem document
 // (RFC 9457 application/problem+json), and GeoJSON pages followed through rel=next links.
 
-/** A failed request: HTTP status, the problem's title and detail, and the URL asked. */
+/**
+ * A failed request: HTTP status, the problem's title and detail, and the URL asked; `problem`
+ * is the whole problem document (its `invalid-params`, say) and `headers` the answer's headers
+ * (the current `ETag` of a 412), when there was an answer.
+ */
 export class ApiProblem extends Error {
-  constructor(status, title, detail, url) {
+  constructor(status, title, detail, url, { problem = null, headers = null } = {}) {
     super(detail ? `${title}: ${detail}` : title);
     this.name = "ApiProblem";
     this.status = status;
     this.title = title;
     this.detail = detail;
     this.url = url;
+    this.problem = problem;
+    this.headers = headers;
   }
 }
 
@@ -25,10 +31,11 @@ export async function request(url, options = {}) {
   if (response.ok) return response;
   let title = response.statusText || `HTTP ${response.status}`;
   let detail = "";
+  let problem = null;
   const type = response.headers.get("content-type") || "";
   try {
     if (type.includes("json")) {
-      const problem = await response.json();
+      problem = await response.json();
       title = problem.title || title;
       detail = problem.detail || "";
     } else {
@@ -37,7 +44,7 @@ export async function request(url, options = {}) {
   } catch {
     // The body could not be read: the status line is all there is.
   }
-  throw new ApiProblem(response.status, title, detail, url);
+  throw new ApiProblem(response.status, title, detail, url, { problem, headers: response.headers });
 }
 
 export async function getJSON(url, { signal } = {}) {

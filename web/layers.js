@@ -107,6 +107,18 @@ export class Layers {
     return this.ensure(id, { evenIfHidden: true });
   }
 
+  /**
+   * Fetches a layer's data again, same filter and view (after an edit of its features). A
+   * fetch in flight is let finish first: what it started before the edit is then replaced.
+   */
+  async reload(id) {
+    const e = this.entries.get(id);
+    if (!e) return;
+    if (e.loading) await e.loading.promise;
+    e.loaded = null;
+    await this.ensure(id, { evenIfHidden: true });
+  }
+
   /** Resolves when every request in flight has settled. */
   async settled() {
     while (this.pending.size) await Promise.allSettled([...this.pending]);

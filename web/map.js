@@ -8,7 +8,11 @@
 //    (bbox) for large ones, with a CQL2 filter for the projects.
 // 3. A click on a project: GET /projects/{id}/report (and ?f=geojson for the related
 //    features); a click elsewhere: GET /analysis/locate and /analysis/nearest; a drawn site:
-//    POST /analysis/report and /analysis/overlay; the indicators tab: GET /indicators.
+//    POST /analysis/report and /analysis/overlay; the indicators tab: GET /indicators and
+//    GET /indicators/monitoring/series (progress.js).
+// 4. When the server takes edits (/conformance lists Part 4), a project's panel shows its
+//    monitoring values, an editor for a signed-in account the server lets PATCH it, and its
+//    history (editing.js); the account lives in this page's memory only (session.js).
 // Every failure is shown with the server's problem detail (messages.js).
 //
 // URL parameters: layers=a,b (layers shown at start), large=N (layers with more features
@@ -21,6 +25,9 @@ import { Layers } from "./layers.js";
 import { Projects } from "./projects.js";
 import { DrawTool } from "./draw.js";
 import { Indicators } from "./indicators.js";
+import { ProgressChart } from "./progress.js";
+import { ProjectMonitor } from "./editing.js";
+import { AccountControl, Session } from "./session.js";
 import { el, locatePanel, projectReport, RELATION_COLOURS, sitePanel } from "./details.js";
 import { bounds, formatDistance, nearestPair, nearestPoint } from "./geometry.js";
 
@@ -37,6 +44,11 @@ const OPTIONS = {
 /** The layers shown at start, by the part they play in the catalogue: the four systems and the projects. */
 const DEFAULT_ROLES = ["municipalities", "agricultural_land", "parks", "urban_areas", "productive_areas", "roads", "projects"];
 const EMPTY = { type: "FeatureCollection", features: [] };
+/** The conformance classes of OGC API - Features Part 4 (edits). */
+const EDIT_CLASSES = [
+  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+  "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+];
 
 /** What the page exposes for people (and tests) poking at it from the console. */
 const territorio = { ready: false, maplibregl };
@@ -72,10 +84,12 @@ function addOverlayLayers(map, productiveLayer) {
 async function main() {
   const config = await getJSON("config.json");
   const api = config.api;
-  const [collections, style] = await Promise.all([
+  const [collections, style, conformance] = await Promise.all([
     getJSON(`${api}/collections`),
     getJSON(`${api}/styles/map.json`),
+    getJSON(`${api}/conformance`),
   ]);
+  const edits = EDIT_CLASSES.some((c) => (conformance.conformsTo || []).includes(c));
   const list = collections.collections;
   const titles = new Map(list.map((c) => [c.id, c.title]));
   const roles = config.roles;
@@ -142,6 +156,28 @@ async function main() {
   };
   let ticket = 0; // only the latest click's answer is shown
 
+  // The monitoring unit's edits: an account kept in memory, the editor in a project's panel.
+  const session = new Session({ api, collection: roles.projects });
+  territorio.session = session;
+  if (edits && roles.projects) {
+    new AccountControl({ session, root: document.getElementById("account"), layerTitle: titles.get(roles.projects) || roles.projects });
+  }
+  const monitor = new ProjectMonitor({
+    api,
+    collection: roles.projects,
+    session,
+    edits,
+    fields: config.project_fields,
+    onSaved: () => {
+      layers.reload(roles.projects);
+      progress.stale = true;
+      if (!document.getElementById("tab-indicators").hidden) {
+        progress.open().catch((e) => showError(e, "Loading the monitoring series"));
+      }
+    },
+  });
+  territorio.monitor = monitor;
+
   async function openProject(id) {
     const mine = ++ticket;
     draw.clear();
@@ -151,7 +187,10 @@ async function main() {
       const [report, related] = await Promise.all([getJSON(url), getJSON(withParams(url, { f: "geojson" }))]);
       if (mine !== ticket) return;
       clearOverlays();
-      showDetails(projectReport(report, { reportUrl: url }));
+      const article = projectReport(report, { reportUrl: url });
+      // The monitoring (values, editor, history) right under the project's title.
+      if (roles.projects) article.insertBefore(monitor.section(id), article.children[2] || null);
+      showDetails(article);
       const features = related.features || [];
       highlight(features);
       const project = features.find((f) => f.properties._relation === "project");
@@ -265,6 +304,15 @@ async function main() {
     beforeId: firstAboveAreas ? firstAboveAreas.id : undefined,
   });
   territorio.indicators = indicators;
+  const progress = new ProgressChart({
+    api,
+    container: document.getElementById("progress-panel"),
+    labelFor: (group, key) => {
+      const axis = projects.axisLabels && projects.axisLabels.get(Number(key));
+      return group === "axis" && axis ? `${key} · ${axis}` : key;
+    },
+  });
+  territorio.progress = progress;
 
   for (const tab of document.querySelectorAll("[data-tab]")) {
     tab.addEventListener("click", async () => {
@@ -280,6 +328,7 @@ async function main() {
           document.getElementById("indicator-panel").replaceChildren(el("p", { className: "muted" }, "The indicators could not be loaded."));
           showError(e, "Loading the indicators");
         }
+        progress.open().catch((e) => showError(e, "Loading the monitoring series"));
       } else {
         indicators.close();
       }

@@ -12,7 +12,8 @@
 //! - `GET /map/vendor/maplibre-gl/{file}` a file of MapLibre's `dist/` folder;
 //! - `GET /map/config.json` what the page needs from the server configuration: the API root,
 //!   the optional raster basemap, and which layers and fields play the parts the page uses
-//!   (projects, productive areas, municipalities; the project axis, status and programme).
+//!   (projects, productive areas, municipalities; the project axis, status, programme,
+//!   emblematic action, progress and amounts, which the monitoring panel edits).
 //!
 //! Where the web folder is: `territorio serve --web-dir DIR`, or else [`default_web_dir`].
 //! Without one, `/map` answers 404 with a problem saying so.
@@ -287,6 +288,11 @@ async fn config(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Api
             "axis": field(Field::ProjectAxis),
             "status": field(Field::ProjectStatus),
             "programme": field(Field::ProjectAqst),
+            "action": field(Field::ProjectAction),
+            "budget": field(Field::ProjectBudget),
+            "progress": field(Field::ProjectProgress),
+            "committed": field(Field::ProjectCommitted),
+            "spent": field(Field::ProjectSpent),
         },
         "productive_fields": {
             "kind": field(Field::ProductiveKind),

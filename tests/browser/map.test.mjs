@@ -6,18 +6,14 @@
 // feature geometries the OGC API items endpoint gives in the working CRS (EPSG:32632).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { join } from "node:path";
 import { validateStyleMin } from "@maplibre/maplibre-gl-style-spec";
 import * as geo from "./geo.mjs";
+import * as harness from "./harness.mjs";
+import { idle, ROOT } from "./harness.mjs";
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-const BINARY = process.env.TERRITORIO_BIN || join(ROOT, "target", "debug", "territorio");
 const UTM = "http://www.opengis.net/def/crs/EPSG/0/32632";
-const VIEWPORT = { width: 1400, height: 900 };
 
 let server;
 let base;
@@ -25,44 +21,18 @@ let browser;
 const cache = new Map();
 
 before(async () => {
-  server = spawn(
-    BINARY,
-    ["serve", "--catalog", join(ROOT, "examples", "cremona", "catalog.toml"), "--web-dir", join(ROOT, "web"), "--addr", "127.0.0.1:0"],
-    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TERRITORIO_LOG: "warn" } },
-  );
-  base = await new Promise((resolve, reject) => {
-    let text = "";
-    const timer = setTimeout(() => reject(new Error(`territorio did not start:\n${text}`)), 60000);
-    server.stderr.on("data", (chunk) => {
-      text += chunk;
-      const m = text.match(/territorio is serving at (http:\/\/\S+?)\/? /);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      }
-    });
-    server.on("exit", (code) => reject(new Error(`territorio exited (${code}):\n${text}`)));
-  });
-  // Playwright gives every launch a new, empty profile (--user-data-dir).
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  server = await harness.startServer();
+  base = server.base;
+  browser = await harness.launchBrowser();
 });
 
 after(async () => {
   if (browser) await browser.close();
-  if (server) {
-    server.kill("SIGTERM");
-    await new Promise((r) => (server.exitCode !== null ? r() : server.on("exit", r)));
-  }
+  if (server) await server.stop();
 });
 
-async function json(path) {
-  const r = await fetch(path.startsWith("http") ? path : `${base}${path}`);
-  assert.ok(r.ok, `${path}: ${r.status} ${await r.clone().text()}`);
-  return r.json();
+function json(path) {
+  return harness.json(base, path);
 }
 
 /** Every feature of a layer, page by page, optionally in EPSG:32632. */
@@ -83,31 +53,8 @@ async function features(id, { utm = false } = {}) {
 }
 
 /** Opens the map (through the /map redirect) and waits until its first data is drawn. */
-async function openMap(query = "") {
-  const context = await browser.newContext({ viewport: VIEWPORT });
-  const page = await context.newPage();
-  const problems = [];
-  const requests = [];
-  page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("requestfailed", (r) => problems.push(`failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-  page.on("response", (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
-  page.on("request", (r) => requests.push(r.url()));
-  await page.goto(`${base}/map${query}`);
-  await page.waitForFunction(() => window.territorio && window.territorio.ready === true, null, { timeout: 30000 });
-  return { page, context, problems, requests };
-}
-
-/** Waits for the data in flight and a rendered frame. */
-async function idle(page) {
-  await page.evaluate(async () => {
-    const t = window.territorio;
-    await t.layers.settled();
-    await new Promise((resolve) => {
-      t.map.once("idle", resolve);
-      t.map.triggerRepaint();
-    });
-  });
+function openMap(query = "") {
+  return harness.openMap(browser, base, query);
 }
 
 async function renderedCount(page, id) {
@@ -514,7 +461,12 @@ test("the indicators view draws a choropleth with its classes and definition", a
     assert.equal(await page.locator('.classes[data-indicator="services.residents"]').getAttribute("data-property"), residents.property);
     const options = await page.$$eval("#indicator-select option", (els) => els.map((e) => e.value));
     assert.deepEqual(options, definitions.filter((d) => d.property).map((d) => d.id), "one choice per indicator with a municipality property");
-    assert.deepEqual(problems, []);
+    // The progress chart beside the indicators asks for the monitoring series; a server without
+    // them answers 404, which the panel says (edit.test.mjs checks the chart itself).
+    const series = await fetch(`${base}/indicators/monitoring/series?f=json`);
+    const expected = series.status === 404 ? [[404, "/indicators/monitoring/series"]] : [];
+    if (expected.length) await page.locator("#progress-panel .no-series").waitFor({ timeout: 15000 });
+    assert.deepEqual(harness.unexpected(problems, expected), []);
   } finally {
     await context.close();
   }
