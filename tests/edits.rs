@@ -714,7 +714,10 @@ async fn the_change_log_is_a_collection_selected_by_time() {
         .count() as u64;
     let count = |fc: &Json| fc["numberMatched"].as_u64().unwrap();
     let log = "/collections/projects_changes/items";
-    assert_eq!(count(&s.get(&format!("{log}?limit=1")).await.json()), lines.len() as u64);
+    assert_eq!(
+        count(&s.get(&format!("{log}?limit=1")).await.json()),
+        lines.len() as u64
+    );
     let round = s
         .get(&format!("{log}?datetime={first_day}&limit=1000"))
         .await

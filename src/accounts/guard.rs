@@ -182,20 +182,6 @@ impl Throttle {
             failures.pop_front();
         }
     }
-
-    /// Takes back a failure counted at `at` (an attempt counted before it was checked, that
-    /// turned out right).
-    pub(crate) fn forgive(&self, client: IpAddr, at: Instant) {
-        let mut clients = lock(&self.clients);
-        if let Some(failures) = clients.get_mut(&client) {
-            if let Some(i) = failures.iter().rposition(|t| *t == at) {
-                failures.remove(i);
-            }
-            if failures.is_empty() {
-                clients.remove(&client);
-            }
-        }
-    }
 }
 
 /// A counting semaphore bounding how many Argon2 runs (each taking its memory cost) happen at
@@ -289,12 +275,6 @@ mod tests {
         t.fail(ip, t0 + s(60));
         assert_eq!(t.check(ip, t0 + s(61)), Err(s(9)));
         assert_eq!(t.check(ip, t0 + s(200)), Ok(()));
-        // Forgiving takes one failure back.
-        t.fail(other, t0);
-        t.fail(other, t0 + s(1));
-        t.fail(other, t0 + s(2));
-        t.forgive(other, t0 + s(2));
-        assert_eq!(t.check(other, t0 + s(3)), Ok(()));
     }
 
     #[test]

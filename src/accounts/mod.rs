@@ -276,6 +276,10 @@ pub struct Accounts {
     watch: Mutex<Watch>,
     cache: Cache,
     throttle: Throttle,
+    /// One password check at a time per client: its attempts are counted one after another,
+    /// so attempts sent at once cannot all slip under the limit, and a client that opens
+    /// several connections with the right password (QGIS does) is not counted at all.
+    checking: Mutex<HashMap<IpAddr, Arc<Mutex<()>>>>,
     permits: Permits,
     dummy: PasswordHash,
 }
@@ -314,6 +318,7 @@ impl Accounts {
             }),
             cache: Cache::new(secret::random::<64>()?, options.cache_ttl),
             throttle: Throttle::new(options.max_failures, options.failure_window),
+            checking: Mutex::new(HashMap::new()),
             permits: Permits::new(options.max_concurrent_hashes),
             dummy,
             options,
@@ -374,10 +379,23 @@ impl Accounts {
                         return Ok(principal);
                     }
                 }
-                // Counted as a failure before the check, so that attempts sent at once cannot
-                // all slip under the limit; taken back if the password is right.
+                // One check at a time per client; once its turn comes, the limit and the cache
+                // are looked at again (the check before it may have failed, or succeeded with
+                // the same header).
+                let turn = client.map(|ip| self.turn_of(ip));
+                let _turn = turn
+                    .as_ref()
+                    .map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
+                let now = Instant::now();
                 if let Some(ip) = client {
-                    self.throttle.fail(ip, now);
+                    self.throttle
+                        .check(ip, now)
+                        .map_err(|retry_after| AuthError::Throttled { retry_after })?;
+                }
+                if let Some(cached) = self.cache.get(&key, snapshot.generation, now) {
+                    if let Some(principal) = snapshot.principal(&cached, None) {
+                        return Ok(principal);
+                    }
                 }
                 let account = snapshot.users.get(&user);
                 let hash = account.map_or(&self.dummy, |a| &a.hash);
@@ -385,20 +403,42 @@ impl Accounts {
                     let _permit = self.permits.acquire();
                     secret::verify_password(password.as_bytes(), hash)
                 };
-                match account {
+                let answer = match account {
                     Some(_) if matches => {
-                        if let Some(ip) = client {
-                            self.throttle.forgive(ip, now);
-                        }
                         self.cache
                             .insert(key, &user, snapshot.generation, Instant::now());
                         snapshot
                             .principal(&user, None)
                             .ok_or(AuthError::BadCredentials)
                     }
-                    _ => Err(AuthError::BadCredentials),
+                    _ => {
+                        if let Some(ip) = client {
+                            self.throttle.fail(ip, now);
+                        }
+                        Err(AuthError::BadCredentials)
+                    }
+                };
+                drop(_turn);
+                if let (Some(ip), Some(turn)) = (client, turn) {
+                    self.done_with_turn(ip, turn);
                 }
+                answer
             }
+        }
+    }
+
+    /// The lock that orders the password checks of one client.
+    fn turn_of(&self, ip: IpAddr) -> Arc<Mutex<()>> {
+        let mut checking = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+        checking.entry(ip).or_default().clone()
+    }
+
+    /// Forgets a client's lock when no other check of it holds or waits for it.
+    fn done_with_turn(&self, ip: IpAddr, turn: Arc<Mutex<()>>) {
+        let mut checking = self.checking.lock().unwrap_or_else(|e| e.into_inner());
+        // Ours and the map's: nobody else.
+        if Arc::strong_count(&turn) == 2 {
+            checking.remove(&ip);
         }
     }
 

@@ -415,6 +415,57 @@ fn repeated_failures_from_one_address_are_throttled() {
 }
 
 #[test]
+fn attempts_at_once_from_one_client_are_counted_one_after_another() {
+    let (_dir, path, _token) = setup(CHEAP);
+    let accounts = Accounts::open_with(
+        &path,
+        Options {
+            max_failures: 3,
+            failure_window: Duration::from_secs(60),
+            ..options()
+        },
+    )
+    .unwrap();
+    // Sixteen connections opened at once with the right password (QGIS opens several): every
+    // one is let in, none counted as a failure.
+    let client = ip("192.0.2.10");
+    let good = basic("anna", "anna-password");
+    std::thread::scope(|s| {
+        let all: Vec<_> = (0..16)
+            .map(|_| s.spawn(|| accounts.authenticate(&good, client)))
+            .collect();
+        for a in all {
+            assert!(a.join().unwrap().is_ok());
+        }
+    });
+    // Sixteen guesses at once: checked one after another, so only three are wrong answers and
+    // the rest are refused as throttled.
+    let attacker = ip("192.0.2.20");
+    let (wrong, throttled) = std::thread::scope(|s| {
+        let all: Vec<_> = (0..16)
+            .map(|i| {
+                let accounts = &accounts;
+                s.spawn(move || {
+                    accounts.authenticate(&basic("anna", &format!("guess{i}")), attacker)
+                })
+            })
+            .collect();
+        let answers: Vec<_> = all.into_iter().map(|a| a.join().unwrap()).collect();
+        (
+            answers
+                .iter()
+                .filter(|a| **a == Err(AuthError::BadCredentials))
+                .count(),
+            answers
+                .iter()
+                .filter(|a| matches!(a, Err(AuthError::Throttled { .. })))
+                .count(),
+        )
+    });
+    assert_eq!((wrong, throttled), (3, 13));
+}
+
+#[test]
 fn texts_and_debug_output_hold_no_secret() {
     let (_dir, path, token) = setup(CHEAP);
     let accounts = Accounts::open_with(

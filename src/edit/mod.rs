@@ -267,6 +267,7 @@ impl Editor {
                     features: log.features.clone(),
                     dirty: false,
                     rebuilt: Instant::now(),
+                    delay: log::LOG_DELAY,
                 };
                 Some((l.id().to_string(), entry))
             })
@@ -343,6 +344,8 @@ struct Log {
     features: Vec<Feature>,
     dirty: bool,
     rebuilt: Instant,
+    /// How long after the last rebuild the next may come (see [`log::next_delay`]).
+    delay: Duration,
 }
 
 /// A layer being edited within one batch.
@@ -365,7 +368,7 @@ impl Writer {
         self.logs
             .values()
             .filter(|l| l.dirty)
-            .map(|l| log::LOG_DELAY.saturating_sub(l.rebuilt.elapsed()))
+            .map(|l| l.delay.saturating_sub(l.rebuilt.elapsed()))
             .min()
     }
 
@@ -374,7 +377,7 @@ impl Writer {
         let ids: Vec<String> = self
             .logs
             .iter()
-            .filter(|(_, l)| l.dirty && (now || l.rebuilt.elapsed() >= log::LOG_DELAY))
+            .filter(|(_, l)| l.dirty && (now || l.rebuilt.elapsed() >= l.delay))
             .map(|(id, _)| id.clone())
             .collect();
         for id in ids {
@@ -385,6 +388,7 @@ impl Writer {
                 continue;
             };
             let entry = self.logs.get_mut(&id).expect("listed above");
+            let started = Instant::now();
             match log::log_layer(layer, entry.features.clone()) {
                 Ok(built) => {
                     if let Some(next) = catalog.with_layer(built) {
@@ -396,6 +400,7 @@ impl Writer {
             }
             entry.dirty = false;
             entry.rebuilt = Instant::now();
+            entry.delay = log::next_delay(started.elapsed());
         }
     }
 
