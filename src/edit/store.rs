@@ -359,12 +359,16 @@ impl Store {
             .conn
             .prepare("SELECT DISTINCT feature FROM changes WHERE layer = ?1")
             .map_err(self.sql())?;
-        let ids = stmt
+        let mut ids = Vec::new();
+        for text in stmt
             .query_map([layer], |r| r.get::<_, String>(0))
             .map_err(self.sql())?
-            .filter_map(|r| r.ok())
-            .filter_map(|t| parse_id(&t).ok())
-            .collect();
+        {
+            // A row that cannot be read is an error, not an id less.
+            if let Ok(id) = parse_id(&text.map_err(self.sql())?) {
+                ids.push(id);
+            }
+        }
         Ok(ids)
     }
 
