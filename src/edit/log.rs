@@ -117,13 +117,22 @@ pub fn log_layer(layer: &Layer, features: Vec<Feature>) -> Result<Layer, LoadErr
         edit: None,
         field_rules: Vec::new(),
     };
-    Layer::new(
+    let last = features
+        .last()
+        .and_then(|f: &Feature| match f.id {
+            FeatureId::Int(seq) => Some(seq as u64),
+            FeatureId::Str(_) => None,
+        })
+        .unwrap_or(0);
+    let mut log = Layer::new(
         config,
         layer.source_crs.clone(),
         "territorio change log".into(),
         log_fields(&layer.fields),
         features,
-    )
+    )?;
+    log.version = last;
+    Ok(log)
 }
 
 #[cfg(test)]

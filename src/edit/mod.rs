@@ -236,6 +236,7 @@ fn rebuild(
         of_feature: revs,
         layer: last,
     });
+    layer.version = last;
     Ok(layer)
 }
 
@@ -426,7 +427,23 @@ impl Writer {
                     working.len() - 1
                 }
             };
-            let next_id = self.next_id(&layer_id);
+            // The number of a new id (unused by other writes).
+            let next_id = match &request.write {
+                Write::Create { .. } => match self.next_id(&layer_id) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // Without every id the layer ever had, a guess could give a new
+                        // feature a deleted one's id, or a live one's: refuse instead.
+                        tracing::error!(layer = %layer_id, "ids of the layer not read: {e}");
+                        let _ = reply.send(Err(EditError::Storage {
+                            message: e.to_string(),
+                            transient: e.is_transient(),
+                        }));
+                        continue;
+                    }
+                },
+                _ => 0,
+            };
             let w = &mut working[k].1;
             match w.apply(layer, request, &at, next_id) {
                 Ok((id, created)) => {
@@ -446,10 +463,11 @@ impl Writer {
         }
     }
 
-    /// The number of the next new id of a layer: one more than any id it ever had.
-    fn next_id(&mut self, layer: &str) -> i64 {
+    /// The number of the next new id of a layer: one more than any id it ever had. An error
+    /// when the store cannot list them.
+    fn next_id(&mut self, layer: &str) -> Result<i64, StoreError> {
         if let Some(n) = self.next_ids.get(layer) {
-            return *n;
+            return Ok(*n);
         }
         let prefix = self
             .catalog
@@ -457,14 +475,14 @@ impl Writer {
             .and_then(|l| l.config.edit.as_ref())
             .and_then(|e| e.id_prefix.clone())
             .unwrap_or_default();
-        let ever = self.store.all_ids(layer).unwrap_or_default();
+        let ever = self.store.all_ids(layer)?;
         let max = ever
             .iter()
             .filter_map(|id| number_in(id, &prefix))
             .max()
             .unwrap_or(0);
         self.next_ids.insert(layer.to_string(), max + 1);
-        max + 1
+        Ok(max + 1)
     }
 
     fn finish(&mut self, layer_id: &str, w: Working) {
@@ -710,11 +728,14 @@ impl Working {
                 self.by_id.insert(id.clone(), self.features.len() - 1);
             }
             (None, Some(i)) => {
-                self.features.swap_remove(i);
-                self.revs.swap_remove(i);
+                // The others keep their order (O(n)), the order the store gives them back
+                // after a restart: a client paging through the collection sees the same
+                // order before and after one.
+                self.features.remove(i);
+                self.revs.remove(i);
                 self.by_id.remove(&id);
-                if i < self.features.len() {
-                    self.by_id.insert(self.features[i].id.clone(), i);
+                for (j, f) in self.features.iter().enumerate().skip(i) {
+                    self.by_id.insert(f.id.clone(), j);
                 }
             }
             (None, None) => unreachable!("a deletion has a target, checked above"),

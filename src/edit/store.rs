@@ -23,7 +23,7 @@
 use std::path::{Path, PathBuf};
 
 use geo::Geometry;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, MAIN_DB};
 use serde_json::{Map, Value as Json};
 
 use crate::feature::{Feature, FeatureId, Field, FieldType, Value};
@@ -145,47 +145,92 @@ pub struct Store {
 
 impl Store {
     /// Opens the store in `dir`, creating the folder and the database when missing.
+    ///
+    /// A folder that refuses writes (a read-only mount, no permission) does not stop the
+    /// server when it already holds a store: the store is opened read-only, the layers are
+    /// served as stored, and every edit is refused as a failure of the machine (the API answers
+    /// 503) until the folder takes writes again and the server is restarted. Without a store
+    /// there is nothing to serve from: the error names the folder and why.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Folder {
             dir: dir.to_path_buf(),
             reason: format!("cannot create it: {e}"),
         })?;
         let file = dir.join(FILE_NAME);
+        let opened = Store::open_file(&file, false);
+        let refused = match &opened {
+            Ok(store) if store.conn.is_readonly(MAIN_DB).unwrap_or(false) => {
+                // SQLite opens a file it may not write read-only, without an error.
+                Some(folder_refuses_writes(dir).unwrap_or_else(|| "the file is read-only".into()))
+            }
+            Ok(_) => None,
+            Err(_) => folder_refuses_writes(dir),
+        };
+        let Some(why) = refused else {
+            return opened;
+        };
+        if !file.exists() {
+            return Err(StoreError::Folder {
+                dir: dir.to_path_buf(),
+                reason: format!("cannot create the store {FILE_NAME} in it: {why}"),
+            });
+        }
+        let store = match opened {
+            Ok(store) => store,
+            Err(_) => Store::open_file(&file, true)?,
+        };
+        tracing::warn!(
+            file = %file.display(),
+            "the store is read-only ({why}): the layers are served as stored, and edits are \
+             refused (503) until it can be written and the server is restarted"
+        );
+        Ok(store)
+    }
+
+    /// Opens `file`, read-only when `read_only` (then it must already be a store).
+    fn open_file(file: &Path, read_only: bool) -> Result<Store, StoreError> {
+        let file = file.to_path_buf();
         let sql = |source| StoreError::Sqlite {
             file: file.clone(),
             source,
         };
-        let conn = Connection::open(&file).map_err(sql)?;
+        let conn = if read_only {
+            open_file_read_only(&file).map_err(sql)?
+        } else {
+            Connection::open(&file).map_err(sql)?
+        };
         // Another process holding a write lock makes us wait this long before failing.
         conn.busy_timeout(std::time::Duration::from_secs(2))
             .map_err(sql)?;
-        let mode: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        if !read_only {
+            let mode: String = conn
+                .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+                .map_err(sql)?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                return Err(StoreError::Corrupt {
+                    file,
+                    reason: format!("cannot use write-ahead logging (journal mode {mode})"),
+                });
+            }
+            conn.execute_batch(
+                "PRAGMA synchronous = FULL;
+                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS layers (
+                     id TEXT PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL);
+                 CREATE TABLE IF NOT EXISTS features (
+                     layer TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL,
+                     geometry BLOB NOT NULL, properties TEXT NOT NULL,
+                     PRIMARY KEY (layer, id));
+                 CREATE TABLE IF NOT EXISTS changes (
+                     seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL,
+                     layer TEXT NOT NULL, feature TEXT NOT NULL, operation TEXT NOT NULL,
+                     before_properties TEXT, before_geometry BLOB,
+                     after_properties TEXT, after_geometry BLOB);
+                 CREATE INDEX IF NOT EXISTS changes_by_feature ON changes (layer, feature, seq);
+                 CREATE INDEX IF NOT EXISTS changes_by_time ON changes (layer, at);",
+            )
             .map_err(sql)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Corrupt {
-                file,
-                reason: format!("cannot use write-ahead logging (journal mode {mode})"),
-            });
         }
-        conn.execute_batch(
-            "PRAGMA synchronous = FULL;
-             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS layers (
-                 id TEXT PRIMARY KEY, imported_at TEXT NOT NULL, source TEXT NOT NULL);
-             CREATE TABLE IF NOT EXISTS features (
-                 layer TEXT NOT NULL, id TEXT NOT NULL, rev INTEGER NOT NULL,
-                 geometry BLOB NOT NULL, properties TEXT NOT NULL,
-                 PRIMARY KEY (layer, id));
-             CREATE TABLE IF NOT EXISTS changes (
-                 seq INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, user TEXT NOT NULL,
-                 layer TEXT NOT NULL, feature TEXT NOT NULL, operation TEXT NOT NULL,
-                 before_properties TEXT, before_geometry BLOB,
-                 after_properties TEXT, after_geometry BLOB);
-             CREATE INDEX IF NOT EXISTS changes_by_feature ON changes (layer, feature, seq);
-             CREATE INDEX IF NOT EXISTS changes_by_time ON changes (layer, at);",
-        )
-        .map_err(sql)?;
         let format: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'format'", [], |r| {
                 r.get(0)
@@ -359,12 +404,16 @@ impl Store {
             .conn
             .prepare("SELECT DISTINCT feature FROM changes WHERE layer = ?1")
             .map_err(self.sql())?;
-        let ids = stmt
+        let mut ids = Vec::new();
+        for text in stmt
             .query_map([layer], |r| r.get::<_, String>(0))
             .map_err(self.sql())?
-            .filter_map(|r| r.ok())
-            .filter_map(|t| parse_id(&t).ok())
-            .collect();
+        {
+            // A row that cannot be read is an error, not an id less.
+            if let Ok(id) = parse_id(&text.map_err(self.sql())?) {
+                ids.push(id);
+            }
+        }
         Ok(ids)
     }
 
@@ -562,10 +611,81 @@ pub(super) fn open_read_only(dir: &Path) -> Result<(Connection, PathBuf), StoreE
         file: file.clone(),
         source,
     };
-    let conn = Connection::open_with_flags(&file, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(sql)?;
+    let conn = open_file_read_only(&file).map_err(sql)?;
     conn.busy_timeout(std::time::Duration::from_secs(2))
         .map_err(sql)?;
     Ok((conn, file))
+}
+
+/// Why `dir` refuses a new file, if it does (a read-only mount, no permission; whoever runs
+/// the server: root ignores permissions, not a read-only mount).
+fn folder_refuses_writes(dir: &Path) -> Option<String> {
+    let probe = dir.join(format!(".{FILE_NAME}.probe"));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) => Some(e.to_string()),
+    }
+}
+
+/// Opens the database for reading only.
+///
+/// WAL readers need the shared-memory file beside the database (`-shm`), which SQLite cannot
+/// make in a folder that refuses writes: there, a store closed cleanly (no write-ahead log
+/// left, so everything is in the database file) is opened as immutable, which needs none.
+/// A store with a log left (after a crash) keeps it and its `-shm`, which SQLite then reads.
+fn open_file_read_only(file: &Path) -> Result<Connection, rusqlite::Error> {
+    let first = Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY);
+    let conn = match first {
+        Ok(conn) => conn,
+        Err(e) => return immutable_fallback(file).unwrap_or(Err(e)),
+    };
+    // SQLite opens lazily: the shared memory is needed at the first read. Not making it is
+    // "cannot open" on a read-only mount, "read-only" without the permission.
+    use rusqlite::ErrorCode::{CannotOpen, ReadOnly};
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    }) {
+        Ok(_) => Ok(conn),
+        Err(e) if matches!(e.sqlite_error_code(), Some(CannotOpen | ReadOnly)) => {
+            immutable_fallback(file).unwrap_or(Err(e))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The database opened as immutable, when the folder refuses writes and no write-ahead log
+/// with content is beside it (its changes would be ignored); `None` otherwise.
+fn immutable_fallback(file: &Path) -> Option<Result<Connection, rusqlite::Error>> {
+    let dir = file.parent()?;
+    let mut wal = file.as_os_str().to_owned();
+    wal.push("-wal");
+    let log_left = std::fs::metadata(&wal)
+        .map(|m| m.len() > 0)
+        .unwrap_or(false);
+    if log_left || folder_refuses_writes(dir).is_none() {
+        return None;
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(file));
+    Some(Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI,
+    ))
+}
+
+/// A path as the path of a `file:` URI: `%`-escapes all but unreserved characters and `/`.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.to_string_lossy().bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn id_text(id: &FeatureId) -> String {

@@ -276,6 +276,62 @@ async fn create_patch_replace_delete_each_publish_and_survive_a_restart() {
     assert_eq!(update.after.as_ref().unwrap().values[2], Value::Int(40));
 }
 
+/// The ids of the published layer, in the order it serves them.
+fn order(catalog: &Catalog) -> Vec<String> {
+    let layer = catalog.layer("projects").unwrap();
+    layer.features.iter().map(|f| f.id.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_deletion_keeps_the_order_the_store_gives_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (editor, _published) = editor(dir.path());
+    for x in [602_000.0, 603_000.0] {
+        editor
+            .submit(request(Write::Create {
+                geometry: point!(x: x, y: 5_000_000.0).into(),
+                properties: props(json!({"status": "funded"})),
+            }))
+            .await
+            .expect("created");
+    }
+    let done = editor
+        .submit(request(Write::Delete {
+            id: FeatureId::Str("P001".into()),
+        }))
+        .await
+        .expect("deleted");
+    // Not P004 moved into P001's place.
+    assert_eq!(order(&done.catalog), ["P002", "P003", "P004"]);
+    drop(editor);
+    let (restarted, _store) = open(catalog(), dir.path()).expect("reopens");
+    assert_eq!(order(&restarted), order(&done.catalog));
+}
+
+#[test]
+fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, store) = open(catalog(), dir.path()).expect("opens");
+    let mut writer = Writer {
+        catalog: Arc::new(catalog),
+        store,
+        publish: Box::new(|_, _| {}),
+        next_ids: HashMap::new(),
+        logs: HashMap::new(),
+    };
+    assert_eq!(
+        writer.next_id("projects").unwrap(),
+        3,
+        "after P001 and P002"
+    );
+    // A store whose change log cannot be read (removed by another process here).
+    writer.next_ids.clear();
+    let other = rusqlite::Connection::open(writer.store.file()).unwrap();
+    other.execute_batch("DROP TABLE changes").unwrap();
+    // Not 1, which would give the new feature P001's id.
+    assert!(writer.next_id("projects").is_err());
+}
+
 #[tokio::test]
 async fn a_refused_edit_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();

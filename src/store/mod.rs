@@ -127,6 +127,9 @@ pub struct Layer {
     pub load_time: Duration,
     /// For an editable layer: where each feature's edits stand (see [`Revisions`]).
     pub revisions: Option<Revisions>,
+    /// Changes with the layer's content while it is served: 0 as loaded; the sequence number
+    /// of the last change of an edited layer, or the last one a change log shows.
+    pub version: u64,
 }
 
 /// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
@@ -241,6 +244,7 @@ impl Layer {
             geometry_types,
             load_time: started.elapsed(),
             revisions: None,
+            version: 0,
         })
     }
 

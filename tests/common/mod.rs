@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod process;
+pub mod projects;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -269,8 +269,7 @@ impl AppState {
     /// on that layer); `None` when there is no such layer.
     pub fn layer_generation(&self, id: &str) -> Option<u64> {
         let layer = self.catalog().layer(id)?;
-        let edits = layer.revisions.as_ref().map_or(0, |r| r.layer);
-        Some(self.snapshot.generation.wrapping_add(edits))
+        Some(self.snapshot.generation.wrapping_add(layer.version))
     }
 
     pub fn loaded_at(&self) -> SystemTime {
