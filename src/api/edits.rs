@@ -143,7 +143,6 @@ async fn writer(
     headers: &HeaderMap,
     client: Option<ClientAddr>,
     id: &str,
-    item: bool,
 ) -> Result<String, ApiError> {
     let (_, layer) = state.layer(id)?;
     if !layer.config.is_editable() {
@@ -161,7 +160,6 @@ async fn writer(
             allow: "GET, HEAD, OPTIONS".into(),
         });
     }
-    let _ = item;
     auth::editor(state, headers, client, id).await
 }
 
@@ -345,7 +343,7 @@ async fn create(
     client: Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let user = writer(&state, &headers, addr(client), &id, false).await?;
+    let user = writer(&state, &headers, addr(client), &id).await?;
     check_media(&headers, &["application/geo+json", "application/json"])?;
     let crs = content_crs(&headers, &state.catalog().working_crs)?;
     let bytes = body_of(&state, body)?;
@@ -370,7 +368,7 @@ async fn replace(
     client: Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let user = writer(&state, &headers, addr(client), &id, true).await?;
+    let user = writer(&state, &headers, addr(client), &id).await?;
     let target = feature_id(&state, &id, &fid)?;
     check_media(&headers, &["application/geo+json", "application/json"])?;
     let crs = content_crs(&headers, &state.catalog().working_crs)?;
@@ -400,7 +398,7 @@ async fn patch(
     client: Client,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let user = writer(&state, &headers, addr(client), &id, true).await?;
+    let user = writer(&state, &headers, addr(client), &id).await?;
     let target = feature_id(&state, &id, &fid)?;
     check_media(
         &headers,
@@ -461,7 +459,7 @@ async fn remove(
     headers: HeaderMap,
     client: Client,
 ) -> Result<Response, ApiError> {
-    let user = writer(&state, &headers, addr(client), &id, true).await?;
+    let user = writer(&state, &headers, addr(client), &id).await?;
     let target = feature_id(&state, &id, &fid)?;
     let if_match = if_match(&headers)?;
     let editor = state
