@@ -45,7 +45,7 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
     let mut links = self_links(ctx, &path, repr, &PAGE, &layer.config.title);
     links.extend([
         link(
-            ctx.url(&format!("{path}/items?f=json")),
+            ctx.url(&format!("{path}/items")),
             "items",
             Repr::GeoJson.media_type(),
             "features (GeoJSON)",

@@ -91,9 +91,12 @@ impl Server {
     /// Starts `cmd` (a `territorio serve` on port 0, maybe behind a wrapper) and waits until it
     /// says where it serves.
     pub fn start(mut cmd: Command) -> Result<Server, Exited> {
-        // Warnings only: the request log would be a lot of text to drain.
-        cmd.env("TERRITORIO_LOG", "warn")
-            .stdin(Stdio::null())
+        // Warnings only, unless the test asks for more: the request log would be a lot of
+        // text to drain.
+        if !cmd.get_envs().any(|(k, _)| k == "TERRITORIO_LOG") {
+            cmd.env("TERRITORIO_LOG", "warn");
+        }
+        cmd.stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("the server command runs");
