@@ -462,6 +462,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
     let public_url = args.public_url;
     let map = server.web_dir.is_some();
     let state = crate::api::AppState::new(std::sync::Arc::new(catalog), server);
+    state.set_catalog_file(args.catalog.clone());
     if let (Some(store), Some(dir)) = (store, &args.data_dir) {
         state.start_editing(store, dir);
     }

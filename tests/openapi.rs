@@ -190,8 +190,11 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
     ("GET", "/api", Some("/api")),
     // The same document as a page, for browsers (the landing page links it as service-doc).
     ("GET", "/api.html", None),
-    // A liveness probe for orchestrators, not part of the API.
+    // Liveness and readiness probes for orchestrators, and the reload for operators: not part
+    // of the API.
     ("GET", "/health", None),
+    ("GET", "/health/ready", None),
+    ("POST", "/admin/reload", None),
     ("GET", "/collections", Some("/collections")),
     // The trailing-slash spellings some clients (QGIS) retry with.
     ("GET", "/collections/", None),

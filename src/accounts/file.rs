@@ -73,6 +73,9 @@ pub struct User {
     password: String,
     #[serde(default)]
     edit: Vec<String>,
+    /// May run the server's administration (reload).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    admin: bool,
     #[serde(default, rename = "token", skip_serializing_if = "Vec::is_empty")]
     tokens: Vec<Token>,
 }
@@ -94,6 +97,11 @@ impl User {
     }
 
     /// The user's bearer tokens.
+    /// Whether the user may run the server's administration.
+    pub fn is_admin(&self) -> bool {
+        self.admin
+    }
+
     pub fn tokens(&self) -> &[Token] {
         &self.tokens
     }
@@ -286,6 +294,7 @@ impl AccountsFile {
             name: name.to_string(),
             password: secret::hash_password(password, cost)?,
             edit: rights,
+            admin: false,
             tokens: Vec::new(),
         });
         Ok(())
@@ -306,6 +315,12 @@ impl AccountsFile {
     }
 
     /// Lets a user edit more collections (`"*"`: every collection).
+    /// Gives or takes the right to run the server's administration (reload).
+    pub fn set_admin(&mut self, name: &str, admin: bool) -> Result<(), AccountsError> {
+        self.user_mut(name)?.admin = admin;
+        Ok(())
+    }
+
     pub fn grant(&mut self, name: &str, collections: &[String]) -> Result<(), AccountsError> {
         for c in collections {
             check_collection(c)?;

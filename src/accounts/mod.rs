@@ -153,6 +153,7 @@ pub enum AuthError {
 pub struct Principal {
     user: String,
     edit: Vec<String>,
+    admin: bool,
     token: Option<String>,
 }
 
@@ -165,6 +166,11 @@ impl Principal {
     /// Whether the user may edit the collection with this id.
     pub fn may_edit(&self, collection: &str) -> bool {
         self.edit.iter().any(|c| c == "*" || c == collection)
+    }
+
+    /// Whether the user may run the server's administration (reload).
+    pub fn is_admin(&self) -> bool {
+        self.admin
     }
 
     /// The public id of the token used, when it was a bearer token (for the logs).
@@ -215,6 +221,7 @@ struct Snapshot {
 struct Account {
     hash: PasswordHash,
     edit: Vec<String>,
+    admin: bool,
 }
 
 impl Snapshot {
@@ -237,6 +244,7 @@ impl Snapshot {
                 Account {
                     hash,
                     edit: user.edit().to_vec(),
+                    admin: user.is_admin(),
                 },
             );
         }
@@ -252,6 +260,7 @@ impl Snapshot {
         Some(Principal {
             user: user.to_string(),
             edit: account.edit.clone(),
+            admin: account.admin,
             token: token.map(str::to_string),
         })
     }

@@ -32,6 +32,7 @@ pub mod http;
 
 mod conn;
 
+mod admin;
 mod analysis;
 mod collections;
 mod edits;
@@ -98,6 +99,7 @@ pub fn app(state: AppState) -> App {
     };
     let routes = Router::new()
         .merge(landing::routes())
+        .merge(admin::routes())
         .merge(collections::routes())
         .merge(items::routes())
         .merge(edits::routes())
@@ -153,11 +155,34 @@ pub async fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> std::io::Result<()> {
     let limits = conn::Limits::of(state.config());
+    reload_on_hangup(state.clone());
     let app = app(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     ready(listener.local_addr()?);
     conn::accept_loop(listener, app, limits, shutdown_signal()).await;
     Ok(())
+}
+
+/// `SIGHUP` reloads the catalogue ([`AppState::reload`]), as daemons do.
+fn reload_on_hangup(state: AppState) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!("cannot listen for SIGHUP (no reload on it): {e}");
+                return;
+            }
+        };
+        while hangups.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading the catalogue");
+            // The outcome is logged and kept for /health/ready by the reload itself.
+            let _ = state.reload().await;
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = state;
 }
 
 async fn shutdown_signal() {

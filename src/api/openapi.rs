@@ -92,10 +92,10 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         "servers": [{"url": ctx.base}],
         "tags": tags,
         "paths": paths,
-        "components": if edits_on {
-            json!({"parameters": parameters, "schemas": schemas, "securitySchemes": security_schemes})
-        } else {
-            json!({"parameters": parameters, "schemas": schemas})
+        "components": {
+            "parameters": parameters,
+            "schemas": schemas,
+            "securitySchemes": security_schemes,
         },
     })
 }

@@ -58,6 +58,10 @@ pub enum AccountsAction {
         #[arg(required = true)]
         collections: Vec<String>,
     },
+    /// Let a user run the server's administration (`POST /admin/reload`).
+    GrantAdmin { name: String },
+    /// Take the administration from a user.
+    RevokeAdmin { name: String },
     /// Remove a user and their tokens.
     RemoveUser { name: String },
     /// Issue a bearer token for scripts: printed once on standard output, kept only as a hash.
@@ -122,6 +126,14 @@ pub fn run(args: AccountsArgs) -> Result<i32> {
             })?;
             eprintln!("{name} may edit: {}", rights(&edit));
         }
+        AccountsAction::GrantAdmin { name } => {
+            AccountsFile::update(path, false, |f| f.set_admin(&name, true))?;
+            eprintln!("{name} may run the server's administration");
+        }
+        AccountsAction::RevokeAdmin { name } => {
+            AccountsFile::update(path, false, |f| f.set_admin(&name, false))?;
+            eprintln!("{name} may no longer run the server's administration");
+        }
         AccountsAction::RemoveUser { name } => {
             AccountsFile::update(path, false, |f| f.remove_user(&name))?;
             eprintln!("removed user {name} from {}", path.display());
@@ -154,7 +166,13 @@ fn list(path: &Path) -> Result<()> {
         eprintln!("no users in {}", path.display());
     }
     for user in file.users() {
-        writeln!(out, "{}: may edit {}", user.name(), rights(user.edit()))?;
+        let admin = if user.is_admin() { ", administers" } else { "" };
+        writeln!(
+            out,
+            "{}: may edit {}{admin}",
+            user.name(),
+            rights(user.edit())
+        )?;
         for token in user.tokens() {
             let label = if token.label().is_empty() {
                 String::new()

@@ -144,6 +144,14 @@ fn problems_text(problems: &[Problem]) -> String {
 pub fn open(catalog: Catalog, data_dir: &Path) -> Result<(Catalog, Store), LoadError> {
     let store_error = |e: StoreError| LoadError::Edit(e.to_string());
     let mut store = Store::open(data_dir).map_err(store_error)?;
+    let catalog = prepare(catalog, &mut store, data_dir)?;
+    Ok((catalog, store))
+}
+
+/// Puts the stored state of each editable layer of `catalog` in place of its source's
+/// (importing the layers the store does not have yet), and adds their change logs.
+fn prepare(catalog: Catalog, store: &mut Store, data_dir: &Path) -> Result<Catalog, LoadError> {
+    let store_error = |e: StoreError| LoadError::Edit(e.to_string());
     let mut catalog = catalog;
     let editable: Vec<String> = catalog
         .layers()
@@ -204,7 +212,7 @@ pub fn open(catalog: Catalog, data_dir: &Path) -> Result<(Catalog, Store), LoadE
             ))
         })?;
     }
-    Ok((catalog, store))
+    Ok(catalog)
 }
 
 /// The schema and rules of a layer.
@@ -244,12 +252,33 @@ type Reply = tokio::sync::oneshot::Sender<Result<Done, EditError>>;
 
 /// The writer: one thread that checks, stores and publishes every edit.
 pub struct Editor {
-    jobs: mpsc::Sender<(Request, Reply)>,
+    jobs: mpsc::Sender<Job>,
     data_dir: PathBuf,
+    /// The store took its last transaction (or was opened for writing and has had none).
+    writable: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// What the writer thread is asked to do, in order.
+enum Job {
+    Edit(Request, Reply),
+    /// Take a newly loaded catalogue (a reload), with the stored state of its editable layers.
+    Reload(
+        Catalog,
+        tokio::sync::oneshot::Sender<Result<Arc<Catalog>, LoadError>>,
+    ),
+}
+
+/// What a new catalogue changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    /// The layer at this position (the others are the same `Arc`s).
+    Layer(usize),
+    /// Everything: a reloaded catalogue.
+    All,
 }
 
 /// Called with each new catalogue and the position of the layer that changed.
-pub type Publish = Box<dyn Fn(Arc<Catalog>, usize) + Send>;
+pub type Publish = Box<dyn Fn(Arc<Catalog>, Changed) + Send>;
 
 /// How many waiting edits go into one transaction at most.
 const MAX_BATCH: usize = 256;
@@ -257,28 +286,17 @@ const MAX_BATCH: usize = 256;
 impl Editor {
     /// Starts the writer thread on `catalog` (as returned by [`open`]) and `store`.
     pub fn start(catalog: Arc<Catalog>, store: Store, data_dir: &Path, publish: Publish) -> Editor {
-        let (jobs, queue) = mpsc::channel::<(Request, Reply)>();
-        let logs = catalog
-            .layers()
-            .iter()
-            .filter(|l| l.config.is_editable())
-            .filter_map(|l| {
-                let log = catalog.layer(&log::log_id(l.id()))?;
-                let entry = Log {
-                    features: log.features.clone(),
-                    dirty: false,
-                    rebuilt: Instant::now(),
-                    delay: log::LOG_DELAY,
-                };
-                Some((l.id().to_string(), entry))
-            })
-            .collect();
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let writable = Arc::new(std::sync::atomic::AtomicBool::new(store.is_writable()));
+        let logs = logs_of(&catalog);
         let mut writer = Writer {
             catalog,
             store,
             publish,
             next_ids: HashMap::new(),
             logs,
+            data_dir: data_dir.to_path_buf(),
+            writable: writable.clone(),
         };
         std::thread::Builder::new()
             .name("territorio-editor".into())
@@ -298,11 +316,20 @@ impl Editor {
                         Err(mpsc::RecvTimeoutError::Disconnected) => break,
                     },
                 };
-                let mut batch = vec![first];
-                while batch.len() < MAX_BATCH {
-                    match queue.try_recv() {
-                        Ok(job) => batch.push(job),
-                        Err(_) => break,
+                // The edits waiting, up to a reload (which goes after them, alone).
+                let mut batch = Vec::new();
+                let mut next = Some(first);
+                while let Some(job) = next.take() {
+                    match job {
+                        Job::Edit(request, reply) => batch.push((request, reply)),
+                        Job::Reload(catalog, reply) => {
+                            writer.run(std::mem::take(&mut batch));
+                            let _ = reply.send(writer.reload(catalog));
+                            break;
+                        }
+                    }
+                    if batch.len() < MAX_BATCH {
+                        next = queue.try_recv().ok();
                     }
                 }
                 writer.run(batch);
@@ -312,6 +339,7 @@ impl Editor {
         Editor {
             jobs,
             data_dir: data_dir.to_path_buf(),
+            writable,
         }
     }
 
@@ -319,9 +347,29 @@ impl Editor {
     pub async fn submit(&self, request: Request) -> Result<Done, EditError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
-            .send((request, reply))
+            .send(Job::Edit(request, reply))
             .map_err(|_| EditError::Stopped)?;
         answer.await.map_err(|_| EditError::Stopped)?
+    }
+
+    /// Replaces the catalogue with `catalog`, newly loaded from the catalogue file: its
+    /// editable layers take their stored state (a layer new to the store is imported), and
+    /// it is published whole. Edits sent before are applied to the old catalogue and kept
+    /// (they are in the store); edits sent after go to the new one. On an error the old
+    /// catalogue stays.
+    pub async fn reload(&self, catalog: Catalog) -> Result<Arc<Catalog>, LoadError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let stopped = || LoadError::Edit("the editor has stopped".into());
+        self.jobs
+            .send(Job::Reload(catalog, reply))
+            .map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Whether the store takes writes: it was opened for writing and its last transaction
+    /// went through.
+    pub fn is_writable(&self) -> bool {
+        self.writable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The data folder (history reads open their own connections there).
@@ -338,6 +386,28 @@ struct Writer {
     next_ids: HashMap<String, i64>,
     /// The change log of each editable layer, by the edited layer's id.
     logs: HashMap<String, Log>,
+    data_dir: PathBuf,
+    /// Shared with the [`Editor`]: whether the last transaction went through.
+    writable: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The change logs of the editable layers of `catalog`, as [`prepare`] added them.
+fn logs_of(catalog: &Catalog) -> HashMap<String, Log> {
+    catalog
+        .layers()
+        .iter()
+        .filter(|l| l.config.is_editable())
+        .filter_map(|l| {
+            let log = catalog.layer(&log::log_id(l.id()))?;
+            let entry = Log {
+                features: log.features.clone(),
+                dirty: false,
+                rebuilt: Instant::now(),
+                delay: log::LOG_DELAY,
+            };
+            Some((l.id().to_string(), entry))
+        })
+        .collect()
 }
 
 /// A change log's features, and whether its layer must be rebuilt.
@@ -364,6 +434,17 @@ struct Working {
 }
 
 impl Writer {
+    /// Takes a reloaded catalogue (see [`Editor::reload`]).
+    fn reload(&mut self, catalog: Catalog) -> Result<Arc<Catalog>, LoadError> {
+        let prepared = Arc::new(prepare(catalog, &mut self.store, &self.data_dir)?);
+        self.catalog = prepared.clone();
+        self.logs = logs_of(&prepared);
+        // Ids are counted again from the store, for the layers of the new catalogue.
+        self.next_ids.clear();
+        (self.publish)(prepared.clone(), Changed::All);
+        Ok(prepared)
+    }
+
     /// How long until the first change log that waits is due to be rebuilt.
     fn log_due(&self) -> Option<Duration> {
         self.logs
@@ -394,7 +475,7 @@ impl Writer {
                 Ok(built) => {
                     if let Some(next) = catalog.with_layer(built) {
                         self.catalog = Arc::new(next);
-                        (self.publish)(self.catalog.clone(), pos);
+                        (self.publish)(self.catalog.clone(), Changed::Layer(pos));
                     }
                 }
                 Err(e) => tracing::error!(layer = %id, "change log not rebuilt: {e}"),
@@ -539,7 +620,9 @@ impl Writer {
                         .expect("the layer is in the catalogue"),
                 );
                 self.catalog = catalog.clone();
-                (self.publish)(catalog.clone(), w.pos);
+                (self.publish)(catalog.clone(), Changed::Layer(w.pos));
+                self.writable
+                    .store(true, std::sync::atomic::Ordering::Relaxed);
                 for ((reply, id, _), tag) in w.replies.into_iter().zip(tags) {
                     let _ = reply.send(Ok(Done {
                         id,
@@ -552,6 +635,8 @@ impl Writer {
                 tracing::error!(layer = %layer_id, "edits not stored: {e}");
                 let message = e.to_string();
                 let transient = e.is_transient();
+                self.writable
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
                 for (reply, _, _) in w.replies {
                     let _ = reply.send(Err(EditError::Storage {
                         message: message.clone(),

@@ -259,6 +259,11 @@ impl Store {
         Ok(Store { conn, file, id })
     }
 
+    /// Whether the store was opened for writing (not read-only: see [`Store::open`]).
+    pub fn is_writable(&self) -> bool {
+        !self.conn.is_readonly(MAIN_DB).unwrap_or(true)
+    }
+
     /// The database file.
     pub fn file(&self) -> &Path {
         &self.file

@@ -318,6 +318,8 @@ fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
         publish: Box::new(|_, _| {}),
         next_ids: HashMap::new(),
         logs: HashMap::new(),
+        data_dir: dir.path().to_path_buf(),
+        writable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
     };
     assert_eq!(
         writer.next_id("projects").unwrap(),

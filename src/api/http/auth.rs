@@ -23,6 +23,52 @@ pub async fn editor(
     client: Option<ClientAddr>,
     collection: &str,
 ) -> Result<String, ApiError> {
+    let principal = principal(
+        state,
+        headers,
+        client,
+        &format!("collection {collection} takes edits from accounts"),
+    )
+    .await?;
+    if !principal.may_edit(collection) {
+        return Err(ApiError::Forbidden(format!(
+            "user {} may not edit collection {collection}",
+            principal.user()
+        )));
+    }
+    Ok(principal.user().to_string())
+}
+
+/// The user who asks for the server's administration (a reload), once their credentials are
+/// checked and they have the right (`territorio accounts grant-admin`).
+pub async fn admin(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<ClientAddr>,
+) -> Result<String, ApiError> {
+    let principal = principal(
+        state,
+        headers,
+        client,
+        "the administration needs an account",
+    )
+    .await?;
+    if !principal.is_admin() {
+        return Err(ApiError::Forbidden(format!(
+            "user {} may not run the server's administration",
+            principal.user()
+        )));
+    }
+    Ok(principal.user().to_string())
+}
+
+/// Who sent the request, from its credentials; `why` says what needs them (when none came).
+async fn principal(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Option<ClientAddr>,
+    why: &str,
+) -> Result<crate::accounts::Principal, ApiError> {
     let Some(accounts) = state.accounts() else {
         return Err(ApiError::Unauthorized(
             "this server has no accounts (territorio serve --accounts FILE): nobody can edit"
@@ -31,8 +77,7 @@ pub async fn editor(
     };
     let Some(header) = headers.get(AUTHORIZATION) else {
         return Err(ApiError::Unauthorized(format!(
-            "collection {collection} takes edits from accounts: send your credentials (HTTP \
-             Basic, or a bearer token)"
+            "{why}: send your credentials (HTTP Basic, or a bearer token)"
         )));
     };
     let Ok(header) = header.to_str().map(str::to_string) else {
@@ -42,18 +87,11 @@ pub async fn editor(
     };
     let ip = client.map(|c| c.0);
     let checked = tokio::task::spawn_blocking(move || accounts.authenticate(&header, ip)).await?;
-    let principal = checked.map_err(|e| match e {
+    checked.map_err(|e| match e {
         AuthError::Throttled { retry_after } => ApiError::TooManyRequests {
             detail: e.to_string(),
             retry_after: retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0),
         },
         other => ApiError::Unauthorized(other.to_string()),
-    })?;
-    if !principal.may_edit(collection) {
-        return Err(ApiError::Forbidden(format!(
-            "user {} may not edit collection {collection}",
-            principal.user()
-        )));
-    }
-    Ok(principal.user().to_string())
+    })
 }

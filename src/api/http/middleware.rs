@@ -111,7 +111,9 @@ where
     }
 
     fn call(&mut self, request: Request) -> BoxFuture {
-        if request.method() != Method::GET && request.method() != Method::HEAD {
+        // Readiness changes with no catalogue change: never answered from a tag.
+        let probe = request.uri().path() == "/health/ready";
+        if (request.method() != Method::GET && request.method() != Method::HEAD) || probe {
             return Box::pin(self.inner.call(request));
         }
         let state = self.layer.live.state();

@@ -122,6 +122,12 @@ struct Shared {
     editor: OnceLock<crate::edit::Editor>,
     /// Who may write, when the server has an accounts file.
     accounts: OnceLock<Arc<crate::accounts::Accounts>>,
+    /// The catalogue file a reload reads, when the server was started from one.
+    catalog_file: OnceLock<PathBuf>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+    /// What the reloads did so far.
+    reloads: Mutex<ReloadStatus>,
 }
 
 /// One state of the catalogue and what is derived from it.
@@ -133,6 +139,24 @@ struct Snapshot {
     /// The monitoring indicators, computed on first use.
     indicators: IndicatorCache,
     loaded_at: SystemTime,
+}
+
+impl Snapshot {
+    /// A catalogue just loaded: empty caches, a new generation.
+    fn new(catalog: Arc<Catalog>) -> Snapshot {
+        let loaded_at = SystemTime::now();
+        let generation = loaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
+        Snapshot {
+            geometries: GeometryCache::new(&catalog),
+            catalog,
+            generation,
+            loaded_at,
+            indicators: IndicatorCache::new(),
+        }
+    }
 }
 
 impl Live {
@@ -150,21 +174,25 @@ impl Live {
         }
     }
 
-    /// Makes `catalog` current: it is the current catalogue with the layer at `changed`
-    /// replaced. Caches of the other layers carry over; requests that start from now on see
-    /// it, those already running finish with the snapshot they took.
-    pub fn publish(&self, catalog: Arc<Catalog>, changed: usize) {
+    /// Makes `catalog` current. After an edit it is the current catalogue with one layer
+    /// replaced, and the caches of the other layers carry over; after a reload everything is
+    /// new (and so is every ETag). Requests that start from now on see it, those already
+    /// running finish with the snapshot they took.
+    pub fn publish(&self, catalog: Arc<Catalog>, changed: crate::edit::Changed) {
         let mut current = self
             .shared
             .current
             .write()
             .unwrap_or_else(|e| e.into_inner());
-        let next = Snapshot {
-            geometries: current.geometries.after_change(&catalog, changed),
-            catalog,
-            generation: current.generation,
-            indicators: IndicatorCache::new(),
-            loaded_at: current.loaded_at,
+        let next = match changed {
+            crate::edit::Changed::Layer(pos) => Snapshot {
+                geometries: current.geometries.after_change(&catalog, pos),
+                catalog,
+                generation: current.generation,
+                indicators: IndicatorCache::new(),
+                loaded_at: current.loaded_at,
+            },
+            crate::edit::Changed::All => Snapshot::new(catalog),
         };
         *current = Arc::new(next);
     }
@@ -177,18 +205,7 @@ impl Live {
 impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
         let workers = config.workers.max(1);
-        let loaded_at = SystemTime::now();
-        let generation = loaded_at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or_default();
-        let snapshot = Arc::new(Snapshot {
-            geometries: GeometryCache::new(&catalog),
-            catalog,
-            generation,
-            loaded_at,
-            indicators: IndicatorCache::new(),
-        });
+        let snapshot = Arc::new(Snapshot::new(catalog));
         AppState {
             shared: Arc::new(Shared {
                 config,
@@ -198,6 +215,9 @@ impl AppState {
                 queued: std::sync::atomic::AtomicUsize::new(0),
                 editor: OnceLock::new(),
                 accounts: OnceLock::new(),
+                catalog_file: OnceLock::new(),
+                reloading: tokio::sync::Mutex::new(()),
+                reloads: Mutex::new(ReloadStatus::default()),
             }),
             snapshot,
         }
@@ -216,6 +236,82 @@ impl AppState {
         if self.shared.editor.set(editor).is_err() {
             tracing::warn!("edits were already on");
         }
+    }
+
+    /// The catalogue file a reload reads (`territorio serve --catalog`). Once per server.
+    pub fn set_catalog_file(&self, path: PathBuf) {
+        let _ = self.shared.catalog_file.set(path);
+    }
+
+    /// Loads the catalogue file again, completely (every layer read, reprojected, validated
+    /// and indexed, `[roles]` checked), and only then puts it in place of the served one in
+    /// one swap: requests in flight finish on the catalogue they started with. Editable layers
+    /// keep their stored state ([`crate::edit::Editor::reload`]): no edit is lost. On any
+    /// error the served catalogue stays, and the error is kept for `/health/ready`.
+    ///
+    /// Blocking work (the load) runs on a thread of its own; one reload at a time.
+    pub async fn reload(&self) -> Result<Arc<Catalog>, String> {
+        let Some(path) = self.shared.catalog_file.get().cloned() else {
+            return Err("this server was not started from a catalogue file".into());
+        };
+        let _one_at_a_time = self.shared.reloading.lock().await;
+        let started = std::time::Instant::now();
+        let loaded = tokio::task::spawn_blocking(move || -> Result<Catalog, String> {
+            let config =
+                crate::catalog::CatalogConfig::from_file(&path).map_err(|e| e.to_string())?;
+            crate::ptcp::roles::check(&config).map_err(|e| e.to_string())?;
+            Catalog::load(config, &|_| {}).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("the load stopped: {e}"))
+        .and_then(|r| r);
+        let result = match loaded {
+            Ok(catalog) => match self.editor() {
+                Some(editor) => editor.reload(catalog).await.map_err(|e| e.to_string()),
+                None => {
+                    let catalog = Arc::new(catalog);
+                    self.live()
+                        .publish(catalog.clone(), crate::edit::Changed::All);
+                    Ok(catalog)
+                }
+            },
+            Err(e) => Err(e),
+        };
+        let mut status = self
+            .shared
+            .reloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let at = crate::time::now_rfc3339();
+        match &result {
+            Ok(catalog) => {
+                // Boxes moved to the working CRS: that CRS may have changed.
+                self.shared.regions.clear();
+                status.reloads += 1;
+                status.last_ok = Some(at);
+                status.last_error = None;
+                tracing::info!(
+                    layers = catalog.layers().len(),
+                    ms = started.elapsed().as_secs_f64() * 1e3,
+                    "catalogue reloaded"
+                );
+            }
+            Err(e) => {
+                status.failures += 1;
+                status.last_error = Some((at, e.clone()));
+                tracing::error!("reload failed, the catalogue served is unchanged: {e}");
+            }
+        }
+        result
+    }
+
+    /// What the reloads did so far.
+    pub fn reload_status(&self) -> ReloadStatus {
+        self.shared
+            .reloads
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Gives the server its accounts (who may write). Once per server.
@@ -361,6 +457,19 @@ impl AppState {
     }
 }
 
+/// What the reloads of a server did.
+#[derive(Debug, Clone, Default)]
+pub struct ReloadStatus {
+    /// Reloads that replaced the catalogue.
+    pub reloads: u64,
+    /// Reloads that failed (the catalogue stayed).
+    pub failures: u64,
+    /// When the last successful reload was (RFC 3339).
+    pub last_ok: Option<String>,
+    /// When the last reload failed, and why, if it failed after the last success.
+    pub last_error: Option<(String, String)>,
+}
+
 /// The monitoring indicators of the served catalogue and their text, computed once.
 pub struct ComputedIndicators {
     pub indicators: Indicators,
@@ -414,6 +523,11 @@ impl RegionCache {
         }
         boxes.insert(key, made.clone());
         Ok(made)
+    }
+
+    /// Forgets every box (after a reload: the working CRS may have changed).
+    pub fn clear(&self) {
+        self.lock().clear();
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), Arc<WorkingBox>>> {
