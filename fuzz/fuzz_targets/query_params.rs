@@ -49,7 +49,7 @@ fn crs_params(value: &str) {
     for name in ["crs", "bbox-crs", "filter-crs", "subject-crs"] {
         match query::crs_param(name, value, WORKING_CRS) {
             Ok(c) => {
-                assert!(supported.contains(&c.id), "{value:?}: {}", c.id);
+                assert!(supported.iter().any(|s| *s == c.id), "{value:?}: {}", c.id);
                 let again = query::crs_param(name, &c.uri, WORKING_CRS)
                     .unwrap_or_else(|e| panic!("{value:?}: its URI {}: {}", c.uri, e.detail()));
                 assert_eq!(again.id, c.id, "{value:?}");

@@ -356,7 +356,7 @@ pub fn check_round_trip(original: &str, expr: &cql2::Expr, selected: &[u32]) {
 /// process.
 struct Server {
     runtime: tokio::runtime::Runtime,
-    app: axum::Router,
+    app: territorio::api::App,
 }
 
 fn server() -> &'static Server {

@@ -557,4 +557,105 @@ mod tests {
         });
         assert!(s.check().unwrap_err().contains("need a number field"));
     }
+
+    /// A small seeded generator (the tests do not depend on a crate's algorithm).
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self
+                .0
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            self.0 >> 33
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+    }
+
+    fn random_value(rng: &mut Rng) -> Json {
+        match rng.below(12) {
+            0 => Json::Null,
+            1 => json!(rng.below(2) == 1),
+            2 => json!(rng.below(120) as i64 - 10),
+            3 => json!(i64::MAX),
+            4 => json!((rng.below(20_000) as f64) / 7.0 - 100.0),
+            5 => json!(1e308),
+            6 => json!(["design"]),
+            7 => json!({"a": 1}),
+            8 => json!(format!("2026-{:02}-{:02}", rng.below(14), rng.below(33))),
+            9 => json!(["design", "funded", "done", "", "P151"][rng.below(5) as usize]),
+            10 => json!("\u{0}<script>é"),
+            _ => json!(rng.below(9) as i64),
+        }
+    }
+
+    #[test]
+    fn random_and_mutated_properties_never_panic_and_accepted_ones_keep_every_rule() {
+        let s = schema();
+        let names: Vec<String> = s.fields.iter().map(|f| f.name.clone()).collect();
+        let mut rng = Rng(20261202);
+        let mut accepted = 0;
+        for _ in 0..20_000 {
+            let mut properties = Map::new();
+            for _ in 0..rng.below(8) {
+                let name = match rng.below(10) {
+                    0 => "colour".to_string(),
+                    1 => String::new(),
+                    _ => names[rng.below(names.len() as u64) as usize].clone(),
+                };
+                properties.insert(name, random_value(&mut rng));
+            }
+            let base = (rng.below(2) == 1).then(|| {
+                s.apply(
+                    None,
+                    &props(json!({"axis": 1, "status": "design", "progress_pct": 5})),
+                    &id(),
+                )
+                .expect("a valid base")
+            });
+            match s.apply(base.as_deref(), &properties, &id()) {
+                Ok(values) => {
+                    accepted += 1;
+                    assert_eq!(values.len(), s.fields.len());
+                    for (v, f) in values.iter().zip(&s.fields) {
+                        let fits = matches!(
+                            (v, f.ty),
+                            (Value::Null, _)
+                                | (Value::Int(_), FieldType::Int)
+                                | (Value::Real(_), FieldType::Real)
+                                | (Value::String(_), FieldType::String)
+                                | (Value::Date(_), FieldType::Date)
+                        );
+                        assert!(fits, "{v:?} in {f:?} from {properties:?}");
+                    }
+                    // The stored values pass the rules again, sent back whole (as a PUT of
+                    // what a client read would send them), and change nothing.
+                    let echoed: Map<String, Json> = s
+                        .fields
+                        .iter()
+                        .zip(&values)
+                        .map(|(f, v)| (f.name.clone(), v.to_json()))
+                        .collect();
+                    assert_eq!(s.apply(None, &echoed, &id()), Ok(values.clone()));
+                    assert_eq!(s.apply(Some(&values), &Map::new(), &id()), Ok(values));
+                }
+                Err(problems) => {
+                    assert!(!problems.is_empty());
+                    for p in &problems {
+                        assert!(!p.rule.is_empty(), "{p:?}");
+                        assert!(
+                            properties.contains_key(&p.field) || s.rule(&p.field).is_some(),
+                            "{p:?} names neither a property sent nor a rule: {properties:?}"
+                        );
+                    }
+                }
+            }
+        }
+        assert!(
+            accepted > 500,
+            "{accepted} accepted: the generator reaches the valid cases"
+        );
+    }
 }
