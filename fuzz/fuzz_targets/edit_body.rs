@@ -47,7 +47,10 @@ fn schema() -> Schema {
             },
             FieldRule {
                 name: "status".into(),
-                allowed: vec![Allowed::Text("design".into()), Allowed::Text("funded".into())],
+                allowed: vec![
+                    Allowed::Text("design".into()),
+                    Allowed::Text("funded".into()),
+                ],
                 ..FieldRule::default()
             },
             FieldRule {
@@ -95,7 +98,11 @@ fuzz_target!(|data: &[u8]| {
                     .zip(&values)
                     .map(|(f, v)| (f.name.clone(), v.to_json()))
                     .collect();
-                assert_eq!(s.apply(None, &echoed, &id), Ok(values.clone()), "{echoed:?}");
+                assert_eq!(
+                    s.apply(None, &echoed, &id),
+                    Ok(values.clone()),
+                    "{echoed:?}"
+                );
                 assert_eq!(s.apply(Some(&values), &Map::new(), &id), Ok(values));
             }
             Err(problems) => {
