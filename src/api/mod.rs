@@ -1,6 +1,7 @@
-//! The HTTP API: OGC API - Features (Parts 1, 2 and 3) over an immutable [`Catalog`], the
-//! analysis endpoints (`/analysis/...`), site reports, the monitoring indicators, styles and
-//! the web map.
+//! The HTTP API: OGC API - Features (Parts 1 to 5: editable layers take writes) over
+//! snapshots of the [`Catalog`] (each request answers from one; an edit or a reload publishes
+//! the next), the analysis endpoints (`/analysis/...`), site reports, the monitoring
+//! indicators, styles and the web map.
 //!
 //! Two levels:
 //! - [`http`], the layer every resource stands on: the shared state and its blocking pool, the
@@ -11,12 +12,17 @@
 //!   (collections, queryables, schemas), `items`, `analysis` (nearest, within, overlay,
 //!   locate), `join` (`/analysis/join`), `reports` (site reports: `/projects/{id}/report`, `/analysis/report`),
 //!   `indicators`, `monitoring` (`/indicators/monitoring`, and its monthly series), `styles`,
-//!   `map`.
+//!   `map`, `edits` (Part 4 writes of editable layers), `history` (a feature's changes),
+//!   `admin` (reload, readiness).
 //!
 //! Only the router ([`app`]), the landing page (`landing`, with conformance and `/api`) and
 //! the OpenAPI document (`openapi`) know every resource. Everything below this module is
 //! HTTP-free: handlers read parameters, call the store, the filter and the analysis, and write
 //! the answer (`tests/architecture.rs` checks all of this on the source).
+//!
+//! The router's state is [`http::Live`]: each handler's `State<AppState>` is the snapshot
+//! current when it starts. Edits ([`crate::edit::Editor`]) and reloads ([`AppState::reload`],
+//! SIGHUP, `POST /admin/reload`) publish new snapshots.
 //!
 //! [`app`] builds the service (router and middleware) from an [`AppState`], so tests drive it
 //! with `tower::ServiceExt::oneshot`; [`serve`] binds it to an address with graceful shutdown.
