@@ -1,5 +1,5 @@
 //! The HTTP API: OGC API - Features (Parts 1 to 5: editable layers take writes) over
-//! snapshots of the [`Catalog`] (each request answers from one; an edit or a reload publishes
+//! snapshots of the [`Catalog`](crate::store::Catalog) (each request answers from one; an edit or a reload publishes
 //! the next), the analysis endpoints (`/analysis/...`), site reports, the monitoring
 //! indicators, styles and the web map.
 //!

@@ -95,7 +95,7 @@ pub struct AppState {
 }
 
 /// The router's state: the server, and whichever snapshot is current. Each handler's
-/// `State<AppState>` is taken from it once, when the handler starts ([`FromRef`]).
+/// `State<AppState>` is taken from it once, when the handler starts ([`FromRef`](axum::extract::FromRef)).
 #[derive(Clone)]
 pub struct Live {
     shared: Arc<Shared>,
