@@ -90,7 +90,10 @@ async function main() {
     getJSON(`${api}/conformance`),
   ]);
   const edits = EDIT_CLASSES.some((c) => (conformance.conformsTo || []).includes(c));
-  const list = collections.collections;
+  // The layers the style draws: a collection without style layers (an editable layer's change
+  // log, say) has nothing to show on the map, so it is not offered in the layer list.
+  const drawn = new Set(style.layers.map((l) => l.source).filter(Boolean));
+  const list = collections.collections.filter((c) => drawn.has(c.id));
   const titles = new Map(list.map((c) => [c.id, c.title]));
   const roles = config.roles;
 
