@@ -234,6 +234,22 @@ fn check_read_only_server(server: &Server, what: &str) {
         "{what}: nothing changed"
     );
     assert_eq!(count(server), 150, "{what}");
+    // Readiness says the store refuses writes (a load balancer may send edits elsewhere).
+    let ready = server.call("GET", "/health/ready", &[], None);
+    assert_eq!(
+        ready.status,
+        503,
+        "{what}: {}\n{}",
+        ready.text(),
+        server.log()
+    );
+    assert_eq!(
+        ready.json()["edits"]["storeWritable"],
+        false,
+        "{what}: {}\n{}",
+        ready.text(),
+        server.log()
+    );
     assert!(
         server.log().contains("the store is read-only"),
         "{what}: the log says why: {}",

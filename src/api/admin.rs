@@ -20,6 +20,7 @@ use axum::Router;
 use serde_json::json;
 
 use super::http::auth;
+use super::http::middleware::OwnErrorBody;
 use super::http::request::ClientAddr;
 use super::http::{respond, ApiError, AppState, Ctx, Live};
 
@@ -83,6 +84,7 @@ async fn ready(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiE
     let mut answer = respond::json(&body, "application/json");
     if !store_ok {
         *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        answer.extensions_mut().insert(OwnErrorBody);
     }
     answer
         .headers_mut()

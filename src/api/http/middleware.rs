@@ -231,9 +231,16 @@ where
     }
 }
 
+/// Marks an error answer whose body is the resource's own document, not to be replaced by a
+/// problem document (the readiness probe's 503 carries its JSON status).
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorBody;
+
 fn as_problem(response: Response, method: &Method, path: &str) -> Response {
     let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<OwnErrorBody>().is_some()
+    {
         return response;
     }
     let is_problem = response
