@@ -1,7 +1,7 @@
 //! Hostile requests and hostile data: path traversal on the two routes that serve files
 //! (`/map/...` from the web folder, `/styles/...` from the styles folder), markup in the
-//! data shown on the HTML pages, the `Content-Security-Policy` of HTML answers, and what an
-//! internal error tells the client.
+//! data shown on the HTML pages, the `Content-Security-Policy` and frame options of HTML
+//! answers, and what an internal error tells the client.
 //!
 //! Every folder is a temporary copy holding a secret file beside it (and symbolic links to
 //! it inside), so a test can tell whether anything outside the folder was read: the secret's
@@ -446,6 +446,74 @@ async fn the_map_page_gets_a_policy_that_allows_its_own_scripts_and_the_basemap(
     let a = get(demo_catalog(), config, "/map/map.js").await;
     assert_eq!(a.header(header::CONTENT_SECURITY_POLICY), "");
     assert_eq!(a.header("x-content-type-options"), "nosniff");
+}
+
+/// The inline `<style>` elements of a page, as the browser hashes them (their text).
+fn style_elements(page: &str) -> Vec<&str> {
+    page.match_indices("<style>")
+        .map(|(at, tag)| {
+            let text = &page[at + tag.len()..];
+            &text[..text.find("</style>").unwrap()]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn html_answers_may_not_be_framed_and_apply_no_style_but_their_own() {
+    let tmp = tempfile::tempdir().unwrap();
+    let web = web_folder(tmp.path());
+    let pages = [
+        "/?f=html",
+        "/collections?f=html",
+        "/collections/projects?f=html",
+        "/collections/projects/items?f=html",
+        "/collections/projects/items/P012?f=html",
+        "/projects/P012/report?f=html",
+        "/indicators?f=html",
+        "/api.html",
+        "/map/",
+    ];
+    for uri in pages {
+        let a = get(demo_catalog(), with_web(&web), uri).await;
+        assert_eq!(a.status, StatusCode::OK, "{uri}: {}", a.text());
+        assert!(a.content_type().starts_with("text/html"), "{uri}");
+        let csp = a.header(header::CONTENT_SECURITY_POLICY).to_string();
+        let directives: Vec<&str> = csp.split(';').map(str::trim).collect();
+        // Clickjacking: no page may be framed, by another site or by the service itself.
+        assert!(
+            directives.contains(&"frame-ancestors 'none'"),
+            "{uri}: {csp}"
+        );
+        assert_eq!(a.header(header::X_FRAME_OPTIONS), "DENY", "{uri}");
+        // Styles: no 'unsafe-inline'; each <style> element of the page allowed by its hash,
+        // computed here from the page's text; no style attribute written by the server.
+        let styles = directives
+            .iter()
+            .find(|d| d.starts_with("style-src "))
+            .unwrap_or_else(|| panic!("{uri}: no style-src in {csp}"));
+        assert!(!styles.contains("unsafe"), "{uri}: {styles}");
+        let page = a.text();
+        for element in style_elements(&page) {
+            use base64::Engine;
+            use sha2::{Digest, Sha256};
+            let hash = base64::engine::general_purpose::STANDARD
+                .encode(Sha256::digest(element.as_bytes()));
+            assert!(
+                styles.contains(&format!("'sha256-{hash}'")),
+                "{uri}: the page's <style> is not allowed by {styles}"
+            );
+        }
+        assert!(!page.contains(" style="), "{uri}: a style attribute");
+    }
+    // The map page has no inline style at all; the API's pages one <style> each.
+    let map = get(demo_catalog(), with_web(&web), "/map/").await.text();
+    assert!(style_elements(&map).is_empty());
+    let landing = get(demo_catalog(), with_web(&web), "/?f=html").await.text();
+    assert_eq!(style_elements(&landing).len(), 1);
+    // Data answers are not documents: no policy, no frame options.
+    let a = get(demo_catalog(), with_web(&web), "/collections?f=json").await;
+    assert_eq!(a.header(header::CONTENT_SECURITY_POLICY), "");
+    assert_eq!(a.header(header::X_FRAME_OPTIONS), "");
 }
 
 // ---------------------------------------------------------------------------------------

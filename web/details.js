@@ -11,6 +11,8 @@ export function el(tag, attrs = {}, ...children) {
     if (k === "className") e.className = v;
     else if (k === "dataset") Object.assign(e.dataset, v);
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    // Through the CSSOM: the page's Content-Security-Policy allows no style attribute.
+    else if (k === "style") e.style.cssText = v;
     else e.setAttribute(k, v === true ? "" : v);
   }
   for (const c of children.flat(Infinity)) {

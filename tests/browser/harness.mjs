@@ -12,11 +12,14 @@ export const BINARY = process.env.TERRITORIO_BIN || join(ROOT, "target", "debug"
 export const CATALOG = join(ROOT, "examples", "cremona", "catalog.toml");
 export const VIEWPORT = { width: 1400, height: 900 };
 
-/** Starts `territorio serve` on the demo with `extra` arguments; resolves to { base, stop }. */
-export async function startServer(extra = []) {
+/**
+ * Starts `territorio serve` on the demo (or on `catalog`) with `extra` arguments; resolves to
+ * { base, stop }.
+ */
+export async function startServer(extra = [], { catalog = CATALOG } = {}) {
   const server = spawn(
     BINARY,
-    ["serve", "--catalog", CATALOG, "--web-dir", join(ROOT, "web"), "--addr", "127.0.0.1:0", ...extra],
+    ["serve", "--catalog", catalog, "--web-dir", join(ROOT, "web"), "--addr", "127.0.0.1:0", ...extra],
     { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, TERRITORIO_LOG: "warn" } },
   );
   const base = await new Promise((resolve, reject) => {

@@ -1,5 +1,7 @@
 //! HTML pages for people who open the API in a browser: plain, self-contained pages (no
-//! scripts, no external resources) with an SVG sketch of the features shown.
+//! scripts, no external resources) with an SVG sketch of the features shown. Their one
+//! `<style>` element is the constant [`STYLE`], allowed by its hash in the
+//! `Content-Security-Policy` ([`style_hash_source`]); nothing else on them is styled inline.
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderValue;
@@ -28,11 +30,24 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:70rem;\
+/// The style sheet of every page, in a `<style>` element (the only inline style they carry).
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:1.5rem auto;max-width:70rem;\
 padding:0 1rem;color:#222}a{color:#0b5394}table{border-collapse:collapse;font-size:.9rem}\
 td,th{border:1px solid #ccc;padding:.2rem .5rem;text-align:left;vertical-align:top}\
 th{background:#f3f3f3}nav{font-size:.9rem;margin-bottom:1rem}svg{border:1px solid #ccc;\
 background:#fafaf7}code{background:#f3f3f3;padding:0 .2rem}";
+
+/// The `Content-Security-Policy` source that allows [`STYLE`] and nothing else inline:
+/// `'sha256-<base64 of the SHA-256 of its text>'`.
+pub fn style_hash_source() -> String {
+    use base64::Engine;
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(STYLE.as_bytes());
+    format!(
+        "'sha256-{}'",
+        base64::engine::general_purpose::STANDARD.encode(digest)
+    )
+}
 
 /// A complete page.
 pub fn page(ctx: &Ctx, title: &str, body: &str) -> Response {

@@ -1,6 +1,6 @@
 //! Middleware of the API: conditional GET, one error shape for every error answer, the
 //! methods of a resource for a plain `OPTIONS`, and the security headers of every answer
-//! (`Content-Security-Policy` on HTML, `X-Content-Type-Options`).
+//! (`Content-Security-Policy` and `X-Frame-Options` on HTML, `X-Content-Type-Options`).
 //!
 //! Each is a tower layer applied once around the whole router (not to each route), that
 //! calls the service inside it directly: no copy of the services inside per request, one
@@ -16,7 +16,7 @@ use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::Request;
 use axum::http::header::{
     ACCEPT, ALLOW, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, HOST, IF_NONE_MATCH,
-    VARY, X_CONTENT_TYPE_OPTIONS,
+    VARY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
 };
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -24,6 +24,7 @@ use axum::BoxError;
 use tower::{Layer, Service};
 
 use super::error::{problem_response, PROBLEM_JSON};
+use super::html;
 use super::state::{AppState, Live, ServerConfig};
 
 /// The future of every layer here.
@@ -374,7 +375,7 @@ fn allow_answer(not_allowed: &Response) -> Response {
 /// Security headers on every answer: `X-Content-Type-Options: nosniff` (a JSON or CSV answer
 /// whose data contains markup is never sniffed as HTML), and on HTML answers (the API's pages
 /// and the web map) a `Content-Security-Policy`, made once from the configuration by
-/// [`content_security_policy`].
+/// [`content_security_policy`], and `X-Frame-Options: DENY`.
 #[derive(Clone)]
 pub struct SecurityHeadersLayer {
     csp: HeaderValue,
@@ -431,6 +432,7 @@ where
             headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
             if is_html {
                 headers.insert(CONTENT_SECURITY_POLICY, csp);
+                headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
             }
             Ok(response)
         })
@@ -442,9 +444,11 @@ where
 /// - Scripts only from the service itself (`script-src 'self'`): no inline script, no
 ///   `eval`, nothing from another host. The API's pages have no script at all; the web map
 ///   is ES modules and MapLibre GL JS served under `/map/`.
-/// - Styles from the service and inline (`'unsafe-inline'`): the API's pages carry one small
-///   `<style>` block and the map sets legend colours with `style` attributes. CSS cannot run
-///   script; values from the data are escaped before they reach either.
+/// - Styles only from the service, and the one `<style>` element of the API's pages by its
+///   hash ([`html::style_hash_source`]): no `'unsafe-inline'`, so no `style` attribute or
+///   `<style>` element that reached a page as markup applies. The web map's style sheets are
+///   files; its scripts set colours through the CSSOM (`element.style`), which a policy does
+///   not govern.
 /// - Images and fetches (`img-src`, `connect-src`): the service, plus `data:` and `blob:`
 ///   images (MapLibre decodes tiles and icons into them) and the origin of the configured
 ///   raster basemap, whose tiles MapLibre fetches. With `public_url` set, the API's links
@@ -452,6 +456,11 @@ where
 /// - Workers (`worker-src`, `child-src` for older browsers): the service and `blob:`, which
 ///   MapLibre GL JS uses to start its workers.
 /// - No plugins (`object-src 'none'`), no `<base>` elsewhere, forms only to the service.
+/// - Framed by no page at all (`frame-ancestors 'none'`, and `X-Frame-Options: DENY` for
+///   browsers that predate it): the map has a sign-in form and an editor, which a page
+///   framing them could overlay to trick a signed-in editor into clicks (clickjacking). The
+///   service never frames its own pages, so `'self'` would allow nothing it needs, and
+///   behind a reverse proxy it would let every other application on the same host frame them.
 pub fn content_security_policy(config: &ServerConfig) -> String {
     let mut remote = String::new();
     for url in [&config.basemap_url, &config.public_url]
@@ -465,11 +474,12 @@ pub fn content_security_policy(config: &ServerConfig) -> String {
             }
         }
     }
+    let page_style = html::style_hash_source();
     format!(
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+        "default-src 'self'; script-src 'self'; style-src 'self' {page_style}; \
          img-src 'self' data: blob:{remote}; connect-src 'self'{remote}; \
          worker-src 'self' blob:; child-src 'self' blob:; object-src 'none'; \
-         base-uri 'self'; form-action 'self'"
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 }
 
