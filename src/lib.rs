@@ -30,5 +30,6 @@ pub mod ptcp;
 pub mod sink;
 pub mod source;
 pub mod store;
+pub mod tiles;
 pub mod time;
 pub mod validate;

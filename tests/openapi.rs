@@ -220,6 +220,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "/collections/parks/items/Parco%20del%20Serio",
         Some("/collections/parks/items/{featureId}"),
     ),
+    (
+        "GET",
+        "/collections/parks/tiles",
+        Some("/collections/parks/tiles"),
+    ),
+    (
+        "GET",
+        "/collections/parks/tiles/WebMercatorQuad/0/0/0",
+        Some("/collections/parks/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"),
+    ),
     ("GET", "/analysis/nearest", Some("/analysis/nearest")),
     ("POST", "/analysis/nearest", Some("/analysis/nearest")),
     ("GET", "/analysis/within", Some("/analysis/within")),

@@ -46,6 +46,7 @@ mod monitoring;
 mod openapi;
 mod reports;
 mod styles;
+mod tiles;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -102,6 +103,7 @@ pub fn app(state: AppState) -> App {
         .merge(admin::routes())
         .merge(collections::routes())
         .merge(items::routes())
+        .merge(tiles::routes())
         .merge(edits::routes())
         .merge(history::routes())
         .merge(join::routes())
