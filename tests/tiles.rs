@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Command;
 
 use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
 use serde_json::Value as Json;
 
 mod common;
@@ -385,6 +385,26 @@ async fn empty_tiles_bad_indexes_and_parameters() {
     assert_problem(&a, StatusCode::BAD_REQUEST, "f");
     let a = get("/collections/nothing/tiles/WebMercatorQuad/0/0/0").await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
+    // Conditional GET from the middleware, as for every path of a collection.
+    let router = app(AppState::new(demo_catalog(), ServerConfig::default()));
+    let tile = "/collections/stations/tiles/WebMercatorQuad/0/0/0";
+    let a = send(
+        router.clone(),
+        Request::get(tile).body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(!a.header(header::CACHE_CONTROL).is_empty());
+    let etag = a.header(header::ETAG).to_string();
+    let again = send(
+        router,
+        Request::get(tile)
+            .header(header::IF_NONE_MATCH, &etag)
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     // The tileset list gives the template.
     let a = get("/collections/stations/tiles").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());

@@ -380,4 +380,34 @@ mod tests {
             (x: 10.0, y: 500.0)];
         assert_eq!(tile_geometry(&Geometry::Polygon(sliver), &clip), None);
     }
+
+    #[test]
+    fn lines_are_cut_at_the_buffer_and_points_outside_it_dropped() {
+        let clip = Rect::new(coord! {x: -64.0, y: -64.0}, coord! {x: 4160.0, y: 4160.0});
+        // A line across the tile and out at both sides, then back in: two pieces.
+        let line = LineString::from(vec![
+            (-1000.0, 100.0),
+            (5000.0, 100.0),
+            (5000.0, 300.0),
+            (1000.0, 300.0),
+        ]);
+        let Some(TileGeometry::Lines(parts)) = tile_geometry(&Geometry::LineString(line), &clip)
+        else {
+            panic!("no line");
+        };
+        let mut parts = parts;
+        parts.sort();
+        assert_eq!(
+            parts,
+            vec![
+                vec![[-64, 100], [4160, 100]],
+                vec![[4160, 300], [1000, 300]]
+            ]
+        );
+        let points = geo::MultiPoint::from(vec![(10.4, 20.6), (5000.0, 10.0)]);
+        assert_eq!(
+            tile_geometry(&Geometry::MultiPoint(points), &clip),
+            Some(TileGeometry::Points(vec![[10, 21]]))
+        );
+    }
 }
