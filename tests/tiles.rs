@@ -405,7 +405,21 @@ async fn empty_tiles_bad_indexes_and_parameters() {
     )
     .await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
-    // The tileset list gives the template.
+    // The collection links its tilesets, which give the template.
+    let c = get("/collections/stations").await.json();
+    let tilesets = c["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        tilesets.ends_with("/collections/stations/tiles"),
+        "{tilesets}"
+    );
     let a = get("/collections/stations/tiles").await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     let href = a.json()["tilesets"][0]["links"][0]["href"]

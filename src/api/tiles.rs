@@ -155,7 +155,7 @@ fn tile_index(name: &str, description: &str, maximum: u32) -> Json {
         "name": name, "in": "path", "required": true,
         "description": description,
         "schema": {"type": "integer", "minimum": 0, "maximum": maximum},
-        "example": "0",
+        "example": 0,
     })
 }
 
