@@ -98,6 +98,14 @@ impl TileId {
 }
 
 /// The box of a tile in EPSG:3857.
+///
+/// ```
+/// use territorio::tiles::{mercator_bounds, TileId, MERCATOR_HALF};
+/// // Zoom 1, column 0, row 1: the south-west quarter of the world.
+/// let r = mercator_bounds(TileId::new(1, 0, 1).unwrap());
+/// assert_eq!((r.min().x, r.min().y), (-MERCATOR_HALF, -MERCATOR_HALF));
+/// assert_eq!((r.max().x, r.max().y), (0.0, 0.0));
+/// ```
 pub fn mercator_bounds(tile: TileId) -> Rect<f64> {
     let size = tile.size();
     let min_x = -MERCATOR_HALF + f64::from(tile.x) * size;
