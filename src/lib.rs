@@ -10,7 +10,8 @@
 //! functions: predicates, nearest, overlay, coverage, catchment...) -> [`ptcp`] (the planning
 //! rules: roles, site report, indicators) -> [`present`] (the documents and text the CLI and
 //! the API both answer) -> [`geojson_io`], [`filter`] (OGC CQL2 filters compiled against a
-//! layer's schema) -> [`api`] (HTTP: OGC API - Features) and [`cli`]. Beside the flow,
+//! layer's schema), [`tiles`] (vector tiles cut from the store) -> [`api`] (HTTP: OGC API -
+//! Features and Tiles) and [`cli`]. Beside the flow,
 //! [`accounts`] says who may edit which collection (users, passwords, tokens; no HTTP types).
 #![deny(unsafe_code)]
 
@@ -30,5 +31,6 @@ pub mod ptcp;
 pub mod sink;
 pub mod source;
 pub mod store;
+pub mod tiles;
 pub mod time;
 pub mod validate;

@@ -82,8 +82,11 @@ fn concrete(doc: &Json, path: &str, op: &Json) -> String {
     for p in parameters(doc, op) {
         if p["in"] == "path" {
             let name = p["name"].as_str().unwrap();
-            let value = match p["example"].as_str() {
-                Some(v) => v.to_string(),
+            // Text examples (feature ids) or integer ones (tile indexes).
+            let example = (p["example"].as_str().map(str::to_string))
+                .or_else(|| p["example"].as_u64().map(|n| n.to_string()));
+            let value = match example {
+                Some(v) => v,
                 None if name == "layer" => "productive_areas".to_string(),
                 None => panic!("{path}: path parameter {name} has no example"),
             };
@@ -219,6 +222,16 @@ const ROUTES: &[(&str, &str, Option<&str>)] = &[
         "GET",
         "/collections/parks/items/Parco%20del%20Serio",
         Some("/collections/parks/items/{featureId}"),
+    ),
+    (
+        "GET",
+        "/collections/parks/tiles",
+        Some("/collections/parks/tiles"),
+    ),
+    (
+        "GET",
+        "/collections/parks/tiles/WebMercatorQuad/0/0/0",
+        Some("/collections/parks/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}"),
     ),
     ("GET", "/analysis/nearest", Some("/analysis/nearest")),
     ("POST", "/analysis/nearest", Some("/analysis/nearest")),

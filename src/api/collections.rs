@@ -76,6 +76,13 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
             Repr::SchemaJson.media_type(),
             "schema of the features (Part 5)",
         ),
+        // OGC API - Tiles: the vector tilesets of the collection (WebMercatorQuad).
+        link(
+            ctx.url(&format!("{path}/tiles")),
+            "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+            Repr::Json.media_type(),
+            "vector tiles (Mapbox Vector Tiles)",
+        ),
     ]);
     links.extend(style_links(ctx, id, state.style_files(layer)));
     let bbox = layer

@@ -52,6 +52,7 @@ mod monitoring;
 mod openapi;
 mod reports;
 mod styles;
+mod tiles;
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -108,6 +109,7 @@ pub fn app(state: AppState) -> App {
         .merge(admin::routes())
         .merge(collections::routes())
         .merge(items::routes())
+        .merge(tiles::routes())
         .merge(edits::routes())
         .merge(history::routes())
         .merge(join::routes())

@@ -15,7 +15,7 @@ use super::http::param::{self, Scope};
 use super::http::{oas, AppState, Ctx};
 use super::{
     analysis, collections, edits, indicators, items, join, landing, map, monitoring, reports,
-    styles,
+    styles, tiles,
 };
 
 /// The OpenAPI document of this service.
@@ -33,6 +33,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     for layer in catalog.layers() {
         add(collections::openapi_paths(scope, layer));
         add(items::openapi_paths(scope, layer));
+        add(tiles::openapi_paths(scope, layer));
     }
     add(analysis::openapi_paths(scope));
     add(reports::openapi_paths(catalog));
@@ -61,6 +62,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         .into_iter()
         .chain(landing::openapi_schemas())
         .chain(reports::openapi_schemas())
+        .chain(tiles::openapi_schemas())
         .chain(param::component_schemas(scope))
     {
         schemas.insert(name, schema);

@@ -1,0 +1,421 @@
+//! Vector tiles of a layer in the WebMercatorQuad tile matrix set (EPSG:3857, 256-pixel tiles,
+//! zoom 0 one tile for the world), encoded as Mapbox Vector Tiles 2.1 ([`mvt`]).
+//!
+//! Cutting tile z/x/y of a layer ([`cut`]):
+//! 1. the tile's box in EPSG:3857 ([`mercator_bounds`]), grown by a buffer of [`BUFFER`] of
+//!    [`mvt::EXTENT`] units on each side, is cut to the layer's extent moved to EPSG:3857 (a
+//!    tile of zoom 0 spans the world, which the working CRS cannot represent); the rest is
+//!    moved to the working CRS as a densified outline ([`crate::crs::Transformer::bounds`]),
+//!    never as two corners;
+//! 2. the layer's R-tree gives the candidates in that box ([`Layer::candidates`]);
+//! 3. each candidate is moved to EPSG:3857 with PROJ, then to tile units (x right, y down);
+//! 4. clipped to the buffered tile: points by a test, lines and polygons by geo's boolean
+//!    operations (skipped when the geometry lies inside the box already);
+//! 5. simplified (Ramer-Douglas-Peucker, tolerance [`SIMPLIFY`] tile units), quantised to
+//!    integers, repeated points removed; parts that collapse (a line of one point, a ring of
+//!    fewer than three points or of no area) are dropped, a polygon whose exterior collapses
+//!    is dropped with its holes;
+//! 6. rings wound as MVT 2.1 requires: exterior rings of positive area by the surveyor's
+//!    formula in tile coordinates (clockwise on screen, y down), holes negative.
+//!
+//! A tile with no feature left is `None`: the API answers it `204 No Content`.
+//! Geometry collections are left out of tiles (MVT has one geometry type per feature).
+//!
+//! Cost: O(log n + k) for the R-tree query with k candidates, then O(v log v) per candidate
+//! of v vertices for reprojection and clipping (O(v) when no clipping is needed) and
+//! O(v log v) for simplification.
+
+pub mod mvt;
+
+use geo::{
+    BooleanOps, BoundingRect, Coord, Geometry, Intersects, LineString, MultiLineString,
+    MultiPolygon, Polygon, Rect, Simplify,
+};
+
+use crate::crs::{self, CrsError};
+use crate::store::Layer;
+use mvt::{LayerBuilder, TileGeometry, EXTENT};
+
+/// The largest zoom level served.
+pub const MAX_ZOOM: u8 = 22;
+
+/// The buffer around a tile that clipped geometries keep, in tile units (of [`mvt::EXTENT`]),
+/// so that lines and polygon edges do not end visibly at tile edges.
+pub const BUFFER: f64 = 64.0;
+
+/// Simplification tolerance in tile units (a sixteenth of a 256-pixel tile's pixel).
+pub const SIMPLIFY: f64 = 1.0;
+
+/// Half the width of the EPSG:3857 square (metres): π × 6378137.
+pub const MERCATOR_HALF: f64 = 20_037_508.342_789_244;
+
+/// The CRS of the tile matrix set.
+pub const MERCATOR_CRS: &str = "EPSG:3857";
+
+/// A tile of WebMercatorQuad: zoom `z`, column `x` (from the west), row `y` (from the north).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileId {
+    pub z: u8,
+    pub x: u32,
+    pub y: u32,
+}
+
+/// Errors of tile addressing and cutting.
+#[derive(Debug, thiserror::Error)]
+pub enum TileError {
+    #[error("zoom level {0} is outside 0..={MAX_ZOOM}")]
+    Zoom(u32),
+    #[error("tile column {x} is outside 0..{n} at zoom {z}")]
+    Column { z: u8, x: u32, n: u64 },
+    #[error("tile row {y} is outside 0..{n} at zoom {z}")]
+    Row { z: u8, y: u32, n: u64 },
+    #[error("moving the tile or its features between CRSs: {0}")]
+    Crs(#[from] CrsError),
+}
+
+impl TileId {
+    /// The tile, checked against the tile matrix set: zoom up to [`MAX_ZOOM`], column and row
+    /// below 2^z.
+    pub fn new(z: u32, x: u32, y: u32) -> Result<TileId, TileError> {
+        if z > u32::from(MAX_ZOOM) {
+            return Err(TileError::Zoom(z));
+        }
+        let z = z as u8;
+        let n = 1u64 << z;
+        if u64::from(x) >= n {
+            return Err(TileError::Column { z, x, n });
+        }
+        if u64::from(y) >= n {
+            return Err(TileError::Row { z, y, n });
+        }
+        Ok(TileId { z, x, y })
+    }
+
+    /// The side of the tile in EPSG:3857 metres.
+    pub fn size(&self) -> f64 {
+        2.0 * MERCATOR_HALF / (1u64 << self.z) as f64
+    }
+}
+
+/// The box of a tile in EPSG:3857.
+///
+/// ```
+/// use territorio::tiles::{mercator_bounds, TileId, MERCATOR_HALF};
+/// // Zoom 1, column 0, row 1: the south-west quarter of the world.
+/// let r = mercator_bounds(TileId::new(1, 0, 1).unwrap());
+/// assert_eq!((r.min().x, r.min().y), (-MERCATOR_HALF, -MERCATOR_HALF));
+/// assert_eq!((r.max().x, r.max().y), (0.0, 0.0));
+/// ```
+pub fn mercator_bounds(tile: TileId) -> Rect<f64> {
+    let size = tile.size();
+    let min_x = -MERCATOR_HALF + f64::from(tile.x) * size;
+    let max_y = MERCATOR_HALF - f64::from(tile.y) * size;
+    Rect::new(
+        Coord {
+            x: min_x,
+            y: max_y - size,
+        },
+        Coord {
+            x: min_x + size,
+            y: max_y,
+        },
+    )
+}
+
+/// The box of a tile grown by `units` tile units on each side, in EPSG:3857.
+fn buffered(tile: TileId, units: f64) -> Rect<f64> {
+    let r = mercator_bounds(tile);
+    let d = tile.size() * units / f64::from(EXTENT);
+    Rect::new(
+        Coord {
+            x: r.min().x - d,
+            y: r.min().y - d,
+        },
+        Coord {
+            x: r.max().x + d,
+            y: r.max().y + d,
+        },
+    )
+}
+
+/// The part of the buffered tile where the layer has data, in the working CRS; `None` when
+/// the tile misses the layer's extent.
+pub fn working_bounds(
+    layer: &Layer,
+    working_crs: &str,
+    tile: TileId,
+) -> Result<Option<Rect<f64>>, TileError> {
+    let Some(extent) = layer.extent() else {
+        return Ok(None);
+    };
+    let to_mercator = crs::cached_transformer(working_crs, MERCATOR_CRS)?;
+    let extent = to_mercator.bounds(extent)?;
+    let tile_box = buffered(tile, BUFFER);
+    if !extent.intersects(&tile_box) {
+        return Ok(None);
+    }
+    // A hair more than the extent, so that rounding in the way back loses no edge.
+    let pad = 1.0;
+    let part = Rect::new(
+        Coord {
+            x: tile_box.min().x.max(extent.min().x - pad),
+            y: tile_box.min().y.max(extent.min().y - pad),
+        },
+        Coord {
+            x: tile_box.max().x.min(extent.max().x + pad),
+            y: tile_box.max().y.min(extent.max().y + pad),
+        },
+    );
+    let to_working = crs::cached_transformer(MERCATOR_CRS, working_crs)?;
+    Ok(Some(to_working.bounds(part)?))
+}
+
+/// The tile `tile` of `layer` as an MVT with one layer named after it; `None` when no
+/// feature is left in it. See the module documentation for the steps and their cost.
+pub fn cut(layer: &Layer, working_crs: &str, tile: TileId) -> Result<Option<Vec<u8>>, TileError> {
+    let Some(query) = working_bounds(layer, working_crs, tile)? else {
+        return Ok(None);
+    };
+    let mut positions: Vec<u32> = layer.candidates(&query).collect();
+    // Features in layer order: the same tile is the same bytes.
+    positions.sort_unstable();
+    let to_mercator = crs::cached_transformer(working_crs, MERCATOR_CRS)?;
+    let bounds = mercator_bounds(tile);
+    let scale = f64::from(EXTENT) / tile.size();
+    let clip_box = Rect::new(
+        Coord {
+            x: -BUFFER,
+            y: -BUFFER,
+        },
+        Coord {
+            x: f64::from(EXTENT) + BUFFER,
+            y: f64::from(EXTENT) + BUFFER,
+        },
+    );
+    let mut out = LayerBuilder::new(layer.id());
+    for pos in positions {
+        let feature = &layer.features[pos as usize];
+        let mut g = to_mercator.transformed(&feature.geometry)?;
+        crs::for_each_coord_slice(&mut g, &mut |coords| {
+            for c in coords {
+                *c = Coord {
+                    x: (c.x - bounds.min().x) * scale,
+                    y: (bounds.max().y - c.y) * scale,
+                };
+            }
+        });
+        let Some(geometry) = tile_geometry(&g, &clip_box) else {
+            continue;
+        };
+        let properties: Vec<(&str, &crate::feature::Value)> = layer
+            .fields
+            .iter()
+            .zip(&feature.values)
+            .map(|(f, v)| (f.name.as_str(), v))
+            .collect();
+        out.add(&feature.id, &properties, &geometry);
+    }
+    Ok((!out.is_empty()).then(|| out.encode()))
+}
+
+/// A geometry in (unquantised) tile units, clipped to `clip_box`, simplified and quantised;
+/// `None` when nothing of it is left.
+pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
+    let inside = |c: &Coord<f64>| {
+        c.x >= clip_box.min().x
+            && c.x <= clip_box.max().x
+            && c.y >= clip_box.min().y
+            && c.y <= clip_box.max().y
+    };
+    let within = |g: &Geometry<f64>| {
+        g.bounding_rect()
+            .is_some_and(|r| inside(&r.min()) && inside(&r.max()))
+    };
+    let points = |cs: &mut dyn Iterator<Item = Coord<f64>>| {
+        let v: Vec<[i32; 2]> = cs.filter(inside).map(quantise).collect();
+        (!v.is_empty()).then_some(TileGeometry::Points(v))
+    };
+    let lines = |mls: MultiLineString<f64>| {
+        let mls = if within(&Geometry::MultiLineString(mls.clone())) {
+            mls
+        } else {
+            clip_box.to_polygon().clip(&mls, false)
+        };
+        let v: Vec<Vec<[i32; 2]>> = mls
+            .0
+            .iter()
+            .filter_map(|l| line_part(&l.simplify(SIMPLIFY)))
+            .collect();
+        (!v.is_empty()).then_some(TileGeometry::Lines(v))
+    };
+    let polygons = |mp: MultiPolygon<f64>| {
+        let mp = if within(&Geometry::MultiPolygon(mp.clone())) {
+            mp
+        } else {
+            mp.intersection(&MultiPolygon(vec![clip_box.to_polygon()]))
+        };
+        let v: Vec<Vec<Vec<[i32; 2]>>> =
+            mp.0.iter()
+                .filter_map(|p| polygon_part(&p.simplify(SIMPLIFY)))
+                .collect();
+        (!v.is_empty()).then_some(TileGeometry::Polygons(v))
+    };
+    match g {
+        Geometry::Point(p) => points(&mut std::iter::once(p.0)),
+        Geometry::MultiPoint(mp) => points(&mut mp.0.iter().map(|p| p.0)),
+        Geometry::Line(l) => lines(MultiLineString(vec![LineString(vec![l.start, l.end])])),
+        Geometry::LineString(l) => lines(MultiLineString(vec![l.clone()])),
+        Geometry::MultiLineString(m) => lines(m.clone()),
+        Geometry::Polygon(p) => polygons(MultiPolygon(vec![p.clone()])),
+        Geometry::MultiPolygon(m) => polygons(m.clone()),
+        Geometry::Rect(r) => polygons(MultiPolygon(vec![r.to_polygon()])),
+        Geometry::Triangle(t) => polygons(MultiPolygon(vec![t.to_polygon()])),
+        Geometry::GeometryCollection(_) => None,
+    }
+}
+
+fn quantise(c: Coord<f64>) -> [i32; 2] {
+    [c.x.round() as i32, c.y.round() as i32]
+}
+
+/// Quantised points without consecutive repeats.
+fn quantised(line: &LineString<f64>) -> Vec<[i32; 2]> {
+    let mut v: Vec<[i32; 2]> = Vec::with_capacity(line.0.len());
+    for c in &line.0 {
+        let q = quantise(*c);
+        if v.last() != Some(&q) {
+            v.push(q);
+        }
+    }
+    v
+}
+
+/// A line in tile integers, or `None` when it collapses to a point.
+fn line_part(line: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
+    let v = quantised(line);
+    (v.len() >= 2).then_some(v)
+}
+
+/// Twice the signed area of a ring (surveyor's formula), positive for an MVT exterior ring.
+pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
+    let n = ring.len();
+    (0..n)
+        .map(|i| {
+            let (a, b) = (ring[i], ring[(i + 1) % n]);
+            i64::from(a[0]) * i64::from(b[1]) - i64::from(b[0]) * i64::from(a[1])
+        })
+        .sum()
+}
+
+/// A ring in tile integers, open, wound to the sign asked (`exterior`: positive area), or
+/// `None` when it has no area left.
+fn ring_part(ring: &LineString<f64>, exterior: bool) -> Option<Vec<[i32; 2]>> {
+    let mut v = quantised(ring);
+    if v.len() > 1 && v.first() == v.last() {
+        v.pop();
+    }
+    if v.len() < 3 {
+        return None;
+    }
+    let area = ring_area2(&v);
+    if area == 0 {
+        return None;
+    }
+    if (area > 0) != exterior {
+        v.reverse();
+    }
+    Some(v)
+}
+
+/// A polygon in tile integers: its exterior ring then its holes; `None` when the exterior
+/// collapses.
+fn polygon_part(p: &Polygon<f64>) -> Option<Vec<Vec<[i32; 2]>>> {
+    let exterior = ring_part(p.exterior(), true)?;
+    Some(
+        std::iter::once(exterior)
+            .chain(p.interiors().iter().filter_map(|r| ring_part(r, false)))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use geo::{coord, polygon};
+
+    #[test]
+    fn tile_bounds_cover_the_world_at_zoom_zero() {
+        let r = mercator_bounds(TileId::new(0, 0, 0).unwrap());
+        assert_eq!(r.min(), coord! {x: -MERCATOR_HALF, y: -MERCATOR_HALF});
+        assert_eq!(r.max(), coord! {x: MERCATOR_HALF, y: MERCATOR_HALF});
+        // Zoom 1, column 1, row 0: the north-east quarter.
+        let r = mercator_bounds(TileId::new(1, 1, 0).unwrap());
+        assert_eq!(r.min(), coord! {x: 0.0, y: 0.0});
+        assert_eq!(r.max(), coord! {x: MERCATOR_HALF, y: MERCATOR_HALF});
+        assert!(matches!(TileId::new(23, 0, 0), Err(TileError::Zoom(23))));
+        assert!(matches!(
+            TileId::new(2, 4, 0),
+            Err(TileError::Column { .. })
+        ));
+        assert!(matches!(TileId::new(2, 0, 4), Err(TileError::Row { .. })));
+    }
+
+    #[test]
+    fn polygons_are_clipped_to_the_buffer_and_wound_for_mvt() {
+        let clip = Rect::new(coord! {x: -64.0, y: -64.0}, coord! {x: 4160.0, y: 4160.0});
+        // A square in tile units running off the right edge, given counter-clockwise on
+        // screen (negative area with y down), with a hole given positive.
+        let p = polygon!(
+            exterior: [(x: 100.0, y: 100.0), (x: 100.0, y: 9000.0), (x: 9000.0, y: 9000.0),
+                (x: 9000.0, y: 100.0)],
+            interiors: [[(x: 200.0, y: 200.0), (x: 300.0, y: 200.0), (x: 300.0, y: 300.0),
+                (x: 200.0, y: 300.0)]],
+        );
+        let Some(TileGeometry::Polygons(ps)) = tile_geometry(&Geometry::Polygon(p), &clip) else {
+            panic!("no polygon");
+        };
+        assert_eq!(ps.len(), 1);
+        assert_eq!(ps[0].len(), 2);
+        assert!(ring_area2(&ps[0][0]) > 0);
+        assert!(ring_area2(&ps[0][1]) < 0);
+        // Clipped at the buffer: (100..4160)² less the hole's 100².
+        assert_eq!(ring_area2(&ps[0][0]), 2 * 4060 * 4060);
+        for c in ps[0].iter().flatten() {
+            assert!((-64..=4160).contains(&c[0]) && (-64..=4160).contains(&c[1]));
+        }
+        // A sliver thinner than half a unit collapses and is dropped.
+        let sliver = polygon![(x: 10.0, y: 10.0), (x: 10.2, y: 10.0), (x: 10.2, y: 500.0),
+            (x: 10.0, y: 500.0)];
+        assert_eq!(tile_geometry(&Geometry::Polygon(sliver), &clip), None);
+    }
+
+    #[test]
+    fn lines_are_cut_at_the_buffer_and_points_outside_it_dropped() {
+        let clip = Rect::new(coord! {x: -64.0, y: -64.0}, coord! {x: 4160.0, y: 4160.0});
+        // A line across the tile and out at both sides, then back in: two pieces.
+        let line = LineString::from(vec![
+            (-1000.0, 100.0),
+            (5000.0, 100.0),
+            (5000.0, 300.0),
+            (1000.0, 300.0),
+        ]);
+        let Some(TileGeometry::Lines(parts)) = tile_geometry(&Geometry::LineString(line), &clip)
+        else {
+            panic!("no line");
+        };
+        let mut parts = parts;
+        parts.sort();
+        assert_eq!(
+            parts,
+            vec![
+                vec![[-64, 100], [4160, 100]],
+                vec![[4160, 300], [1000, 300]]
+            ]
+        );
+        let points = geo::MultiPoint::from(vec![(10.4, 20.6), (5000.0, 10.0)]);
+        assert_eq!(
+            tile_geometry(&Geometry::MultiPoint(points), &clip),
+            Some(TileGeometry::Points(vec![[10, 21]]))
+        );
+    }
+}
