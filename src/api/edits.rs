@@ -347,7 +347,11 @@ async fn create(
     check_media(&headers, &["application/geo+json", "application/json"])?;
     let crs = content_crs(&headers, &state.catalog().working_crs)?;
     let bytes = body_of(&state, body)?;
-    let (geometry, properties) = feature_of(&bytes, &crs, &state.catalog().working_crs, None)?;
+    let working = state.catalog().working_crs.clone();
+    // A geometry may have up to 100,000 vertices, moved through PROJ: off the async workers.
+    let (geometry, properties) = state
+        .run_blocking(move || feature_of(&bytes, &crs, &working, None))
+        .await?;
     let edit = Edit {
         layer: id.clone(),
         write: Write::Create {
@@ -375,8 +379,10 @@ async fn replace(
     let if_match = if_match(&headers)?;
     let bytes = body_of(&state, body)?;
     let own = target.to_string();
-    let (geometry, properties) =
-        feature_of(&bytes, &crs, &state.catalog().working_crs, Some(&own))?;
+    let working = state.catalog().working_crs.clone();
+    let (geometry, properties) = state
+        .run_blocking(move || feature_of(&bytes, &crs, &working, Some(&own)))
+        .await?;
     let edit = Edit {
         layer: id.clone(),
         write: Write::Replace {
@@ -437,7 +443,14 @@ async fn patch(
                 "geometry: cannot be removed: a feature of this layer must have one".into(),
             ))
         }
-        Some(g) => Some(geometry_of(g, &crs, &working)?),
+        Some(g) => {
+            let (g, working) = (g.clone(), working.clone());
+            Some(
+                state
+                    .run_blocking(move || geometry_of(&g, &crs, &working))
+                    .await?,
+            )
+        }
     };
     let properties = properties_of(&body)?;
     let edit = Edit {
