@@ -18,6 +18,11 @@
 //! style = "productive_areas"       # optional: styles/productive_areas.json (MapLibre) and .qml (QGIS)
 //! ```
 //!
+//! A layer may come from a PostGIS table or view instead of a file: `table = "ptcp.zones"`
+//! (and `geometry_column` when the table has several), read through the catalogue's one
+//! `[database]` connection. The connection string never holds the password: libpq takes it
+//! from `PGPASSWORD`, `~/.pgpass` or a service file, so the catalogue can be shared.
+//!
 //! [`CatalogFile`] is the file as written, and serialises back to the same TOML (the demo
 //! generator writes its catalogue that way); [`CatalogConfig`] is the checked catalogue with
 //! paths resolved. This module only reads, checks and writes the file; [`crate::store`] loads
@@ -86,6 +91,9 @@ pub struct CatalogFile {
     /// Folder of the layer styles, relative to the catalogue file.
     #[serde(default = "default_styles_dir")]
     pub styles_dir: String,
+    /// The PostgreSQL/PostGIS database of the layers that name a `table`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub database: Option<DatabaseConfig>,
     /// The layers, in the order they are listed.
     #[serde(default, rename = "layer")]
     pub layers: Vec<LayerConfig>,
@@ -133,6 +141,51 @@ fn default_styles_dir() -> String {
     "../styles".to_string()
 }
 
+/// `[database]`: the one PostgreSQL/PostGIS connection of the catalogue's `table` layers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// A libpq connection string, as keywords (`host=/run/postgresql dbname=ptcp user=gis`),
+    /// a `postgresql://` URI, or `service=NAME` (`pg_service.conf`). A password in it is
+    /// refused: it comes from `PGPASSWORD`, `~/.pgpass` (`PGPASSFILE`) or the service file.
+    pub dsn: String,
+}
+
+impl DatabaseConfig {
+    /// Whether the connection string carries a password (`password=` keyword, or a URI with
+    /// `user:password@`).
+    pub fn has_password(&self) -> bool {
+        let dsn = self.dsn.trim();
+        if let Some(rest) = dsn
+            .strip_prefix("postgresql://")
+            .or_else(|| dsn.strip_prefix("postgres://"))
+        {
+            let authority = rest.split(['/', '?']).next().unwrap_or("");
+            let userinfo = authority.rsplit_once('@').map(|(u, _)| u).unwrap_or("");
+            return userinfo.contains(':')
+                || rest.split_once('?').is_some_and(|(_, query)| {
+                    query
+                        .split('&')
+                        .any(|pair| pair.trim_start().starts_with("password="))
+                });
+        }
+        // Keywords: `password=...` or `password = ...`, as a word of its own.
+        let mut from = 0;
+        while let Some(at) = dsn[from..].find("password").map(|i| from + i) {
+            let starts_word = dsn[..at]
+                .chars()
+                .next_back()
+                .is_none_or(char::is_whitespace);
+            let after = dsn[at + "password".len()..].trim_start();
+            if starts_word && after.starts_with('=') {
+                return true;
+            }
+            from = at + "password".len();
+        }
+        false
+    }
+}
+
 /// One `[[layer]]` entry of the catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,7 +199,19 @@ pub struct LayerConfig {
     /// PTCP system the layer belongs to.
     pub system: System,
     /// Data file, relative to the catalogue file (resolved to an absolute path when loaded).
+    /// Empty for a layer read from a database `table`.
+    #[serde(default, skip_serializing_if = "path_is_empty")]
     pub source: PathBuf,
+    /// A table or view of the catalogue's `[database]` (`schema.table`, or `table` in the
+    /// search path), instead of a `source` file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// The geometry column of `table`; needed only when it has more than one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geometry_column: Option<String>,
+    /// The `[database]` connection string of a `table` layer, set when the catalogue is checked.
+    #[serde(skip)]
+    pub database: Option<String>,
     /// Layer name inside a multi-layer source (GeoPackage); default: the first layer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layer: Option<String>,
@@ -170,7 +235,19 @@ pub struct LayerConfig {
     pub field_rules: Vec<FieldRule>,
 }
 
+fn path_is_empty(path: &Path) -> bool {
+    path.as_os_str().is_empty()
+}
+
 impl LayerConfig {
+    /// Where the layer's data comes from, for messages: the file, or the database table.
+    pub fn origin(&self) -> PathBuf {
+        match &self.table {
+            Some(table) => PathBuf::from(format!("PostgreSQL table {table}")),
+            None => self.source.clone(),
+        }
+    }
+
     /// Whether the layer takes edits.
     pub fn is_editable(&self) -> bool {
         self.edit.is_some()
@@ -321,6 +398,20 @@ pub enum CatalogError {
         id: String,
         file: PathBuf,
     },
+    #[error("catalogue {path}: layer {id:?}: give either `source` (a file) or `table` (a table of [database]), not both")]
+    TwoSources { path: PathBuf, id: String },
+    #[error("catalogue {path}: layer {id:?}: no `source` file and no `table`")]
+    NoSource { path: PathBuf, id: String },
+    #[error("catalogue {path}: layer {id:?} reads table {table:?}, but the catalogue has no [database] with a `dsn`")]
+    NoDatabase {
+        path: PathBuf,
+        id: String,
+        table: String,
+    },
+    #[error("catalogue {path}: [database] dsn holds a password: leave it out and give it in PGPASSWORD, ~/.pgpass (PGPASSFILE) or a pg_service.conf service")]
+    PasswordInCatalog { path: PathBuf },
+    #[error("catalogue {path}: layer {id:?}: `geometry_column` is for a `table` layer")]
+    GeometryColumnWithoutTable { path: PathBuf, id: String },
     #[error("catalogue {path}: layer {id:?}: style {style:?} has neither {json} nor {qml}")]
     MissingStyle {
         path: PathBuf,
@@ -395,17 +486,46 @@ impl CatalogConfig {
             }
         }
 
+        if file
+            .database
+            .as_ref()
+            .is_some_and(DatabaseConfig::has_password)
+        {
+            return Err(CatalogError::PasswordInCatalog {
+                path: path.to_path_buf(),
+            });
+        }
         let mut layers = file.layers;
         for layer in &mut layers {
-            let source = base.join(&layer.source);
-            if !source.exists() {
-                return Err(CatalogError::MissingSource {
-                    path: path.to_path_buf(),
-                    id: layer.id.clone(),
-                    file: source,
-                });
+            let (path, id) = (path.to_path_buf(), layer.id.clone());
+            match (&layer.table, layer.source.as_os_str().is_empty()) {
+                (Some(_), false) => return Err(CatalogError::TwoSources { path, id }),
+                (None, true) => return Err(CatalogError::NoSource { path, id }),
+                (None, false) => {
+                    if layer.geometry_column.is_some() {
+                        return Err(CatalogError::GeometryColumnWithoutTable { path, id });
+                    }
+                    let source = base.join(&layer.source);
+                    if !source.exists() {
+                        return Err(CatalogError::MissingSource {
+                            path,
+                            id,
+                            file: source,
+                        });
+                    }
+                    layer.source = source;
+                }
+                (Some(table), true) => {
+                    let Some(database) = &file.database else {
+                        return Err(CatalogError::NoDatabase {
+                            path,
+                            id,
+                            table: table.clone(),
+                        });
+                    };
+                    layer.database = Some(database.dsn.clone());
+                }
             }
-            layer.source = source;
             if let Some(history) = layer.edit.as_mut().and_then(|e| e.history.as_mut()) {
                 let file = base.join(&*history);
                 if !file.exists() {

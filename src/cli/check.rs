@@ -68,7 +68,7 @@ pub fn check(path: &Path) -> Result<i32> {
         writeln!(
             out,
             "  source: {} [{}]",
-            layer.config.source.display(),
+            layer.config.origin().display(),
             layer.driver
         )?;
         writeln!(out, "  source CRS: {}", short_crs(&layer.source_crs))?;

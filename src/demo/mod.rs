@@ -304,6 +304,7 @@ fn write_layer(
 /// layer and the fields of every role the site report and the indicators read.
 pub fn catalog_file() -> Result<CatalogFile, DemoError> {
     Ok(CatalogFile {
+        database: None,
         working_crs: WORKING_CRS.to_string(),
         styles_dir: "styles".to_string(),
         layers: layers()
@@ -313,6 +314,9 @@ pub fn catalog_file() -> Result<CatalogFile, DemoError> {
                 description: format!("{} {DISCLAIMER}", spec.description),
                 system: spec.system,
                 source: Path::new("data").join(spec.output.file),
+                table: None,
+                geometry_column: None,
+                database: None,
                 layer: spec.output.multi_layer().then(|| spec.id.to_string()),
                 id_field: Some(spec.id_field.to_string()),
                 crs: None,

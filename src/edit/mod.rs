@@ -174,7 +174,7 @@ fn prepare(catalog: Catalog, store: &mut Store, data_dir: &Path) -> Result<Catal
             store
                 .import(
                     &id,
-                    &layer.config.source.display().to_string(),
+                    &layer.config.origin().display().to_string(),
                     &layer.fields,
                     &layer.features,
                     &history,

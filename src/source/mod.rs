@@ -1,10 +1,12 @@
 //! Sources: reading vector data through GDAL (GeoPackage, Shapefile, GeoJSON, FlatGeobuf and
-//! every other format GDAL reads) into geo-types geometries and typed properties.
+//! every other format GDAL reads, and PostGIS tables: [`postgis`]) into geo-types geometries
+//! and typed properties.
 //!
 //! A source is read whole, in its own CRS; [`crate::store`] reprojects, validates and indexes.
 //! Text comes out as UTF-8 whatever the file's encoding: GDAL recodes Shapefile attributes
 //! using the `.cpg` file or the DBF language driver id.
 
+pub mod postgis;
 pub mod wkb;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +54,9 @@ pub enum SourceError {
 #[derive(Debug, Clone)]
 pub struct RawFeature {
     pub id: FeatureId,
+    /// The source's own feature number: a GeoPackage's `fid`, a table's integer primary key,
+    /// the feature's position where the format has none.
+    pub fid: i64,
     pub geometry: Geometry<f64>,
     pub values: Vec<Value>,
     /// A problem found while decoding (missing geometry, unclosed or short ring).
@@ -124,6 +129,16 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
             dataset.layer(0).map_err(|e| open_error(e.to_string()))?
         }
     };
+    read_layer(&mut layer, path, driver, options)
+}
+
+/// Reads every feature of an open GDAL layer; `path` names the source in errors.
+fn read_layer<L: LayerAccess>(
+    layer: &mut L,
+    path: &Path,
+    driver: String,
+    options: &ReadOptions<'_>,
+) -> Result<SourceData, SourceError> {
     let layer_name = layer.name();
 
     let crs = match options.crs {
@@ -140,7 +155,7 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
         }
     };
 
-    let fields = schema(&layer);
+    let fields = schema(layer);
     let id_index = match options.id_field {
         None => None,
         Some(name) => Some(fields.iter().position(|f| f.name == name).ok_or_else(|| {
@@ -204,6 +219,7 @@ pub fn read(path: &Path, options: &ReadOptions<'_>) -> Result<SourceData, Source
         };
         features.push(RawFeature {
             id,
+            fid,
             geometry,
             values,
             problem,

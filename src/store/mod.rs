@@ -188,7 +188,7 @@ impl Layer {
             repeated.truncate(SHOWN_DUPLICATES);
             return Err(LoadError::DuplicateFeatureIds {
                 layer: config.id.clone(),
-                file: config.source.clone(),
+                file: config.origin(),
                 id_field: config.id_field.clone(),
                 duplicates: repeated,
                 repeated: count,
@@ -461,21 +461,29 @@ const PARALLEL_REPROJECTION_FROM: usize = 8192;
 
 /// Reads one layer, reprojects it to the working CRS, validates and indexes it.
 pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, LoadError> {
-    let data = source::read(
-        &config.source,
-        &ReadOptions {
-            layer: config.layer.as_deref(),
-            id_field: config.id_field.as_deref(),
-            crs: config.crs.as_deref(),
-        },
-    )
+    let options = ReadOptions {
+        layer: config.layer.as_deref(),
+        id_field: config.id_field.as_deref(),
+        crs: config.crs.as_deref(),
+    };
+    let data = match (&config.table, &config.database) {
+        (Some(name), Some(dsn)) => source::postgis::read(
+            &source::postgis::Table {
+                dsn,
+                name,
+                geometry_column: config.geometry_column.as_deref(),
+            },
+            &options,
+        ),
+        _ => source::read(&config.source, &options),
+    }
     .map_err(|source| LoadError::Source {
         layer: config.id.clone(),
         source,
     })?;
     let crs_error = |source: CrsError| LoadError::Crs {
         layer: config.id.clone(),
-        file: config.source.clone(),
+        file: config.origin(),
         source,
     };
     // Fails early, naming the layer, when the CRS is unknown.

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod http;
+pub mod pg;
 pub mod process;
 pub mod projects;
 
@@ -44,6 +45,9 @@ pub fn layer_config(id: &str, source: &Path) -> LayerConfig {
         description: String::new(),
         system: System::Settlement,
         source: source.to_path_buf(),
+        table: None,
+        geometry_column: None,
+        database: None,
         layer: None,
         id_field: None,
         crs: None,
