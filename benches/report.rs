@@ -13,6 +13,7 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use geo::{Geometry, Rect};
 use territorio::catalog::{CatalogConfig, LayerConfig, RoleTable, System};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
+use territorio::ptcp::indicators::{indicators_with, Memo};
 use territorio::ptcp::roles as role_table;
 use territorio::ptcp::{indicators, site_report, IndicatorOptions, ReportOptions};
 use territorio::store::{Catalog, Layer};
@@ -221,6 +222,13 @@ fn benches(c: &mut Criterion) {
     g.sample_size(20);
     g.bench_function("indicators on the demo catalogue", |b| {
         b.iter(|| black_box(indicators(&demo, &IndicatorOptions::default()).unwrap()))
+    });
+    // What a server computes after each edit of a project's attributes: the sites' facts come
+    // from the memo of the computation before, the sums are made again.
+    let memo = Memo::default();
+    indicators_with(&demo, &IndicatorOptions::default(), &memo).unwrap();
+    g.bench_function("indicators on the demo catalogue, memo of the sites", |b| {
+        b.iter(|| black_box(indicators_with(&demo, &IndicatorOptions::default(), &memo).unwrap()))
     });
     g.finish();
 

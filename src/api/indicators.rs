@@ -40,6 +40,7 @@ use crate::crs::OutputCrs;
 use crate::geojson_io::{Collection, GeometryCache};
 use crate::present::indicators::{self as documents, Choropleth};
 use crate::present::{thousands, DocumentError};
+use crate::ptcp::indicators::Memo;
 use crate::ptcp::indicators::{definitions as indicator_definitions, Definition};
 use crate::ptcp::{self, IndicatorOptions, Indicators};
 use crate::store::Catalog;
@@ -85,7 +86,7 @@ pub fn computed(state: &AppState) -> Result<Arc<ComputedIndicators>, ApiError> {
 }
 
 fn compute(state: &AppState) -> Result<ComputedIndicators, DocumentError> {
-    let computed = compute_on(state.catalog())?;
+    let computed = compute_on(state.catalog(), state.indicator_memo())?;
     tracing::info!(
         ms = computed.elapsed.as_secs_f64() * 1e3,
         "indicators computed for this catalogue"
@@ -93,10 +94,12 @@ fn compute(state: &AppState) -> Result<ComputedIndicators, DocumentError> {
     Ok(computed)
 }
 
-/// The indicators of `catalog` and their text.
-fn compute_on(catalog: &Catalog) -> Result<ComputedIndicators, DocumentError> {
+/// The indicators of `catalog` and their text; `memo` holds what an earlier computation over
+/// the same non-project layers found.
+fn compute_on(catalog: &Catalog, memo: &Memo) -> Result<ComputedIndicators, DocumentError> {
     let started = Instant::now();
-    let indicators = ptcp::indicators(catalog, &IndicatorOptions::default())?;
+    let indicators =
+        ptcp::indicators::indicators_with(catalog, &IndicatorOptions::default(), memo)?;
     let elapsed = started.elapsed();
     // An object always opens with its brace: the members follow it.
     let mut json_tail = serde_json::to_vec(&documents::document(&indicators)?)?;
@@ -123,7 +126,9 @@ async fn indicators(State(state): State<AppState>, ctx: Ctx) -> Result<Response,
         return worker
             .run_blocking(move || {
                 let past = past::catalog_at(&state, at)?;
-                let computed = compute_on(&past.catalog).map_err(|e| ApiError::from(&e))?;
+                // A past state has a memo of its own: the server's keeps the present.
+                let computed =
+                    compute_on(&past.catalog, &Memo::default()).map_err(|e| ApiError::from(&e))?;
                 answer(
                     &past.catalog,
                     &past.geometries,

@@ -113,6 +113,9 @@ struct Shared {
     current: RwLock<Arc<Snapshot>>,
     /// Query boxes of recent requests, moved to the working CRS (they do not depend on the data).
     regions: RegionCache,
+    /// What the indicators computed per project site and for the services, carried from one
+    /// snapshot to the next: after an edit, only what the edit changed is computed again.
+    indicator_memo: crate::ptcp::indicators::Memo,
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
     workers: Arc<tokio::sync::Semaphore>,
@@ -211,6 +214,7 @@ impl AppState {
                 config,
                 current: RwLock::new(snapshot.clone()),
                 regions: RegionCache::default(),
+                indicator_memo: Default::default(),
                 workers: Arc::new(tokio::sync::Semaphore::new(workers)),
                 queued: std::sync::atomic::AtomicUsize::new(0),
                 editor: OnceLock::new(),
@@ -375,6 +379,11 @@ impl AppState {
     /// The indicators of the catalogue, once computed (the `/indicators` resource fills it).
     pub fn indicator_cache(&self) -> &IndicatorCache {
         &self.snapshot.indicators
+    }
+
+    /// What the last indicator computation over the served catalogue kept for the next.
+    pub fn indicator_memo(&self) -> &crate::ptcp::indicators::Memo {
+        &self.shared.indicator_memo
     }
 
     /// Query boxes of recent requests in the working CRS (see [`RegionCache`]).

@@ -25,6 +25,11 @@
 //! Runs on all cores (rayon): projects and municipalities are independent.
 //! Cost: per project, one overlay per role layer (O(log n + k) each), plus what each family
 //! states; per municipality, the catchment queries of [`services`].
+//!
+//! A [`Memo`] keeps what each project site and the services gave, for as long as the layers
+//! they were computed against stay the same: after an edit of the projects that leaves their
+//! geometries alone (progress, status, money), the set costs only its sums
+//! ([`indicators_with`]).
 
 pub mod land_take;
 pub mod monitoring;
@@ -40,14 +45,18 @@ pub use progress::ProgressGroup;
 pub use services::{MunicipalityServices, ProvinceServices};
 pub use vas::ConstraintEffect;
 
-use geo::Geometry;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use geo::{CoordsIter, Geometry};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::{overlay, Measure, OverlayOptions};
-use crate::ptcp::roles::{Role, RoleLayer, RoleLayers};
+use crate::ptcp::roles::{Role, RoleLayer, RoleLayers, ROLES};
 use crate::ptcp::{check_distance, ReportError};
-use crate::store::Catalog;
+use crate::store::{Catalog, Layer};
 
 /// Options of the indicators.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -141,10 +150,21 @@ pub fn indicators(
     catalog: &Catalog,
     options: &IndicatorOptions,
 ) -> Result<Indicators, ReportError> {
+    indicators_with(catalog, options, &Memo::default())
+}
+
+/// [`indicators`], taking what `memo` kept from an earlier computation over the same
+/// non-project layers (and keeping what this one computes for the next).
+pub fn indicators_with(
+    catalog: &Catalog,
+    options: &IndicatorOptions,
+    memo: &Memo,
+) -> Result<Indicators, ReportError> {
     let catchment = check_distance("catchment_m", options.catchment_m)?;
     let far = check_distance("far_m", options.far_m)?;
     let roles = RoleLayers::new(catalog)?;
     let constraints = roles.constraints();
+    let mut kept = memo.take(catalog, &roles, options);
     let (projects, skipped_projects) = match roles.get(Role::Projects) {
         Some(layer) => {
             let facts: Vec<Option<Project>> = (0..layer.layer.features.len() as u32)
@@ -154,9 +174,18 @@ pub fn indicators(
                     if !p.is_valid() {
                         return Ok(None);
                     }
+                    if let Some(known) = kept.site(&p.geometry) {
+                        return Ok(Some(Project { index: i, ..known }));
+                    }
                     project(&roles, &constraints, i, &p.geometry).map(Some)
                 })
                 .collect::<Result<_, ReportError>>()?;
+            kept.sites = HashMap::new();
+            for (i, fact) in facts.iter().enumerate() {
+                if let Some(fact) = fact {
+                    kept.keep_site(&layer.layer.features[i].geometry, fact);
+                }
+            }
             let skipped = layer
                 .layer
                 .features
@@ -170,7 +199,12 @@ pub fn indicators(
         }
         None => (None, Vec::new()),
     };
-    let (services, province) = services::services(&roles, catchment, far)?;
+    let (services, province) = match kept.services.take() {
+        Some(known) => known,
+        None => services::services(&roles, catchment, far)?,
+    };
+    kept.services = Some((services.clone(), province.clone()));
+    memo.put(kept);
     let mut set = Indicators {
         definitions: definitions(),
         progress: Vec::new(),
@@ -227,6 +261,91 @@ fn project(
         vas: vas::facts(constraints, site)?,
         land_take: land_take::facts(roles, site, &in_municipalities)?,
     })
+}
+
+/// What the indicators computed for each project site and for the services, against one set of
+/// non-project layers: kept between computations (a server keeps one for its catalogue).
+///
+/// A site is found again by its exact coordinates; the kept facts hold positions in the other
+/// layers, valid only while those layers are the same: the memo holds the layers it was filled
+/// against (so they cannot be freed and their addresses reused) and starts empty when any of
+/// them, or the options, differ. It keeps only the sites of its last computation.
+#[derive(Default)]
+pub struct Memo {
+    state: Mutex<Option<Kept>>,
+}
+
+struct Kept {
+    basis: Vec<Arc<Layer>>,
+    options: IndicatorOptions,
+    /// Facts by a hash of the site's coordinates; the site itself tells collisions apart.
+    sites: HashMap<u64, Vec<(Geometry<f64>, Project)>>,
+    services: Option<(Vec<MunicipalityServices>, ProvinceServices)>,
+}
+
+impl Memo {
+    /// What was kept for this catalogue's non-project layers and these options (or nothing).
+    fn take(&self, catalog: &Catalog, roles: &RoleLayers<'_>, options: &IndicatorOptions) -> Kept {
+        let basis: Vec<Arc<Layer>> = ROLES
+            .iter()
+            .filter(|spec| spec.role != Role::Projects)
+            .filter_map(|spec| roles.get(spec.role))
+            .filter_map(|r| catalog.position(r.layer.id()))
+            .map(|pos| catalog.layers()[pos].clone())
+            .collect();
+        let kept = self.state.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match kept {
+            Some(kept)
+                if kept.options == *options
+                    && kept.basis.len() == basis.len()
+                    && kept
+                        .basis
+                        .iter()
+                        .zip(&basis)
+                        .all(|(a, b)| Arc::ptr_eq(a, b)) =>
+            {
+                kept
+            }
+            _ => Kept {
+                basis,
+                options: *options,
+                sites: HashMap::new(),
+                services: None,
+            },
+        }
+    }
+
+    fn put(&self, kept: Kept) {
+        *self.state.lock().unwrap_or_else(|e| e.into_inner()) = Some(kept);
+    }
+}
+
+impl Kept {
+    fn site(&self, site: &Geometry<f64>) -> Option<Project> {
+        self.sites
+            .get(&site_hash(site))?
+            .iter()
+            .find(|(g, _)| g == site)
+            .map(|(_, p)| p.clone())
+    }
+
+    fn keep_site(&mut self, site: &Geometry<f64>, facts: &Project) {
+        self.sites
+            .entry(site_hash(site))
+            .or_default()
+            .push((site.clone(), facts.clone()));
+    }
+}
+
+/// A hash of a geometry's kind and exact coordinates.
+fn site_hash(site: &Geometry<f64>) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    std::mem::discriminant(site).hash(&mut h);
+    for c in site.coords_iter() {
+        c.x.to_bits().hash(&mut h);
+        c.y.to_bits().hash(&mut h);
+    }
+    h.finish()
 }
 
 fn mean(v: &[f64]) -> Option<f64> {

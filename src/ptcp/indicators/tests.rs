@@ -196,3 +196,97 @@ fn bad_distances_are_refused() {
         assert!(matches!(e, ReportError::BadDistance { .. }), "{e}");
     }
 }
+
+/// `c` with the features of layer `id` changed by `edit`.
+fn edited(c: &Catalog, id: &str, edit: impl Fn(&mut Vec<crate::feature::Feature>)) -> Catalog {
+    let layer = c.layer(id).unwrap();
+    let mut features = layer.features.clone();
+    edit(&mut features);
+    let rebuilt = Layer::new(
+        layer.config.clone(),
+        layer.source_crs.clone(),
+        layer.driver.clone(),
+        layer.fields.clone(),
+        features,
+    )
+    .unwrap();
+    c.with_layer(rebuilt).unwrap()
+}
+
+#[test]
+fn a_memo_reuses_the_sites_while_the_other_layers_stay_and_gives_the_fresh_answer() {
+    use crate::feature::{FeatureId, Value};
+    let c = province();
+    let memo = Memo::default();
+    assert_eq!(
+        indicators_with(&c, &OPTIONS, &memo).unwrap(),
+        indicators(&c, &OPTIONS).unwrap()
+    );
+    let kept = |memo: &Memo| {
+        memo.state
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or(0, |k| k.sites.values().map(Vec::len).sum::<usize>())
+    };
+    assert_eq!(kept(&memo), 3, "P1, P2 and P3");
+
+    // P1's progress 10 -> 50: axis 1's mean is (50 + 30) / 2 = 40.
+    let field = c
+        .layer("projects")
+        .unwrap()
+        .field_index("progress_pct")
+        .unwrap();
+    let p1 = FeatureId::Str("P1".into());
+    let progressed = edited(&c, "projects", |fs| {
+        let f = fs.iter_mut().find(|f| f.id == p1).unwrap();
+        f.values[field] = Value::Int(50);
+    });
+    let set = indicators_with(&progressed, &OPTIONS, &memo).unwrap();
+    assert_eq!(set, indicators(&progressed, &OPTIONS).unwrap());
+    let axis1 = set
+        .progress
+        .iter()
+        .find(|g| g.group == "axis" && g.key == "1")
+        .unwrap();
+    assert!(close(axis1.progress_mean_pct.unwrap(), 40.0));
+
+    // The kept facts are used: a wrong fact planted for P2's site shows in the answer (P2 is
+    // the only project inside a productive area)...
+    {
+        let mut state = memo.state.lock().unwrap();
+        for (site, facts) in state.as_mut().unwrap().sites.values_mut().flatten() {
+            if matches!(site, Geometry::Point(_)) {
+                facts.productive = Default::default();
+            }
+        }
+    }
+    let planted = indicators_with(&progressed, &OPTIONS, &memo).unwrap();
+    let all = planted.productive.iter().find(|p| p.axis == "all").unwrap();
+    assert_eq!(all.inside, 0, "the planted fact was read");
+    // ... until another layer changes: the park gone, every site is computed again.
+    let no_park = edited(&progressed, "parks", |fs| fs.clear());
+    let set = indicators_with(&no_park, &OPTIONS, &memo).unwrap();
+    assert_eq!(set, indicators(&no_park, &OPTIONS).unwrap());
+    let all = set.productive.iter().find(|p| p.axis == "all").unwrap();
+    assert_eq!(all.inside, 1, "P2 is inside PA1 again");
+    assert!(set
+        .environmental
+        .iter()
+        .all(|e| e.layer != "parks" || e.area_m2 == 0.0));
+
+    // P1 moved off the farmland: its site is new, the others are reused, and the land take
+    // of A and B is zero.
+    let moved = edited(&no_park, "projects", |fs| {
+        let f = fs.iter_mut().find(|f| f.id == p1).unwrap();
+        f.geometry = Geometry::Point(geo::Point::new(100.0, 900.0));
+    });
+    let set = indicators_with(&moved, &OPTIONS, &memo).unwrap();
+    assert_eq!(set, indicators(&moved, &OPTIONS).unwrap());
+    assert!(set.land_take.iter().all(|l| l.area_m2 == 0.0));
+    assert_eq!(
+        kept(&memo),
+        3,
+        "only the sites of the last computation are kept"
+    );
+}
