@@ -29,6 +29,7 @@
 
 pub mod history;
 pub mod log;
+pub mod pg;
 pub mod rules;
 pub mod store;
 pub mod timeline;

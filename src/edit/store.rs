@@ -47,6 +47,13 @@ pub enum StoreError {
     },
     #[error("store {file}: {reason}")]
     Corrupt { file: PathBuf, reason: String },
+    /// The PostgreSQL store ([`super::pg`]); `transient` when the server could not be reached.
+    #[error("store {place}: {reason}")]
+    Postgres {
+        place: String,
+        reason: String,
+        transient: bool,
+    },
 }
 
 impl StoreError {
@@ -68,6 +75,7 @@ impl StoreError {
             ),
             StoreError::Folder { .. } => true,
             StoreError::Corrupt { .. } => false,
+            StoreError::Postgres { transient, .. } => *transient,
         }
     }
 }
@@ -94,7 +102,7 @@ impl Operation {
         }
     }
 
-    fn parse(s: &str) -> Option<Operation> {
+    pub(super) fn parse(s: &str) -> Option<Operation> {
         Some(match s {
             "import" => Operation::Import,
             "create" => Operation::Create,
@@ -750,7 +758,7 @@ fn value_of(ty: FieldType, json: &Json) -> Option<Value> {
 }
 
 /// 64 random bits as hex, from the OS (the store's id in `ETag`s).
-fn random_id() -> String {
+pub(super) fn random_id() -> String {
     use std::io::Read;
     let mut bytes = [0u8; 8];
     let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));

@@ -1,0 +1,541 @@
+//! The store of editable layers in PostgreSQL/PostGIS: the same records as the SQLite store
+//! ([`super::store`]), in a database that several servers share.
+//!
+//! Why: a province that runs more than one server process, or keeps its data in PostGIS,
+//! needs one truth that every process writes to and reads from. PostgreSQL gives the
+//! transactions and the durability (an acknowledged commit survives a crash, with the default
+//! `synchronous_commit = on`), and its `NOTIFY` tells the other processes that something
+//! changed.
+//!
+//! Tables, in schema `territorio` (created when missing), for a DBA to query:
+//! - `meta`: the store's random id (part of every `ETag`) and format version;
+//! - `layers`: which layers were imported, when, from where;
+//! - `features`: one row per feature: layer, id (JSON text: `"P001"` or `12`), revision,
+//!   geometry (PostGIS, in the working CRS's SRID), properties (`jsonb`);
+//! - `changes`: every change in commit order: `seq`, time (`timestamptz`), user, layer,
+//!   feature, operation, and the feature before and after (properties and geometry).
+//!
+//! **Order across servers.** Every transaction that writes takes one advisory lock
+//! ([`WRITE_LOCK`]) first, so transactions that write commit one after the other and the
+//! `seq` of their changes grows in commit order: a reader that has applied every change up to
+//! `seq` n and then reads `seq > n` misses nothing, even if it missed notifications
+//! ([`PgStore::changes_since`]). A committed transaction notifies channel [`CHANNEL`] with its
+//! last `seq`.
+//!
+//! Cost: one round trip per statement (one per change and one per feature row), one commit
+//! per batch: a group of edits costs one disk sync on the database server.
+
+use geo::Geometry;
+use postgres::{Client, NoTls};
+
+use super::store::{
+    parse_id, parse_properties, properties_text, Change, Operation, Recorded, State, StoreError,
+};
+use crate::feature::{Feature, FeatureId, Field};
+use crate::source::wkb;
+
+/// The channel a commit notifies, with its last `seq` as payload.
+pub const CHANNEL: &str = "territorio_changes";
+
+/// The advisory lock every writing transaction holds (the bytes of "terr" and "itor").
+pub const WRITE_LOCK: i64 = 0x7465_7272_6974_6f72;
+
+const FORMAT: &str = "1";
+
+/// The store, connected.
+pub struct PgStore {
+    client: Client,
+    /// The SRID of the working CRS (0 when it has no EPSG code).
+    srid: i32,
+    /// A random id, made when the store was created.
+    pub id: String,
+    /// The connection as shown in messages (the connection string has no password).
+    pub place: String,
+}
+
+/// A PostgreSQL failure, named with the store's place; transient when the server is
+/// unreachable (connection refused or lost), which a later attempt may get through.
+fn pg_error(place: &str, e: postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        place: place.to_string(),
+        transient: e.is_closed() || e.as_db_error().is_none(),
+        reason: e
+            .as_db_error()
+            .map(|db| db.message().to_string())
+            .unwrap_or_else(|| e.to_string()),
+    }
+}
+
+impl PgStore {
+    /// Connects with `dsn` (libpq keywords or a `postgresql://` URI, as the catalogue's
+    /// `[database]`), and creates the schema and tables when missing. `working_crs` is the
+    /// catalogue's (`EPSG:32632`): its code is the SRID of the stored geometries.
+    pub fn open(dsn: &str, working_crs: &str) -> Result<PgStore, StoreError> {
+        let place = format!("PostgreSQL {}", safe_dsn(dsn));
+        let mut client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+        let srid: i32 = working_crs
+            .strip_prefix("EPSG:")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let err = |e| pg_error(&place, e);
+        let postgis = client
+            .query_opt("SELECT 1 FROM pg_extension WHERE extname = 'postgis'", &[])
+            .map_err(err)?;
+        if postgis.is_none() {
+            return Err(StoreError::Postgres {
+                place,
+                transient: false,
+                reason: "the database has no PostGIS extension (CREATE EXTENSION postgis)".into(),
+            });
+        }
+        let mut tx = client.transaction().map_err(err)?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+            .map_err(err)?;
+        tx.batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS territorio;
+             CREATE TABLE IF NOT EXISTS territorio.meta (key text PRIMARY KEY, value text NOT NULL);
+             CREATE TABLE IF NOT EXISTS territorio.layers (
+                 id text PRIMARY KEY, imported_at timestamptz NOT NULL, source text NOT NULL);
+             CREATE TABLE IF NOT EXISTS territorio.features (
+                 layer text NOT NULL, id text NOT NULL, rev bigint NOT NULL,
+                 geometry geometry(Geometry, {srid}) NOT NULL, properties jsonb NOT NULL,
+                 PRIMARY KEY (layer, id));
+             CREATE TABLE IF NOT EXISTS territorio.changes (
+                 seq bigserial PRIMARY KEY, at timestamptz NOT NULL, username text NOT NULL,
+                 layer text NOT NULL, feature text NOT NULL, operation text NOT NULL,
+                 before_properties jsonb, before_geometry geometry(Geometry, {srid}),
+                 after_properties jsonb, after_geometry geometry(Geometry, {srid}));
+             CREATE INDEX IF NOT EXISTS changes_by_feature
+                 ON territorio.changes (layer, feature, seq);
+             CREATE INDEX IF NOT EXISTS changes_by_time ON territorio.changes (layer, at);"
+        ))
+        .map_err(err)?;
+        let format: Option<String> = tx
+            .query_opt(
+                "SELECT value FROM territorio.meta WHERE key = 'format'",
+                &[],
+            )
+            .map_err(err)?
+            .map(|r| r.get(0));
+        match format.as_deref() {
+            None => {
+                tx.execute(
+                    "INSERT INTO territorio.meta (key, value) VALUES ('format', $1), ('id', $2)",
+                    &[&FORMAT, &super::store::random_id()],
+                )
+                .map_err(err)?;
+            }
+            Some(FORMAT) => {}
+            Some(other) => {
+                return Err(StoreError::Postgres {
+                    place,
+                    transient: false,
+                    reason: format!(
+                        "store format {other}, this version of territorio reads {FORMAT}"
+                    ),
+                })
+            }
+        }
+        let id: String = tx
+            .query_one("SELECT value FROM territorio.meta WHERE key = 'id'", &[])
+            .map_err(err)?
+            .get(0);
+        tx.commit().map_err(err)?;
+        Ok(PgStore {
+            client,
+            srid,
+            id,
+            place,
+        })
+    }
+
+    fn err(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
+        |e| pg_error(&self.place, e)
+    }
+
+    /// Whether the connection is gone (the server restarted or the network broke).
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+
+    /// Whether `layer` was imported.
+    pub fn has_layer(&mut self, layer: &str) -> Result<bool, StoreError> {
+        let place = self.place.clone();
+        self.client
+            .query_opt("SELECT 1 FROM territorio.layers WHERE id = $1", &[&layer])
+            .map(|r| r.is_some())
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Imports a layer in one transaction, as [`super::store::Store::import`] does.
+    pub fn import(
+        &mut self,
+        layer: &str,
+        source: &str,
+        fields: &[Field],
+        features: &[Feature],
+        history: &[Change],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        let place = self.place.clone();
+        let err = |e| pg_error(&place, e);
+        let srid = self.srid;
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+            .map_err(err)?;
+        tx.execute(
+            "INSERT INTO territorio.layers (id, imported_at, source) VALUES ($1, $2::text::timestamptz, $3)",
+            &[&layer, &at, &source],
+        )
+        .map_err(err)?;
+        let mut last_seq = std::collections::HashMap::new();
+        for change in history {
+            let seq = insert_change(&mut tx, srid, fields, change).map_err(err)?;
+            last_seq.insert(change.feature.clone(), seq);
+        }
+        for f in features {
+            let rev = match last_seq.get(&f.id) {
+                Some(seq) => *seq,
+                None => insert_change(
+                    &mut tx,
+                    srid,
+                    fields,
+                    &Change {
+                        layer: layer.to_string(),
+                        feature: f.id.clone(),
+                        operation: Operation::Import,
+                        at: at.to_string(),
+                        user: "territorio".into(),
+                        before: None,
+                        after: Some(State {
+                            values: f.values.clone(),
+                            geometry: f.geometry.clone(),
+                        }),
+                    },
+                )
+                .map_err(err)?,
+            };
+            upsert_feature(
+                &mut tx,
+                srid,
+                layer,
+                &f.id,
+                rev,
+                &f.geometry,
+                &properties_text(fields, &f.values),
+            )
+            .map_err(err)?;
+        }
+        let last = last_seq
+            .values()
+            .copied()
+            .max()
+            .unwrap_or_default()
+            .to_string();
+        tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last])
+            .map_err(err)?;
+        tx.commit().map_err(err)
+    }
+
+    /// The features of `layer` as stored, with their revisions, in id order.
+    pub fn features(
+        &mut self,
+        layer: &str,
+        fields: &[Field],
+    ) -> Result<Vec<(Feature, u64)>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, rev, ST_AsBinary(geometry), properties::text
+                 FROM territorio.features WHERE layer = $1",
+                &[&layer],
+            )
+            .map_err(self.err())?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: String = row.get(0);
+            let corrupt = |reason: String| StoreError::Postgres {
+                place: self.place.clone(),
+                transient: false,
+                reason: format!("layer {layer:?}, feature {id}: {reason}"),
+            };
+            let geometry: Vec<u8> = row.get(2);
+            let properties: String = row.get(3);
+            let feature = Feature {
+                id: parse_id(&id).map_err(corrupt)?,
+                geometry: wkb::decode(&geometry)
+                    .map_err(|e| corrupt(format!("geometry: {e}")))?
+                    .geometry,
+                values: parse_properties(fields, &properties).map_err(corrupt)?,
+                invalid: None,
+            };
+            out.push((feature, row.get::<_, i64>(1) as u64));
+        }
+        out.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        Ok(out)
+    }
+
+    /// The sequence number of the last change of `layer` (0: none).
+    pub fn last_change(&mut self, layer: &str) -> Result<u64, StoreError> {
+        let place = self.place.clone();
+        self.client
+            .query_one(
+                "SELECT coalesce(max(seq), 0) FROM territorio.changes WHERE layer = $1",
+                &[&layer],
+            )
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// The sequence number of the last change of any layer (0: none).
+    pub fn last_seq(&mut self) -> Result<u64, StoreError> {
+        let place = self.place.clone();
+        self.client
+            .query_one("SELECT coalesce(max(seq), 0) FROM territorio.changes", &[])
+            .map(|r| r.get::<_, i64>(0) as u64)
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Every id `layer` ever had.
+    pub fn all_ids(&mut self, layer: &str) -> Result<Vec<FeatureId>, StoreError> {
+        let rows = self
+            .client
+            .query(
+                "SELECT DISTINCT feature FROM territorio.changes WHERE layer = $1",
+                &[&layer],
+            )
+            .map_err(self.err())?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| parse_id(&r.get::<_, String>(0)).ok())
+            .collect())
+    }
+
+    /// Records `changes` and applies them to the current state in one transaction, after
+    /// every other server's writes (the [`WRITE_LOCK`]); durable when this returns. Returns
+    /// each change's sequence number.
+    ///
+    /// `check` runs inside the transaction, with the lock held, before anything is written:
+    /// it gets the changes other servers committed since `since` and may refuse the batch
+    /// (then nothing is written). A server passes the last `seq` it has applied, so that it
+    /// checks its edits against the state every server's writes left.
+    pub fn commit<E>(
+        &mut self,
+        fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+        since: u64,
+        check: &mut dyn FnMut(Vec<Recorded>) -> Result<Vec<Change>, E>,
+    ) -> Result<Result<Vec<u64>, E>, StoreError> {
+        let place = self.place.clone();
+        let err = |e| pg_error(&place, e);
+        let srid = self.srid;
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
+            .map_err(err)?;
+        let missed = read_changes(&mut tx, &place, since, fields_of)?;
+        let changes = match check(missed) {
+            Ok(changes) => changes,
+            Err(refused) => return Ok(Err(refused)),
+        };
+        let mut seqs = Vec::with_capacity(changes.len());
+        for change in &changes {
+            let fields = fields_of(&change.layer).unwrap_or_default();
+            let seq = insert_change(&mut tx, srid, &fields, change).map_err(err)?;
+            match &change.after {
+                Some(state) => upsert_feature(
+                    &mut tx,
+                    srid,
+                    &change.layer,
+                    &change.feature,
+                    seq,
+                    &state.geometry,
+                    &properties_text(&fields, &state.values),
+                )
+                .map_err(err)?,
+                None => {
+                    tx.execute(
+                        "DELETE FROM territorio.features WHERE layer = $1 AND id = $2",
+                        &[&change.layer, &change.feature.to_json().to_string()],
+                    )
+                    .map_err(err)?;
+                }
+            }
+            seqs.push(seq);
+        }
+        if let Some(last) = seqs.last() {
+            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])
+                .map_err(err)?;
+        }
+        tx.commit().map_err(err)?;
+        Ok(Ok(seqs))
+    }
+
+    /// Every change after `since`, in order, read in one snapshot: a server that applies them
+    /// all has every change up to the last one returned, and none partially.
+    pub fn changes_since(
+        &mut self,
+        since: u64,
+        fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+    ) -> Result<Vec<Recorded>, StoreError> {
+        let place = self.place.clone();
+        let mut tx = self
+            .client
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .map_err(|e| pg_error(&place, e))?;
+        let changes = read_changes(&mut tx, &place, since, fields_of)?;
+        tx.commit().map_err(|e| pg_error(&place, e))?;
+        Ok(changes)
+    }
+}
+
+/// The changes after `since`, in `seq` order.
+fn read_changes(
+    tx: &mut postgres::Transaction<'_>,
+    place: &str,
+    since: u64,
+    fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+) -> Result<Vec<Recorded>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
+                    username, layer, feature, operation,
+                    before_properties::text, ST_AsBinary(before_geometry),
+                    after_properties::text, ST_AsBinary(after_geometry)
+             FROM territorio.changes WHERE seq > $1 ORDER BY seq",
+            &[&(since as i64)],
+        )
+        .map_err(|e| pg_error(place, e))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.get(0);
+        let layer: String = row.get(3);
+        let corrupt = |reason: String| StoreError::Postgres {
+            place: place.to_string(),
+            transient: false,
+            reason: format!("change {seq}: {reason}"),
+        };
+        // Changes of layers this server does not serve are skipped, not misread.
+        let Some(fields) = fields_of(&layer) else {
+            continue;
+        };
+        let state =
+            |props: Option<String>, geom: Option<Vec<u8>>| -> Result<Option<State>, StoreError> {
+                match (props, geom) {
+                    (Some(p), Some(g)) => Ok(Some(State {
+                        values: parse_properties(&fields, &p).map_err(corrupt)?,
+                        geometry: wkb::decode(&g)
+                            .map_err(|e| corrupt(format!("geometry: {e}")))?
+                            .geometry,
+                    })),
+                    _ => Ok(None),
+                }
+            };
+        let operation: String = row.get(5);
+        out.push(Recorded {
+            seq: seq as u64,
+            change: Change {
+                feature: parse_id(&row.get::<_, String>(4)).map_err(corrupt)?,
+                operation: Operation::parse(&operation)
+                    .ok_or_else(|| corrupt(format!("unknown operation {operation:?}")))?,
+                at: row.get(1),
+                user: row.get(2),
+                before: state(row.get(6), row.get(7))?,
+                after: state(row.get(8), row.get(9))?,
+                layer,
+            },
+        });
+    }
+    Ok(out)
+}
+
+fn insert_change(
+    tx: &mut postgres::Transaction<'_>,
+    srid: i32,
+    fields: &[Field],
+    change: &Change,
+) -> Result<u64, postgres::Error> {
+    let props = |s: &Option<State>| s.as_ref().map(|s| properties_text(fields, &s.values));
+    let geom = |s: &Option<State>| s.as_ref().map(|s| wkb::encode(&s.geometry));
+    let row = tx.query_one(
+        "INSERT INTO territorio.changes (at, username, layer, feature, operation,
+             before_properties, before_geometry, after_properties, after_geometry)
+         VALUES ($1::text::timestamptz, $2, $3, $4, $5,
+             $6::text::jsonb, ST_GeomFromWKB($7, $10), $8::text::jsonb, ST_GeomFromWKB($9, $10))
+         RETURNING seq",
+        &[
+            &change.at,
+            &change.user,
+            &change.layer,
+            &change.feature.to_json().to_string(),
+            &change.operation.name(),
+            &props(&change.before),
+            &geom(&change.before),
+            &props(&change.after),
+            &geom(&change.after),
+            &srid,
+        ],
+    )?;
+    Ok(row.get::<_, i64>(0) as u64)
+}
+
+fn upsert_feature(
+    tx: &mut postgres::Transaction<'_>,
+    srid: i32,
+    layer: &str,
+    id: &FeatureId,
+    rev: u64,
+    geometry: &Geometry<f64>,
+    properties: &str,
+) -> Result<(), postgres::Error> {
+    tx.execute(
+        "INSERT INTO territorio.features (layer, id, rev, geometry, properties)
+         VALUES ($1, $2, $3, ST_GeomFromWKB($4, $6), $5::text::jsonb)
+         ON CONFLICT (layer, id) DO UPDATE SET
+             rev = excluded.rev, geometry = excluded.geometry, properties = excluded.properties",
+        &[
+            &layer,
+            &id.to_json().to_string(),
+            &(rev as i64),
+            &wkb::encode(geometry),
+            &properties,
+            &srid,
+        ],
+    )?;
+    Ok(())
+}
+
+/// The connection string as shown in messages: keywords other than `password` (the catalogue
+/// refuses a password anyway), a URI without its user information.
+fn safe_dsn(dsn: &str) -> String {
+    let dsn = dsn.trim();
+    if let Some((scheme, rest)) = dsn.split_once("://") {
+        let rest = match rest.split_once('@') {
+            Some((_, host)) => host,
+            None => rest,
+        };
+        return format!("{scheme}://{rest}");
+    }
+    dsn.split_whitespace()
+        .filter(|w| !w.starts_with("password"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_show_no_credentials() {
+        assert_eq!(
+            safe_dsn("host=/tmp dbname=ptcp password=x user=gis"),
+            "host=/tmp dbname=ptcp user=gis"
+        );
+        assert_eq!(
+            safe_dsn("postgresql://gis:x@db.local/ptcp"),
+            "postgresql://db.local/ptcp"
+        );
+    }
+}

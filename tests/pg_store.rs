@@ -1,0 +1,274 @@
+//! The PostgreSQL store of edits against the SQLite store: the same import and the same
+//! commits give the same features, revisions, ids and changes; two connections (two servers)
+//! see each other's commits in order; a commit notifies; a DBA reads the tables with SQL.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use geo::{point, Geometry};
+use postgres::fallible_iterator::FallibleIterator;
+use territorio::edit::history;
+use territorio::edit::pg::{PgStore, CHANNEL};
+use territorio::edit::store::{Change, Operation, Recorded, State, Store};
+use territorio::feature::{FeatureId, Field, Value};
+use territorio::store::Catalog;
+
+use common::pg::Cluster;
+
+const WORKING: &str = "EPSG:32632";
+
+/// The demo's projects, with their history file.
+fn projects() -> (Catalog, Vec<Field>, Vec<Change>) {
+    let catalog =
+        territorio::catalog::CatalogConfig::from_file(&common::process::demo_catalog_file())
+            .unwrap();
+    let catalog = Catalog::load(catalog, &|_| {}).unwrap();
+    let layer = catalog.layer("projects").unwrap();
+    let file = layer.config.edit.as_ref().unwrap().history.clone().unwrap();
+    let changes = history::read(&file, "projects", &layer.fields, &layer.features).unwrap();
+    let fields = layer.fields.clone();
+    (catalog, fields, changes)
+}
+
+fn change(id: &str, operation: Operation, before: Option<State>, after: Option<State>) -> Change {
+    Change {
+        layer: "projects".into(),
+        feature: FeatureId::Str(id.into()),
+        operation,
+        at: "2026-12-03T10:00:00Z".into(),
+        user: "ufficio".into(),
+        before,
+        after,
+    }
+}
+
+#[test]
+fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
+    let cluster = Cluster::start();
+    cluster.create_database("ptcp", true);
+    let dsn = cluster.dsn("ptcp");
+    let (catalog, fields, imported) = projects();
+    let layer = catalog.layer("projects").unwrap();
+    let fields_of = |l: &str| (l == "projects").then(|| fields.clone());
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut lite = Store::open(dir.path()).unwrap();
+    let mut pg = PgStore::open(&dsn, WORKING).unwrap();
+    assert!(!pg.has_layer("projects").unwrap());
+    let at = "2026-12-01T09:00:00Z";
+    lite.import(
+        "projects",
+        "projects.geojson",
+        &fields,
+        &layer.features,
+        &imported,
+        at,
+    )
+    .unwrap();
+    pg.import(
+        "projects",
+        "projects.geojson",
+        &fields,
+        &layer.features,
+        &imported,
+        at,
+    )
+    .unwrap();
+    assert!(pg.has_layer("projects").unwrap());
+
+    let same = |lite: &Store, pg: &mut PgStore| {
+        let a = lite.features("projects", &fields).unwrap();
+        let b = pg.features("projects", &fields).unwrap();
+        assert_eq!(a.len(), b.len());
+        for ((fa, ra), (fb, rb)) in a.iter().zip(&b) {
+            assert_eq!(fa.id, fb.id);
+            assert_eq!(fa.values, fb.values, "{}", fa.id);
+            assert_eq!(fa.geometry, fb.geometry, "{}", fa.id);
+            assert_eq!(ra, rb, "{}: revision", fa.id);
+        }
+        assert_eq!(
+            lite.last_change("projects").unwrap(),
+            pg.last_change("projects").unwrap()
+        );
+        let mut ids_a = lite.all_ids("projects").unwrap();
+        let mut ids_b = pg.all_ids("projects").unwrap();
+        ids_a.sort();
+        ids_b.sort();
+        assert_eq!(ids_a, ids_b);
+    };
+    same(&lite, &mut pg);
+    // Every project is there, and the history file's 515 changes plus one import change for
+    // each project without history.
+    assert_eq!(
+        pg.features("projects", &fields).unwrap().len(),
+        layer.features.len()
+    );
+    let all = pg.changes_since(0, &fields_of).unwrap();
+    assert_eq!(
+        &all[..imported.len()]
+            .iter()
+            .map(|r| r.change.clone())
+            .collect::<Vec<_>>(),
+        &imported
+    );
+    assert_eq!(all.len(), pg.last_seq().unwrap() as usize);
+
+    // A batch: one update, one creation, one deletion.
+    let p1 = layer.get(&FeatureId::Str("P001".into())).unwrap();
+    let p2 = layer.get(&FeatureId::Str("P002".into())).unwrap();
+    let progress = layer.field_index("progress_pct").unwrap();
+    let mut values = p1.values.clone();
+    values[progress] = Value::Int(77);
+    let mut new_values = p1.values.clone();
+    new_values[0] = Value::String("P999".into());
+    let batch = vec![
+        change(
+            "P001",
+            Operation::Update,
+            Some(State {
+                values: p1.values.clone(),
+                geometry: p1.geometry.clone(),
+            }),
+            Some(State {
+                values,
+                geometry: p1.geometry.clone(),
+            }),
+        ),
+        change(
+            "P999",
+            Operation::Create,
+            None,
+            Some(State {
+                values: new_values,
+                geometry: Geometry::Point(point!(x: 600_000.0, y: 5_000_000.0)),
+            }),
+        ),
+        change(
+            "P002",
+            Operation::Delete,
+            Some(State {
+                values: p2.values.clone(),
+                geometry: p2.geometry.clone(),
+            }),
+            None,
+        ),
+    ];
+    let before = pg.last_seq().unwrap();
+    let seqs_lite = lite.commit(&fields, &batch).unwrap();
+    let seqs_pg = pg
+        .commit(&fields_of, before, &mut |missed: Vec<Recorded>| {
+            assert!(missed.is_empty(), "no other writer");
+            Ok::<_, ()>(batch.clone())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(seqs_lite, seqs_pg);
+    assert_eq!(seqs_pg, vec![before + 1, before + 2, before + 3]);
+    same(&lite, &mut pg);
+    let recorded = pg.changes_since(before, &fields_of).unwrap();
+    assert_eq!(
+        recorded
+            .iter()
+            .map(|r| r.change.clone())
+            .collect::<Vec<_>>(),
+        batch
+    );
+
+    // A second server's connection: it commits after catching up with the first's changes,
+    // which it is handed inside its transaction.
+    let mut other = PgStore::open(&dsn, WORKING).unwrap();
+    assert_eq!(other.id, pg.id, "one store, one id");
+    let mut listener = postgres::Client::connect(&dsn, postgres::NoTls).unwrap();
+    listener
+        .batch_execute(&format!("LISTEN {CHANNEL}"))
+        .unwrap();
+    let mut seen = Vec::new();
+    let refused = other
+        .commit(&fields_of, before, &mut |missed: Vec<Recorded>| {
+            seen = missed.iter().map(|r| r.seq).collect();
+            Err::<Vec<Change>, _>("stale")
+        })
+        .unwrap();
+    assert_eq!(refused, Err("stale"), "the check refused: nothing written");
+    assert_eq!(seen, seqs_pg, "the changes it had not seen, in order");
+    assert_eq!(other.last_seq().unwrap(), before + 3);
+    // Accepted: a deletion of P003 (an edit whose states the check gives).
+    let p3 = layer.get(&FeatureId::Str("P003".into())).unwrap();
+    let delete = vec![change(
+        "P003",
+        Operation::Delete,
+        Some(State {
+            values: p3.values.clone(),
+            geometry: p3.geometry.clone(),
+        }),
+        None,
+    )];
+    let seqs = other
+        .commit(&fields_of, before + 3, &mut |missed| {
+            assert!(missed.is_empty());
+            Ok::<_, ()>(delete.clone())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(seqs, vec![before + 4]);
+    let note = listener
+        .notifications()
+        .timeout_iter(Duration::from_secs(5))
+        .next()
+        .unwrap()
+        .expect("a notification");
+    assert_eq!(note.channel(), CHANNEL);
+    assert_eq!(note.payload(), (before + 4).to_string());
+    assert!(pg
+        .features("projects", &fields)
+        .unwrap()
+        .iter()
+        .all(|(f, _)| f.id != FeatureId::Str("P003".into())));
+
+    // A DBA's view: the tables answer SQL, the geometries are PostGIS ones in the working CRS.
+    assert_eq!(
+        cluster.psql(
+            "ptcp",
+            "SELECT count(*) FROM territorio.changes WHERE layer = 'projects' AND operation = 'delete'"
+        ),
+        "2"
+    );
+    assert_eq!(
+        cluster.psql(
+            "ptcp",
+            "SELECT DISTINCT ST_SRID(geometry) FROM territorio.features"
+        ),
+        "32632"
+    );
+    assert_eq!(
+        cluster.psql(
+            "ptcp",
+            "SELECT properties->>'progress_pct' FROM territorio.features WHERE id = '\"P001\"'"
+        ),
+        "77"
+    );
+    let by_user: HashMap<String, usize> = pg
+        .changes_since(0, &fields_of)
+        .unwrap()
+        .into_iter()
+        .fold(HashMap::new(), |mut m, r| {
+            *m.entry(r.change.user).or_default() += 1;
+            m
+        });
+    assert_eq!(by_user.get("ufficio"), Some(&4));
+}
+
+#[test]
+fn a_database_without_postgis_or_unreachable_is_named() {
+    let cluster = Cluster::start();
+    cluster.create_database("plain", false);
+    let e = PgStore::open(&cluster.dsn("plain"), WORKING).err().unwrap();
+    assert!(e.to_string().contains("no PostGIS extension"), "{e}");
+    assert!(!e.is_transient());
+    cluster.stop_immediately();
+    let e = PgStore::open(&cluster.dsn("plain"), WORKING).err().unwrap();
+    assert!(e.is_transient(), "a server that is down may come back: {e}");
+    assert!(!e.to_string().contains("password"), "{e}");
+}
