@@ -399,9 +399,9 @@ fn logs_of(catalog: &Catalog) -> HashMap<String, Log> {
         .iter()
         .filter(|l| l.config.is_editable())
         .filter_map(|l| {
-            let log = catalog.layer(&log::log_id(l.id()))?;
+            catalog.position(&log::log_id(l.id()))?;
             let entry = Log {
-                features: log.features.clone(),
+                pending: Vec::new(),
                 dirty: false,
                 rebuilt: Instant::now(),
                 delay: log::LOG_DELAY,
@@ -411,9 +411,10 @@ fn logs_of(catalog: &Catalog) -> HashMap<String, Log> {
         .collect()
 }
 
-/// A change log's features, and whether its layer must be rebuilt.
+/// The features of a change log not yet in its layer, and whether the layer must be rebuilt.
+/// (The features already in it are only in the layer: a rebuild copies them from there.)
 struct Log {
-    features: Vec<Feature>,
+    pending: Vec<Feature>,
     dirty: bool,
     rebuilt: Instant,
     /// How long after the last rebuild the next may come (see [`log::next_delay`]).
@@ -472,8 +473,11 @@ impl Writer {
             };
             let entry = self.logs.get_mut(&id).expect("listed above");
             let started = Instant::now();
-            match log::log_layer(layer, entry.features.clone()) {
+            let mut features = catalog.layers()[pos].features.clone();
+            features.extend(entry.pending.iter().cloned());
+            match log::log_layer(layer, features) {
                 Ok(built) => {
+                    entry.pending.clear();
                     if let Some(next) = catalog.with_layer(built) {
                         self.catalog = Arc::new(next);
                         (self.publish)(self.catalog.clone(), Changed::Layer(pos));
@@ -587,7 +591,7 @@ impl Writer {
                             seq: *seq,
                             change: change.clone(),
                         };
-                        log.features
+                        log.pending
                             .extend(log::log_feature(&layer.fields, &recorded));
                     }
                     log.dirty = true;
