@@ -9,9 +9,10 @@ use std::time::Duration;
 
 use geo::{point, Geometry};
 use postgres::fallible_iterator::FallibleIterator;
-use territorio::edit::history;
 use territorio::edit::pg::{PgStore, CHANNEL};
+use territorio::edit::store::{self, HistoryQuery, StoreAt};
 use territorio::edit::store::{Change, Operation, Recorded, State, Store};
+use territorio::edit::{history, timeline};
 use territorio::feature::{FeatureId, Field, Value};
 use territorio::store::Catalog;
 
@@ -167,6 +168,68 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
     assert_eq!(seqs_lite, seqs_pg);
     assert_eq!(seqs_pg, vec![before + 1, before + 2, before + 3]);
     same(&lite, &mut pg);
+    // The history and the past states read from either store are the same.
+    let folder = StoreAt::Folder(dir.path().to_path_buf());
+    let database = StoreAt::Postgres(dsn.clone());
+    for q in [
+        HistoryQuery {
+            layer: "projects".into(),
+            limit: usize::MAX >> 1,
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            layer: "projects".into(),
+            feature: Some(FeatureId::Str("P001".into())),
+            limit: 3,
+            offset: 1,
+            ..HistoryQuery::default()
+        },
+        HistoryQuery {
+            layer: "projects".into(),
+            from: Some("2025-06-01T00:00:00Z".into()),
+            to: Some("2025-12-31T23:59:59Z".into()),
+            limit: 1000,
+            ..HistoryQuery::default()
+        },
+    ] {
+        let a = store::history(&folder, &fields, &q).unwrap();
+        let b = store::history(&database, &fields, &q).unwrap();
+        assert!(!a.0.is_empty(), "{q:?}");
+        assert_eq!(a, b, "{q:?}");
+    }
+    let instants: Vec<i64> = [
+        "2025-01-01T00:00:00Z",
+        "2025-09-30T12:00:00Z",
+        "2026-12-03T12:00:00Z",
+    ]
+    .iter()
+    .map(|t| {
+        territorio::time::parse_timestamp(t, territorio::time::Zone::MayOmit).unwrap()
+            / 1_000_000_000
+    })
+    .map(|n| n as i64)
+    .collect();
+    let a = timeline::states_at(&folder, "projects", &fields, &instants).unwrap();
+    let b = timeline::states_at(&database, "projects", &fields, &instants).unwrap();
+    assert_eq!(
+        a.iter().map(Vec::len).collect::<Vec<_>>(),
+        b.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    for (fa, fb) in a.iter().flatten().zip(b.iter().flatten()) {
+        assert_eq!(
+            (&fa.id, &fa.values, &fa.geometry),
+            (&fb.id, &fb.values, &fb.geometry)
+        );
+    }
+    assert!(
+        a[0].is_empty() && !a[1].is_empty(),
+        "before the first round, nothing"
+    );
+    assert_eq!(
+        timeline::first_change(&folder, "projects").unwrap(),
+        timeline::first_change(&database, "projects").unwrap()
+    );
+
     let recorded = pg.changes_since(before, &fields_of).unwrap();
     assert_eq!(
         recorded

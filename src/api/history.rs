@@ -76,7 +76,7 @@ async fn history(
             _ => FeatureId::Str(fid.clone()),
         },
     };
-    let dir = editor.data_dir().to_path_buf();
+    let at = editor.store_at().clone();
     let fields = layer.fields.clone();
     let working = state.catalog().working_crs.clone();
     let query = HistoryQuery {
@@ -87,7 +87,7 @@ async fn history(
         ..HistoryQuery::default()
     };
     let (changes, total) = state
-        .run_blocking(move || store::history(&dir, &fields, &query).map_err(ApiError::internal))
+        .run_blocking(move || store::history(&at, &fields, &query).map_err(ApiError::internal))
         .await?;
     if total == 0 {
         return Err(ApiError::not_found(format!(

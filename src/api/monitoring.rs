@@ -15,8 +15,6 @@
 //! replayed from the store ([`crate::edit::timeline`]) on the blocking pool, each time; the
 //! answers are small (tens of groups, a few years of months).
 
-use std::path::PathBuf;
-
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
@@ -67,7 +65,7 @@ static SERIES_PARAMS: [Param; 1] = [Param::new(
 struct History {
     layer: String,
     fields: Vec<Field>,
-    dir: PathBuf,
+    dir: crate::edit::store::StoreAt,
 }
 
 fn history(state: &AppState) -> Result<History, ApiError> {
@@ -89,7 +87,7 @@ fn history(state: &AppState) -> Result<History, ApiError> {
     Ok(History {
         layer: projects.id().to_string(),
         fields: projects.fields.clone(),
-        dir: editor.data_dir().to_path_buf(),
+        dir: editor.store_at().clone(),
     })
 }
 

@@ -189,7 +189,7 @@ fn prepare(catalog: Catalog, store: &mut Store, data_dir: &Path) -> Result<Catal
         let rebuilt = rebuild(layer, &store.id, stored, last)?;
         // The change log, as a layer of its own.
         let (changes, _) = store::history(
-            data_dir,
+            &store::StoreAt::Folder(data_dir.to_path_buf()),
             &rebuilt.fields,
             &store::HistoryQuery {
                 layer: id.clone(),
@@ -254,7 +254,7 @@ type Reply = tokio::sync::oneshot::Sender<Result<Done, EditError>>;
 /// The writer: one thread that checks, stores and publishes every edit.
 pub struct Editor {
     jobs: mpsc::Sender<Job>,
-    data_dir: PathBuf,
+    store_at: store::StoreAt,
     /// The store took its last transaction (or was opened for writing and has had none).
     writable: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -339,7 +339,7 @@ impl Editor {
             .expect("the editor thread starts");
         Editor {
             jobs,
-            data_dir: data_dir.to_path_buf(),
+            store_at: store::StoreAt::Folder(data_dir.to_path_buf()),
             writable,
         }
     }
@@ -373,9 +373,9 @@ impl Editor {
         self.writable.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The data folder (history reads open their own connections there).
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+    /// Where the store is (history reads open their own connections there).
+    pub fn store_at(&self) -> &store::StoreAt {
+        &self.store_at
     }
 }
 

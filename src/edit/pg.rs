@@ -25,11 +25,14 @@
 //! Cost: one round trip per statement (one per change and one per feature row), one commit
 //! per batch: a group of edits costs one disk sync on the database server.
 
+use std::collections::HashMap;
+
 use geo::Geometry;
 use postgres::{Client, NoTls};
 
 use super::store::{
-    parse_id, parse_properties, properties_text, Change, Operation, Recorded, State, StoreError,
+    parse_id, parse_properties, properties_text, Change, HistoryQuery, Operation, Recorded, State,
+    StoreError,
 };
 use crate::feature::{Feature, FeatureId, Field};
 use crate::source::wkb;
@@ -390,6 +393,135 @@ impl PgStore {
     }
 }
 
+/// A connection of its own, for a reader beside the writer.
+fn connect(dsn: &str) -> Result<(Client, String), StoreError> {
+    let place = format!("PostgreSQL {}", safe_dsn(dsn));
+    let client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+    Ok((client, place))
+}
+
+/// The changes of one layer that `q` selects, and how many there are in all (as
+/// [`super::store::history`] reads them from SQLite).
+pub fn history(
+    dsn: &str,
+    fields: &[Field],
+    q: &HistoryQuery,
+) -> Result<(Vec<Recorded>, u64), StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let err = |e| pg_error(&place, e);
+    let feature = q.feature.as_ref().map(|id| id.to_json().to_string());
+    let filter = "layer = $1 AND ($2::text IS NULL OR feature = $2) \
+                  AND ($3::text IS NULL OR at >= $3::text::timestamptz) \
+                  AND ($4::text IS NULL OR at <= $4::text::timestamptz)";
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(err)?;
+    let total: i64 = tx
+        .query_one(
+            &format!("SELECT count(*) FROM territorio.changes WHERE {filter}"),
+            &[&q.layer, &feature, &q.from, &q.to],
+        )
+        .map_err(err)?
+        .get(0);
+    let rows = tx
+        .query(
+            &format!(
+                "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
+                        before_properties::text, ST_AsBinary(before_geometry),
+                        after_properties::text, ST_AsBinary(after_geometry)
+                 FROM territorio.changes WHERE {filter} ORDER BY seq LIMIT $5 OFFSET $6"
+            ),
+            &[
+                &q.layer,
+                &feature,
+                &q.from,
+                &q.to,
+                &(q.limit.min(i64::MAX as usize) as i64),
+                &(q.offset.min(i64::MAX as usize) as i64),
+            ],
+        )
+        .map_err(err)?;
+    tx.commit().map_err(err)?;
+    let fields_of = |_: &str| Some(fields.to_vec());
+    let out = rows
+        .iter()
+        .map(|row| recorded(row, &place, &fields_of))
+        .filter_map(Result::transpose)
+        .collect::<Result<_, _>>()?;
+    Ok((out, total as u64))
+}
+
+/// Every change of `layer` in order: its `seq`, time (RFC 3339, UTC) and feature id (JSON
+/// text), for [`super::timeline`].
+pub fn entries(dsn: &str, layer: &str) -> Result<Vec<(i64, String, String)>, StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let rows = client
+        .query(
+            &format!(
+                "SELECT seq, {AT_TEXT}, feature FROM territorio.changes WHERE layer = $1 \
+                 ORDER BY seq"
+            ),
+            &[&layer],
+        )
+        .map_err(|e| pg_error(&place, e))?;
+    Ok(rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect())
+}
+
+/// The feature each change in `wanted` left (`None` for a deletion), for [`super::timeline`].
+pub fn states_after(
+    dsn: &str,
+    layer: &str,
+    fields: &[Field],
+    wanted: &[i64],
+) -> Result<HashMap<i64, Option<Feature>>, StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let rows = client
+        .query(
+            "SELECT seq, feature, after_properties::text, ST_AsBinary(after_geometry)
+             FROM territorio.changes WHERE layer = $1 AND seq = ANY($2)",
+            &[&layer, &wanted],
+        )
+        .map_err(|e| pg_error(&place, e))?;
+    let mut out = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let seq: i64 = row.get(0);
+        let corrupt = |reason: String| StoreError::Postgres {
+            place: place.clone(),
+            transient: false,
+            reason: format!("change {seq}: {reason}"),
+        };
+        let properties: Option<String> = row.get(2);
+        let geometry: Option<Vec<u8>> = row.get(3);
+        let after = match (properties, geometry) {
+            (Some(p), Some(g)) => Some(Feature {
+                id: parse_id(&row.get::<_, String>(1)).map_err(corrupt)?,
+                geometry: wkb::decode(&g)
+                    .map_err(|e| corrupt(format!("geometry: {e}")))?
+                    .geometry,
+                values: parse_properties(fields, &p).map_err(corrupt)?,
+                invalid: None,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(corrupt(
+                    "it has properties after it but no geometry, or the reverse".into(),
+                ))
+            }
+        };
+        out.insert(seq, after);
+    }
+    Ok(out)
+}
+
+/// A change's time as territorio writes it: RFC 3339 in UTC, to the second.
+const AT_TEXT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
 /// The changes after `since`, in `seq` order.
 fn read_changes(
     tx: &mut postgres::Transaction<'_>,
@@ -399,55 +531,64 @@ fn read_changes(
 ) -> Result<Vec<Recorded>, StoreError> {
     let rows = tx
         .query(
-            "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),
-                    username, layer, feature, operation,
-                    before_properties::text, ST_AsBinary(before_geometry),
-                    after_properties::text, ST_AsBinary(after_geometry)
-             FROM territorio.changes WHERE seq > $1 ORDER BY seq",
+            &format!(
+                "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
+                        before_properties::text, ST_AsBinary(before_geometry),
+                        after_properties::text, ST_AsBinary(after_geometry)
+                 FROM territorio.changes WHERE seq > $1 ORDER BY seq"
+            ),
             &[&(since as i64)],
         )
         .map_err(|e| pg_error(place, e))?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let seq: i64 = row.get(0);
-        let layer: String = row.get(3);
-        let corrupt = |reason: String| StoreError::Postgres {
-            place: place.to_string(),
-            transient: false,
-            reason: format!("change {seq}: {reason}"),
+    rows.iter()
+        .map(|row| recorded(row, place, fields_of))
+        .filter_map(Result::transpose)
+        .collect()
+}
+
+/// A row of `changes` (the columns of [`read_changes`]); `None` for a layer `fields_of` does
+/// not know (a layer this server does not serve: skipped, not misread).
+fn recorded(
+    row: &postgres::Row,
+    place: &str,
+    fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+) -> Result<Option<Recorded>, StoreError> {
+    let seq: i64 = row.get(0);
+    let layer: String = row.get(3);
+    let corrupt = |reason: String| StoreError::Postgres {
+        place: place.to_string(),
+        transient: false,
+        reason: format!("change {seq}: {reason}"),
+    };
+    let Some(fields) = fields_of(&layer) else {
+        return Ok(None);
+    };
+    let state =
+        |props: Option<String>, geom: Option<Vec<u8>>| -> Result<Option<State>, StoreError> {
+            match (props, geom) {
+                (Some(p), Some(g)) => Ok(Some(State {
+                    values: parse_properties(&fields, &p).map_err(corrupt)?,
+                    geometry: wkb::decode(&g)
+                        .map_err(|e| corrupt(format!("geometry: {e}")))?
+                        .geometry,
+                })),
+                _ => Ok(None),
+            }
         };
-        // Changes of layers this server does not serve are skipped, not misread.
-        let Some(fields) = fields_of(&layer) else {
-            continue;
-        };
-        let state =
-            |props: Option<String>, geom: Option<Vec<u8>>| -> Result<Option<State>, StoreError> {
-                match (props, geom) {
-                    (Some(p), Some(g)) => Ok(Some(State {
-                        values: parse_properties(&fields, &p).map_err(corrupt)?,
-                        geometry: wkb::decode(&g)
-                            .map_err(|e| corrupt(format!("geometry: {e}")))?
-                            .geometry,
-                    })),
-                    _ => Ok(None),
-                }
-            };
-        let operation: String = row.get(5);
-        out.push(Recorded {
-            seq: seq as u64,
-            change: Change {
-                feature: parse_id(&row.get::<_, String>(4)).map_err(corrupt)?,
-                operation: Operation::parse(&operation)
-                    .ok_or_else(|| corrupt(format!("unknown operation {operation:?}")))?,
-                at: row.get(1),
-                user: row.get(2),
-                before: state(row.get(6), row.get(7))?,
-                after: state(row.get(8), row.get(9))?,
-                layer,
-            },
-        });
-    }
-    Ok(out)
+    let operation: String = row.get(5);
+    Ok(Some(Recorded {
+        seq: seq as u64,
+        change: Change {
+            feature: parse_id(&row.get::<_, String>(4)).map_err(corrupt)?,
+            operation: Operation::parse(&operation)
+                .ok_or_else(|| corrupt(format!("unknown operation {operation:?}")))?,
+            at: row.get(1),
+            user: row.get(2),
+            before: state(row.get(6), row.get(7))?,
+            after: state(row.get(8), row.get(9))?,
+            layer,
+        },
+    }))
 }
 
 fn insert_change(

@@ -519,6 +519,27 @@ pub struct HistoryQuery {
 
 /// Reads the change log through a read-only connection of its own.
 pub fn history(
+    at: &StoreAt,
+    fields: &[Field],
+    q: &HistoryQuery,
+) -> Result<(Vec<Recorded>, u64), StoreError> {
+    match at {
+        StoreAt::Folder(dir) => history_in_folder(dir, fields, q),
+        StoreAt::Postgres(dsn) => super::pg::history(dsn, fields, q),
+    }
+}
+
+/// Where a store is, for the readers that open a connection of their own (the history and the
+/// past states, read beside the writer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreAt {
+    /// The SQLite store in this data folder.
+    Folder(PathBuf),
+    /// The PostgreSQL store reached with this connection string ([`super::pg`]).
+    Postgres(String),
+}
+
+fn history_in_folder(
     dir: &Path,
     fields: &[Field],
     q: &HistoryQuery,
@@ -880,7 +901,7 @@ mod tests {
         assert_eq!(back[0].0.values[1], Value::Int(10));
         assert_eq!(back[0].1, 3);
         let (log, total) = history(
-            dir.path(),
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
             &fields(),
             &HistoryQuery {
                 layer: "p".into(),
@@ -900,7 +921,7 @@ mod tests {
         );
         // By time.
         let (log, total) = history(
-            dir.path(),
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
             &fields(),
             &HistoryQuery {
                 layer: "p".into(),

@@ -257,7 +257,7 @@ async fn create_patch_replace_delete_each_publish_and_survive_a_restart() {
     }
     // And the history has every change: two imports, then five edits.
     let (log, total) = store::history(
-        dir.path(),
+        &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
         &fields(),
         &store::HistoryQuery {
             layer: "projects".into(),

@@ -21,6 +21,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
+use super::store::StoreAt;
+
 use rusqlite::params;
 
 use super::store::{open_read_only, parse_id, parse_properties, StoreError};
@@ -96,7 +98,30 @@ struct Entry {
 }
 
 /// The times and features of every change of `layer`, in the order they were made.
-fn entries(dir: &Path, layer: &str) -> Result<Vec<Entry>, StoreError> {
+fn entries(at: &StoreAt, layer: &str) -> Result<Vec<Entry>, StoreError> {
+    match at {
+        StoreAt::Folder(dir) => entries_in_folder(dir, layer),
+        StoreAt::Postgres(dsn) => super::pg::entries(dsn, layer)?
+            .into_iter()
+            .map(|(seq, at, feature)| {
+                let nanos = time::parse_timestamp(&at, Zone::MayOmit).ok_or_else(|| {
+                    StoreError::Postgres {
+                        place: "PostgreSQL".into(),
+                        transient: false,
+                        reason: format!("change {seq}: its time {at:?} is not RFC 3339"),
+                    }
+                })?;
+                Ok(Entry {
+                    seq,
+                    at: nanos.div_euclid(1_000_000_000) as i64,
+                    feature,
+                })
+            })
+            .collect(),
+    }
+}
+
+fn entries_in_folder(dir: &Path, layer: &str) -> Result<Vec<Entry>, StoreError> {
     let (conn, file) = open_read_only(dir)?;
     let sql = |source| StoreError::Sqlite {
         file: file.clone(),
@@ -133,8 +158,8 @@ fn entries(dir: &Path, layer: &str) -> Result<Vec<Entry>, StoreError> {
 
 /// When the first change of `layer` was made (seconds since 1970-01-01 UTC); `None` when it
 /// has none.
-pub fn first_change(dir: &Path, layer: &str) -> Result<Option<i64>, StoreError> {
-    Ok(entries(dir, layer)?.iter().map(|e| e.at).min())
+pub fn first_change(store: &StoreAt, layer: &str) -> Result<Option<i64>, StoreError> {
+    Ok(entries(store, layer)?.iter().map(|e| e.at).min())
 }
 
 /// The features of `layer` (whose fields are `fields`) as they stood at each of `instants`
@@ -143,12 +168,12 @@ pub fn first_change(dir: &Path, layer: &str) -> Result<Option<i64>, StoreError> 
 ///
 /// Errors: the store cannot be read, or a change in it cannot be decoded (naming it).
 pub fn states_at(
-    dir: &Path,
+    store: &StoreAt,
     layer: &str,
     fields: &[Field],
     instants: &[i64],
 ) -> Result<Vec<Vec<Feature>>, StoreError> {
-    let log = entries(dir, layer)?;
+    let log = entries(store, layer)?;
     // Each feature's changes, in the order they were made.
     let mut by_feature: HashMap<&str, Vec<&Entry>> = HashMap::new();
     for e in &log {
@@ -165,7 +190,7 @@ pub fn states_at(
         })
         .collect();
     let wanted: HashSet<i64> = chosen.iter().flatten().copied().collect();
-    let decoded = decode(dir, layer, fields, &wanted)?;
+    let decoded = decode(store, layer, fields, &wanted)?;
     Ok(chosen
         .into_iter()
         .map(|seqs| {
@@ -181,12 +206,12 @@ pub fn states_at(
 
 /// The features of `layer` as they stood at `at`, sorted by id ([`states_at`] at one instant).
 pub fn features_at(
-    dir: &Path,
+    store: &StoreAt,
     layer: &str,
     fields: &[Field],
     at: i64,
 ) -> Result<Vec<Feature>, StoreError> {
-    Ok(states_at(dir, layer, fields, &[at])?
+    Ok(states_at(store, layer, fields, &[at])?
         .pop()
         .unwrap_or_default())
 }
@@ -194,7 +219,7 @@ pub fn features_at(
 /// The feature each change of `wanted` left (`None` for a deletion), read in one pass over the
 /// layer's log.
 fn decode(
-    dir: &Path,
+    store: &StoreAt,
     layer: &str,
     fields: &[Field],
     wanted: &HashSet<i64>,
@@ -203,6 +228,13 @@ fn decode(
     if wanted.is_empty() {
         return Ok(out);
     }
+    let dir = match store {
+        StoreAt::Folder(dir) => dir,
+        StoreAt::Postgres(dsn) => {
+            let wanted: Vec<i64> = wanted.iter().copied().collect();
+            return super::pg::states_after(dsn, layer, fields, &wanted);
+        }
+    };
     let (conn, file) = open_read_only(dir)?;
     let sql = |source| StoreError::Sqlite {
         file: file.clone(),
@@ -272,7 +304,7 @@ impl From<LoadError> for TimelineError {
 /// shared, not copied.
 pub fn catalog_at(
     catalog: &Catalog,
-    dir: &Path,
+    store: &StoreAt,
     at: i64,
 ) -> Result<(Catalog, Vec<usize>), TimelineError> {
     let mut past: Option<Catalog> = None;
@@ -281,7 +313,7 @@ pub fn catalog_at(
         if !layer.config.is_editable() {
             continue;
         }
-        let features = features_at(dir, layer.id(), &layer.fields, at)?;
+        let features = features_at(store, layer.id(), &layer.fields, at)?;
         let then = Layer::new(
             layer.config.clone(),
             layer.source_crs.clone(),
@@ -510,23 +542,47 @@ mod tests {
             ("2025-03-31T23:59:59Z", vec![("A", 4), ("C", 100), ("D", 7)]),
         ];
         let instants: Vec<i64> = cases.iter().map(|(t, _)| seconds(t)).collect();
-        let states = states_at(dir.path(), "p", &fields(), &instants).expect("reads");
+        let states = states_at(
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            "p",
+            &fields(),
+            &instants,
+        )
+        .expect("reads");
         assert_eq!(states.len(), cases.len());
         for ((t, expected), got) in cases.iter().zip(&states) {
             assert_eq!(short(got), pairs(expected), "at {t}");
             // One instant at a time gives the same.
-            let alone = features_at(dir.path(), "p", &fields(), seconds(t)).expect("reads");
+            let alone = features_at(
+                &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+                "p",
+                &fields(),
+                seconds(t),
+            )
+            .expect("reads");
             assert_eq!(full(&alone), full(got), "at {t}");
         }
         // The instants in another order: the states follow them.
         let reversed: Vec<i64> = instants.iter().rev().copied().collect();
-        let mut back = states_at(dir.path(), "p", &fields(), &reversed).expect("reads");
+        let mut back = states_at(
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            "p",
+            &fields(),
+            &reversed,
+        )
+        .expect("reads");
         back.reverse();
         let all = |s: &[Vec<Feature>]| s.iter().map(|f| full(f)).collect::<Vec<_>>();
         assert_eq!(all(&back), all(&states));
         // A's geometry moved with change 3.
         let a_at = |t: &str| {
-            features_at(dir.path(), "p", &fields(), seconds(t)).unwrap()[0]
+            features_at(
+                &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+                "p",
+                &fields(),
+                seconds(t),
+            )
+            .unwrap()[0]
                 .geometry
                 .clone()
         };
@@ -539,16 +595,30 @@ mod tests {
             Geometry::from(point!(x: 2.0, y: 5_000_000.0))
         );
         // Another layer has no history: empty at any instant.
-        assert!(
-            features_at(dir.path(), "q", &fields(), seconds("2026-01-01T00:00:00Z"))
-                .unwrap()
-                .is_empty()
-        );
+        assert!(features_at(
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            "q",
+            &fields(),
+            seconds("2026-01-01T00:00:00Z")
+        )
+        .unwrap()
+        .is_empty());
         assert_eq!(
-            first_change(dir.path(), "p").unwrap(),
+            first_change(
+                &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+                "p"
+            )
+            .unwrap(),
             Some(seconds("2025-01-10T10:00:00Z"))
         );
-        assert_eq!(first_change(dir.path(), "q").unwrap(), None);
+        assert_eq!(
+            first_change(
+                &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+                "q"
+            )
+            .unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -584,9 +654,20 @@ mod tests {
             )
             .unwrap()
         };
-        let now = features_at(dir.path(), "p", &fields(), seconds("2026-01-01T00:00:00Z")).unwrap();
-        let fixed =
-            features_at(dir.path(), "p", &fields(), seconds("2025-01-15T00:00:00Z")).unwrap();
+        let now = features_at(
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            "p",
+            &fields(),
+            seconds("2026-01-01T00:00:00Z"),
+        )
+        .unwrap();
+        let fixed = features_at(
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            "p",
+            &fields(),
+            seconds("2025-01-15T00:00:00Z"),
+        )
+        .unwrap();
         let catalog = Catalog::from_layers(
             CatalogConfig {
                 path: "memory.toml".into(),
@@ -598,8 +679,12 @@ mod tests {
             "EPSG:32632".into(),
             vec![layer("fixed", false, fixed), layer("p", true, now)],
         );
-        let (past, replaced) =
-            catalog_at(&catalog, dir.path(), seconds("2025-02-01T00:00:00Z")).unwrap();
+        let (past, replaced) = catalog_at(
+            &catalog,
+            &crate::edit::store::StoreAt::Folder(dir.path().to_path_buf()),
+            seconds("2025-02-01T00:00:00Z"),
+        )
+        .unwrap();
         assert_eq!(replaced, vec![1]);
         let p = past.layer("p").unwrap();
         assert_eq!(short(&p.features), pairs(&[("A", 1), ("B", 10)]));

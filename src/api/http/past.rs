@@ -88,7 +88,7 @@ pub fn catalog_at(state: &AppState, at: i64) -> Result<Past, ApiError> {
         ));
     };
     let (catalog, replaced) =
-        timeline::catalog_at(state.catalog(), editor.data_dir(), at).map_err(ApiError::internal)?;
+        timeline::catalog_at(state.catalog(), editor.store_at(), at).map_err(ApiError::internal)?;
     let mut geometries = None;
     for pos in replaced {
         let next = geometries
