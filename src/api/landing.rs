@@ -16,7 +16,7 @@ use super::http::oas;
 use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, self_links};
 use super::http::{html, ApiError, AppState, Ctx, Repr};
-use super::{analysis, map, openapi, styles};
+use super::{analysis, map, openapi, styles, tiles};
 
 /// The conformance classes of OGC API - Features this service implements and tests.
 const FEATURES_CLASSES: [&str; 10] = [
@@ -52,9 +52,11 @@ const CQL2_DRAFT_NAMES: [(&str, &str); 2] = [
 ];
 
 /// Every conformance class declared: Features Parts 1, 2 and 3, the CQL2 classes the filter
-/// implements ([`crate::filter::CONFORMANCE`]), and the draft names of those QGIS knows.
+/// implements ([`crate::filter::CONFORMANCE`]), and the draft names of those QGIS knows, and
+/// the OGC API - Tiles classes of the vector tiles ([`tiles::CONFORMANCE`]).
 fn conformance_classes() -> Vec<&'static str> {
     let mut all: Vec<&str> = FEATURES_CLASSES.to_vec();
+    all.extend(tiles::CONFORMANCE);
     all.extend(crate::filter::CONFORMANCE);
     for (class, draft) in CQL2_DRAFT_NAMES {
         if crate::filter::CONFORMANCE.contains(&class) {
@@ -113,6 +115,7 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
         styles::landing_link(&ctx),
     ]);
     links.extend(analysis::landing_links(&ctx));
+    links.extend(tiles::landing_links(&ctx));
     links.extend(map::landing_links(&state, &ctx));
     let body = json!({
         "title": "territorio",
