@@ -1095,3 +1095,61 @@ fn gdal_reads_a_tile_of_a_running_server_by_its_xyz_url() {
     assert!((d[0].as_f64().unwrap() - lon).abs() <= unit, "{d}");
     assert!((d[1].as_f64().unwrap() - lat).abs() <= unit, "{d}");
 }
+
+#[tokio::test]
+async fn the_tiled_catalogue_style_draws_the_same_layers_from_the_tiles() {
+    let plain = get("/styles/map.json").await;
+    assert_eq!(plain.status, StatusCode::OK, "{}", plain.text());
+    let plain = plain.json();
+    let a = get("/styles/map.json?source=tiles").await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text());
+    assert_eq!(a.content_type(), "application/vnd.maplibre.style+json");
+    let tiled = a.json();
+    // One vector source, on the catalogue's TileJSON; no GeoJSON source left.
+    let sources = tiled["sources"].as_object().unwrap();
+    let vector: Vec<(&String, &Json)> = sources
+        .iter()
+        .filter(|(_, s)| s["type"] == "vector")
+        .collect();
+    assert_eq!(vector.len(), 1);
+    let (name, source) = vector[0];
+    let url = source["url"].as_str().unwrap();
+    assert!(
+        url.ends_with("/tiles/WebMercatorQuad/tilejson.json"),
+        "{url}"
+    );
+    assert!(!sources.values().any(|s| s["type"] == "geojson"));
+    let tilejson = get("/tiles/WebMercatorQuad/tilejson.json").await.json();
+    let in_tiles: Vec<&str> = tilejson["vector_layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    // The same style layers in the same order; each that drew from a collection's GeoJSON
+    // source draws from its layer in the tiles.
+    let plain_layers = plain["layers"].as_array().unwrap();
+    let tiled_layers = tiled["layers"].as_array().unwrap();
+    assert_eq!(plain_layers.len(), tiled_layers.len());
+    let mut drawn = 0;
+    for (p, t) in plain_layers.iter().zip(tiled_layers) {
+        assert_eq!(p["id"], t["id"]);
+        assert_eq!(p["paint"], t["paint"]);
+        assert_eq!(p["filter"], t["filter"]);
+        let Some(s) = p["source"].as_str() else {
+            continue;
+        };
+        if plain["sources"][s]["type"] != "geojson" {
+            continue;
+        }
+        assert_eq!(t["source"], name.as_str());
+        assert_eq!(t["source-layer"], s);
+        assert!(in_tiles.contains(&s), "{s}");
+        drawn += 1;
+    }
+    assert!(drawn >= 5, "{drawn}");
+    // The plain style is unchanged: GeoJSON sources, no source-layer.
+    assert!(plain_layers.iter().all(|l| l.get("source-layer").is_none()));
+    let a = get("/styles/map.json?source=pmtiles").await;
+    assert_problem(&a, StatusCode::BAD_REQUEST, "source");
+}
