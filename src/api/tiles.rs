@@ -448,9 +448,8 @@ async fn tileset(
 
 async fn catalogue_tilesets(ctx: Ctx) -> Result<Response, ApiError> {
     ctx.query.check(&NO_PARAMS)?;
-    let up = link(ctx.url("/"), "service-desc", JSON, "the landing page");
-    let mut body = tilesets_json(&ctx, "/tiles", "Every collection", up);
-    body["links"][1]["rel"] = json!("root");
+    let up = link(ctx.url("/"), "root", JSON, "the landing page");
+    let body = tilesets_json(&ctx, "/tiles", "Every collection", up);
     Ok(respond::json(&body, JSON))
 }
 
