@@ -263,7 +263,7 @@ pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
 
 #[cfg(test)]
 mod tests {
-    use super::conformance_classes;
+    use super::{conformance_classes, tiles};
 
     #[test]
     fn the_cql2_classes_and_their_draft_names_are_declared_once() {
@@ -274,6 +274,9 @@ mod tests {
         // QGIS looks for the draft names of the spatial classes.
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators"));
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators"));
-        assert_eq!(all.len(), 10 + crate::filter::CONFORMANCE.len() + 2);
+        assert_eq!(
+            all.len(),
+            10 + crate::filter::CONFORMANCE.len() + 2 + tiles::CONFORMANCE.len()
+        );
     }
 }
