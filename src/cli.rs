@@ -158,6 +158,9 @@ pub struct ServeArgs {
     /// Connections served at once; more are closed at once.
     #[arg(long, default_value_t = 4096)]
     pub max_connections: usize,
+    /// The bound of the in-memory vector tile cache, in MiB (0: no cache).
+    #[arg(long, default_value_t = 64)]
+    pub tile_cache_mb: usize,
     /// The folder of the store of editable layers (created when missing). Without it, layers
     /// marked editable in the catalogue are served read-only.
     #[arg(long)]
@@ -454,6 +457,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         write_timeout: std::time::Duration::from_secs(args.write_timeout),
         max_connections: args.max_connections,
+        tile_cache_bytes: args.tile_cache_mb.saturating_mul(1024 * 1024),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

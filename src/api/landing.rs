@@ -16,7 +16,7 @@ use super::http::oas;
 use super::http::param::{Param, Scope};
 use super::http::respond::{self, link, self_links};
 use super::http::{html, ApiError, AppState, Ctx, Repr};
-use super::{analysis, map, openapi, styles};
+use super::{analysis, map, openapi, styles, tiles};
 
 /// The conformance classes of OGC API - Features this service implements and tests.
 const FEATURES_CLASSES: [&str; 10] = [
@@ -52,9 +52,11 @@ const CQL2_DRAFT_NAMES: [(&str, &str); 2] = [
 ];
 
 /// Every conformance class declared: Features Parts 1, 2 and 3, the CQL2 classes the filter
-/// implements ([`crate::filter::CONFORMANCE`]), and the draft names of those QGIS knows.
+/// implements ([`crate::filter::CONFORMANCE`]), and the draft names of those QGIS knows, and
+/// the OGC API - Tiles classes of the vector tiles ([`tiles::CONFORMANCE`]).
 fn conformance_classes() -> Vec<&'static str> {
     let mut all: Vec<&str> = FEATURES_CLASSES.to_vec();
+    all.extend(tiles::CONFORMANCE);
     all.extend(crate::filter::CONFORMANCE);
     for (class, draft) in CQL2_DRAFT_NAMES {
         if crate::filter::CONFORMANCE.contains(&class) {
@@ -113,6 +115,7 @@ async fn landing(State(state): State<AppState>, ctx: Ctx) -> Result<Response, Ap
         styles::landing_link(&ctx),
     ]);
     links.extend(analysis::landing_links(&ctx));
+    links.extend(tiles::landing_links(&ctx));
     links.extend(map::landing_links(&state, &ctx));
     let body = json!({
         "title": "territorio",
@@ -260,7 +263,7 @@ pub(super) fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
 
 #[cfg(test)]
 mod tests {
-    use super::conformance_classes;
+    use super::{conformance_classes, tiles};
 
     #[test]
     fn the_cql2_classes_and_their_draft_names_are_declared_once() {
@@ -271,6 +274,9 @@ mod tests {
         // QGIS looks for the draft names of the spatial classes.
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-operators"));
         assert!(all.contains(&"http://www.opengis.net/spec/cql2/1.0/conf/spatial-operators"));
-        assert_eq!(all.len(), 10 + crate::filter::CONFORMANCE.len() + 2);
+        assert_eq!(
+            all.len(),
+            10 + crate::filter::CONFORMANCE.len() + 2 + tiles::CONFORMANCE.len()
+        );
     }
 }

@@ -39,6 +39,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
     add(reports::openapi_paths(catalog));
     add(join::openapi_paths(scope));
     add(indicators::openapi_paths(scope));
+    add(tiles::openapi_catalogue_paths(scope));
     add(styles::openapi_paths(scope));
     add(map::openapi_paths(state));
     // The writes and the monitoring of the projects' history, when this server takes edits.
@@ -82,6 +83,7 @@ pub fn document(state: &AppState, ctx: &Ctx) -> Json {
         json!({"name": "reports", "description": "The site reports of the development-pact projects"}),
         json!({"name": "indicators", "description": "The monitoring indicators"}),
         json!({"name": "styles", "description": "MapLibre and QGIS styles of the layers"}),
+        json!({"name": "tiles", "description": "Vector tiles of the whole catalogue and the tile matrix sets"}),
     ]);
     json!({
         "openapi": "3.0.3",

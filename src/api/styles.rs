@@ -13,6 +13,11 @@
 //!   the style layers of every layer, areas below lines below points. Any MapLibre app can
 //!   load it as is. `map.json` is a reserved name: a layer called `map` has its style layers
 //!   at `/styles/map`.
+//! - `GET /styles/map.json?source=tiles`: the same style drawing from vector tiles: one
+//!   `vector` source (the catalogue's TileJSON, `/tiles/WebMercatorQuad/tilejson.json`)
+//!   instead of a GeoJSON source per layer, each style layer with its `source-layer` (the
+//!   collection id, the name of its layer in the tiles). Complete at every size, for MapLibre
+//!   and QGIS's vector tile layer (`styleUrl`). `source=geojson` is the default.
 //!
 //! `/collections/{id}` links both files with `rel=stylesheet`.
 
@@ -27,7 +32,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::http::negotiate::{JSON, QML, STYLE, STYLE_LAYERS};
 use super::http::oas;
-use super::http::param::{Param, Scope};
+use super::http::param::{Param, Schema, Scope};
 use super::http::respond::{self, link, style_links};
 use super::http::{ApiError, AppState, Ctx, Repr, MAX_LIMIT};
 use crate::catalog::System;
@@ -134,17 +139,41 @@ async fn list(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
     Ok(respond::json(&body, JSON))
 }
 
+/// Where the catalogue style's data comes from.
+const SOURCE: Param = Param::new(
+    "source",
+    Schema::Word(&["geojson", "tiles"]),
+    "The sources of the style: a GeoJSON source per layer on its items (geojson, the \
+     default), or one vector source on the catalogue's vector tiles (tiles).",
+);
+/// The parameters of the catalogue style.
+static CATALOGUE_PARAMS: [Param; 1] = [SOURCE];
+
 async fn style(
     State(state): State<AppState>,
     Path(name): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    ctx.query.check(&[])?;
-    let base = ctx.base;
+    let base = ctx.base.clone();
     if name == "map.json" {
-        let doc = tokio::task::spawn_blocking(move || catalogue_style(&state, &base)).await??;
+        ctx.query.check(&CATALOGUE_PARAMS)?;
+        let tiles = match ctx.param("source") {
+            None | Some("geojson") => false,
+            Some("tiles") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "parameter source: {other:?} is neither geojson nor tiles"
+                )))
+            }
+        };
+        let doc = tokio::task::spawn_blocking(move || {
+            let doc = catalogue_style(&state, &base)?;
+            Ok::<_, ApiError>(if tiles { tiled(doc, &base) } else { doc })
+        })
+        .await??;
         return Ok(respond::json(&doc, STYLE));
     }
+    ctx.query.check(&[])?;
     if let Some(id) = name.strip_suffix(".qml") {
         let layer = find_layer(&state, id)?;
         let (_, Some(path)) = state.style_files(layer) else {
@@ -291,6 +320,51 @@ pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
     Ok(doc)
 }
 
+/// The name of the vector tile source of the tiled catalogue style.
+const TILES_SOURCE: &str = "territorio";
+
+/// The catalogue style `doc` drawing from the catalogue's vector tiles: its GeoJSON sources
+/// replaced by one vector source, each style layer that drew from one given the
+/// `source-layer` of the same name (see the module documentation).
+fn tiled(mut doc: Json, base: &str) -> Json {
+    let Some(sources) = doc["sources"].as_object_mut() else {
+        return doc;
+    };
+    let layer_sources: Vec<String> = sources
+        .iter()
+        .filter(|(_, s)| s["type"] == "geojson")
+        .map(|(k, _)| k.clone())
+        .collect();
+    for k in &layer_sources {
+        sources.remove(k);
+    }
+    sources.insert(
+        TILES_SOURCE.into(),
+        json!({
+            "type": "vector",
+            "url": format!("{base}/tiles/WebMercatorQuad/tilejson.json"),
+        }),
+    );
+    if let Some(layers) = doc["layers"].as_array_mut() {
+        for l in layers {
+            let Some(source) = l["source"].as_str().map(str::to_string) else {
+                continue;
+            };
+            if layer_sources.contains(&source) {
+                l["source"] = json!(TILES_SOURCE);
+                l["source-layer"] = json!(source);
+            }
+        }
+    }
+    if let Some(meta) = doc["metadata"]["territorio:layers"].as_array_mut() {
+        for m in meta {
+            m["complete"] = json!(true);
+        }
+    }
+    doc["metadata"]["territorio:source"] = json!("tiles");
+    doc
+}
+
 /// The OpenAPI path items of the styles.
 pub fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
     let not_found = "no such layer, or the layer has no style of that kind";
@@ -322,10 +396,10 @@ pub fn openapi_paths(scope: Scope) -> Vec<(String, Json)> {
     };
     let catalogue = oas::Get {
         id: "getCatalogueStyle",
-        summary: "One MapLibre style document for the whole catalogue (GeoJSON sources on the items endpoints)",
+        summary: "One MapLibre style document for the whole catalogue (GeoJSON sources on the items endpoints, or with source=tiles one vector source on the catalogue's vector tiles)",
         description: None,
         tags: &["styles"],
-        parameters: Vec::new(),
+        parameters: CATALOGUE_PARAMS.iter().map(|p| p.openapi(scope)).collect(),
         ok: oas::ok(
             "a MapLibre style document (version 8)",
             vec![(

@@ -7,7 +7,9 @@
 //!    tile of zoom 0 spans the world, which the working CRS cannot represent); the rest is
 //!    moved to the working CRS as a densified outline ([`crate::crs::Transformer::bounds`]),
 //!    never as two corners;
-//! 2. the layer's R-tree gives the candidates in that box ([`Layer::candidates`]);
+//! 2. the layer's R-tree gives the candidates in that box ([`Layer::candidates`]); with a
+//!    CQL2 filter ([`Filter`]), only the candidates it matches go on (the filter is evaluated
+//!    on the feature before any geometry work);
 //! 3. each candidate is moved to EPSG:3857 with PROJ, then to tile units (x right, y down);
 //! 4. clipped to the buffered tile: points by a test, lines and polygons by geo's boolean
 //!    operations (skipped when the geometry lies inside the box already);
@@ -19,12 +21,25 @@
 //!    formula in tile coordinates (clockwise on screen, y down), holes negative.
 //!
 //! A tile with no feature left is `None`: the API answers it `204 No Content`.
+//!
+//! Tiles of several layers are one tile: an MVT tile is a protobuf message whose only field is
+//! the repeated `layers`, and concatenated encodings of a repeated field decode as the
+//! concatenation of their elements, so the tile of a catalogue is the bytes of its layers'
+//! tiles one after the other ([`concat`]).
+//!
+//! The tile matrix set itself ([`TileMatrix::of`]): at zoom z, 2^z × 2^z tiles of 256 × 256
+//! cells, each cell 2π·6378137 / (256·2^z) metres of EPSG:3857 at the origin, and a scale
+//! denominator of that over the standardised rendering pixel size of 0.28 mm (OGC 2D Tile
+//! Matrix Set 2.0).
+//!
+//! [`cache`] keeps encoded tiles in a size-bounded LRU.
 //! Geometry collections are left out of tiles (MVT has one geometry type per feature).
 //!
 //! Cost: O(log n + k) for the R-tree query with k candidates, then O(v log v) per candidate
 //! of v vertices for reprojection and clipping (O(v) when no clipping is needed) and
 //! O(v log v) for simplification.
 
+pub mod cache;
 pub mod mvt;
 
 use geo::{
@@ -33,6 +48,7 @@ use geo::{
 };
 
 use crate::crs::{self, CrsError};
+use crate::filter::Filter;
 use crate::store::Layer;
 use mvt::{LayerBuilder, TileGeometry, EXTENT};
 
@@ -51,6 +67,55 @@ pub const MERCATOR_HALF: f64 = 20_037_508.342_789_244;
 
 /// The CRS of the tile matrix set.
 pub const MERCATOR_CRS: &str = "EPSG:3857";
+
+/// The side of a tile in cells (pixels of the standardised renderer).
+pub const TILE_SIZE: u32 = 256;
+
+/// The standardised rendering pixel size of OGC tile matrix sets, metres.
+pub const PIXEL_SIZE: f64 = 0.000_28;
+
+/// One tile matrix (zoom level) of WebMercatorQuad.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TileMatrix {
+    pub z: u8,
+    /// Tiles per row and per column: 2^z.
+    pub matrix_size: u64,
+    /// The side of a cell in EPSG:3857 metres.
+    pub cell_size: f64,
+    /// The cell size over [`PIXEL_SIZE`].
+    pub scale_denominator: f64,
+}
+
+impl TileMatrix {
+    /// The tile matrix of zoom `z` (at most [`MAX_ZOOM`]).
+    ///
+    /// ```
+    /// use territorio::tiles::TileMatrix;
+    /// // Zoom 0: 40075016.686 m over 256 cells.
+    /// let m = TileMatrix::of(0);
+    /// assert!((m.cell_size - 156_543.033_928).abs() < 1e-3);
+    /// assert!((m.scale_denominator - 559_082_264.029).abs() < 1e-2);
+    /// ```
+    pub fn of(z: u8) -> TileMatrix {
+        let matrix_size = 1u64 << z;
+        let cell_size = 2.0 * MERCATOR_HALF / (f64::from(TILE_SIZE) * matrix_size as f64);
+        TileMatrix {
+            z,
+            matrix_size,
+            cell_size,
+            scale_denominator: cell_size / PIXEL_SIZE,
+        }
+    }
+}
+
+/// The tiles of several layers as one tile (see the module documentation).
+pub fn concat<'a>(tiles: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for t in tiles {
+        out.extend_from_slice(t);
+    }
+    out
+}
 
 /// A tile of WebMercatorQuad: zoom `z`, column `x` (from the west), row `y` (from the north).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +187,34 @@ pub fn mercator_bounds(tile: TileId) -> Rect<f64> {
     )
 }
 
+/// The columns and rows of zoom `z` that a box in EPSG:3857 touches: (min column, min row,
+/// max column, max row), clamped to the matrix.
+///
+/// ```
+/// use territorio::tiles::{tile_range, MERCATOR_HALF};
+/// use geo::{coord, Rect};
+/// // A box just east and north of the origin: at zoom 1 the north-east tile (column 1, row 0).
+/// let r = Rect::new(coord! {x: 10.0, y: 10.0}, coord! {x: 20.0, y: 20.0});
+/// assert_eq!(tile_range(r, 1), (1, 0, 1, 0));
+/// // The whole world at zoom 2: every one of the 4 x 4 tiles.
+/// let w = Rect::new(coord! {x: -MERCATOR_HALF, y: -MERCATOR_HALF},
+///                   coord! {x: MERCATOR_HALF, y: MERCATOR_HALF});
+/// assert_eq!(tile_range(w, 2), (0, 0, 3, 3));
+/// ```
+pub fn tile_range(mercator: Rect<f64>, z: u8) -> (u32, u32, u32, u32) {
+    let n = 1u64 << z;
+    let size = 2.0 * MERCATOR_HALF / n as f64;
+    let last = (n - 1) as f64;
+    let col = |x: f64| ((x + MERCATOR_HALF) / size).floor().clamp(0.0, last) as u32;
+    let row = |y: f64| ((MERCATOR_HALF - y) / size).floor().clamp(0.0, last) as u32;
+    (
+        col(mercator.min().x),
+        row(mercator.max().y),
+        col(mercator.max().x),
+        row(mercator.min().y),
+    )
+}
+
 /// The box of a tile grown by `units` tile units on each side, in EPSG:3857.
 fn buffered(tile: TileId, units: f64) -> Rect<f64> {
     let r = mercator_bounds(tile);
@@ -170,13 +263,25 @@ pub fn working_bounds(
     Ok(Some(to_working.bounds(part)?))
 }
 
-/// The tile `tile` of `layer` as an MVT with one layer named after it; `None` when no
+/// The tile `tile` of `layer` as an MVT with one layer named after it, with only the
+/// features `filter` matches when there is one (compiled for this layer); `None` when no
 /// feature is left in it. See the module documentation for the steps and their cost.
-pub fn cut(layer: &Layer, working_crs: &str, tile: TileId) -> Result<Option<Vec<u8>>, TileError> {
+pub fn cut(
+    layer: &Layer,
+    working_crs: &str,
+    tile: TileId,
+    filter: Option<&Filter>,
+) -> Result<Option<Vec<u8>>, TileError> {
     let Some(query) = working_bounds(layer, working_crs, tile)? else {
         return Ok(None);
     };
-    let mut positions: Vec<u32> = layer.candidates(&query).collect();
+    let mut positions: Vec<u32> = match filter {
+        None => layer.candidates(&query).collect(),
+        Some(f) => layer
+            .candidates(&query)
+            .filter(|&i| f.matches(&layer.features[i as usize]))
+            .collect(),
+    };
     // Features in layer order: the same tile is the same bytes.
     positions.sort_unstable();
     let to_mercator = crs::cached_transformer(working_crs, MERCATOR_CRS)?;
@@ -342,6 +447,29 @@ fn polygon_part(p: &Polygon<f64>) -> Option<Vec<Vec<[i32; 2]>>> {
 mod tests {
     use super::*;
     use geo::{coord, polygon};
+
+    #[test]
+    fn tile_matrices_follow_the_formula() {
+        // By hand: the equator is 2π × 6378137 = 40 075 016.686 m; zoom 0 spreads it over 256
+        // cells, each zoom halves the cell; the scale denominator is the cell over 0.28 mm.
+        let equator = 2.0 * std::f64::consts::PI * 6_378_137.0;
+        assert!((equator - 40_075_016.685_578_5).abs() < 1e-6);
+        for z in 0..=MAX_ZOOM {
+            let m = TileMatrix::of(z);
+            let cell = equator / 256.0 / 2f64.powi(i32::from(z));
+            assert!((m.cell_size - cell).abs() <= cell * 1e-12, "zoom {z}");
+            assert!(
+                (m.scale_denominator - cell / 0.000_28).abs() <= cell * 1e-8,
+                "zoom {z}"
+            );
+            assert_eq!(m.matrix_size, 1u64 << z);
+        }
+        // Zoom 0 and 18 as tabulated in the OGC 2D TMS standard's WebMercatorQuad (annex):
+        // 559 082 264.028 7178 and 2 132.729 583 849 784.
+        assert!((TileMatrix::of(0).scale_denominator - 559_082_264.028_717_8).abs() < 1e-4);
+        assert!((TileMatrix::of(18).scale_denominator - 2_132.729_583_849_784).abs() < 1e-8);
+        assert!((TileMatrix::of(18).cell_size - 0.597_164_283_477_939_5).abs() < 1e-12);
+    }
 
     #[test]
     fn tile_bounds_cover_the_world_at_zoom_zero() {

@@ -55,6 +55,8 @@ pub struct ServerConfig {
     pub write_timeout: Duration,
     /// Connections served at once.
     pub max_connections: usize,
+    /// The bound of the vector tile cache, in bytes (0: no cache).
+    pub tile_cache_bytes: usize,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +76,7 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
             max_connections: 4096,
+            tile_cache_bytes: crate::tiles::cache::DEFAULT_BYTES,
         }
     }
 }
@@ -116,6 +119,8 @@ struct Shared {
     /// What the indicators computed per project site and for the services, carried from one
     /// snapshot to the next: after an edit, only what the edit changed is computed again.
     indicator_memo: crate::ptcp::indicators::Memo,
+    /// Encoded vector tiles, keyed by layer generation (never stale across snapshots).
+    tiles: crate::tiles::cache::TileCache,
     /// Geometry work runs on blocking threads, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
     workers: Arc<tokio::sync::Semaphore>,
@@ -208,6 +213,7 @@ impl Live {
 impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
         let workers = config.workers.max(1);
+        let tiles = crate::tiles::cache::TileCache::new(config.tile_cache_bytes);
         let snapshot = Arc::new(Snapshot::new(catalog));
         AppState {
             shared: Arc::new(Shared {
@@ -215,6 +221,7 @@ impl AppState {
                 current: RwLock::new(snapshot.clone()),
                 regions: RegionCache::default(),
                 indicator_memo: Default::default(),
+                tiles,
                 workers: Arc::new(tokio::sync::Semaphore::new(workers)),
                 queued: std::sync::atomic::AtomicUsize::new(0),
                 editor: OnceLock::new(),
@@ -389,6 +396,11 @@ impl AppState {
     /// Query boxes of recent requests in the working CRS (see [`RegionCache`]).
     pub fn regions(&self) -> &RegionCache {
         &self.shared.regions
+    }
+
+    /// The vector tile cache of the server.
+    pub fn tile_cache(&self) -> &crate::tiles::cache::TileCache {
+        &self.shared.tiles
     }
 
     /// A catalogue layer and its position, or a 404 naming it.
