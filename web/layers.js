@@ -134,7 +134,9 @@ export class Layers {
   /**
    * The id of a feature MapLibre rendered for layer `id`: GeoJSON features carry it as the
    * property `_id` (rendered features keep only numeric ids); a tile's feature as its MVT id
-   * when the id is a non-negative integer, else as the property `id` (see src/tiles/mvt.rs).
+   * when the id is a non-negative integer, else as the property `id` (see src/tiles/mvt.rs; a
+   * layer with a property of its own named `id` and other ids than such integers cannot be told
+   * apart in its tiles: the property wins).
    */
   featureId(id, rendered) {
     const e = this.entries.get(id);

@@ -20,7 +20,7 @@
 // either way.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as harness from "./harness.mjs";
@@ -187,6 +187,7 @@ test("clicking a tiled project opens its site report and reads the project by it
     // The monitoring part of the panel reads the project itself, with its geometry.
     assert.ok(requestsOf(requests, "cantieri").item.some((u) => u.pathname === `/collections/cantieri/items/${p.id}`));
     assert.ok((await page.evaluate(() => window.territorio.map.queryRenderedFeatures({ layers: ["highlight-point"] }).length)) > 0, "the project is highlighted");
+    mkdirSync(join(ROOT, "target"), { recursive: true });
     await page.screenshot({ path: join(ROOT, "target", "web-map-tiles.png") });
     assert.deepEqual(problems, []);
   } finally {
