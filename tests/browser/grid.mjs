@@ -77,13 +77,14 @@ export function writeCatalogue(folder) {
   style("cantieri", { type: "circle", paint: { "circle-radius": 4, "circle-color": ["match", ["get", "axis"], 1, "#c0392b", 2, "#2471a3", "#7f8c8d"] } });
   style("zone", { type: "fill", paint: { "fill-color": "#e67e22", "fill-opacity": 0.3 } });
   style("comuni", { type: "line", paint: { "line-color": "#555555", "line-width": 1 } });
-  const layer = (id, title, system) =>
-    `[[layer]]\nid = "${id}"\ntitle = "${title}"\ndescription = "${title} (generated grid)"\nsystem = "${system}"\nsource = "${id}.geojson"\nid_field = "code"\nstyle = "${id}"\n`;
+  const layer = (id, title, system, extra = "") =>
+    `[[layer]]\nid = "${id}"\ntitle = "${title}"\ndescription = "${title} (generated grid)"\nsystem = "${system}"\nsource = "${id}.geojson"\nid_field = "code"\nstyle = "${id}"\n${extra}`;
   const catalogue = [
     'working_crs = "EPSG:32632"\nstyles_dir = "styles"\n',
     layer("comuni", "Comuni", "settlement"),
     layer("zone", "Aree produttive", "settlement"),
-    layer("cantieri", "Cantieri", "projects"),
+    // Editable, as the monitoring unit's projects are (with --data-dir and --accounts).
+    layer("cantieri", "Cantieri", "projects", "[layer.edit]\n"),
     '[roles]\nprojects = "cantieri"\nproductive_areas = "zone"\nmunicipalities = "comuni"\n',
   ].join("\n");
   const path = join(folder, "catalog.toml");

@@ -9,7 +9,8 @@
 // items at all); the features MapLibre renders from the tiles in a box of the view are exactly
 // the grid points in it, with their ids (string ids, which the tiles carry as the property
 // `id`; integer ids, the MVT feature id) and properties; a click on a tiled project opens its
-// site report; a filter chosen in the projects panel goes into the tile URLs as CQL2 text.
+// site report; a filter chosen in the projects panel goes into the tile URLs as CQL2 text;
+// after an edit (the server runs with edits on), the layer's reload draws the new value.
 //
 // Expected values come from the grid this test generates (positions, ids, properties, which
 // square holds which point), never from the endpoints under test.
@@ -20,11 +21,13 @@
 // either way.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as harness from "./harness.mjs";
-import { idle, ROOT } from "./harness.mjs";
+import { BINARY, idle, ROOT } from "./harness.mjs";
 import { areaAt, COLS, LAT0, LON0, project, PROJECTS, ROWS, STEP_LAT, STEP_LON, TOWN, writeCatalogue } from "./grid.mjs";
 
 let dir;
@@ -34,9 +37,16 @@ let browser;
 /** Whether this server cuts tiles with a `filter` (else it answers 400 to the parameter). */
 let tilesTakeFilter = false;
 
+const editor = { user: "redattore", password: randomBytes(12).toString("base64url") };
+
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "territorio-tiles-"));
-  server = await harness.startServer([], { catalog: writeCatalogue(dir) });
+  const catalog = writeCatalogue(dir);
+  const accounts = join(dir, "accounts.toml");
+  const args = ["accounts", "--file", accounts, "add-user", editor.user, "--password-stdin", "--edit", "cantieri"];
+  const run = spawnSync(BINARY, args, { input: `${editor.password}\n`, encoding: "utf8" });
+  assert.equal(run.status, 0, `territorio ${args.join(" ")}: ${run.stderr}`);
+  server = await harness.startServer(["--data-dir", join(dir, "data"), "--accounts", accounts], { catalog });
   base = server.base;
   browser = await harness.launchBrowser();
   const probe = await fetch(`${base}/collections/cantieri/tiles/WebMercatorQuad/0/0/0?filter=${encodeURIComponent("axis = 1")}&filter-lang=cql2-text`);
@@ -256,6 +266,36 @@ test("a filtered tiled layer draws only the matching features [server: filter on
     await page.locator('fieldset[data-filter="axis"] button', { hasText: /^all$/ }).click();
     await idle(page);
     assert.deepEqual((await renderedIn(page, "cantieri", b.sw, b.ne)).map((f) => f.id), b.inside.map((p) => p.id).sort());
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
+test("after an edit of a tiled layer the map asks for its tiles again and draws the edited value", async () => {
+  const { page, context, problems, requests } = await harness.openMap(browser, base);
+  try {
+    const p = project(7, 3);
+    const near = [p.lonlat[0] + STEP_LON / 4, p.lonlat[1] + STEP_LAT / 4];
+    const far = [p.lonlat[0] - STEP_LON / 4, p.lonlat[1] - STEP_LAT / 4];
+    await showAt(page, p.lonlat, 15);
+    const status = async () => (await renderedIn(page, "cantieri", far, near)).map((f) => [f.id, f.properties.status]);
+    assert.deepEqual(await status(), [[p.id, p.status]]);
+    const r = await fetch(`${base}/collections/cantieri/items/${p.id}`, {
+      method: "PATCH",
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${editor.user}:${editor.password}`).toString("base64")}`,
+        "Content-Type": "application/merge-patch+json",
+      },
+      body: JSON.stringify({ properties: { status: "suspended" } }),
+    });
+    assert.equal(r.status, 200, await r.text());
+    const before = requests.length;
+    // What the monitoring panel does once an edit is stored (web/map.js, onSaved).
+    await page.evaluate(() => window.territorio.layers.reload("cantieri"));
+    await idle(page);
+    assert.ok(requestsOf(requests.slice(before), "cantieri").tiles.length > 0, "the tiles were asked again");
+    assert.deepEqual(await status(), [[p.id, "suspended"]]);
     assert.deepEqual(problems, []);
   } finally {
     await context.close();
