@@ -1,6 +1,8 @@
 // The catalogue layers on the map: their data, fetched from the OGC API items endpoint page by
-// page (rel=next links), whole for small layers and by viewport (bbox) for large ones, and the
-// layer panel grouped by PTCP system with a legend from each layer's style and its QGIS links.
+// page (rel=next links), whole for small layers and by viewport (bbox) for large ones, or, for
+// the largest, drawn from the collection's vector tiles (OGC API - Tiles, WebMercatorQuad), and
+// the layer panel grouped by PTCP system with a legend from each layer's style and its QGIS
+// links.
 import { fetchFeatures, withParams } from "./api.js";
 import { legendElement } from "./legend.js";
 import { showError } from "./messages.js";
@@ -13,7 +15,48 @@ const SYSTEMS = [
   ["projects", "Development-pact projects"],
 ];
 const EMPTY = { type: "FeatureCollection", features: [] };
+/**
+ * Layers with more features than this are drawn from vector tiles, not GeoJSON: above it a
+ * view of the whole province would need more features than one viewport fetch may bring
+ * (20,000, `max`), and the browser would hold every geometry at full precision where a tile
+ * holds what its zoom can show. The URL parameter `tiles=N` changes it (the tests lower it).
+ */
+export const TILES_ABOVE = 20000;
+/** Tiles are asked up to this zoom; MapLibre draws deeper zooms from them (4096 units a tile). */
+const TILE_MAX_ZOOM = 16;
+/** How many features (ids and properties, no geometry) a listed tiled layer reads for its list. */
+const TILED_LIST_LIMIT = 500;
 const COLOUR_PAINT = { fill: "fill-color", line: "line-color", circle: "circle-color" };
+
+/**
+ * The URL template of a collection's vector tiles (row before column, as OGC API - Tiles
+ * orders them), with the layer's CQL2 text filter when it has one: the server cuts only the
+ * features the filter selects, as the items endpoint returns only those.
+ */
+export function tileUrl(api, id, filter) {
+  const url = `${api}/collections/${encodeURIComponent(id)}/tiles/WebMercatorQuad/{z}/{y}/{x}`;
+  return filter ? `${url}?filter=${encodeURIComponent(filter)}&filter-lang=cql2-text` : url;
+}
+
+/**
+ * Turns the GeoJSON sources of the layers with more than `threshold` features into vector
+ * tile sources of the same id, and points their style layers at the tiles' one layer (named
+ * after the collection): paint, layout and filters stay as the style gives them. Returns the
+ * ids of the layers so drawn. Call it on the style before the map is made.
+ */
+export function useTiles(style, collections, api, threshold) {
+  const tiled = new Set();
+  for (const c of collections) {
+    const source = style.sources[c.id];
+    if (!source || source.type !== "geojson" || !(c.itemCount > threshold)) continue;
+    style.sources[c.id] = { type: "vector", tiles: [tileUrl(api, c.id, null)], minzoom: 0, maxzoom: TILE_MAX_ZOOM };
+    for (const l of style.layers) {
+      if (l.source === c.id) l["source-layer"] = c.id;
+    }
+    tiled.add(c.id);
+  }
+  return tiled;
+}
 
 /** Whether box a ([w, s, e, n]) contains box b. */
 function contains(a, b) {
@@ -22,14 +65,20 @@ function contains(a, b) {
 
 export class Layers {
   /**
-   * @param map the MapLibre map, whose style already has a GeoJSON source per layer
-   * @param options { api, collections, styleLayers, visible: Set, large, pageSize, maxViewportFeatures }
+   * @param map the MapLibre map, whose style already has a source per layer: GeoJSON, or
+   *   vector tiles for the layers in `tiled` (see useTiles)
+   * @param options { api, collections, styleLayers, visible: Set, large, pageSize,
+   *   maxViewportFeatures, tiled: Set, listed: Set } — `listed`: the tiled layers whose
+   *   features the page lists (the projects), which read their ids and properties, without
+   *   geometry, from the items endpoint
    */
   constructor(map, options) {
     this.map = map;
     this.api = options.api;
     this.pageSize = options.pageSize;
     this.maxViewportFeatures = options.maxViewportFeatures;
+    this.tilesAbove = options.tilesAbove;
+    this.listed = options.listed || new Set();
     this.entries = new Map();
     this.listeners = new Set();
     this.pending = new Set();
@@ -43,7 +92,8 @@ export class Layers {
         itemCount: c.itemCount,
         styleLayerIds: styleLayers.map((l) => l.id),
         visible: options.visible.has(c.id),
-        mode: c.itemCount > options.large ? "viewport" : "whole",
+        mode: options.tiled && options.tiled.has(c.id) ? "tiles" : c.itemCount > options.large ? "viewport" : "whole",
+        tileFilter: null,
         filter: null,
         loading: null,
         loaded: null,
@@ -81,6 +131,19 @@ export class Layers {
     return e ? e.styleLayerIds : [];
   }
 
+  /**
+   * The id of a feature MapLibre rendered for layer `id`: GeoJSON features carry it as the
+   * property `_id` (rendered features keep only numeric ids); a tile's feature as its MVT id
+   * when the id is a non-negative integer, else as the property `id` (see src/tiles/mvt.rs; a
+   * layer with a property of its own named `id` and other ids than such integers cannot be told
+   * apart in its tiles: the property wins).
+   */
+  featureId(id, rendered) {
+    const e = this.entries.get(id);
+    if (e && e.mode === "tiles") return rendered.id !== undefined ? rendered.id : rendered.properties.id;
+    return rendered.properties._id;
+  }
+
   /** The style layer ids of every visible layer, for hit tests. */
   visibleStyleLayerIds() {
     return [...this.entries.values()].filter((e) => e.visible).flatMap((e) => e.styleLayerIds);
@@ -116,6 +179,8 @@ export class Layers {
     if (!e) return;
     if (e.loading) await e.loading.promise;
     e.loaded = null;
+    // Tiles are asked again (revalidated by their ETag, which an edit changes).
+    if (e.mode === "tiles") e.tileFilter = undefined;
     await this.ensure(id, { evenIfHidden: true });
   }
 
@@ -147,6 +212,7 @@ export class Layers {
   ensure(id, { evenIfHidden = false } = {}) {
     const e = this.entries.get(id);
     if (!e || (!e.visible && !evenIfHidden)) return Promise.resolve();
+    if (e.mode === "tiles") return this.ensureTiles(e);
     const view = e.mode === "viewport" ? this.viewBox(0) : null;
     // What is loaded serves the view when it has the same filter and, by viewport, when its
     // box holds the view and it was complete (else zooming in must fetch what was left out).
@@ -204,6 +270,75 @@ export class Layers {
     return promise;
   }
 
+  /**
+   * A tiled layer: MapLibre fetches the tiles the view needs; the page only sets the tile URL
+   * (with the filter, which drops the cached tiles so that they are cut again) and, for a
+   * listed layer, reads the matching features' ids and properties (no geometry, one page of
+   * TILED_LIST_LIMIT) with numberMatched, for the list and the count.
+   */
+  ensureTiles(e) {
+    if (e.tileFilter !== e.filter) {
+      this.replaceTiles(e.id, tileUrl(this.api, e.id, e.filter));
+      e.tileFilter = e.filter;
+    }
+    if (!this.listed.has(e.id)) {
+      if (!e.loaded || e.loaded.filter !== e.filter) {
+        Object.assign(e, { loaded: { filter: e.filter }, features: [], matched: e.filter ? undefined : e.itemCount, complete: true });
+        this.changed(e);
+      }
+      return Promise.resolve();
+    }
+    if (e.loading && e.loading.filter === e.filter) return e.loading.promise;
+    if (!e.loading && e.loaded && e.loaded.filter === e.filter) return Promise.resolve();
+    if (e.loading) e.loading.controller.abort();
+    const controller = new AbortController();
+    const params = { limit: TILED_LIST_LIMIT, skipGeometry: "true" };
+    if (e.filter) {
+      params.filter = e.filter;
+      params["filter-lang"] = "cql2-text";
+    }
+    const url = withParams(`${this.api}/collections/${encodeURIComponent(e.id)}/items`, params);
+    const state = { filter: e.filter, controller };
+    e.loading = state;
+    e.failed = false;
+    this.renderStatus(e, "loading…");
+    const promise = (async () => {
+      try {
+        const result = await fetchFeatures(url, { signal: controller.signal, maxFeatures: TILED_LIST_LIMIT });
+        if (e.loading !== state) return;
+        Object.assign(e, { features: result.features, matched: result.numberMatched, complete: result.complete, loaded: state, loading: null });
+        this.changed(e);
+      } catch (err) {
+        if (err.name === "AbortError" || e.loading !== state) return;
+        Object.assign(e, { features: [], matched: undefined, loaded: null, loading: null, failed: true });
+        this.changed(e);
+        showError(err, `Loading ${e.title}`);
+      }
+    })();
+    state.promise = promise;
+    this.pending.add(promise);
+    promise.finally(() => this.pending.delete(promise));
+    return promise;
+  }
+
+  /**
+   * Points a tiled layer at another tile URL: its source is made again, and its style layers
+   * (as they are now: paint, visibility) put back where they were. MapLibre's setTiles would
+   * reload the tiles in place, but a tile that had failed (a refused filter, say) then waits
+   * for a load that never comes, and the map never settles.
+   */
+  replaceTiles(id, url) {
+    const style = this.map.getStyle();
+    const source = { ...style.sources[id], tiles: [url] };
+    const mine = style.layers
+      .map((layer, i) => ({ layer, before: style.layers.slice(i + 1).find((l) => l.source !== id) }))
+      .filter(({ layer }) => layer.source === id);
+    for (const { layer } of mine) this.map.removeLayer(layer.id);
+    this.map.removeSource(id);
+    this.map.addSource(id, source);
+    for (const { layer, before } of mine) this.map.addLayer(layer, before && before.id);
+  }
+
   /** The current style layers of a layer (with the paint as now on the map). */
   currentStyleLayers(id) {
     return this.styleLayerIds(id).map((lid) => {
@@ -239,6 +374,8 @@ export class Layers {
       el.textContent = "failed";
     } else if (!e.loaded) {
       el.textContent = `${e.itemCount}`;
+    } else if (e.mode === "tiles") {
+      el.textContent = e.filter ? (e.matched !== undefined ? `${e.matched} of ${e.itemCount}` : `filtered, of ${e.itemCount}`) : `${e.itemCount}`;
     } else if (e.mode === "viewport") {
       el.textContent = `${e.features.length} in view`;
       if (!e.complete) noteText = `Showing ${e.features.length} of ${e.matched} features in view: zoom in to see them all.`;
@@ -251,7 +388,13 @@ export class Layers {
       note.textContent = noteText;
       note.hidden = !noteText;
     }
-    el.title = e.mode === "viewport" ? "fetched by viewport (bbox), page by page" : "fetched whole, page by page";
+    el.dataset.mode = e.mode;
+    el.title =
+      e.mode === "tiles"
+        ? `drawn from vector tiles (more than ${this.tilesAbove} features)`
+        : e.mode === "viewport"
+          ? "fetched by viewport (bbox), page by page"
+          : "fetched whole, page by page";
   }
 
   /** Builds the layer panel in `container`. */

@@ -5,7 +5,10 @@
 //    GET /styles/map.json (one MapLibre style for the whole catalogue).
 // 2. The style's GeoJSON sources start empty; each layer's data comes from
 //    /collections/{id}/items page by page (rel=next links): whole for small layers, by viewport
-//    (bbox) for large ones, with a CQL2 filter for the projects.
+//    (bbox) for large ones, with a CQL2 filter for the projects. The largest layers (more than
+//    TILES_ABOVE features) are drawn from /collections/{id}/tiles/WebMercatorQuad/{z}/{y}/{x}
+//    instead (Mapbox Vector Tiles, the filter in the tile URL); a listed one (the projects)
+//    reads its ids and properties, without geometry, for its list.
 // 3. A click on a project: GET /projects/{id}/report (and ?f=geojson for the related
 //    features); a click elsewhere: GET /analysis/locate and /analysis/nearest; a drawn site:
 //    POST /analysis/report and /analysis/overlay; the indicators tab: GET /indicators and
@@ -17,11 +20,12 @@
 //
 // URL parameters: layers=a,b (layers shown at start), large=N (layers with more features
 // are fetched by viewport; default 5000), page=N (page size; default 1000), max=N (the most
-// features fetched for one view; default 20000).
+// features fetched for one view; default 20000), tiles=N (layers with more features are
+// drawn from vector tiles; default TILES_ABOVE, 20000).
 import * as maplibregl from "./vendor/maplibre-gl/maplibre-gl.mjs";
-import { getJSON, postJSON, withParams } from "./api.js";
+import { ApiProblem, getJSON, postJSON, withParams } from "./api.js";
 import { showError } from "./messages.js";
-import { Layers } from "./layers.js";
+import { Layers, TILES_ABOVE, useTiles } from "./layers.js";
 import { Projects } from "./projects.js";
 import { DrawTool } from "./draw.js";
 import { Indicators } from "./indicators.js";
@@ -40,6 +44,7 @@ const OPTIONS = {
   large: positive("large", 5000),
   pageSize: Math.max(1, positive("page", 1000)),
   maxViewportFeatures: Math.max(1, positive("max", 20000)),
+  tilesAbove: positive("tiles", TILES_ABOVE),
 };
 /** The layers shown at start, by the part they play in the catalogue: the four systems and the projects. */
 const DEFAULT_ROLES = ["municipalities", "agricultural_land", "parks", "urban_areas", "productive_areas", "roads", "projects"];
@@ -81,6 +86,18 @@ function addOverlayLayers(map, productiveLayer) {
   map.addLayer({ id: "connector-line", type: "line", source: "connector", paint: { "line-color": "#2c3e50", "line-width": 2.5, "line-dasharray": [2, 1.5] } });
 }
 
+/** An ApiProblem from MapLibre's failed fetch (status, URL, and the body: a problem document). */
+async function tileProblem(error) {
+  let problem = null;
+  try {
+    problem = JSON.parse(await error.body.text());
+  } catch {
+    // Not a problem document: the status line is all there is.
+  }
+  const title = (problem && problem.title) || error.statusText || `HTTP ${error.status}`;
+  return new ApiProblem(error.status, title, (problem && problem.detail) || "", error.url, { problem });
+}
+
 async function main() {
   const config = await getJSON("config.json");
   const api = config.api;
@@ -97,7 +114,9 @@ async function main() {
   const titles = new Map(list.map((c) => [c.id, c.title]));
   const roles = config.roles;
 
-  // The page fetches every layer's data itself (paged, by viewport, filtered): sources start empty.
+  // The largest layers are drawn from vector tiles; the page fetches every other layer's data
+  // itself (paged, by viewport, filtered): their GeoJSON sources start empty.
+  const tiled = useTiles(style, list, api, OPTIONS.tilesAbove);
   for (const source of Object.values(style.sources)) {
     if (source.type === "geojson") source.data = EMPTY;
   }
@@ -124,7 +143,13 @@ async function main() {
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
-  map.on("error", (e) => showError(e.error || e, "The map"));
+  map.on("error", (e) => {
+    const error = e.error || e;
+    const what = e.sourceId && titles.has(e.sourceId) ? `Loading the tiles of ${titles.get(e.sourceId)}` : "The map";
+    // A tile the server refused: shown with the server's problem detail, like any request.
+    if (error && error.status && error.url) tileProblem(error).then((p) => showError(p, what));
+    else showError(error, what);
+  });
   await map.once("load");
   addOverlayLayers(map, roles.productive_areas);
 
@@ -133,6 +158,8 @@ async function main() {
     collections: list,
     styleLayers: style.layers,
     visible: wanted,
+    tiled,
+    listed: new Set([roles.projects].filter(Boolean)),
     ...OPTIONS,
   });
   territorio.layers = layers;
@@ -345,7 +372,7 @@ async function main() {
     const ids = projectStyleLayers();
     const box = [[e.point.x - 4, e.point.y - 4], [e.point.x + 4, e.point.y + 4]];
     const hit = ids.length ? map.queryRenderedFeatures(box, { layers: ids })[0] : null;
-    if (hit) openProject(String(hit.properties._id));
+    if (hit) openProject(String(layers.featureId(roles.projects, hit)));
     else locate(e.lngLat);
   });
   for (const id of layers.styleLayerIds(roles.projects)) {

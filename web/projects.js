@@ -232,7 +232,10 @@ export class Projects {
     if (!count || !list) return;
     if (e.failed) count.textContent = "The projects could not be loaded (see the message).";
     else if (!e.loaded) count.textContent = "Loading…";
-    else count.textContent = `${e.matched} of ${e.itemCount} projects${e.mode === "viewport" ? " in view" : ""}; click one for its site report.`;
+    else {
+      const listed = e.mode === "tiles" && e.features.length < e.matched ? ` (the first ${e.features.length} listed)` : "";
+      count.textContent = `${e.matched} of ${e.itemCount} projects${e.mode === "viewport" ? " in view" : ""}${listed}; click one for its site report.`;
+    }
     list.replaceChildren();
     const features = [...e.features].sort((a, b) => String(a.id).localeCompare(String(b.id)));
     for (const f of features.slice(0, 500)) {
