@@ -15,10 +15,8 @@
 // Expected values come from the grid this test generates (positions, ids, properties, which
 // square holds which point), never from the endpoints under test.
 //
-// What the tiles hold under a filter needs the server to take `filter` on the tile URL: the
-// test marked "[server: filter on tiles]" probes that, and is reported as TODO, not run, by a
-// server that refuses it (400); the request side (the filter in the tile URLs) is checked
-// either way.
+// The server takes a CQL2 `filter` on a tile URL: the filter's side in the tile URLs and what
+// the filtered tiles hold are both checked.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -34,8 +32,6 @@ let dir;
 let server;
 let base;
 let browser;
-/** Whether this server cuts tiles with a `filter` (else it answers 400 to the parameter). */
-let tilesTakeFilter = false;
 
 const editor = { user: "redattore", password: randomBytes(12).toString("base64url") };
 
@@ -50,7 +46,7 @@ before(async () => {
   base = server.base;
   browser = await harness.launchBrowser();
   const probe = await fetch(`${base}/collections/cantieri/tiles/WebMercatorQuad/0/0/0?filter=${encodeURIComponent("axis = 1")}&filter-lang=cql2-text`);
-  tilesTakeFilter = probe.status === 200 || probe.status === 204;
+  assert.equal(probe.status, 200, "a tile of axis-1 projects, cut under a filter");
 });
 
 after(async () => {
@@ -215,7 +211,6 @@ async function filterAxisOne(page) {
 }
 
 /** A problem line about a filtered tile of the projects (what a server without tile filters answers). */
-const filteredTileProblem = (line) => /\/collections\/cantieri\/tiles\/WebMercatorQuad\/\d+\/\d+\/\d+\?filter=/.test(line);
 
 test("a filter on a tiled layer goes into its tile URLs as CQL2 text", async () => {
   const { page, context, problems, requests } = await harness.openMap(browser, base);
@@ -243,18 +238,13 @@ test("a filter on a tiled layer goes into its tile URLs as CQL2 text", async () 
     const axisOf = new Map(PROJECTS.map((p) => [p.id, p.axis]));
     assert.equal(listed.length, 500);
     assert.deepEqual(listed.filter((id) => axisOf.get(id) !== 1), []);
-    // A server without tile filters refuses each filtered tile (400); that is all it may refuse.
-    assert.deepEqual(tilesTakeFilter ? problems : problems.filter((l) => !filteredTileProblem(l)), []);
+    assert.deepEqual(problems, []);
   } finally {
     await context.close();
   }
 });
 
-test("a filtered tiled layer draws only the matching features [server: filter on tiles]", async (t) => {
-  if (!tilesTakeFilter) {
-    t.todo("this server answers 400 to filter on a tile URL: the tiles' content under a filter is not checked");
-    return;
-  }
+test("a filtered tiled layer draws only the matching features", async () => {
   const { page, context, problems } = await harness.openMap(browser, base);
   try {
     const b = block(100, 109, 40, 45);
