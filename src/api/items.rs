@@ -574,7 +574,7 @@ fn write_page_link(
     ctx: &Ctx,
     id: &str,
     plain: bool,
-    kept: &str,
+    kept: &mut Kept,
     (offset, limit): (usize, usize),
     repr: Repr,
     (rel, title): (&'static str, &'static str),
@@ -583,9 +583,10 @@ fn write_page_link(
     if plain {
         let mut buf = [0; 20];
         out.push(b'"');
-        for part in [ctx.base.as_str(), "/collections/", id, "/items?", kept] {
+        for part in [ctx.base.as_str(), "/collections/", id, "/items?"] {
             out.extend_from_slice(part.as_bytes());
         }
+        kept.write(out);
         if !kept.is_empty() {
             out.push(b'&');
         }
@@ -600,7 +601,8 @@ fn write_page_link(
         out.push(b'"');
     } else {
         let path = ["/collections/", id, "/items"].concat();
-        write::write_str(out, &page_url(ctx, &path, kept, offset, limit, repr));
+        let kept = kept.text(out);
+        write::write_str(out, &page_url(ctx, &path, &kept, offset, limit, repr));
     }
     // Relations, media types and titles of page links are fixed text without escapes.
     for (member, text) in [
@@ -612,6 +614,41 @@ fn write_page_link(
         out.extend_from_slice(text.as_bytes());
     }
     out.extend_from_slice(b"\"}");
+}
+
+/// The kept parameters of page links written straight to a body ([`write_page_link`]):
+/// encoded by the first link, copied from there by the others.
+enum Kept<'a> {
+    /// Not written yet: the request's query.
+    Query(&'a crate::api::http::Query),
+    /// Written at this range of the body.
+    At(std::ops::Range<usize>),
+}
+
+impl Kept<'_> {
+    /// Appends the encoded parameters to `out`, the body they are kept in.
+    fn write(&mut self, out: &mut Vec<u8>) {
+        let start = out.len();
+        match self {
+            Kept::Query(query) => query.write_rewritten(out, &["offset", "limit", "f"], &[]),
+            Kept::At(range) => out.extend_from_within(range.clone()),
+        }
+        *self = Kept::At(start..out.len());
+    }
+
+    /// Whether there are none (once written).
+    fn is_empty(&self) -> bool {
+        matches!(self, Kept::At(r) if r.is_empty())
+    }
+
+    /// The encoded parameters as text, `out` being the body they are kept in.
+    fn text(&self, out: &[u8]) -> String {
+        match self {
+            Kept::Query(query) => query.rewritten(&["offset", "limit", "f"], &[]),
+            // Form-urlencoded text is ASCII.
+            Kept::At(range) => String::from_utf8_lossy(&out[range.clone()]).into_owned(),
+        }
+    }
 }
 
 /// The parameters of the request that every page link keeps (all but `offset`, `limit` and
@@ -660,9 +697,9 @@ fn items_execute(
     } else {
         Repr::Html
     };
-    let kept = kept_params(ctx);
     let has_next = q.offset + page.len() < matched;
     if repr == Repr::Html {
+        let kept = kept_params(ctx);
         let path = ["/collections/", id, "/items"].concat();
         let page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| Link {
             href: page_url(ctx, &path, &kept, offset, q.limit, repr),
@@ -726,13 +763,14 @@ fn items_execute(
     // The links, written straight to the body in the order and form of `Link::write_array`.
     body.extend_from_slice(br#","links":["#);
     let plain = !write::needs_escape(ctx.base.as_bytes()) && !write::needs_escape(id.as_bytes());
+    let mut kept = Kept::Query(&ctx.query);
     let mut page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| {
         write_page_link(
             &mut body,
             ctx,
             id,
             plain,
-            &kept,
+            &mut kept,
             (offset, q.limit),
             repr,
             (rel, title),

@@ -137,30 +137,37 @@ impl Query {
     /// The query string with `replace` set (in place of any earlier value, at the end) and
     /// `drop` removed.
     pub fn rewritten(&self, drop: &[&str], replace: &[(&str, &str)]) -> String {
+        let mut out = Vec::new();
+        self.write_rewritten(&mut out, drop, replace);
+        // The encoding writes ASCII only.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Query::rewritten`] appended to `out`.
+    pub fn write_rewritten(&self, out: &mut Vec<u8>, drop: &[&str], replace: &[(&str, &str)]) {
         let kept = self
             .pairs
             .iter()
             .filter(|(k, _)| !drop.contains(&k.as_str()) && !replace.iter().any(|(r, _)| r == k))
             .map(|(k, v)| (k.as_str(), v.as_str()));
         // Encoded text is at most three times as long as decoded.
-        let room = self
+        let room: usize = self
             .pairs
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .chain(replace.iter().copied())
             .map(|(k, v)| 3 * (k.len() + v.len()) + 2)
             .sum();
-        let mut out = Vec::with_capacity(room);
+        out.reserve(room);
+        let start = out.len();
         for (k, v) in kept.chain(replace.iter().copied()) {
-            if !out.is_empty() {
+            if out.len() > start {
                 out.push(b'&');
             }
-            form_encode(&mut out, k);
+            form_encode(out, k);
             out.push(b'=');
-            form_encode(&mut out, v);
+            form_encode(out, v);
         }
-        // The encoding writes ASCII only.
-        String::from_utf8(out).unwrap_or_default()
     }
 }
 
