@@ -162,6 +162,11 @@ pub fn rfc3339(seconds: i64) -> String {
 
 /// The current time as RFC 3339 text (the `timeStamp` of feature collections).
 pub fn now_rfc3339() -> String {
+    with_now_rfc3339(str::to_string)
+}
+
+/// `f` of [`now_rfc3339`]'s text, without a copy of it.
+pub fn with_now_rfc3339<R>(f: impl FnOnce(&str) -> R) -> R {
     use std::cell::RefCell;
     // Written once per second and thread: every page of features carries a `timeStamp`.
     thread_local! {
@@ -176,7 +181,7 @@ pub fn now_rfc3339() -> String {
         if last.0 != now {
             *last = (now, rfc3339(now));
         }
-        last.1.clone()
+        f(&last.1)
     })
 }
 

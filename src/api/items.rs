@@ -11,6 +11,7 @@
 //! across the pages.
 
 use super::http::Live;
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::sync::Arc;
 
@@ -195,7 +196,7 @@ struct ItemsQuery {
     /// The bbox in the working CRS: its envelope, and the outline when it is not a box there.
     bbox: Option<(Rect<f64>, Option<Arc<WorkingBox>>)>,
     datetime: Option<Span>,
-    properties: Vec<usize>,
+    properties: Cow<'static, [usize]>,
     sortby: Vec<(usize, bool)>,
     equals: Vec<(usize, Value)>,
     skip_geometry: bool,
@@ -254,21 +255,36 @@ fn compare(a: &Value, b: &Value) -> Ordering {
     }
 }
 
+/// `0, 1, 2, ...`: "every field" of a layer of up to this many fields, without allocating.
+static ALL_FIELDS: [usize; 256] = {
+    let mut all = [0; 256];
+    let mut i = 0;
+    while i < all.len() {
+        all[i] = i;
+        i += 1;
+    }
+    all
+};
+
 /// `properties`: the positions of the named fields, every field when absent (or naming none).
-fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Vec<usize>, ApiError> {
-    let names: Vec<&str> = ctx
+fn properties_param(ctx: &Ctx, layer: &Layer) -> Result<Cow<'static, [usize]>, ApiError> {
+    let mut names = ctx
         .param("properties")
         .map(params::names)
         .into_iter()
         .flatten()
-        .collect();
-    if names.is_empty() {
-        return Ok((0..layer.fields.len()).collect());
+        .peekable();
+    if names.peek().is_none() {
+        let n = layer.fields.len();
+        return Ok(match ALL_FIELDS.get(..n) {
+            Some(all) => Cow::Borrowed(all),
+            None => Cow::Owned((0..n).collect()),
+        });
     }
     names
-        .into_iter()
         .map(|name| params::field_param(layer, "properties", name))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(Cow::Owned)
 }
 
 /// `skipGeometry`, false when absent.
@@ -295,10 +311,12 @@ fn parse_items_query(
     ctx.query.check_with(
         items_params(layer),
         |name| is_equality(layer, name),
-        &format!(
-            ", or a property of collection {} for an equality filter",
-            layer.id()
-        ),
+        || {
+            format!(
+                ", or a property of collection {} for an equality filter",
+                layer.id()
+            )
+        },
     )?;
     let limit = match ctx.param("limit") {
         None => DEFAULT_LIMIT,
@@ -521,18 +539,116 @@ fn page_url(ctx: &Ctx, path: &str, kept: &str, offset: usize, limit: usize, repr
 }
 
 /// Appends the decimal digits of `n` (what `write!` does, without its formatting machinery).
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
+fn push_number(out: &mut String, n: usize) {
+    out.push_str(digits(n, &mut [0; 20]));
+}
+
+/// The decimal digits of `n`, written at the end of `buf`.
+fn digits(n: usize, buf: &mut [u8; 20]) -> &str {
+    // ASCII digits only.
+    std::str::from_utf8(digit_bytes(n, buf)).unwrap_or("0")
+}
+
+/// [`digits`] as bytes.
+fn digit_bytes(mut n: usize, buf: &mut [u8; 20]) -> &[u8] {
+    let mut at = buf.len();
     loop {
         at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
+        buf[at] = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    out.extend(digits[at..].iter().map(|&d| d as char));
+    &buf[at..]
+}
+
+/// Writes a page's link object as [`Link::write_array`] writes it, its URL (as [`page_url`]
+/// builds it) written in place from its parts. `plain`: the base URL and the layer id need
+/// no JSON escaping; the kept parameters never do (form-urlencoded text is ASCII letters,
+/// digits, `%`, `+`, `*-._`, `&` and `=`), nor do the numbers, `f` values, relations and
+/// titles written here. Otherwise the URL is built and written escaped.
+#[allow(clippy::too_many_arguments)]
+fn write_page_link(
+    out: &mut Vec<u8>,
+    ctx: &Ctx,
+    id: &str,
+    plain: bool,
+    kept: &mut Kept,
+    (offset, limit): (usize, usize),
+    repr: Repr,
+    (rel, title): (&'static str, &'static str),
+) {
+    out.extend_from_slice(br#"{"href":"#);
+    if plain {
+        let mut buf = [0; 20];
+        out.push(b'"');
+        for part in [ctx.base.as_str(), "/collections/", id, "/items?"] {
+            out.extend_from_slice(part.as_bytes());
+        }
+        kept.write(out);
+        if !kept.is_empty() {
+            out.push(b'&');
+        }
+        out.extend_from_slice(b"limit=");
+        out.extend_from_slice(digit_bytes(limit, &mut buf));
+        if offset != 0 {
+            out.extend_from_slice(b"&offset=");
+            out.extend_from_slice(digit_bytes(offset, &mut buf));
+        }
+        out.extend_from_slice(b"&f=");
+        out.extend_from_slice(f_value(repr, &FEATURES).as_bytes());
+        out.push(b'"');
+    } else {
+        let path = ["/collections/", id, "/items"].concat();
+        let kept = kept.text(out);
+        write::write_str(out, &page_url(ctx, &path, &kept, offset, limit, repr));
+    }
+    // Relations, media types and titles of page links are fixed text without escapes.
+    for (member, text) in [
+        (r#","rel":""#, rel),
+        (r#"","type":""#, repr.media_type()),
+        (r#"","title":""#, title),
+    ] {
+        out.extend_from_slice(member.as_bytes());
+        out.extend_from_slice(text.as_bytes());
+    }
+    out.extend_from_slice(b"\"}");
+}
+
+/// The kept parameters of page links written straight to a body ([`write_page_link`]):
+/// encoded by the first link, copied from there by the others.
+enum Kept<'a> {
+    /// Not written yet: the request's query.
+    Query(&'a crate::api::http::Query),
+    /// Written at this range of the body.
+    At(std::ops::Range<usize>),
+}
+
+impl Kept<'_> {
+    /// Appends the encoded parameters to `out`, the body they are kept in.
+    fn write(&mut self, out: &mut Vec<u8>) {
+        let start = out.len();
+        match self {
+            Kept::Query(query) => query.write_rewritten(out, &["offset", "limit", "f"], &[]),
+            Kept::At(range) => out.extend_from_within(range.clone()),
+        }
+        *self = Kept::At(start..out.len());
+    }
+
+    /// Whether there are none (once written).
+    fn is_empty(&self) -> bool {
+        matches!(self, Kept::At(r) if r.is_empty())
+    }
+
+    /// The encoded parameters as text, `out` being the body they are kept in.
+    fn text(&self, out: &[u8]) -> String {
+        match self {
+            Kept::Query(query) => query.rewritten(&["offset", "limit", "f"], &[]),
+            // Form-urlencoded text is ASCII.
+            Kept::At(range) => String::from_utf8_lossy(&out[range.clone()]).into_owned(),
+        }
+    }
 }
 
 /// The parameters of the request that every page link keeps (all but `offset`, `limit` and
@@ -576,41 +692,42 @@ fn items_execute(
         selected.drain(..start);
         (matched, selected)
     };
-    let path = ["/collections/", id, "/items"].concat();
     let other = if repr == Repr::Html {
         Repr::GeoJson
     } else {
         Repr::Html
     };
-    let kept = kept_params(ctx);
-    let page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| Link {
-        href: page_url(ctx, &path, &kept, offset, q.limit, repr),
-        rel,
-        media_type: repr.media_type(),
-        title,
-    };
-    let mut links = vec![
-        page_link(q.offset, repr, "self", "this page"),
-        page_link(q.offset, other, "alternate", "this page in another format"),
-    ];
-    if q.offset + page.len() < matched {
-        links.push(page_link(q.offset + q.limit, repr, "next", "next page"));
-    }
-    if q.offset > 0 {
-        links.push(page_link(
-            q.offset.saturating_sub(q.limit),
-            repr,
-            "prev",
-            "previous page",
-        ));
-    }
-    links.push(Link {
-        href: [ctx.base.as_str(), "/collections/", layer.id()].concat(),
-        rel: "collection",
-        media_type: JSON,
-        title: &layer.config.title,
-    });
+    let has_next = q.offset + page.len() < matched;
     if repr == Repr::Html {
+        let kept = kept_params(ctx);
+        let path = ["/collections/", id, "/items"].concat();
+        let page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| Link {
+            href: page_url(ctx, &path, &kept, offset, q.limit, repr),
+            rel,
+            media_type: repr.media_type(),
+            title,
+        };
+        let mut links = vec![
+            page_link(q.offset, repr, "self", "this page"),
+            page_link(q.offset, other, "alternate", "this page in another format"),
+        ];
+        if has_next {
+            links.push(page_link(q.offset + q.limit, repr, "next", "next page"));
+        }
+        if q.offset > 0 {
+            links.push(page_link(
+                q.offset.saturating_sub(q.limit),
+                repr,
+                "prev",
+                "previous page",
+            ));
+        }
+        links.push(Link {
+            href: [ctx.base.as_str(), "/collections/", layer.id()].concat(),
+            rel: "collection",
+            media_type: JSON,
+            title: &layer.config.title,
+        });
         let links: Vec<Json> = links
             .iter()
             .map(|l| serde_json::to_value(l).map_err(ApiError::internal))
@@ -637,15 +754,62 @@ fn items_execute(
     // Links take about a kilobyte, a feature about half of one.
     let mut body = Vec::with_capacity(1536 + page.len() * 640);
     body.extend_from_slice(br#"{"type":"FeatureCollection","numberMatched":"#);
-    let _ = serde_json::to_writer(&mut body, &matched);
+    let mut buf = [0; 20];
+    body.extend_from_slice(digit_bytes(matched, &mut buf));
     body.extend_from_slice(br#","numberReturned":"#);
-    let _ = serde_json::to_writer(&mut body, &page.len());
+    body.extend_from_slice(digit_bytes(page.len(), &mut buf));
     body.extend_from_slice(br#","timeStamp":"#);
-    write::write_str(&mut body, &crate::time::now_rfc3339());
-    body.extend_from_slice(br#","links":"#);
-    Link::write_array(&mut body, &links);
-    body.extend_from_slice(br#","features":["#);
-    let mut geometry = Vec::with_capacity(1024);
+    crate::time::with_now_rfc3339(|now| write::write_str(&mut body, now));
+    // The links, written straight to the body in the order and form of `Link::write_array`.
+    body.extend_from_slice(br#","links":["#);
+    let plain = !write::needs_escape(ctx.base.as_bytes()) && !write::needs_escape(id.as_bytes());
+    let mut kept = Kept::Query(&ctx.query);
+    let mut page_link = |offset: usize, repr: Repr, rel: &'static str, title: &'static str| {
+        write_page_link(
+            &mut body,
+            ctx,
+            id,
+            plain,
+            &mut kept,
+            (offset, q.limit),
+            repr,
+            (rel, title),
+        );
+        body.push(b',');
+    };
+    page_link(q.offset, repr, "self", "this page");
+    page_link(q.offset, other, "alternate", "this page in another format");
+    if has_next {
+        page_link(q.offset + q.limit, repr, "next", "next page");
+    }
+    if q.offset > 0 {
+        page_link(
+            q.offset.saturating_sub(q.limit),
+            repr,
+            "prev",
+            "previous page",
+        );
+    }
+    body.extend_from_slice(br#"{"href":"#);
+    if plain {
+        body.push(b'"');
+        for part in [ctx.base.as_str(), "/collections/", layer.id()] {
+            body.extend_from_slice(part.as_bytes());
+        }
+        body.push(b'"');
+    } else {
+        write::write_str(
+            &mut body,
+            &[ctx.base.as_str(), "/collections/", layer.id()].concat(),
+        );
+    }
+    body.extend_from_slice(br#","rel":"collection","type":"#);
+    write::write_str(&mut body, JSON);
+    body.extend_from_slice(br#","title":"#);
+    write::write_str(&mut body, &layer.config.title);
+    body.extend_from_slice(br#"}],"features":["#);
+    // CRS84 geometries come from the cache as text; others are written to this buffer.
+    let mut geometry = Vec::new();
     for (n, &i) in page.iter().enumerate() {
         if n > 0 {
             body.push(b',');
@@ -653,6 +817,13 @@ fn items_execute(
         let feature = &layer.features[i as usize];
         let g = if q.skip_geometry {
             None
+        } else if q.crs.is_crs84() {
+            Some(
+                state
+                    .geometries()
+                    .crs84(pos, layer, &state.catalog().working_crs, i as usize)?
+                    .as_bytes(),
+            )
         } else {
             geometry.clear();
             state.geometries().write_at(

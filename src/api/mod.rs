@@ -129,7 +129,7 @@ pub fn app(state: AppState) -> App {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(cors)
-        .layer(CompressionLayer::new())
+        .layer(CompressionLayer::new().compress_when(http::middleware::Compressible))
         .layer(http::middleware::SecurityHeadersLayer::new(&config))
         // Outside the time limit, so that its 503 becomes a problem document too.
         .layer(http::middleware::ProblemLayer)

@@ -158,7 +158,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
 /// Whether `s` holds a byte JSON strings must escape (a control character, `"` or `\\`),
 /// looked for eight bytes at a time: a byte below 0x20 makes `v - 0x20` borrow into its top
 /// bit where `v` has none, and a byte equal to `"` or `\\` becomes zero once xored with it.
-fn needs_escape(s: &[u8]) -> bool {
+pub fn needs_escape(s: &[u8]) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
     let below = |v: u64, n: u8| v.wrapping_sub(ONES * n as u64) & !v & TOPS;

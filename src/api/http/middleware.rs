@@ -70,13 +70,13 @@ impl ConditionalGetLayer {
 /// The generation an answer at `path` depends on, and whether it can change with an edit.
 fn generation_of(state: &AppState, path: &str) -> (u64, bool) {
     let catalog = state.catalog();
-    let any_editable = catalog.layers().iter().any(|l| l.config.is_editable());
     if let Some(rest) = path.strip_prefix("/collections/") {
         let id = rest.split('/').next().unwrap_or_default();
-        if let (Some(generation), Some(layer)) = (state.layer_generation(id), catalog.layer(id)) {
-            return (generation, layer.config.is_editable());
+        if let Some(layer) = catalog.layer(id) {
+            return (state.generation_of(layer), layer.config.is_editable());
         }
     }
+    let any_editable = catalog.layers().iter().any(|l| l.config.is_editable());
     let fixed = path.starts_with("/styles") || path.starts_with("/map");
     (state.generation(), any_editable && !fixed)
 }
@@ -182,7 +182,9 @@ where
                     headers.insert(ETAG, etag);
                 }
                 headers.insert(CACHE_CONTROL, cache_control);
-                headers.insert(VARY, HeaderValue::from_static("Accept, Accept-Encoding"));
+                // Accept-Encoding first: the compression layer looks for it in Vary on every
+                // answer it may compress, and finds it at once.
+                headers.insert(VARY, HeaderValue::from_static("Accept-Encoding, Accept"));
             }
             Ok(response)
         })
@@ -372,6 +374,43 @@ fn allow_answer(not_allowed: &Response) -> Response {
     answer
 }
 
+/// Which answers the compression layer compresses: exactly those tower-http's default
+/// predicate takes (a body of at least 32 bytes or of unknown size, and not gRPC, not an image
+/// other than SVG, not an event stream), with `Content-Type` looked up once instead of once
+/// per rule. The compression layer asks on every answer, whether the client takes a
+/// compressed one or not.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Compressible;
+
+impl tower_http::compression::Predicate for Compressible {
+    fn should_compress<B>(&self, response: &axum::http::Response<B>) -> bool
+    where
+        B: HttpBody,
+    {
+        let size = response.body().size_hint().exact().or_else(|| {
+            response
+                .headers()
+                .get(axum::http::header::CONTENT_LENGTH)
+                .and_then(|h| h.to_str().ok())
+                .and_then(|v| v.parse().ok())
+        });
+        if size.is_some_and(|n| n < 32) {
+            return false;
+        }
+        let media_type = response
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or_default();
+        let refused = |prefix: &str, except: Option<&str>| {
+            media_type.starts_with(prefix) && !except.is_some_and(|e| media_type.starts_with(e))
+        };
+        !refused("application/grpc", Some("application/grpc-web"))
+            && !refused("image/", Some("image/svg+xml"))
+            && !refused("text/event-stream", None)
+    }
+}
+
 /// Security headers on every answer: `X-Content-Type-Options: nosniff` (a JSON or CSV answer
 /// whose data contains markup is never sniffed as HTML), and on HTML answers (the API's pages
 /// and the web map) a `Content-Security-Policy`, made once from the configuration by
@@ -503,6 +542,82 @@ fn origin(url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A body whose size is not known in advance (a stream).
+    struct Unsized(Option<Bytes>);
+
+    impl HttpBody for Unsized {
+        type Data = Bytes;
+        type Error = Infallible;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, Infallible>>> {
+            Poll::Ready(self.0.take().map(|b| Ok(hyper::body::Frame::data(b))))
+        }
+    }
+
+    #[test]
+    fn compressible_answers_are_those_of_the_default_predicate() {
+        use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+        let types = [
+            None,
+            Some("application/geo+json"),
+            Some("application/json"),
+            Some("text/html; charset=utf-8"),
+            Some("application/grpc"),
+            Some("application/grpc+proto"),
+            Some("application/grpc-web"),
+            Some("image/png"),
+            Some("image/svg+xml"),
+            Some("image/"),
+            Some("text/event-stream"),
+            Some("application/vnd.mapbox-vector-tile"),
+            Some("imagex"),
+            Some(""),
+        ];
+        for media_type in types {
+            for size in [0usize, 1, 31, 32, 33, 1500] {
+                for length_header in [false, true] {
+                    // A body of known size, and a stream whose size only Content-Length
+                    // (when given) tells.
+                    let known = {
+                        let mut r = Response::new(Body::from(vec![b'x'; size]));
+                        if let Some(t) = media_type {
+                            r.headers_mut()
+                                .insert(CONTENT_TYPE, HeaderValue::from_str(t).unwrap());
+                        }
+                        r
+                    };
+                    let streamed = {
+                        let mut r =
+                            axum::http::Response::new(Unsized(Some(Bytes::from(vec![b'x'; size]))));
+                        if let Some(t) = media_type {
+                            r.headers_mut()
+                                .insert(CONTENT_TYPE, HeaderValue::from_str(t).unwrap());
+                        }
+                        if length_header {
+                            r.headers_mut().insert(
+                                axum::http::header::CONTENT_LENGTH,
+                                HeaderValue::from(size),
+                            );
+                        }
+                        r
+                    };
+                    assert_eq!(
+                        Compressible.should_compress(&known),
+                        DefaultPredicate::new().should_compress(&known),
+                        "{media_type:?}, {size} bytes"
+                    );
+                    assert_eq!(
+                        Compressible.should_compress(&streamed),
+                        DefaultPredicate::new().should_compress(&streamed),
+                        "{media_type:?}, {size} bytes streamed, length header {length_header}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_policy_names_the_basemap_origin_only() {

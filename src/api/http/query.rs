@@ -23,13 +23,36 @@ pub struct Query {
 }
 
 impl Query {
-    /// Decodes a query string (`application/x-www-form-urlencoded`: `+` is a space).
+    /// Decodes a query string (`application/x-www-form-urlencoded`: `+` is a space), as
+    /// `form_urlencoded::parse` does: pieces between `&` (empty ones skipped), the name
+    /// before the first `=`, `+` a space, `%` and two hex digits a byte, anything else as it
+    /// is, and invalid UTF-8 replaced. One pass per name and value, each decoded straight
+    /// into a string of its length (the generic decoder copies and grows a buffer for each).
     pub fn parse(raw: Option<&str>) -> Query {
-        Query {
-            pairs: raw
-                .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-                .unwrap_or_default(),
+        let Some(raw) = raw.filter(|q| !q.is_empty()) else {
+            return Query::default();
+        };
+        let mut pairs = Vec::new();
+        let bytes = raw.as_bytes();
+        // One pass over the bytes: `=` ends the name, `&` the pair.
+        let (mut start, mut equals) = (0, None);
+        for at in 0..=bytes.len() {
+            match bytes.get(at) {
+                Some(b'=') if equals.is_none() => equals = Some(at),
+                None | Some(b'&') => {
+                    if at > start {
+                        let (name, value) = match equals {
+                            Some(e) => (&bytes[start..e], &bytes[e + 1..at]),
+                            None => (&bytes[start..at], &[][..]),
+                        };
+                        pairs.push((form_decode(name), form_decode(value)));
+                    }
+                    (start, equals) = (at + 1, None);
+                }
+                _ => {}
+            }
         }
+        Query { pairs }
     }
 
     /// The value of a parameter, `None` when it is absent or empty (the first non-empty value
@@ -52,34 +75,38 @@ impl Query {
     }
 
     /// Refuses a parameter that is neither one of `params` nor accepted by `extra` (`extra_hint`
-    /// then says what else is accepted), and any parameter given twice. A parameter given with
+    /// then says what else is accepted; made only for that error), and any parameter given twice. A parameter given with
     /// an empty value counts as absent, except one accepted by `extra` (an equality filter,
     /// whose empty value is a value).
     pub fn check_with(
         &self,
         params: &[Param],
         extra: impl Fn(&str) -> bool,
-        extra_hint: &str,
+        extra_hint: impl FnOnce() -> String,
     ) -> Result<(), ApiError> {
-        // Names seen so far: a list for the usual handful, a hash set for a long query.
+        // Names seen so far: a list on the stack for the usual handful, a hash set for a long
+        // query.
         let few = self.pairs.len() <= 16;
-        let mut seen_few: Vec<&str> = Vec::new();
+        let mut seen_few: [&str; 16] = [""; 16];
+        let mut n_few = 0;
         let mut seen_many: HashSet<&str> = HashSet::new();
         for (name, value) in &self.pairs {
             let declared = params.iter().find(|p| p.name() == name);
             if declared.is_none() && !extra(name) {
                 let known: Vec<&str> = params.iter().map(Param::name).collect();
                 return Err(ApiError::bad_request(format!(
-                    "unknown parameter {name:?} (parameters: {}{extra_hint})",
-                    known.join(", ")
+                    "unknown parameter {name:?} (parameters: {}{})",
+                    known.join(", "),
+                    extra_hint()
                 )));
             }
             if value.is_empty() && declared.is_some_and(Param::empty_is_absent) {
                 continue;
             }
             let first_time = if few {
-                let new = !seen_few.contains(&name.as_str());
-                seen_few.push(name);
+                let new = !seen_few[..n_few].contains(&name.as_str());
+                seen_few[n_few] = name;
+                n_few += 1;
                 new
             } else {
                 seen_many.insert(name)
@@ -104,25 +131,101 @@ impl Query {
 
     /// [`Query::check_with`] for a resource that takes only `params`.
     pub fn check(&self, params: &[Param]) -> Result<(), ApiError> {
-        self.check_with(params, |_| false, "")
+        self.check_with(params, |_| false, String::new)
     }
 
     /// The query string with `replace` set (in place of any earlier value, at the end) and
     /// `drop` removed.
     pub fn rewritten(&self, drop: &[&str], replace: &[(&str, &str)]) -> String {
-        // Encoded text is at most three times as long as decoded; most of it is far less.
-        let decoded: usize = self.pairs.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
-        let mut s = form_urlencoded::Serializer::new(String::with_capacity(decoded * 2));
-        for (k, v) in &self.pairs {
-            if !drop.contains(&k.as_str()) && !replace.iter().any(|(r, _)| r == k) {
-                s.append_pair(k, v);
+        let mut out = Vec::new();
+        self.write_rewritten(&mut out, drop, replace);
+        // The encoding writes ASCII only.
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// [`Query::rewritten`] appended to `out`.
+    pub fn write_rewritten(&self, out: &mut Vec<u8>, drop: &[&str], replace: &[(&str, &str)]) {
+        let kept = self
+            .pairs
+            .iter()
+            .filter(|(k, _)| !drop.contains(&k.as_str()) && !replace.iter().any(|(r, _)| r == k))
+            .map(|(k, v)| (k.as_str(), v.as_str()));
+        // Encoded text is at most three times as long as decoded.
+        let room: usize = self
+            .pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .chain(replace.iter().copied())
+            .map(|(k, v)| 3 * (k.len() + v.len()) + 2)
+            .sum();
+        out.reserve(room);
+        let start = out.len();
+        for (k, v) in kept.chain(replace.iter().copied()) {
+            if out.len() > start {
+                out.push(b'&');
+            }
+            form_encode(out, k);
+            out.push(b'=');
+            form_encode(out, v);
+        }
+    }
+}
+
+/// One name or value of a query string, decoded (see [`Query::parse`]): the text between
+/// escapes is copied in runs.
+fn form_decode(input: &[u8]) -> String {
+    let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16)).map(|d| d as u8);
+    let mut out = Vec::with_capacity(input.len());
+    let mut rest = input;
+    while let Some(at) = rest.iter().position(|&b| b == b'%' || b == b'+') {
+        out.extend_from_slice(&rest[..at]);
+        if rest[at] == b'+' {
+            out.push(b' ');
+            rest = &rest[at + 1..];
+            continue;
+        }
+        match (hex(rest.get(at + 1)), hex(rest.get(at + 2))) {
+            (Some(high), Some(low)) => {
+                out.push(high << 4 | low);
+                rest = &rest[at + 3..];
+            }
+            _ => {
+                out.push(b'%');
+                rest = &rest[at + 1..];
             }
         }
-        for (k, v) in replace {
-            s.append_pair(k, v);
-        }
-        s.finish()
     }
+    out.extend_from_slice(rest);
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Appends `text` encoded as `application/x-www-form-urlencoded` does it (what
+/// `form_urlencoded::byte_serialize` writes): ASCII letters, digits and `*-._` as they are
+/// (copied in runs), a space as `+`, every other byte as `%` and two upper-case hex digits.
+fn form_encode(out: &mut Vec<u8>, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    // Whether each byte is written as it is: one look-up per byte.
+    static UNCHANGED: [bool; 256] = {
+        let mut table = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            table[b] = matches!(b as u8, b'*' | b'-' | b'.' | b'0'..=b'9' | b'A'..=b'Z' | b'_' | b'a'..=b'z');
+            b += 1;
+        }
+        table
+    };
+    let mut rest = text.as_bytes();
+    while let Some(at) = rest.iter().position(|&b| !UNCHANGED[b as usize]) {
+        out.extend_from_slice(&rest[..at]);
+        let b = rest[at];
+        if b == b' ' {
+            out.push(b'+');
+        } else {
+            out.extend_from_slice(&[b'%', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]);
+        }
+        rest = &rest[at + 1..];
+    }
+    out.extend_from_slice(rest);
 }
 
 /// A CRS parameter (`crs`, `bbox-crs`, `filter-crs`), given as a URI, a URN or `AUTH:CODE`.
@@ -282,6 +385,83 @@ mod tests {
 
     fn crs(id: &str) -> OutputCrs {
         OutputCrs::new(id).unwrap()
+    }
+
+    /// Deterministic pseudo-random query strings over the bytes that matter to the encoding:
+    /// separators, `+`, `%` with and without hex digits, bytes of multi-byte and of invalid
+    /// UTF-8 (as escapes), and text that needs no decoding.
+    fn random_queries() -> Vec<String> {
+        const PIECES: [&str; 24] = [
+            "&",
+            "=",
+            "+",
+            "%",
+            "%2",
+            "%20",
+            "%2B",
+            "%2b",
+            "%3D",
+            "%26",
+            "%zz",
+            "%C3%A8",
+            "%FF",
+            "%e2%82",
+            "a",
+            "Z",
+            "0",
+            "9",
+            "filter",
+            "S_INTERSECTS(geometry,POINT(",
+            " ",
+            "è",
+            "~!*'()",
+            ".-_",
+        ];
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        (0..3000)
+            .map(|_| {
+                let len = (next() % 12) as usize;
+                (0..len)
+                    .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn queries_are_decoded_as_form_urlencoded_decodes_them() {
+        for q in random_queries() {
+            let expected: Vec<(String, String)> =
+                form_urlencoded::parse(q.as_bytes()).into_owned().collect();
+            assert_eq!(Query::parse(Some(&q)).pairs(), expected.as_slice(), "{q:?}");
+        }
+        assert!(Query::parse(None).pairs().is_empty());
+        assert!(Query::parse(Some("")).pairs().is_empty());
+    }
+
+    #[test]
+    fn rewritten_queries_are_encoded_as_form_urlencoded_encodes_them() {
+        for q in random_queries() {
+            let query = Query::parse(Some(&q));
+            let mut expected = form_urlencoded::Serializer::new(String::new());
+            for (k, v) in query.pairs() {
+                if k != "f" && k != "limit" {
+                    expected.append_pair(k, v);
+                }
+            }
+            expected.append_pair("limit", "10");
+            assert_eq!(
+                query.rewritten(&["f"], &[("limit", "10")]),
+                expected.finish(),
+                "{q:?}"
+            );
+        }
     }
 
     #[test]

@@ -19,13 +19,24 @@ pub static CONTENT_CRS: HeaderName = HeaderName::from_static("content-crs");
 
 /// A body with a `Content-Type`.
 pub fn typed(body: impl Into<axum::body::Body>, media_type: &'static str) -> Response {
+    typed_header(body, HeaderValue::from_static(media_type))
+}
+
+/// [`typed`] with the header value made already.
+fn typed_header(body: impl Into<axum::body::Body>, media_type: HeaderValue) -> Response {
     let mut response = (StatusCode::OK, body.into()).into_response();
     let headers = response.headers_mut();
     // Room for what the middleware adds (ETag, Cache-Control, Vary, CORS), allocated once.
     headers.reserve(16);
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static(media_type));
+    headers.insert(CONTENT_TYPE, media_type);
     response
 }
+
+/// The headers of GeoJSON in CRS84, checked once, when compiled (`from_static` checks its
+/// text every time it runs).
+const GEOJSON_TYPE: HeaderValue = HeaderValue::from_static("application/geo+json");
+const CRS84_CONTENT_CRS: HeaderValue =
+    HeaderValue::from_static("<http://www.opengis.net/def/crs/OGC/1.3/CRS84>");
 
 /// A JSON value answered with an exact media type.
 pub fn json(value: &Json, media_type: &'static str) -> Response {
@@ -34,11 +45,9 @@ pub fn json(value: &Json, media_type: &'static str) -> Response {
 
 /// A GeoJSON document written in `crs`, with `Content-Crs` saying so.
 pub fn geojson(body: Vec<u8>, crs: &OutputCrs) -> Response {
-    let mut response = typed(body, Repr::GeoJson.media_type());
+    let mut response = typed_header(body, GEOJSON_TYPE);
     let value = if crs.is_crs84() {
-        Ok(HeaderValue::from_static(
-            "<http://www.opengis.net/def/crs/OGC/1.3/CRS84>",
-        ))
+        Ok(CRS84_CONTENT_CRS)
     } else {
         HeaderValue::from_str(&format!("<{}>", crs.uri))
     };
@@ -162,6 +171,12 @@ pub fn urlencode_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::Link;
+
+    #[test]
+    fn the_fixed_geojson_type_is_the_media_type_of_geojson() {
+        use super::{Repr, GEOJSON_TYPE};
+        assert_eq!(GEOJSON_TYPE, Repr::GeoJson.media_type());
+    }
 
     #[test]
     fn links_are_written_as_serde_writes_them() {

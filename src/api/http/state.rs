@@ -375,8 +375,12 @@ impl AppState {
     /// Changes with every change of one layer (a path under `/collections/{id}` depends only
     /// on that layer); `None` when there is no such layer.
     pub fn layer_generation(&self, id: &str) -> Option<u64> {
-        let layer = self.catalog().layer(id)?;
-        Some(self.snapshot.generation.wrapping_add(layer.version))
+        Some(self.generation_of(self.catalog().layer(id)?))
+    }
+
+    /// [`AppState::layer_generation`] of a layer of this snapshot's catalogue.
+    pub fn generation_of(&self, layer: &Layer) -> u64 {
+        self.snapshot.generation.wrapping_add(layer.version)
     }
 
     pub fn loaded_at(&self) -> SystemTime {
