@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use geo::{BoundingRect, Coord, Rect};
+use geo::{BoundingRect, Coord, Geometry, Rect};
 use rayon::prelude::*;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
@@ -130,6 +130,9 @@ pub struct Layer {
     /// Changes with the layer's content while it is served: 0 as loaded; the sequence number
     /// of the last change of an edited layer, or the last one a change log shows.
     pub version: u64,
+    /// Each feature's geometry in another CRS, kept once computed (see [`Layer::moved`]):
+    /// allocated on first use, filled feature by feature.
+    moved: std::sync::OnceLock<Vec<std::sync::OnceLock<Geometry<f64>>>>,
 }
 
 /// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
@@ -245,7 +248,33 @@ impl Layer {
             load_time: started.elapsed(),
             revisions: None,
             version: 0,
+            moved: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Feature `index`'s geometry moved by `to`, computed on first use and kept for the
+    /// layer's life (a layer changed by an edit is a new layer, so it is never stale). Vector
+    /// tiles move every geometry they cut to EPSG:3857: kept, each feature's move through
+    /// PROJ is made once, not once per tile. The memory it takes grows with the features
+    /// asked for, up to about that of the features' own coordinates. One CRS per layer: `to`
+    /// must always be the same transformation.
+    pub fn moved(
+        &self,
+        index: usize,
+        to: &crate::crs::Transformer,
+    ) -> Result<&Geometry<f64>, crate::crs::CrsError> {
+        let cells = self.moved.get_or_init(|| {
+            (0..self.features.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect()
+        });
+        let cell = &cells[index];
+        if let Some(g) = cell.get() {
+            return Ok(g);
+        }
+        let g = to.transformed(&self.features[index].geometry)?;
+        // Another thread may have set it meanwhile: the same geometry either way.
+        Ok(cell.get_or_init(|| g))
     }
 
     pub fn id(&self) -> &str {
@@ -541,5 +570,33 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<Catalog>();
         shareable::<std::sync::Arc<Catalog>>();
+    }
+
+    #[test]
+    fn a_moved_geometry_is_moved_once_and_kept() {
+        let layers = crate::analysis::testing::province_layers();
+        let layer = &layers[0];
+        // The province's coordinates are small numbers in EPSG:32632; moved to EPSG:3857.
+        let to = crate::crs::Transformer::new("EPSG:32632", "EPSG:3857").unwrap();
+        for i in 0..layer.features.len() {
+            let direct = to.transformed(&layer.features[i].geometry).unwrap();
+            let first = layer.moved(i, &to).unwrap();
+            assert_eq!(first, &direct, "feature {i}: what PROJ gives");
+            let again = layer.moved(i, &to).unwrap();
+            assert!(
+                std::ptr::eq(first, again),
+                "feature {i}: kept, not moved again"
+            );
+        }
+        // A layer made again (as an edit makes it) starts with nothing kept.
+        let fresh = Layer::new(
+            layer.config.clone(),
+            layer.source_crs.clone(),
+            layer.driver.clone(),
+            layer.fields.clone(),
+            layer.features.clone(),
+        )
+        .unwrap();
+        assert!(fresh.moved.get().is_none());
     }
 }

@@ -10,7 +10,8 @@
 //! 2. the layer's R-tree gives the candidates in that box ([`Layer::candidates`]); with a
 //!    CQL2 filter ([`Filter`]), only the candidates it matches go on (the filter is evaluated
 //!    on the feature before any geometry work);
-//! 3. each candidate is moved to EPSG:3857 with PROJ, then to tile units (x right, y down);
+//! 3. each candidate is moved to EPSG:3857 with PROJ (once per feature: the layer keeps the
+//!    moved geometry, [`Layer::moved`]), then to tile units (x right, y down);
 //! 4. clipped to the buffered tile: points by a test, lines and polygons by geo's boolean
 //!    operations (skipped when the geometry lies inside the box already);
 //! 5. simplified (Ramer-Douglas-Peucker, tolerance [`SIMPLIFY`] tile units), quantised to
@@ -300,7 +301,7 @@ pub fn cut(
     let mut out = LayerBuilder::new(layer.id());
     for pos in positions {
         let feature = &layer.features[pos as usize];
-        let mut g = to_mercator.transformed(&feature.geometry)?;
+        let mut g = layer.moved(pos as usize, &to_mercator)?.clone();
         crs::for_each_coord_slice(&mut g, &mut |coords| {
             for c in coords {
                 *c = Coord {
@@ -309,7 +310,7 @@ pub fn cut(
                 };
             }
         });
-        let Some(geometry) = tile_geometry(&g, &clip_box) else {
+        let Some(geometry) = tile_geometry_of(g, &clip_box) else {
             continue;
         };
         let properties: Vec<(&str, &crate::feature::Value)> = layer
@@ -326,22 +327,24 @@ pub fn cut(
 /// A geometry in (unquantised) tile units, clipped to `clip_box`, simplified and quantised;
 /// `None` when nothing of it is left.
 pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
+    tile_geometry_of(g.clone(), clip_box)
+}
+
+/// [`tile_geometry`] of a geometry the caller gives up (no copy of it is made).
+fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
     let inside = |c: &Coord<f64>| {
         c.x >= clip_box.min().x
             && c.x <= clip_box.max().x
             && c.y >= clip_box.min().y
             && c.y <= clip_box.max().y
     };
-    let within = |g: &Geometry<f64>| {
-        g.bounding_rect()
-            .is_some_and(|r| inside(&r.min()) && inside(&r.max()))
-    };
+    let within = |r: Option<Rect<f64>>| r.is_some_and(|r| inside(&r.min()) && inside(&r.max()));
     let points = |cs: &mut dyn Iterator<Item = Coord<f64>>| {
         let v: Vec<[i32; 2]> = cs.filter(inside).map(quantise).collect();
         (!v.is_empty()).then_some(TileGeometry::Points(v))
     };
     let lines = |mls: MultiLineString<f64>| {
-        let mls = if within(&Geometry::MultiLineString(mls.clone())) {
+        let mls = if within(mls.bounding_rect()) {
             mls
         } else {
             clip_box.to_polygon().clip(&mls, false)
@@ -354,7 +357,7 @@ pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeom
         (!v.is_empty()).then_some(TileGeometry::Lines(v))
     };
     let polygons = |mp: MultiPolygon<f64>| {
-        let mp = if within(&Geometry::MultiPolygon(mp.clone())) {
+        let mp = if within(mp.bounding_rect()) {
             mp
         } else {
             mp.intersection(&MultiPolygon(vec![clip_box.to_polygon()]))
@@ -369,10 +372,10 @@ pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeom
         Geometry::Point(p) => points(&mut std::iter::once(p.0)),
         Geometry::MultiPoint(mp) => points(&mut mp.0.iter().map(|p| p.0)),
         Geometry::Line(l) => lines(MultiLineString(vec![LineString(vec![l.start, l.end])])),
-        Geometry::LineString(l) => lines(MultiLineString(vec![l.clone()])),
-        Geometry::MultiLineString(m) => lines(m.clone()),
-        Geometry::Polygon(p) => polygons(MultiPolygon(vec![p.clone()])),
-        Geometry::MultiPolygon(m) => polygons(m.clone()),
+        Geometry::LineString(l) => lines(MultiLineString(vec![l])),
+        Geometry::MultiLineString(m) => lines(m),
+        Geometry::Polygon(p) => polygons(MultiPolygon(vec![p])),
+        Geometry::MultiPolygon(m) => polygons(m),
         Geometry::Rect(r) => polygons(MultiPolygon(vec![r.to_polygon()])),
         Geometry::Triangle(t) => polygons(MultiPolygon(vec![t.to_polygon()])),
         Geometry::GeometryCollection(_) => None,
