@@ -45,7 +45,7 @@ pub mod mvt;
 
 use geo::{
     BooleanOps, BoundingRect, Coord, Geometry, Intersects, LineString, MultiLineString,
-    MultiPolygon, Polygon, Rect, Simplify,
+    MultiPolygon, Polygon, Rect,
 };
 
 use crate::crs::{self, CrsError};
@@ -349,11 +349,7 @@ fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeomet
         } else {
             clip_box.to_polygon().clip(&mls, false)
         };
-        let v: Vec<Vec<[i32; 2]>> = mls
-            .0
-            .iter()
-            .filter_map(|l| line_part(&l.simplify(SIMPLIFY)))
-            .collect();
+        let v: Vec<Vec<[i32; 2]>> = mls.0.iter().filter_map(|l| line_part(l)).collect();
         (!v.is_empty()).then_some(TileGeometry::Lines(v))
     };
     let polygons = |mp: MultiPolygon<f64>| {
@@ -362,10 +358,7 @@ fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeomet
         } else {
             mp.intersection(&MultiPolygon(vec![clip_box.to_polygon()]))
         };
-        let v: Vec<Vec<Vec<[i32; 2]>>> =
-            mp.0.iter()
-                .filter_map(|p| polygon_part(&p.simplify(SIMPLIFY)))
-                .collect();
+        let v: Vec<Vec<Vec<[i32; 2]>>> = mp.0.iter().filter_map(polygon_part).collect();
         (!v.is_empty()).then_some(TileGeometry::Polygons(v))
     };
     match g {
@@ -386,10 +379,50 @@ fn quantise(c: Coord<f64>) -> [i32; 2] {
     [c.x.round() as i32, c.y.round() as i32]
 }
 
-/// Quantised points without consecutive repeats.
-fn quantised(line: &LineString<f64>) -> Vec<[i32; 2]> {
-    let mut v: Vec<[i32; 2]> = Vec::with_capacity(line.0.len());
-    for c in &line.0 {
+/// The points of `line` simplified (Ramer-Douglas-Peucker, tolerance [`SIMPLIFY`] tile
+/// units), then quantised to integers without consecutive repeats.
+///
+/// As geo's `Simplify` decides: the farthest point from a chord (the last of equals) splits it
+/// when it is farther than the tolerance; otherwise the points between go, unless that would
+/// leave fewer than `min` points in all (4 for a ring, 2 for a line), and then the chord keeps
+/// them. Chords are taken first to last, as a recursion would. The distance of a point to a
+/// chord is its distance to the segment, compared squared with the tolerance squared (no
+/// square root per point); the kept points are marked, then written once.
+fn quantised(line: &LineString<f64>, min: usize) -> Vec<[i32; 2]> {
+    let points = &line.0;
+    let n = points.len();
+    let mut keep = vec![n < 3; n];
+    if n >= 3 {
+        keep[0] = true;
+        keep[n - 1] = true;
+        let tolerance2 = SIMPLIFY * SIMPLIFY;
+        let mut left = n;
+        // Chords to look at, the next on top.
+        let mut chords = vec![(0, n - 1)];
+        while let Some((a, b)) = chords.pop() {
+            if b <= a + 1 {
+                continue;
+            }
+            let (mut far, mut far_d2) = (a + 1, -1.0);
+            for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
+                let d2 = segment_distance2(*p, points[a], points[b]);
+                if d2 >= far_d2 {
+                    (far, far_d2) = (i, d2);
+                }
+            }
+            if far_d2 > tolerance2 {
+                keep[far] = true;
+                chords.push((far, b));
+                chords.push((a, far));
+            } else if left - (b - a - 1) < min {
+                keep[a..=b].iter_mut().for_each(|k| *k = true);
+            } else {
+                left -= b - a - 1;
+            }
+        }
+    }
+    let mut v: Vec<[i32; 2]> = Vec::with_capacity(keep.iter().filter(|k| **k).count());
+    for (c, _) in points.iter().zip(&keep).filter(|(_, k)| **k) {
         let q = quantise(*c);
         if v.last() != Some(&q) {
             v.push(q);
@@ -398,9 +431,22 @@ fn quantised(line: &LineString<f64>) -> Vec<[i32; 2]> {
     v
 }
 
+/// The squared distance from `p` to the segment `a`-`b`.
+fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let length2 = dx * dx + dy * dy;
+    let t = if length2 > 0.0 {
+        (((p.x - a.x) * dx + (p.y - a.y) * dy) / length2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
+    ex * ex + ey * ey
+}
+
 /// A line in tile integers, or `None` when it collapses to a point.
 fn line_part(line: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
-    let v = quantised(line);
+    let v = quantised(line, 2);
     (v.len() >= 2).then_some(v)
 }
 
@@ -418,7 +464,7 @@ pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
 /// A ring in tile integers, open, wound to the sign asked (`exterior`: positive area), or
 /// `None` when it has no area left.
 fn ring_part(ring: &LineString<f64>, exterior: bool) -> Option<Vec<[i32; 2]>> {
-    let mut v = quantised(ring);
+    let mut v = quantised(ring, 4);
     if v.len() > 1 && v.first() == v.last() {
         v.pop();
     }
@@ -450,6 +496,74 @@ fn polygon_part(p: &Polygon<f64>) -> Option<Vec<Vec<[i32; 2]>>> {
 mod tests {
     use super::*;
     use geo::{coord, polygon};
+
+    #[test]
+    fn simplification_keeps_what_geo_keeps_and_quantises() {
+        use geo::Simplify;
+        // By hand: a zigzag of amplitude 0.4 units along a straight line goes (tolerance 1);
+        // one of amplitude 3 stays.
+        let flat = LineString::from(vec![
+            (0.0, 0.0),
+            (5.0, 0.4),
+            (10.0, 0.0),
+            (15.0, 0.4),
+            (20.0, 0.0),
+        ]);
+        assert_eq!(quantised(&flat, 2), vec![[0, 0], [20, 0]]);
+        let sharp = LineString::from(vec![(0.0, 0.0), (5.0, 3.0), (10.0, 0.0)]);
+        assert_eq!(quantised(&sharp, 2), vec![[0, 0], [5, 3], [10, 0]]);
+        // A ring keeps 4 points at least: a thin triangle does not fold to a line.
+        let thin = LineString::from(vec![(0.0, 0.0), (10.0, 0.5), (20.0, 0.0), (0.0, 0.0)]);
+        assert_eq!(quantised(&thin, 4), vec![[0, 0], [10, 1], [20, 0], [0, 0]]);
+        // Against geo's Ramer-Douglas-Peucker (then quantised) on seeded random walks, ring and
+        // open, with steps of a fraction of a unit to tens of units.
+        // SplitMix64, seeded: the same walks on every run.
+        let mut state: u64 = 7;
+        let mut uniform = |lo: f64, hi: f64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            lo + (hi - lo) * (z >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for case in 0..2_000 {
+            let n = uniform(2.0, 60.0) as usize;
+            let step = [0.3, 2.0, 40.0][case % 3];
+            let (mut x, mut y) = (uniform(0.0, 4096.0), uniform(0.0, 4096.0));
+            let mut coords = vec![Coord { x, y }];
+            for _ in 1..n {
+                x += uniform(-step, step);
+                y += uniform(-step, step);
+                coords.push(Coord { x, y });
+            }
+            if case % 2 == 0 {
+                coords.push(coords[0]);
+            }
+            let line = LineString(coords);
+            let ring = case % 2 == 0;
+            let simplified = if ring {
+                Polygon::new(line.clone(), vec![])
+                    .simplify(SIMPLIFY)
+                    .exterior()
+                    .clone()
+            } else {
+                line.simplify(SIMPLIFY)
+            };
+            let mut by_geo: Vec<[i32; 2]> = Vec::new();
+            for c in &simplified.0 {
+                let q = quantise(*c);
+                if by_geo.last() != Some(&q) {
+                    by_geo.push(q);
+                }
+            }
+            assert_eq!(
+                quantised(&line, if ring { 4 } else { 2 }),
+                by_geo,
+                "case {case}"
+            );
+        }
+    }
 
     #[test]
     fn tile_matrices_follow_the_formula() {
