@@ -349,7 +349,7 @@ fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeomet
         } else {
             clip_box.to_polygon().clip(&mls, false)
         };
-        let v: Vec<Vec<[i32; 2]>> = mls.0.iter().filter_map(|l| line_part(l)).collect();
+        let v: Vec<Vec<[i32; 2]>> = mls.0.iter().filter_map(line_part).collect();
         (!v.is_empty()).then_some(TileGeometry::Lines(v))
     };
     let polygons = |mp: MultiPolygon<f64>| {
