@@ -288,29 +288,19 @@ pub fn cut(
     let to_mercator = crs::cached_transformer(working_crs, MERCATOR_CRS)?;
     let bounds = mercator_bounds(tile);
     let scale = f64::from(EXTENT) / tile.size();
-    let clip_box = Rect::new(
-        Coord {
-            x: -BUFFER,
-            y: -BUFFER,
-        },
-        Coord {
-            x: f64::from(EXTENT) + BUFFER,
-            y: f64::from(EXTENT) + BUFFER,
-        },
-    );
+    // EPSG:3857 to tile units: x right from the tile's west edge, y down from its north edge.
+    let to_tile = Affine {
+        x0: bounds.min().x,
+        y0: bounds.max().y,
+        sx: scale,
+        sy: -scale,
+    };
+    let clip_box = buffered(tile, BUFFER);
     let mut out = LayerBuilder::new(layer.id());
     for pos in positions {
         let feature = &layer.features[pos as usize];
-        let mut g = layer.moved(pos as usize, &to_mercator)?.clone();
-        crs::for_each_coord_slice(&mut g, &mut |coords| {
-            for c in coords {
-                *c = Coord {
-                    x: (c.x - bounds.min().x) * scale,
-                    y: (bounds.max().y - c.y) * scale,
-                };
-            }
-        });
-        let Some(geometry) = tile_geometry_of(g, &clip_box) else {
+        let g = layer.moved(pos as usize, &to_mercator)?;
+        let Some(geometry) = tile_geometry_in(g, &clip_box, &to_tile) else {
             continue;
         };
         let properties: Vec<(&str, &crate::feature::Value)> = layer
@@ -327,11 +317,40 @@ pub fn cut(
 /// A geometry in (unquantised) tile units, clipped to `clip_box`, simplified and quantised;
 /// `None` when nothing of it is left.
 pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
-    tile_geometry_of(g.clone(), clip_box)
+    tile_geometry_in(g, clip_box, &Affine::IDENTITY)
 }
 
-/// [`tile_geometry`] of a geometry the caller gives up (no copy of it is made).
-fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
+/// From a CRS to tile units: `((x - x0) * sx, (y - y0) * sy)`, with `|sx| == |sy|` (so that
+/// distances scale by `|sx|`).
+#[derive(Debug, Clone, Copy)]
+struct Affine {
+    x0: f64,
+    y0: f64,
+    sx: f64,
+    sy: f64,
+}
+
+impl Affine {
+    /// Coordinates already in tile units.
+    const IDENTITY: Affine = Affine {
+        x0: 0.0,
+        y0: 0.0,
+        sx: 1.0,
+        sy: 1.0,
+    };
+
+    fn apply(&self, c: Coord<f64>) -> Coord<f64> {
+        Coord {
+            x: (c.x - self.x0) * self.sx,
+            y: (c.y - self.y0) * self.sy,
+        }
+    }
+}
+
+/// [`tile_geometry`] of a geometry in another CRS, clipped to `clip_box` in that CRS and moved
+/// to tile units by `to` as it is quantised. A geometry inside the box is read where it is,
+/// not copied; only one that crosses the box's edge is cut into a new one.
+fn tile_geometry_in(g: &Geometry<f64>, clip_box: &Rect<f64>, to: &Affine) -> Option<TileGeometry> {
     let inside = |c: &Coord<f64>| {
         c.x >= clip_box.min().x
             && c.x <= clip_box.max().x
@@ -340,37 +359,61 @@ fn tile_geometry_of(g: Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeomet
     };
     let within = |r: Option<Rect<f64>>| r.is_some_and(|r| inside(&r.min()) && inside(&r.max()));
     let points = |cs: &mut dyn Iterator<Item = Coord<f64>>| {
-        let v: Vec<[i32; 2]> = cs.filter(inside).map(quantise).collect();
+        let v: Vec<[i32; 2]> = cs.filter(inside).map(|c| quantise(to.apply(c))).collect();
         (!v.is_empty()).then_some(TileGeometry::Points(v))
     };
-    let lines = |mls: MultiLineString<f64>| {
-        let mls = if within(mls.bounding_rect()) {
-            mls
-        } else {
-            clip_box.to_polygon().clip(&mls, false)
-        };
-        let v: Vec<Vec<[i32; 2]>> = mls.0.iter().filter_map(line_part).collect();
+    let lines = |parts: &[LineString<f64>]| {
+        let v: Vec<Vec<[i32; 2]>> = parts.iter().filter_map(|l| line_part(l, to)).collect();
         (!v.is_empty()).then_some(TileGeometry::Lines(v))
     };
-    let polygons = |mp: MultiPolygon<f64>| {
-        let mp = if within(mp.bounding_rect()) {
-            mp
+    let clipped_lines = |parts: &[LineString<f64>]| {
+        let r = parts
+            .iter()
+            .filter_map(|l| l.bounding_rect())
+            .reduce(|a, b| {
+                Rect::new(
+                    Coord {
+                        x: a.min().x.min(b.min().x),
+                        y: a.min().y.min(b.min().y),
+                    },
+                    Coord {
+                        x: a.max().x.max(b.max().x),
+                        y: a.max().y.max(b.max().y),
+                    },
+                )
+            });
+        if within(r) {
+            lines(parts)
         } else {
-            mp.intersection(&MultiPolygon(vec![clip_box.to_polygon()]))
-        };
-        let v: Vec<Vec<Vec<[i32; 2]>>> = mp.0.iter().filter_map(polygon_part).collect();
+            let cut = clip_box
+                .to_polygon()
+                .clip(&MultiLineString(parts.to_vec()), false);
+            lines(&cut.0)
+        }
+    };
+    let polygons = |parts: &[Polygon<f64>]| {
+        let v: Vec<Vec<Vec<[i32; 2]>>> = parts.iter().filter_map(|p| polygon_part(p, to)).collect();
         (!v.is_empty()).then_some(TileGeometry::Polygons(v))
+    };
+    let clipped_polygons = |parts: &[Polygon<f64>], r: Option<Rect<f64>>| {
+        if within(r) {
+            polygons(parts)
+        } else {
+            let cut = MultiPolygon(parts.to_vec())
+                .intersection(&MultiPolygon(vec![clip_box.to_polygon()]));
+            polygons(&cut.0)
+        }
     };
     match g {
         Geometry::Point(p) => points(&mut std::iter::once(p.0)),
         Geometry::MultiPoint(mp) => points(&mut mp.0.iter().map(|p| p.0)),
-        Geometry::Line(l) => lines(MultiLineString(vec![LineString(vec![l.start, l.end])])),
-        Geometry::LineString(l) => lines(MultiLineString(vec![l])),
-        Geometry::MultiLineString(m) => lines(m),
-        Geometry::Polygon(p) => polygons(MultiPolygon(vec![p])),
-        Geometry::MultiPolygon(m) => polygons(m),
-        Geometry::Rect(r) => polygons(MultiPolygon(vec![r.to_polygon()])),
-        Geometry::Triangle(t) => polygons(MultiPolygon(vec![t.to_polygon()])),
+        Geometry::Line(l) => clipped_lines(&[LineString(vec![l.start, l.end])]),
+        Geometry::LineString(l) => clipped_lines(std::slice::from_ref(l)),
+        Geometry::MultiLineString(m) => clipped_lines(&m.0),
+        Geometry::Polygon(p) => clipped_polygons(std::slice::from_ref(p), p.bounding_rect()),
+        Geometry::MultiPolygon(m) => clipped_polygons(&m.0, m.bounding_rect()),
+        Geometry::Rect(r) => clipped_polygons(&[r.to_polygon()], Some(*r)),
+        Geometry::Triangle(t) => clipped_polygons(&[t.to_polygon()], t.bounding_rect().into()),
         Geometry::GeometryCollection(_) => None,
     }
 }
@@ -388,14 +431,16 @@ fn quantise(c: Coord<f64>) -> [i32; 2] {
 /// them. Chords are taken first to last, as a recursion would. The distance of a point to a
 /// chord is its distance to the segment, compared squared with the tolerance squared (no
 /// square root per point); the kept points are marked, then written once.
-fn quantised(line: &LineString<f64>, min: usize) -> Vec<[i32; 2]> {
+fn quantised(line: &LineString<f64>, min: usize, to: &Affine) -> Vec<[i32; 2]> {
     let points = &line.0;
     let n = points.len();
     let mut keep = vec![n < 3; n];
     if n >= 3 {
         keep[0] = true;
         keep[n - 1] = true;
-        let tolerance2 = SIMPLIFY * SIMPLIFY;
+        // The tolerance in the line's own units (the scale is the same on both axes).
+        let tolerance = SIMPLIFY / to.sx.abs();
+        let tolerance2 = tolerance * tolerance;
         let mut left = n;
         // Chords to look at, the next on top.
         let mut chords = vec![(0, n - 1)];
@@ -423,7 +468,7 @@ fn quantised(line: &LineString<f64>, min: usize) -> Vec<[i32; 2]> {
     }
     let mut v: Vec<[i32; 2]> = Vec::with_capacity(keep.iter().filter(|k| **k).count());
     for (c, _) in points.iter().zip(&keep).filter(|(_, k)| **k) {
-        let q = quantise(*c);
+        let q = quantise(to.apply(*c));
         if v.last() != Some(&q) {
             v.push(q);
         }
@@ -445,8 +490,8 @@ fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
 }
 
 /// A line in tile integers, or `None` when it collapses to a point.
-fn line_part(line: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
-    let v = quantised(line, 2);
+fn line_part(line: &LineString<f64>, to: &Affine) -> Option<Vec<[i32; 2]>> {
+    let v = quantised(line, 2, to);
     (v.len() >= 2).then_some(v)
 }
 
@@ -463,8 +508,8 @@ pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
 
 /// A ring in tile integers, open, wound to the sign asked (`exterior`: positive area), or
 /// `None` when it has no area left.
-fn ring_part(ring: &LineString<f64>, exterior: bool) -> Option<Vec<[i32; 2]>> {
-    let mut v = quantised(ring, 4);
+fn ring_part(ring: &LineString<f64>, exterior: bool, to: &Affine) -> Option<Vec<[i32; 2]>> {
+    let mut v = quantised(ring, 4, to);
     if v.len() > 1 && v.first() == v.last() {
         v.pop();
     }
@@ -483,11 +528,11 @@ fn ring_part(ring: &LineString<f64>, exterior: bool) -> Option<Vec<[i32; 2]>> {
 
 /// A polygon in tile integers: its exterior ring then its holes; `None` when the exterior
 /// collapses.
-fn polygon_part(p: &Polygon<f64>) -> Option<Vec<Vec<[i32; 2]>>> {
-    let exterior = ring_part(p.exterior(), true)?;
+fn polygon_part(p: &Polygon<f64>, to: &Affine) -> Option<Vec<Vec<[i32; 2]>>> {
+    let exterior = ring_part(p.exterior(), true, to)?;
     Some(
         std::iter::once(exterior)
-            .chain(p.interiors().iter().filter_map(|r| ring_part(r, false)))
+            .chain(p.interiors().iter().filter_map(|r| ring_part(r, false, to)))
             .collect(),
     )
 }
@@ -509,12 +554,21 @@ mod tests {
             (15.0, 0.4),
             (20.0, 0.0),
         ]);
-        assert_eq!(quantised(&flat, 2), vec![[0, 0], [20, 0]]);
+        assert_eq!(
+            quantised(&flat, 2, &Affine::IDENTITY),
+            vec![[0, 0], [20, 0]]
+        );
         let sharp = LineString::from(vec![(0.0, 0.0), (5.0, 3.0), (10.0, 0.0)]);
-        assert_eq!(quantised(&sharp, 2), vec![[0, 0], [5, 3], [10, 0]]);
+        assert_eq!(
+            quantised(&sharp, 2, &Affine::IDENTITY),
+            vec![[0, 0], [5, 3], [10, 0]]
+        );
         // A ring keeps 4 points at least: a thin triangle does not fold to a line.
         let thin = LineString::from(vec![(0.0, 0.0), (10.0, 0.5), (20.0, 0.0), (0.0, 0.0)]);
-        assert_eq!(quantised(&thin, 4), vec![[0, 0], [10, 1], [20, 0], [0, 0]]);
+        assert_eq!(
+            quantised(&thin, 4, &Affine::IDENTITY),
+            vec![[0, 0], [10, 1], [20, 0], [0, 0]]
+        );
         // Against geo's Ramer-Douglas-Peucker (then quantised) on seeded random walks, ring and
         // open, with steps of a fraction of a unit to tens of units.
         // SplitMix64, seeded: the same walks on every run.
@@ -558,10 +612,68 @@ mod tests {
                 }
             }
             assert_eq!(
-                quantised(&line, if ring { 4 } else { 2 }),
+                quantised(&line, if ring { 4 } else { 2 }, &Affine::IDENTITY),
                 by_geo,
                 "case {case}"
             );
+        }
+    }
+
+    #[test]
+    fn cutting_in_the_source_crs_equals_cutting_in_tile_units() {
+        // A polygon with a hole and a line, both crossing the buffered tile's edge, in a CRS
+        // where the tile is x 1000..9192, y 2000..10192 (scale 0.5: exact in binary).
+        let to = Affine {
+            x0: 1000.0,
+            y0: 10192.0,
+            sx: 0.5,
+            sy: -0.5,
+        };
+        let clip_here = Rect::new(
+            coord! { x: 872.0, y: 1872.0 },
+            coord! { x: 9320.0, y: 10320.0 },
+        );
+        let clip_tile = Rect::new(
+            coord! { x: -64.0, y: -64.0 },
+            coord! { x: 4160.0, y: 4160.0 },
+        );
+        let polygon = Geometry::Polygon(polygon!(
+            exterior: [(x: 500.0, y: 3000.0), (x: 6000.0, y: 2500.0), (x: 7000.0, y: 9000.0), (x: 3001.0, y: 11000.0), (x: 500.0, y: 3000.0)],
+            interiors: [[(x: 3000.0, y: 5000.0), (x: 4000.0, y: 5000.0), (x: 4000.0, y: 6000.0), (x: 3000.0, y: 5000.0)]],
+        ));
+        let line = Geometry::LineString(LineString::from(vec![
+            (0.0, 0.0),
+            (5000.0, 6000.0),
+            (5003.0, 6001.0),
+            (12000.0, 6000.0),
+        ]));
+        for g in [polygon, line] {
+            let mut in_tile = g.clone();
+            crs::for_each_coord_slice(&mut in_tile, &mut |cs| {
+                cs.iter_mut().for_each(|c| *c = to.apply(*c))
+            });
+            // The boolean operations may start a ring at another vertex: compare rings from
+            // their smallest vertex (same points, same order, same winding).
+            let canonical = |t: Option<TileGeometry>| match t {
+                Some(TileGeometry::Polygons(ps)) => Some(TileGeometry::Polygons(
+                    ps.into_iter()
+                        .map(|rings| {
+                            rings
+                                .into_iter()
+                                .map(|mut r| {
+                                    let at = (0..r.len()).min_by_key(|&i| r[i]).unwrap_or(0);
+                                    r.rotate_left(at);
+                                    r
+                                })
+                                .collect()
+                        })
+                        .collect(),
+                )),
+                other => other,
+            };
+            let expected = canonical(tile_geometry(&in_tile, &clip_tile));
+            assert!(expected.is_some());
+            assert_eq!(canonical(tile_geometry_in(&g, &clip_here, &to)), expected);
         }
     }
 
