@@ -296,6 +296,8 @@ test("a conflict: the second save is refused, its page shows the first one's val
     assert.equal(redo.headers()["if-match"], afterFirst.etag);
     await viewB.locator(".edit-status.ok").waitFor({ timeout: 15000 });
     assert.deepEqual((await item(id)).properties, { ...before.properties, ...first, ...second });
+    // The history is read again after the save: wait for it to show B's change at its top.
+    await viewB.locator('ol.history > li:first-child[data-user="galli"]').waitFor({ timeout: 15000 });
     assert.deepEqual(await viewB.locator("ol.history > li").evaluateAll((ls) => ls.slice(0, 2).map((l) => l.dataset.user)), ["galli", "ferrari"]);
     assert.deepEqual(a.problems, []);
     assert.deepEqual(harness.unexpected(b.problems, [[412, `/collections/${LAYER}/items/${id}`]]), []);
