@@ -130,9 +130,9 @@ pub struct Layer {
     /// Changes with the layer's content while it is served: 0 as loaded; the sequence number
     /// of the last change of an edited layer, or the last one a change log shows.
     pub version: u64,
-    /// Each feature's geometry in another CRS, kept once computed (see [`Layer::moved`]):
-    /// allocated on first use, filled feature by feature.
-    moved: std::sync::OnceLock<Vec<std::sync::OnceLock<Geometry<f64>>>>,
+    /// Each feature's geometry in another CRS (named first), kept once computed (see
+    /// [`Layer::moved`]): allocated on first use, filled feature by feature.
+    moved: std::sync::OnceLock<(String, Vec<std::sync::OnceLock<Geometry<f64>>>)>,
 }
 
 /// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
@@ -256,25 +256,31 @@ impl Layer {
     /// layer's life (a layer changed by an edit is a new layer, so it is never stale). Vector
     /// tiles move every geometry they cut to EPSG:3857: kept, each feature's move through
     /// PROJ is made once, not once per tile. The memory it takes grows with the features
-    /// asked for, up to about that of the features' own coordinates. One CRS per layer: `to`
-    /// must always be the same transformation.
+    /// asked for, up to about that of the features' own coordinates. One target CRS is kept
+    /// per layer, the first asked for; a move to another is made each time, not kept.
     pub fn moved(
         &self,
         index: usize,
         to: &crate::crs::Transformer,
-    ) -> Result<&Geometry<f64>, crate::crs::CrsError> {
-        let cells = self.moved.get_or_init(|| {
-            (0..self.features.len())
+    ) -> Result<std::borrow::Cow<'_, Geometry<f64>>, crate::crs::CrsError> {
+        let (crs, cells) = self.moved.get_or_init(|| {
+            let cells = (0..self.features.len())
                 .map(|_| std::sync::OnceLock::new())
-                .collect()
+                .collect();
+            (to.to_crs().to_string(), cells)
         });
+        if crs != to.to_crs() {
+            return Ok(std::borrow::Cow::Owned(
+                to.transformed(&self.features[index].geometry)?,
+            ));
+        }
         let cell = &cells[index];
         if let Some(g) = cell.get() {
-            return Ok(g);
+            return Ok(std::borrow::Cow::Borrowed(g));
         }
         let g = to.transformed(&self.features[index].geometry)?;
         // Another thread may have set it meanwhile: the same geometry either way.
-        Ok(cell.get_or_init(|| g))
+        Ok(std::borrow::Cow::Borrowed(cell.get_or_init(|| g)))
     }
 
     pub fn id(&self) -> &str {
@@ -581,11 +587,19 @@ mod tests {
         for i in 0..layer.features.len() {
             let direct = to.transformed(&layer.features[i].geometry).unwrap();
             let first = layer.moved(i, &to).unwrap();
-            assert_eq!(first, &direct, "feature {i}: what PROJ gives");
+            assert_eq!(*first, direct, "feature {i}: what PROJ gives");
             let again = layer.moved(i, &to).unwrap();
             assert!(
-                std::ptr::eq(first, again),
+                std::ptr::eq(&*first, &*again),
                 "feature {i}: kept, not moved again"
+            );
+            // Another target is moved each time, and right.
+            let other = crate::crs::Transformer::new("EPSG:32632", "EPSG:4326").unwrap();
+            let moved = layer.moved(i, &other).unwrap();
+            assert!(matches!(moved, std::borrow::Cow::Owned(_)));
+            assert_eq!(
+                *moved,
+                other.transformed(&layer.features[i].geometry).unwrap()
             );
         }
         // A layer made again (as an edit makes it) starts with nothing kept.

@@ -300,7 +300,7 @@ pub fn cut(
     for pos in positions {
         let feature = &layer.features[pos as usize];
         let g = layer.moved(pos as usize, &to_mercator)?;
-        let Some(geometry) = tile_geometry_in(g, &clip_box, &to_tile) else {
+        let Some(geometry) = tile_geometry_in(&g, &clip_box, &to_tile) else {
             continue;
         };
         let properties: Vec<(&str, &crate::feature::Value)> = layer
