@@ -15,9 +15,10 @@
 //! 4. clipped to the buffered tile: points by a test, lines and polygons by geo's boolean
 //!    operations (skipped when the geometry lies inside the box already);
 //! 5. simplified (Ramer-Douglas-Peucker, tolerance [`SIMPLIFY`] tile units), quantised to
-//!    integers, repeated points removed; parts that collapse (a line of one point, a ring of
-//!    fewer than three points or of no area) are dropped, a polygon whose exterior collapses
-//!    is dropped with its holes;
+//!    integers, repeated points removed; a part that simplification collapses is quantised
+//!    again unsimplified, and parts that collapse still (a line of one point, a ring of fewer
+//!    than three points or of no area) are dropped, a polygon whose exterior collapses is
+//!    dropped with its holes;
 //! 6. rings wound as MVT 2.1 requires: exterior rings of positive area by the surveyor's
 //!    formula in tile coordinates (clockwise on screen, y down), holes negative.
 //!
@@ -422,8 +423,9 @@ fn quantise(c: Coord<f64>) -> [i32; 2] {
     [c.x.round() as i32, c.y.round() as i32]
 }
 
-/// The points of `line` simplified (Ramer-Douglas-Peucker, tolerance [`SIMPLIFY`] tile
-/// units), then quantised to integers without consecutive repeats.
+/// The points of `line` simplified (Ramer-Douglas-Peucker, tolerance `tolerance` tile units:
+/// [`SIMPLIFY`], or 0 to keep every point off a straight run), then quantised to integers
+/// without consecutive repeats.
 ///
 /// As geo's `Simplify` decides: the farthest point from a chord (the last of equals) splits it
 /// when it is farther than the tolerance; otherwise the points between go, unless that would
@@ -431,7 +433,7 @@ fn quantise(c: Coord<f64>) -> [i32; 2] {
 /// them. Chords are taken first to last, as a recursion would. The distance of a point to a
 /// chord is its distance to the segment, compared squared with the tolerance squared (no
 /// square root per point); the kept points are marked, then written once.
-fn quantised(line: &LineString<f64>, min: usize, to: &Affine) -> Vec<[i32; 2]> {
+fn quantised(line: &LineString<f64>, min: usize, to: &Affine, tolerance: f64) -> Vec<[i32; 2]> {
     let points = &line.0;
     let n = points.len();
     let mut keep = vec![n < 3; n];
@@ -439,7 +441,7 @@ fn quantised(line: &LineString<f64>, min: usize, to: &Affine) -> Vec<[i32; 2]> {
         keep[0] = true;
         keep[n - 1] = true;
         // The tolerance in the line's own units (the scale is the same on both axes).
-        let tolerance = SIMPLIFY / to.sx.abs();
+        let tolerance = tolerance / to.sx.abs();
         let tolerance2 = tolerance * tolerance;
         let mut left = n;
         // Chords to look at, the next on top.
@@ -490,8 +492,16 @@ fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
 }
 
 /// A line in tile integers, or `None` when it collapses to a point.
+///
+/// A line that simplification collapses but quantisation alone does not (a short line that
+/// turns back on itself) is kept unsimplified: simplification takes away detail, never a
+/// feature that still has a shape at the tile's resolution.
 fn line_part(line: &LineString<f64>, to: &Affine) -> Option<Vec<[i32; 2]>> {
-    let v = quantised(line, 2, to);
+    let v = quantised(line, 2, to, SIMPLIFY);
+    if v.len() >= 2 {
+        return Some(v);
+    }
+    let v = quantised(line, 2, to, 0.0);
     (v.len() >= 2).then_some(v)
 }
 
@@ -508,15 +518,23 @@ pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
 
 /// A ring in tile integers, open, wound to the sign asked (`exterior`: positive area), or
 /// `None` when it has no area left.
+///
+/// A ring that simplification flattens (a small island whose few points fall within the
+/// tolerance of the chord between two of them) but that still has area once quantised
+/// without simplification is kept unsimplified, as PostGIS's `ST_AsMVTGeom` keeps it: a
+/// feature leaves a tile only when the tile's grid cannot show it.
 fn ring_part(ring: &LineString<f64>, exterior: bool, to: &Affine) -> Option<Vec<[i32; 2]>> {
-    let mut v = quantised(ring, 4, to);
-    if v.len() > 1 && v.first() == v.last() {
-        v.pop();
+    let open = |mut v: Vec<[i32; 2]>| {
+        if v.len() > 1 && v.first() == v.last() {
+            v.pop();
+        }
+        let area = if v.len() < 3 { 0 } else { ring_area2(&v) };
+        (v, area)
+    };
+    let (mut v, mut area) = open(quantised(ring, 4, to, SIMPLIFY));
+    if area == 0 {
+        (v, area) = open(quantised(ring, 4, to, 0.0));
     }
-    if v.len() < 3 {
-        return None;
-    }
-    let area = ring_area2(&v);
     if area == 0 {
         return None;
     }
@@ -555,18 +573,18 @@ mod tests {
             (20.0, 0.0),
         ]);
         assert_eq!(
-            quantised(&flat, 2, &Affine::IDENTITY),
+            quantised(&flat, 2, &Affine::IDENTITY, SIMPLIFY),
             vec![[0, 0], [20, 0]]
         );
         let sharp = LineString::from(vec![(0.0, 0.0), (5.0, 3.0), (10.0, 0.0)]);
         assert_eq!(
-            quantised(&sharp, 2, &Affine::IDENTITY),
+            quantised(&sharp, 2, &Affine::IDENTITY, SIMPLIFY),
             vec![[0, 0], [5, 3], [10, 0]]
         );
         // A ring keeps 4 points at least: a thin triangle does not fold to a line.
         let thin = LineString::from(vec![(0.0, 0.0), (10.0, 0.5), (20.0, 0.0), (0.0, 0.0)]);
         assert_eq!(
-            quantised(&thin, 4, &Affine::IDENTITY),
+            quantised(&thin, 4, &Affine::IDENTITY, SIMPLIFY),
             vec![[0, 0], [10, 1], [20, 0], [0, 0]]
         );
         // Against geo's Ramer-Douglas-Peucker (then quantised) on seeded random walks, ring and
@@ -612,11 +630,55 @@ mod tests {
                 }
             }
             assert_eq!(
-                quantised(&line, if ring { 4 } else { 2 }, &Affine::IDENTITY),
+                quantised(&line, if ring { 4 } else { 2 }, &Affine::IDENTITY, SIMPLIFY),
                 by_geo,
                 "case {case}"
             );
         }
+    }
+
+    #[test]
+    fn a_ring_that_simplification_flattens_is_kept_unsimplified() {
+        // By hand: from the chord 0→4 (a ring's two ends are one point) the farthest point is
+        // (20, 0); on the chord to it, (7, 0.6) and (14, 0.6) lie 0.6 from it, within the
+        // tolerance of 1, and go (4 points stay); on the chord back, (10, -0.4) stays, as the
+        // ring would fall under 4 points. Quantised, (0 0, 20 0, 10 0) has no area. Without
+        // simplification the ring is (0 0, 7 1, 14 1, 20 0, 10 0): twice its signed area by
+        // the surveyor's formula is 7·1 − 14·1 + 14·0 − 20·1 = −27, so as an exterior it is
+        // reversed to +27.
+        let island = LineString::from(vec![
+            (0.0, 0.0),
+            (7.0, 0.6),
+            (14.0, 0.6),
+            (20.0, 0.0),
+            (10.0, -0.4),
+            (0.0, 0.0),
+        ]);
+        assert_eq!(
+            quantised(&island, 4, &Affine::IDENTITY, SIMPLIFY),
+            vec![[0, 0], [20, 0], [10, 0], [0, 0]]
+        );
+        let kept = ring_part(&island, true, &Affine::IDENTITY).expect("the island has area");
+        assert_eq!(kept, vec![[10, 0], [20, 0], [14, 1], [7, 1], [0, 0]]);
+        assert_eq!(ring_area2(&kept), 27);
+        // The same ring 0.4 off its chord has no area even unsimplified: it goes.
+        let flat = LineString::from(vec![
+            (0.0, 0.0),
+            (7.0, 0.4),
+            (14.0, 0.4),
+            (20.0, 0.0),
+            (10.0, -0.4),
+            (0.0, 0.0),
+        ]);
+        assert_eq!(ring_part(&flat, true, &Affine::IDENTITY), None);
+        // A line folded back on itself: (0.9, 0) lies 0.8 from the chord (0 0, 0.1 0) and
+        // goes, and the chord quantises to one point; unsimplified it is 0 0, 1 0, 0 0.
+        let hook = LineString::from(vec![(0.0, 0.0), (0.9, 0.0), (0.1, 0.0)]);
+        assert_eq!(quantised(&hook, 2, &Affine::IDENTITY, SIMPLIFY), vec![[0, 0]]);
+        assert_eq!(
+            line_part(&hook, &Affine::IDENTITY),
+            Some(vec![[0, 0], [1, 0], [0, 0]])
+        );
     }
 
     #[test]

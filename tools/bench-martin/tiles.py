@@ -8,10 +8,11 @@ holds layers, a layer its features, keys and values, a feature its tags as pairs
 into the keys and values, its geometry as commands). For each tile it compares the set of
 values of one property (the zone's code) across all layers of the tile. A tile whose first
 server's version has more features, each of them outside the tile's square (in its buffer
-only), is counted apart: servers differ on whether the buffer takes features of its own.
+only), is counted apart: servers differ on whether the buffer takes features of its own. With
+--exact, such a tile counts as differing too.
 Prints one line per other differing tile and a summary; exits 1 if any such tile is found.
 
-Usage: tiles.py LIST URL_A URL_B PROPERTY
+Usage: tiles.py [--exact] LIST URL_A URL_B PROPERTY
 """
 
 import sys
@@ -133,7 +134,9 @@ def fetch(url):
 
 
 def main():
-    listing, url_a, url_b, name = sys.argv[1:5]
+    args = sys.argv[1:]
+    exact = args[:1] == ["--exact"]
+    listing, url_a, url_b, name = args[1:5] if exact else args[0:4]
     tiles = [tuple(line.split()) for line in open(listing) if line.strip()]
     same = buffer_only = differ = count = 0
     for z, x, y in tiles:
@@ -148,7 +151,7 @@ def main():
         # A feature whose box lies outside the tile's square (0..4096) is in the tile only for
         # its buffer: a server may leave those out.
         outside = lambda box: box is None or box[2] <= 0 or box[3] <= 0 or box[0] >= 4096 or box[1] >= 4096
-        if not only_b and all(outside(a[k]) for k in only_a):
+        if not exact and not only_b and all(outside(a[k]) for k in only_a):
             buffer_only += 1
             continue
         differ += 1
