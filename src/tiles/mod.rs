@@ -298,19 +298,20 @@ pub fn cut(
     };
     let clip_box = buffered(tile, BUFFER);
     let mut out = LayerBuilder::new(layer.id());
+    let mut scratch = Scratch::default();
     for pos in positions {
         let feature = &layer.features[pos as usize];
         let g = layer.moved(pos as usize, &to_mercator)?;
-        let Some(geometry) = tile_geometry_in(&g, &clip_box, &to_tile) else {
+        let commands = out.next_geometry();
+        let Some(kind) = write_geometry(&g, &clip_box, &to_tile, &mut scratch, commands) else {
             continue;
         };
-        let properties: Vec<(&str, &crate::feature::Value)> = layer
+        let properties = layer
             .fields
             .iter()
             .zip(&feature.values)
-            .map(|(f, v)| (f.name.as_str(), v))
-            .collect();
-        out.add(&feature.id, &properties, &geometry);
+            .map(|(f, v)| (f.name.as_str(), v));
+        out.add_written(&feature.id, properties, kind);
     }
     Ok((!out.is_empty()).then(|| out.encode()))
 }
@@ -318,7 +319,88 @@ pub fn cut(
 /// A geometry in (unquantised) tile units, clipped to `clip_box`, simplified and quantised;
 /// `None` when nothing of it is left.
 pub fn tile_geometry(g: &Geometry<f64>, clip_box: &Rect<f64>) -> Option<TileGeometry> {
-    tile_geometry_in(g, clip_box, &Affine::IDENTITY)
+    let mut collected = Collected(None);
+    let mut scratch = Scratch::default();
+    write_geometry(g, clip_box, &Affine::IDENTITY, &mut scratch, &mut collected)?;
+    collected.0
+}
+
+/// [`tile_geometry_in`] written as MVT commands; the MVT geometry type (1 point, 2 line,
+/// 3 polygon), or `None` when nothing of the geometry is left (and nothing was written).
+fn write_geometry(
+    g: &Geometry<f64>,
+    clip_box: &Rect<f64>,
+    to: &Affine,
+    scratch: &mut Scratch,
+    parts: &mut dyn Parts,
+) -> Option<i32> {
+    let kind = match g {
+        Geometry::Point(_) | Geometry::MultiPoint(_) => 1,
+        Geometry::Line(_) | Geometry::LineString(_) | Geometry::MultiLineString(_) => 2,
+        Geometry::Polygon(_)
+        | Geometry::MultiPolygon(_)
+        | Geometry::Rect(_)
+        | Geometry::Triangle(_) => 3,
+        Geometry::GeometryCollection(_) => return None,
+    };
+    (tile_geometry_in(g, clip_box, to, scratch, parts) > 0).then_some(kind)
+}
+
+/// Where [`tile_geometry_in`] writes a geometry in tile integers, part by part.
+trait Parts {
+    /// The points of a point geometry, all at once.
+    fn points(&mut self, points: &[[i32; 2]]);
+    /// A line of two points or more.
+    fn line(&mut self, line: &[[i32; 2]]);
+    /// A ring, open and wound for MVT; an exterior ring begins a polygon, holes follow it.
+    fn ring(&mut self, ring: &[[i32; 2]], exterior: bool);
+}
+
+impl Parts for mvt::Commands {
+    fn points(&mut self, points: &[[i32; 2]]) {
+        mvt::Commands::points(self, points);
+    }
+    fn line(&mut self, line: &[[i32; 2]]) {
+        mvt::Commands::line(self, line);
+    }
+    fn ring(&mut self, ring: &[[i32; 2]], _exterior: bool) {
+        mvt::Commands::ring(self, ring);
+    }
+}
+
+/// The parts gathered into a [`TileGeometry`].
+struct Collected(Option<TileGeometry>);
+
+impl Parts for Collected {
+    fn points(&mut self, points: &[[i32; 2]]) {
+        self.0 = Some(TileGeometry::Points(points.to_vec()));
+    }
+    fn line(&mut self, line: &[[i32; 2]]) {
+        match &mut self.0 {
+            Some(TileGeometry::Lines(lines)) => lines.push(line.to_vec()),
+            _ => self.0 = Some(TileGeometry::Lines(vec![line.to_vec()])),
+        }
+    }
+    fn ring(&mut self, ring: &[[i32; 2]], exterior: bool) {
+        match (&mut self.0, exterior) {
+            (Some(TileGeometry::Polygons(polygons)), false) => {
+                if let Some(last) = polygons.last_mut() {
+                    last.push(ring.to_vec());
+                }
+            }
+            (Some(TileGeometry::Polygons(polygons)), true) => polygons.push(vec![ring.to_vec()]),
+            _ => self.0 = Some(TileGeometry::Polygons(vec![vec![ring.to_vec()]])),
+        }
+    }
+}
+
+/// Buffers reused from one geometry to the next: which points simplification keeps, and the
+/// current part in tile integers.
+#[derive(Default)]
+struct Scratch {
+    keep: Vec<bool>,
+    chords: Vec<(usize, usize)>,
+    part: Vec<[i32; 2]>,
 }
 
 /// From a CRS to tile units: `((x - x0) * sx, (y - y0) * sy)`, with `|sx| == |sy|` (so that
@@ -349,9 +431,16 @@ impl Affine {
 }
 
 /// [`tile_geometry`] of a geometry in another CRS, clipped to `clip_box` in that CRS and moved
-/// to tile units by `to` as it is quantised. A geometry inside the box is read where it is,
-/// not copied; only one that crosses the box's edge is cut into a new one.
-fn tile_geometry_in(g: &Geometry<f64>, clip_box: &Rect<f64>, to: &Affine) -> Option<TileGeometry> {
+/// to tile units by `to` as it is quantised, written part by part into `out`; the number of
+/// parts written. A geometry inside the box is read where it is, not copied; only one that
+/// crosses the box's edge is cut into a new one.
+fn tile_geometry_in(
+    g: &Geometry<f64>,
+    clip_box: &Rect<f64>,
+    to: &Affine,
+    scratch: &mut Scratch,
+    out: &mut dyn Parts,
+) -> usize {
     let inside = |c: &Coord<f64>| {
         c.x >= clip_box.min().x
             && c.x <= clip_box.max().x
@@ -359,15 +448,29 @@ fn tile_geometry_in(g: &Geometry<f64>, clip_box: &Rect<f64>, to: &Affine) -> Opt
             && c.y <= clip_box.max().y
     };
     let within = |r: Option<Rect<f64>>| r.is_some_and(|r| inside(&r.min()) && inside(&r.max()));
-    let points = |cs: &mut dyn Iterator<Item = Coord<f64>>| {
-        let v: Vec<[i32; 2]> = cs.filter(inside).map(|c| quantise(to.apply(c))).collect();
-        (!v.is_empty()).then_some(TileGeometry::Points(v))
+    let points =
+        |cs: &mut dyn Iterator<Item = Coord<f64>>, scratch: &mut Scratch, out: &mut dyn Parts| {
+            scratch.part.clear();
+            scratch
+                .part
+                .extend(cs.filter(inside).map(|c| quantise(to.apply(c))));
+            if scratch.part.is_empty() {
+                return 0;
+            }
+            out.points(&scratch.part);
+            1
+        };
+    let lines = |parts: &[LineString<f64>], scratch: &mut Scratch, out: &mut dyn Parts| {
+        let mut written = 0;
+        for l in parts {
+            if line_part(l, to, scratch) {
+                out.line(&scratch.part);
+                written += 1;
+            }
+        }
+        written
     };
-    let lines = |parts: &[LineString<f64>]| {
-        let v: Vec<Vec<[i32; 2]>> = parts.iter().filter_map(|l| line_part(l, to)).collect();
-        (!v.is_empty()).then_some(TileGeometry::Lines(v))
-    };
-    let clipped_lines = |parts: &[LineString<f64>]| {
+    let clipped_lines = |parts: &[LineString<f64>], scratch: &mut Scratch, out: &mut dyn Parts| {
         let r = parts
             .iter()
             .filter_map(|l| l.bounding_rect())
@@ -384,43 +487,93 @@ fn tile_geometry_in(g: &Geometry<f64>, clip_box: &Rect<f64>, to: &Affine) -> Opt
                 )
             });
         if within(r) {
-            lines(parts)
+            lines(parts, scratch, out)
         } else {
             let cut = clip_box
                 .to_polygon()
                 .clip(&MultiLineString(parts.to_vec()), false);
-            lines(&cut.0)
+            lines(&cut.0, scratch, out)
         }
     };
-    let polygons = |parts: &[Polygon<f64>]| {
-        let v: Vec<Vec<Vec<[i32; 2]>>> = parts.iter().filter_map(|p| polygon_part(p, to)).collect();
-        (!v.is_empty()).then_some(TileGeometry::Polygons(v))
+    let polygons = |parts: &[Polygon<f64>], scratch: &mut Scratch, out: &mut dyn Parts| {
+        parts
+            .iter()
+            .map(|p| polygon_part(p, to, scratch, out))
+            .sum()
     };
-    let clipped_polygons = |parts: &[Polygon<f64>], r: Option<Rect<f64>>| {
+    let clipped_polygons = |parts: &[Polygon<f64>],
+                            r: Option<Rect<f64>>,
+                            scratch: &mut Scratch,
+                            out: &mut dyn Parts| {
         if within(r) {
-            polygons(parts)
+            polygons(parts, scratch, out)
         } else {
             let cut = MultiPolygon(parts.to_vec())
                 .intersection(&MultiPolygon(vec![clip_box.to_polygon()]));
-            polygons(&cut.0)
+            polygons(&cut.0, scratch, out)
         }
     };
     match g {
-        Geometry::Point(p) => points(&mut std::iter::once(p.0)),
-        Geometry::MultiPoint(mp) => points(&mut mp.0.iter().map(|p| p.0)),
-        Geometry::Line(l) => clipped_lines(&[LineString(vec![l.start, l.end])]),
-        Geometry::LineString(l) => clipped_lines(std::slice::from_ref(l)),
-        Geometry::MultiLineString(m) => clipped_lines(&m.0),
-        Geometry::Polygon(p) => clipped_polygons(std::slice::from_ref(p), p.bounding_rect()),
-        Geometry::MultiPolygon(m) => clipped_polygons(&m.0, m.bounding_rect()),
-        Geometry::Rect(r) => clipped_polygons(&[r.to_polygon()], Some(*r)),
-        Geometry::Triangle(t) => clipped_polygons(&[t.to_polygon()], t.bounding_rect().into()),
-        Geometry::GeometryCollection(_) => None,
+        Geometry::Point(p) => points(&mut std::iter::once(p.0), scratch, out),
+        Geometry::MultiPoint(mp) => points(&mut mp.0.iter().map(|p| p.0), scratch, out),
+        Geometry::Line(l) => clipped_lines(&[LineString(vec![l.start, l.end])], scratch, out),
+        Geometry::LineString(l) => clipped_lines(std::slice::from_ref(l), scratch, out),
+        Geometry::MultiLineString(m) => clipped_lines(&m.0, scratch, out),
+        Geometry::Polygon(p) => {
+            clipped_polygons(std::slice::from_ref(p), p.bounding_rect(), scratch, out)
+        }
+        Geometry::MultiPolygon(m) => clipped_polygons(&m.0, m.bounding_rect(), scratch, out),
+        Geometry::Rect(r) => clipped_polygons(&[r.to_polygon()], Some(*r), scratch, out),
+        Geometry::Triangle(t) => {
+            clipped_polygons(&[t.to_polygon()], t.bounding_rect().into(), scratch, out)
+        }
+        Geometry::GeometryCollection(_) => 0,
     }
 }
 
 fn quantise(c: Coord<f64>) -> [i32; 2] {
     [c.x.round() as i32, c.y.round() as i32]
+}
+
+/// Marks in `scratch.keep` the points of a line that Ramer-Douglas-Peucker keeps with
+/// `tolerance`, in the line's own units (see [`quantise_into`] for the decisions).
+fn mark_kept(points: &[Coord<f64>], min: usize, tolerance: f64, scratch: &mut Scratch) {
+    let n = points.len();
+    let keep = &mut scratch.keep;
+    keep.clear();
+    keep.resize(n, n < 3);
+    if n < 3 {
+        return;
+    }
+    keep[0] = true;
+    keep[n - 1] = true;
+    let tolerance2 = tolerance * tolerance;
+    let mut left = n;
+    // Chords to look at, the next on top.
+    let chords = &mut scratch.chords;
+    chords.clear();
+    chords.push((0, n - 1));
+    while let Some((a, b)) = chords.pop() {
+        if b <= a + 1 {
+            continue;
+        }
+        let (mut far, mut far_d2) = (a + 1, -1.0);
+        for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
+            let d2 = segment_distance2(*p, points[a], points[b]);
+            if d2 >= far_d2 {
+                (far, far_d2) = (i, d2);
+            }
+        }
+        if far_d2 > tolerance2 {
+            keep[far] = true;
+            chords.push((far, b));
+            chords.push((a, far));
+        } else if left - (b - a - 1) < min {
+            keep[a..=b].iter_mut().for_each(|k| *k = true);
+        } else {
+            left -= b - a - 1;
+        }
+    }
 }
 
 /// The points of `line` simplified (Ramer-Douglas-Peucker, tolerance `tolerance` tile units:
@@ -433,49 +586,25 @@ fn quantise(c: Coord<f64>) -> [i32; 2] {
 /// them. Chords are taken first to last, as a recursion would. The distance of a point to a
 /// chord is its distance to the segment, compared squared with the tolerance squared (no
 /// square root per point); the kept points are marked, then written once.
-fn quantised(line: &LineString<f64>, min: usize, to: &Affine, tolerance: f64) -> Vec<[i32; 2]> {
+fn quantise_into(
+    line: &LineString<f64>,
+    min: usize,
+    to: &Affine,
+    tolerance: f64,
+    scratch: &mut Scratch,
+) {
     let points = &line.0;
-    let n = points.len();
-    let mut keep = vec![n < 3; n];
-    if n >= 3 {
-        keep[0] = true;
-        keep[n - 1] = true;
-        // The tolerance in the line's own units (the scale is the same on both axes).
-        let tolerance = tolerance / to.sx.abs();
-        let tolerance2 = tolerance * tolerance;
-        let mut left = n;
-        // Chords to look at, the next on top.
-        let mut chords = vec![(0, n - 1)];
-        while let Some((a, b)) = chords.pop() {
-            if b <= a + 1 {
-                continue;
-            }
-            let (mut far, mut far_d2) = (a + 1, -1.0);
-            for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
-                let d2 = segment_distance2(*p, points[a], points[b]);
-                if d2 >= far_d2 {
-                    (far, far_d2) = (i, d2);
-                }
-            }
-            if far_d2 > tolerance2 {
-                keep[far] = true;
-                chords.push((far, b));
-                chords.push((a, far));
-            } else if left - (b - a - 1) < min {
-                keep[a..=b].iter_mut().for_each(|k| *k = true);
-            } else {
-                left -= b - a - 1;
-            }
-        }
-    }
-    let mut v: Vec<[i32; 2]> = Vec::with_capacity(keep.iter().filter(|k| **k).count());
-    for (c, _) in points.iter().zip(&keep).filter(|(_, k)| **k) {
+    // The tolerance in the line's own units (the scale is the same on both axes).
+    mark_kept(points, min, tolerance / to.sx.abs(), scratch);
+    let keep = &scratch.keep;
+    let v = &mut scratch.part;
+    v.clear();
+    for (c, _) in points.iter().zip(keep.iter()).filter(|(_, k)| **k) {
         let q = quantise(to.apply(*c));
         if v.last() != Some(&q) {
             v.push(q);
         }
     }
-    v
 }
 
 /// The squared distance from `p` to the segment `a`-`b`.
@@ -491,18 +620,18 @@ fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     ex * ex + ey * ey
 }
 
-/// A line in tile integers, or `None` when it collapses to a point.
+/// A line in tile integers, in `scratch.part`; false when it collapses to a point.
 ///
 /// A line that simplification collapses but quantisation alone does not (a short line that
 /// turns back on itself) is kept unsimplified: simplification takes away detail, never a
 /// feature that still has a shape at the tile's resolution.
-fn line_part(line: &LineString<f64>, to: &Affine) -> Option<Vec<[i32; 2]>> {
-    let v = quantised(line, 2, to, SIMPLIFY);
-    if v.len() >= 2 {
-        return Some(v);
+fn line_part(line: &LineString<f64>, to: &Affine, scratch: &mut Scratch) -> bool {
+    quantise_into(line, 2, to, SIMPLIFY, scratch);
+    if scratch.part.len() >= 2 {
+        return true;
     }
-    let v = quantised(line, 2, to, 0.0);
-    (v.len() >= 2).then_some(v)
+    quantise_into(line, 2, to, 0.0, scratch);
+    scratch.part.len() >= 2
 }
 
 /// Twice the signed area of a ring (surveyor's formula), positive for an MVT exterior ring.
@@ -516,49 +645,80 @@ pub fn ring_area2(ring: &[[i32; 2]]) -> i64 {
         .sum()
 }
 
-/// A ring in tile integers, open, wound to the sign asked (`exterior`: positive area), or
-/// `None` when it has no area left.
+/// A ring in tile integers, in `scratch.part`, open, wound to the sign asked (`exterior`:
+/// positive area); false when it has no area left.
 ///
 /// A ring that simplification flattens (a small island whose few points fall within the
 /// tolerance of the chord between two of them) but that still has area once quantised
 /// without simplification is kept unsimplified, as PostGIS's `ST_AsMVTGeom` keeps it: a
 /// feature leaves a tile only when the tile's grid cannot show it.
-fn ring_part(ring: &LineString<f64>, exterior: bool, to: &Affine) -> Option<Vec<[i32; 2]>> {
-    let open = |mut v: Vec<[i32; 2]>| {
+fn ring_part(ring: &LineString<f64>, exterior: bool, to: &Affine, scratch: &mut Scratch) -> bool {
+    let open = |v: &mut Vec<[i32; 2]>| {
         if v.len() > 1 && v.first() == v.last() {
             v.pop();
         }
-        let area = if v.len() < 3 { 0 } else { ring_area2(&v) };
-        (v, area)
+        if v.len() < 3 {
+            0
+        } else {
+            ring_area2(v)
+        }
     };
-    let (mut v, mut area) = open(quantised(ring, 4, to, SIMPLIFY));
+    quantise_into(ring, 4, to, SIMPLIFY, scratch);
+    let mut area = open(&mut scratch.part);
     if area == 0 {
-        (v, area) = open(quantised(ring, 4, to, 0.0));
+        quantise_into(ring, 4, to, 0.0, scratch);
+        area = open(&mut scratch.part);
     }
     if area == 0 {
-        return None;
+        return false;
     }
     if (area > 0) != exterior {
-        v.reverse();
+        scratch.part.reverse();
     }
-    Some(v)
+    true
 }
 
-/// A polygon in tile integers: its exterior ring then its holes; `None` when the exterior
-/// collapses.
-fn polygon_part(p: &Polygon<f64>, to: &Affine) -> Option<Vec<Vec<[i32; 2]>>> {
-    let exterior = ring_part(p.exterior(), true, to)?;
-    Some(
-        std::iter::once(exterior)
-            .chain(p.interiors().iter().filter_map(|r| ring_part(r, false, to)))
-            .collect(),
-    )
+/// A polygon in tile integers written to `out`: its exterior ring then its holes; nothing
+/// when the exterior collapses. The number of polygons written (0 or 1).
+fn polygon_part(
+    p: &Polygon<f64>,
+    to: &Affine,
+    scratch: &mut Scratch,
+    out: &mut dyn Parts,
+) -> usize {
+    if !ring_part(p.exterior(), true, to, scratch) {
+        return 0;
+    }
+    out.ring(&scratch.part, true);
+    for hole in p.interiors() {
+        if ring_part(hole, false, to, scratch) {
+            out.ring(&scratch.part, false);
+        }
+    }
+    1
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use geo::{coord, polygon};
+
+    /// The points of `line` simplified and quantised, as a vector.
+    fn quantised(line: &LineString<f64>, min: usize, to: &Affine, tolerance: f64) -> Vec<[i32; 2]> {
+        let mut scratch = Scratch::default();
+        quantise_into(line, min, to, tolerance, &mut scratch);
+        scratch.part
+    }
+
+    fn ring(line: &LineString<f64>, exterior: bool) -> Option<Vec<[i32; 2]>> {
+        let mut scratch = Scratch::default();
+        ring_part(line, exterior, &Affine::IDENTITY, &mut scratch).then_some(scratch.part)
+    }
+
+    fn line(l: &LineString<f64>) -> Option<Vec<[i32; 2]>> {
+        let mut scratch = Scratch::default();
+        line_part(l, &Affine::IDENTITY, &mut scratch).then_some(scratch.part)
+    }
 
     #[test]
     fn simplification_keeps_what_geo_keeps_and_quantises() {
@@ -658,7 +818,7 @@ mod tests {
             quantised(&island, 4, &Affine::IDENTITY, SIMPLIFY),
             vec![[0, 0], [20, 0], [10, 0], [0, 0]]
         );
-        let kept = ring_part(&island, true, &Affine::IDENTITY).expect("the island has area");
+        let kept = ring(&island, true).expect("the island has area");
         assert_eq!(kept, vec![[10, 0], [20, 0], [14, 1], [7, 1], [0, 0]]);
         assert_eq!(ring_area2(&kept), 27);
         // The same ring 0.4 off its chord has no area even unsimplified: it goes.
@@ -670,15 +830,15 @@ mod tests {
             (10.0, -0.4),
             (0.0, 0.0),
         ]);
-        assert_eq!(ring_part(&flat, true, &Affine::IDENTITY), None);
+        assert_eq!(ring(&flat, true), None);
         // A line folded back on itself: (0.9, 0) lies 0.8 from the chord (0 0, 0.1 0) and
         // goes, and the chord quantises to one point; unsimplified it is 0 0, 1 0, 0 0.
         let hook = LineString::from(vec![(0.0, 0.0), (0.9, 0.0), (0.1, 0.0)]);
-        assert_eq!(quantised(&hook, 2, &Affine::IDENTITY, SIMPLIFY), vec![[0, 0]]);
         assert_eq!(
-            line_part(&hook, &Affine::IDENTITY),
-            Some(vec![[0, 0], [1, 0], [0, 0]])
+            quantised(&hook, 2, &Affine::IDENTITY, SIMPLIFY),
+            vec![[0, 0]]
         );
+        assert_eq!(line(&hook), Some(vec![[0, 0], [1, 0], [0, 0]]));
     }
 
     #[test]
@@ -735,7 +895,9 @@ mod tests {
             };
             let expected = canonical(tile_geometry(&in_tile, &clip_tile));
             assert!(expected.is_some());
-            assert_eq!(canonical(tile_geometry_in(&g, &clip_here, &to)), expected);
+            let mut collected = Collected(None);
+            write_geometry(&g, &clip_here, &to, &mut Scratch::default(), &mut collected);
+            assert_eq!(canonical(collected.0), expected);
         }
     }
 

@@ -6,13 +6,14 @@ tile from both, and decodes them with the small Mapbox Vector Tile reader below,
 the MVT 2.1 specification (protobuf wire format: varints and length-delimited fields; a Tile
 holds layers, a layer its features, keys and values, a feature its tags as pairs of indexes
 into the keys and values, its geometry as commands). For each tile it compares the set of
-values of one property (the zone's code) across all layers of the tile. A tile whose first
-server's version has more features, each of them outside the tile's square (in its buffer
-only), is counted apart: servers differ on whether the buffer takes features of its own. With
---exact, such a tile counts as differing too.
+values of one property (the zone's code) across all layers of the tile. A tile where every
+feature that one server has and the other has not lies outside the tile's square (in its
+buffer only) is counted apart: servers differ on whether the buffer takes features of its own,
+and on the slivers at its outer edge. Those features are written to BUFFER_ONLY (lines
+`z x y value server`), when given, for a check elsewhere.
 Prints one line per other differing tile and a summary; exits 1 if any such tile is found.
 
-Usage: tiles.py [--exact] LIST URL_A URL_B PROPERTY
+Usage: tiles.py LIST URL_A URL_B PROPERTY [BUFFER_ONLY]
 """
 
 import sys
@@ -134,9 +135,8 @@ def fetch(url):
 
 
 def main():
-    args = sys.argv[1:]
-    exact = args[:1] == ["--exact"]
-    listing, url_a, url_b, name = args[1:5] if exact else args[0:4]
+    listing, url_a, url_b, name = sys.argv[1:5]
+    buffer_only_file = open(sys.argv[5], "w") if len(sys.argv) > 5 else None
     tiles = [tuple(line.split()) for line in open(listing) if line.strip()]
     same = buffer_only = differ = count = 0
     for z, x, y in tiles:
@@ -151,13 +151,17 @@ def main():
         # A feature whose box lies outside the tile's square (0..4096) is in the tile only for
         # its buffer: a server may leave those out.
         outside = lambda box: box is None or box[2] <= 0 or box[3] <= 0 or box[0] >= 4096 or box[1] >= 4096
-        if not exact and not only_b and all(outside(a[k]) for k in only_a):
+        if all(outside(a[k]) for k in only_a) and all(outside(b[k]) for k in only_b):
             buffer_only += 1
+            if buffer_only_file:
+                for server, keys in (("first", only_a), ("second", only_b)):
+                    for k in keys:
+                        print(z, x, y, k, server, file=buffer_only_file)
             continue
         differ += 1
         print(f"  tile {z}/{x}/{y}: {len(a)} vs {len(b)} features; only in the first: {only_a[:5]}; only in the second: {only_b[:5]}")
     print(f"  {len(tiles)} tiles, {count} features in the first server's: {same} hold the same features;"
-          f" {buffer_only} differ only by features of the first that lie in the buffer, outside the tile;"
+          f" {buffer_only} differ only by features that lie in the buffer, outside the tile;"
           f" {differ} differ otherwise")
     sys.exit(1 if differ else 0)
 
