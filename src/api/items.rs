@@ -9,6 +9,10 @@
 //! working CRS once and kept ([`RegionCache`]). Features keep the layer's order unless `sortby`
 //! says otherwise, so paging with `offset` is stable and every feature appears exactly once
 //! across the pages.
+//!
+//! Each layer of the catalogue the server starts with also has its items at a path of its own
+//! ([`known_layer_routes`]): the same answers, without a path parameter to decode on every
+//! request.
 
 use super::http::Live;
 use std::borrow::Cow;
