@@ -295,3 +295,106 @@ async fn an_empty_value_is_the_parameter_left_out_but_an_equality_filter_is_a_va
     assert_eq!(a.status, StatusCode::OK, "{}", a.text());
     assert_eq!(a.content_type(), "application/json");
 }
+
+/// A GeoJSON or HTML answer without what changes from one request to the next (`timeStamp`).
+fn without_timestamp(a: &Answer) -> String {
+    if a.content_type() == "application/geo+json" {
+        let mut v = a.json();
+        v.as_object_mut().unwrap().remove("timeStamp");
+        v.to_string()
+    } else {
+        a.text()
+    }
+}
+
+#[tokio::test]
+async fn a_layers_items_answer_the_same_through_its_own_path_and_the_generic_route() {
+    // Each layer of the catalogue has `/collections/{id}/items` as a path of its own; the id
+    // spelled with an escape (`%6F` is `o`) takes the generic route. Both must answer alike,
+    // on every method.
+    for query in [
+        "limit=3",
+        "limit=2&offset=1&skipGeometry=true",
+        "bbox=9.9,45.0,10.1,45.2&limit=4",
+        "filter=S_INTERSECTS(geometry,BBOX(9.9,45.0,10.1,45.2))&limit=5",
+        "filter=S_INTERSECTS(geometry,POINT(10.02%2045.13))",
+        "f=html&limit=2",
+        "limit=0",
+        "no-such-parameter=1",
+    ] {
+        let own = get(&format!("/collections/projects/items?{query}")).await;
+        let generic = get(&format!("/collections/pr%6Fjects/items?{query}")).await;
+        assert_eq!(own.status, generic.status, "{query}");
+        // The same headers in the same order, the same values but the tag's.
+        let names = |a: &Answer| a.headers.keys().map(|k| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&own), names(&generic), "{query}");
+        for h in [
+            header::CONTENT_TYPE,
+            header::VARY,
+            header::CACHE_CONTROL,
+            header::CONTENT_LENGTH,
+        ] {
+            assert_eq!(own.header(&h), generic.header(&h), "{query}: {h}");
+        }
+        assert_eq!(own.header("content-crs"), generic.header("content-crs"));
+        // A tag on every answer that is not an error (it hashes the path as sent).
+        assert_eq!(
+            own.header(header::ETAG).is_empty(),
+            own.status != StatusCode::OK,
+            "{query}"
+        );
+        assert_eq!(
+            without_timestamp(&own),
+            without_timestamp(&generic),
+            "{query}"
+        );
+    }
+    let own = get("/collections/projects/items?limit=1").await;
+    assert_eq!(own.json()["numberReturned"], 1);
+    // HEAD: the headers of GET, no body.
+    let head = request(
+        Request::head("/collections/projects/items?limit=1")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert_eq!(head.content_type(), "application/geo+json");
+    assert!(head.body.is_empty());
+    // The length of the body GET sends (the timestamp has a fixed width).
+    assert_eq!(
+        head.header(header::CONTENT_LENGTH),
+        own.body.len().to_string()
+    );
+    // Other methods reach the routes of the generic path: the same refusal (writes are off)
+    // with the same methods in `Allow`, and the same `OPTIONS`.
+    for method in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"] {
+        let on = |path: &str| {
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::CONTENT_TYPE, "application/geo+json")
+                .body(Body::from("{}"))
+                .unwrap()
+        };
+        let own = request(on("/collections/projects/items")).await;
+        let generic = request(on("/collections/pr%6Fjects/items")).await;
+        assert_eq!(own.status, generic.status, "{method}");
+        if method == "OPTIONS" {
+            assert_eq!(own.status, StatusCode::NO_CONTENT);
+        } else {
+            assert!(own.status.is_client_error(), "{method}: {}", own.status);
+        }
+        assert_eq!(allow(&own), allow(&generic), "{method}");
+        assert_eq!(own.content_type(), generic.content_type(), "{method}");
+        // (A problem document may name the path as sent.)
+        assert_eq!(
+            own.text(),
+            generic.text().replace("pr%6Fjects", "projects"),
+            "{method}"
+        );
+    }
+    // A layer that is not in the catalogue: 404 naming it, by either way.
+    let a = get("/collections/nothing/items").await;
+    assert_problem(&a, StatusCode::NOT_FOUND, "nothing");
+}

@@ -9,6 +9,10 @@
 //! working CRS once and kept ([`RegionCache`]). Features keep the layer's order unless `sortby`
 //! says otherwise, so paging with `offset` is stable and every feature appears exactly once
 //! across the pages.
+//!
+//! Each layer of the catalogue the server starts with also has its items at a path of its own
+//! ([`known_layer_routes`]): the same answers, without a path parameter to decode on every
+//! request.
 
 use super::http::Live;
 use std::borrow::Cow;
@@ -847,34 +851,223 @@ async fn items(
     Path(id): Path<String>,
     ctx: Ctx,
 ) -> Result<Response, ApiError> {
-    let repr = ctx.negotiate(&FEATURES)?;
+    items_of(state, id, ctx).await
+}
+
+/// The items of layer `id`, whichever route matched.
+async fn items_of<I: AsRef<str> + Send + 'static>(
+    state: AppState,
+    id: I,
+    ctx: Ctx,
+) -> Result<Response, ApiError> {
+    let plan = plan(&state, id.as_ref(), &ctx);
+    finish(state, id, ctx, plan).await
+}
+
+/// How a request for items is answered: at once, or on a thread of the blocking pool.
+enum Plan {
+    /// The answer, made at once.
+    Done(Result<Response, ApiError>),
+    /// A filter with a large geometry literal: parsed and answered on the pool.
+    Parse(Repr),
+    /// A parsed request whose selection is too large for the async worker.
+    Select(Repr, usize, Box<ItemsQuery>),
+}
+
+/// Reads the request and answers it when that is cheap: a small page of the whole layer, or
+/// a selection of a few hundred R-tree candidates at most (a map's point lookup or view).
+fn plan(state: &AppState, id: &str, ctx: &Ctx) -> Plan {
+    let repr = match ctx.negotiate(&FEATURES) {
+        Ok(repr) => repr,
+        Err(e) => return Plan::Done(Err(e)),
+    };
     // Parsing is cheap, except for a filter with a large geometry literal.
     if ctx.param("filter").is_some_and(|f| f.len() > 4096) {
-        let worker = state.clone();
-        return worker
-            .run_blocking(move || {
-                let (pos, layer) = state.layer(&id)?;
-                let q =
-                    parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
-                items_execute(&state, &id, &ctx, repr, pos, q, None)
-            })
-            .await;
+        return Plan::Parse(repr);
     }
-    let (pos, layer) = state.layer(&id)?;
-    let q = parse_items_query(&ctx, layer, &state.catalog().working_crs, state.regions())?;
-    // A small page of the whole layer, or of a few hundred candidates at most, is answered
-    // here; anything larger on a blocking thread.
+    let parsed = state.layer(id).and_then(|(pos, layer)| {
+        let q = parse_items_query(ctx, layer, &state.catalog().working_crs, state.regions())?;
+        Ok((pos, layer, q))
+    });
+    let (pos, layer, q) = match parsed {
+        Ok(parsed) => parsed,
+        Err(e) => return Plan::Done(Err(e)),
+    };
     const MAX_CANDIDATES: usize = 256;
     if q.limit <= 100 && is_unfiltered(&q) {
-        return items_execute(&state, &id, &ctx, repr, pos, q, None);
+        return Plan::Done(items_execute(state, id, ctx, repr, pos, q, None));
     }
     if let Some(selected) = select_light(layer, &q, MAX_CANDIDATES) {
-        return items_execute(&state, &id, &ctx, repr, pos, q, Some(selected));
+        return Plan::Done(items_execute(state, id, ctx, repr, pos, q, Some(selected)));
     }
+    Plan::Select(repr, pos, Box::new(q))
+}
+
+/// The answer of a [`Plan`], waiting for the blocking pool if it has to.
+async fn finish<I: AsRef<str> + Send + 'static>(
+    state: AppState,
+    id: I,
+    ctx: Ctx,
+    plan: Plan,
+) -> Result<Response, ApiError> {
     let worker = state.clone();
-    worker
-        .run_blocking(move || items_execute(&state, &id, &ctx, repr, pos, q, None))
-        .await
+    match plan {
+        Plan::Done(answer) => answer,
+        Plan::Parse(repr) => {
+            worker
+                .run_blocking(move || {
+                    let id = id.as_ref();
+                    let (pos, layer) = state.layer(id)?;
+                    let q = parse_items_query(
+                        &ctx,
+                        layer,
+                        &state.catalog().working_crs,
+                        state.regions(),
+                    )?;
+                    items_execute(&state, id, &ctx, repr, pos, q, None)
+                })
+                .await
+        }
+        Plan::Select(repr, pos, q) => {
+            worker
+                .run_blocking(move || items_execute(&state, id.as_ref(), &ctx, repr, pos, *q, None))
+                .await
+        }
+    }
+}
+
+/// `/collections/{id}/items` of each layer of the catalogue `state` starts with, as a path of
+/// its own in `router` (the whole router, state given), answered by [`LayerItems`].
+///
+/// The generic route makes axum decode the path parameter, keep it in the request's
+/// extensions and deserialise it for every request: more than a thousand instructions of a
+/// point lookup's twenty thousand. A fixed path has no parameter. Only ids that read the same
+/// encoded or not get one (ASCII letters, digits, `-`, `.`, `_`, `~`); a request spelling the
+/// id with escapes, and a layer added by a reload, take the generic route, which gives the
+/// same answer. A layer removed by a reload is answered 404 by either.
+pub fn known_layer_routes(state: &AppState, router: Router) -> Router {
+    let mut routes = router.clone();
+    let mut seen = std::collections::HashSet::new();
+    for layer in state.catalog().layers() {
+        let id = layer.id();
+        let plain = !id.is_empty()
+            && id != "."
+            && id != ".."
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        if !plain || !seen.insert(id) {
+            continue;
+        }
+        routes = routes.route_service(
+            &format!("/collections/{id}/items"),
+            LayerItems {
+                id: id.into(),
+                live: state.live(),
+                others: router.clone(),
+            },
+        );
+    }
+    routes
+}
+
+/// The service of `/collections/{id}/items` for one layer: `GET` and `HEAD` answered as the
+/// generic route's handler answers them, every other method passed to the router without
+/// this path (which answers it as before: an edit, or 405 with the methods of the route).
+#[derive(Clone)]
+struct LayerItems {
+    id: Arc<str>,
+    live: Live,
+    others: Router,
+}
+
+impl tower::Service<axum::extract::Request> for LayerItems {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = LayerItemsAnswer;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: axum::extract::Request) -> LayerItemsAnswer {
+        use axum::http::Method;
+        use tower::ServiceExt;
+        if request.method() != Method::GET && request.method() != Method::HEAD {
+            return LayerItemsAnswer::Later(Box::pin(self.others.clone().oneshot(request)));
+        }
+        let head = request.method() == Method::HEAD;
+        let (parts, _) = request.into_parts();
+        let state = self.live.state();
+        let ctx = Ctx::of(&parts, self.live.config());
+        drop(parts);
+        match plan(&state, &self.id, &ctx) {
+            // Answered here: no future to keep (the generic route's handler keeps one of
+            // about a kilobyte, the size of the work for the pool, on the heap).
+            Plan::Done(answer) => LayerItemsAnswer::Ready(std::future::ready(Ok(as_routed(
+                head,
+                answer.into_response(),
+            )))),
+            plan => {
+                let id = self.id.clone();
+                LayerItemsAnswer::Later(Box::pin(async move {
+                    Ok(as_routed(
+                        head,
+                        finish(state, id, ctx, plan).await.into_response(),
+                    ))
+                }))
+            }
+        }
+    }
+}
+
+/// What axum's router does to the answer of a method route (a service route is left as it
+/// is): `Content-Length` when the body's size is known and the header is not there, and no
+/// body for `HEAD`.
+fn as_routed(head: bool, mut response: Response) -> Response {
+    use axum::body::HttpBody as _;
+    use axum::http::header::CONTENT_LENGTH;
+    use axum::http::HeaderValue;
+    if !response.headers().contains_key(CONTENT_LENGTH) {
+        if let Some(size) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from(size));
+        }
+    }
+    if head {
+        *response.body_mut() = axum::body::Body::empty();
+    }
+    response
+}
+
+/// The future of [`LayerItems`]: the answer made already, or the work still to do.
+enum LayerItemsAnswer {
+    Ready(std::future::Ready<Result<Response, std::convert::Infallible>>),
+    Later(
+        std::pin::Pin<
+            Box<
+                dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send,
+            >,
+        >,
+    ),
+}
+
+impl std::future::Future for LayerItemsAnswer {
+    type Output = Result<Response, std::convert::Infallible>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        match self.get_mut() {
+            LayerItemsAnswer::Ready(answer) => std::pin::Pin::new(answer).poll(cx),
+            LayerItemsAnswer::Later(work) => work.as_mut().poll(cx),
+        }
+    }
 }
 
 /// The feature id in a URL, matched against the layer's ids (text or integer).

@@ -120,6 +120,7 @@ pub fn app(state: AppState) -> App {
         .merge(styles::routes())
         .merge(map::routes())
         .with_state(state.live());
+    let routes = items::known_layer_routes(&state, routes);
     let service = ServiceBuilder::new()
         .layer(http::middleware::OptionsAllowLayer)
         .layer(

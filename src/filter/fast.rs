@@ -54,7 +54,7 @@ pub(crate) fn compile(text: &str, ctx: &Context) -> Option<Node> {
         }
         terms.push(node);
         let name = p.name()?;
-        if !(spaced && name.eq_ignore_ascii_case("and") && p.ws()) {
+        if !(spaced && name.eq_ignore_ascii_case(b"and") && p.ws()) {
             return None;
         }
     }
@@ -63,10 +63,10 @@ pub(crate) fn compile(text: &str, ctx: &Context) -> Option<Node> {
 fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {
     let name = p.name()?;
     p.ws();
-    if name.eq_ignore_ascii_case("s_intersects") {
+    if name.eq_ignore_ascii_case(b"s_intersects") {
         p.byte(b'(')?;
         p.ws();
-        if p.name()? != super::GEOMETRY_PROPERTY {
+        if p.name()? != super::GEOMETRY_PROPERTY.as_bytes() {
             return None;
         }
         p.ws();
@@ -76,7 +76,7 @@ fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {
         p.ws();
         p.byte(b'(')?;
         p.ws();
-        let node = if kind.eq_ignore_ascii_case("point") {
+        let node = if kind.eq_ignore_ascii_case(b"point") {
             let x = p.number()?;
             if !p.ws() {
                 return None;
@@ -85,7 +85,7 @@ fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {
             p.ws();
             p.byte(b')')?;
             ctx.point_literal(x, y).ok()?
-        } else if kind.eq_ignore_ascii_case("bbox") {
+        } else if kind.eq_ignore_ascii_case(b"bbox") {
             let mut v = [0.0; 4];
             for (k, slot) in v.iter_mut().enumerate() {
                 if k > 0 {
@@ -119,7 +119,7 @@ fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {
         op: "=".into(),
         args: vec![
             Box::new(Expr::Property {
-                property: name.to_string(),
+                property: std::str::from_utf8(name).ok()?.to_string(),
             }),
             Box::new(value),
         ],
@@ -128,7 +128,7 @@ fn term(p: &mut Cursor, ctx: &Context) -> Option<Node> {
 }
 
 /// Words the CQL2 grammar gives a meaning; a name spelled like one takes the general path.
-fn is_keyword(name: &str) -> bool {
+fn is_keyword(name: &[u8]) -> bool {
     const KEYWORDS: &[&str] = &[
         "and",
         "or",
@@ -155,7 +155,9 @@ fn is_keyword(name: &str) -> bool {
         "multipolygon",
         "geometrycollection",
     ];
-    KEYWORDS.iter().any(|k| name.eq_ignore_ascii_case(k))
+    KEYWORDS
+        .iter()
+        .any(|k| name.eq_ignore_ascii_case(k.as_bytes()))
 }
 
 struct Cursor<'a> {
@@ -185,9 +187,9 @@ impl<'a> Cursor<'a> {
         (self.peek() == Some(b)).then(|| self.i += 1)
     }
 
-    /// A name: an ASCII letter, then letters, digits, `_`, `.`, `:`. A name running on into
+    /// A name (ASCII bytes): an ASCII letter, then letters, digits, `_`, `.`, `:`. A name running on into
     /// a non-ASCII character (which the grammar may take as part of it) is not in the subset.
-    fn name(&mut self) -> Option<&'a str> {
+    fn name(&mut self) -> Option<&'a [u8]> {
         let start = self.i;
         if !self.peek()?.is_ascii_alphabetic() {
             return None;
@@ -199,7 +201,7 @@ impl<'a> Cursor<'a> {
         if self.peek().is_some_and(|c| !c.is_ascii()) {
             return None;
         }
-        std::str::from_utf8(&self.s[start..self.i]).ok()
+        Some(&self.s[start..self.i])
     }
 
     /// A number: optional sign, digits, optionally a point and more digits. It must end
@@ -231,10 +233,7 @@ impl<'a> Cursor<'a> {
         }) {
             return None;
         }
-        std::str::from_utf8(&self.s[start..self.i])
-            .ok()?
-            .parse()
-            .ok()
+        decimal(&self.s[start..self.i])
     }
 
     /// A quoted string without quotes inside (`''` takes the general path).
@@ -248,4 +247,43 @@ impl<'a> Cursor<'a> {
         }
         std::str::from_utf8(&self.s[start..start + len]).ok()
     }
+}
+
+/// The value of `text`, a number as [`Cursor::number`] reads it, exactly as
+/// `str::parse::<f64>` gives it (`None` where `parse` fails).
+///
+/// A number of at most 15 digits with at most 22 after the point, as coordinates are written,
+/// is its digits as an integer (below 2^53, so exact as an `f64`) divided by a power of ten
+/// (exact up to 10^22): one correctly rounded division of two exact values, which is the
+/// correctly rounded value of the text (the fast path of Clinger's algorithm, the first
+/// thing `parse` tries too, without its general reading of the text). Anything else goes to
+/// `parse`.
+pub(super) fn decimal(text: &[u8]) -> Option<f64> {
+    const POW10: [f64; 23] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+        1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ];
+    let (negative, unsigned) = match text.first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut mantissa = 0u64;
+    let mut digits = 0;
+    let mut decimals = None;
+    for &b in unsigned {
+        if b == b'.' {
+            decimals = Some(digits);
+            continue;
+        }
+        mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+        digits += 1;
+    }
+    let decimals = decimals.map_or(0, |before| digits - before);
+    if digits > 15 || decimals >= POW10.len() {
+        // Only ASCII reaches here (the cursor checked every byte).
+        return std::str::from_utf8(text).ok()?.parse().ok();
+    }
+    let value = mantissa as f64 / POW10[decimals];
+    Some(if negative { -value } else { value })
 }

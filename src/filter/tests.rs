@@ -791,3 +791,65 @@ fn fast_path_selects_what_it_should() {
     assert_eq!(f.select(&l), Vec::<u32>::new());
     assert_eq!(hits(&l, "population = 71000"), vec![0]);
 }
+
+#[test]
+fn fast_path_numbers_are_what_parse_gives() {
+    // Every length of integer and fraction part up to past the exact range (15 digits, 22
+    // after the point), with and without sign and leading zeros, against `str::parse`, bit
+    // for bit (-0 included).
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    let mut checked = 0;
+    for int_len in 0..20 {
+        for frac_len in 0..26 {
+            for _ in 0..12 {
+                let mut text = String::from(rng.pick(&["", "", "-", "+"]));
+                let digit = |rng: &mut Rng| char::from(b'0' + rng.below(10) as u8);
+                // Integer part: at least one digit; sometimes all zeros or leading zeros.
+                let zeros = rng.below(4) == 0;
+                for _ in 0..int_len.max(1) {
+                    text.push(if zeros { '0' } else { digit(&mut rng) });
+                }
+                if frac_len > 0 {
+                    text.push('.');
+                    let nines = rng.below(5) == 0;
+                    for _ in 0..frac_len {
+                        text.push(if nines { '9' } else { digit(&mut rng) });
+                    }
+                }
+                let expected: f64 = text.parse().unwrap();
+                let got =
+                    fast::decimal(text.as_bytes()).unwrap_or_else(|| panic!("{text:?}: no value"));
+                assert_eq!(got.to_bits(), expected.to_bits(), "{text:?}");
+                checked += 1;
+            }
+        }
+    }
+    // Values whose division is a tie or near one in binary, and the ends of the exact range.
+    for text in [
+        "0.1",
+        "0.3",
+        "-0",
+        "-0.0",
+        "+0.000",
+        "999999999999999",
+        "0.9999999999999999999999",
+        "123456789012345.0",
+        "1.2345678901234567",
+        "9007199254740993",
+        "0.0000000000000000000001",
+        "10.0193",
+        "45.2389",
+        "-179.9999999",
+        "4.35",
+        "2.675",
+    ] {
+        let expected: f64 = text.parse().unwrap();
+        assert_eq!(
+            fast::decimal(text.as_bytes()).map(f64::to_bits),
+            Some(expected.to_bits()),
+            "{text:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 6000);
+}

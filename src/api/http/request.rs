@@ -52,15 +52,23 @@ impl FromRequestParts<Live> for Ctx {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &Live) -> Result<Ctx, ApiError> {
-        Ok(Ctx {
-            base: base_url(state.config(), &parts.headers),
+        Ok(Ctx::of(parts, state.config()))
+    }
+}
+
+impl Ctx {
+    /// The context of the request with `parts` (what the extractor does, for a service that
+    /// is not an axum handler).
+    pub fn of(parts: &Parts, config: &ServerConfig) -> Ctx {
+        Ctx {
+            base: base_url(config, &parts.headers),
             query: Query::parse(parts.uri.query()),
             accept: parts
                 .headers
                 .get(ACCEPT)
                 .and_then(|a| a.to_str().ok())
                 .map(str::to_string),
-        })
+        }
     }
 }
 
