@@ -78,6 +78,20 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
     )
     .unwrap();
     assert!(pg.has_layer("projects").unwrap());
+    // A second server importing the same layer finds it there, under the write lock.
+    let mut second = PgStore::open(&dsn, WORKING).unwrap();
+    let again = second
+        .import(
+            "projects",
+            "projects.geojson",
+            &fields,
+            &layer.features,
+            &imported,
+            at,
+        )
+        .unwrap();
+    assert!(!again, "imported once");
+    drop(second);
 
     let same = |lite: &Store, pg: &mut PgStore| {
         let a = lite.features("projects", &fields).unwrap();

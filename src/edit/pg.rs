@@ -54,14 +54,26 @@ pub struct PgStore {
     pub id: String,
     /// The connection as shown in messages (the connection string has no password).
     pub place: String,
+    dsn: String,
 }
 
-/// A PostgreSQL failure, named with the store's place; transient when the server is
-/// unreachable (connection refused or lost), which a later attempt may get through.
+/// A PostgreSQL failure, named with the store's place; transient when a later attempt may get
+/// through: the server is unreachable (connection refused or lost), or it says so itself (its
+/// SQLSTATE: a connection exception, class 08; shutting down, restarting or starting up,
+/// 57P01 to 57P03; out of resources, class 53; a serialisation failure or deadlock).
 fn pg_error(place: &str, e: postgres::Error) -> StoreError {
+    let transient = match e.code().map(|c| c.code()) {
+        _ if e.is_closed() => true,
+        None => e.as_db_error().is_none(),
+        Some(code) => {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+        }
+    };
     StoreError::Postgres {
         place: place.to_string(),
-        transient: e.is_closed() || e.as_db_error().is_none(),
+        transient,
         reason: e
             .as_db_error()
             .map(|db| db.message().to_string())
@@ -74,8 +86,7 @@ impl PgStore {
     /// `[database]`), and creates the schema and tables when missing. `working_crs` is the
     /// catalogue's (`EPSG:32632`): its code is the SRID of the stored geometries.
     pub fn open(dsn: &str, working_crs: &str) -> Result<PgStore, StoreError> {
-        let place = format!("PostgreSQL {}", safe_dsn(dsn));
-        let mut client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+        let (mut client, place) = connect(dsn)?;
         let srid: i32 = working_crs
             .strip_prefix("EPSG:")
             .and_then(|c| c.parse().ok())
@@ -149,7 +160,13 @@ impl PgStore {
             srid,
             id,
             place,
+            dsn: dsn.to_string(),
         })
+    }
+
+    /// The connection string it was opened with.
+    pub fn dsn(&self) -> &str {
+        &self.dsn
     }
 
     fn err(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
@@ -170,7 +187,27 @@ impl PgStore {
             .map_err(|e| pg_error(&place, e))
     }
 
-    /// Imports a layer in one transaction, as [`super::store::Store::import`] does.
+    /// Holds the [`WRITE_LOCK`] for this connection until [`PgStore::unlock_writes`] (or until
+    /// the connection ends): no other server commits meanwhile, so that several reads give
+    /// one consistent state. This connection's own transactions still take it.
+    pub fn lock_writes(&mut self) -> Result<(), StoreError> {
+        let place = self.place.clone();
+        self.client
+            .batch_execute(&format!("SELECT pg_advisory_lock({WRITE_LOCK})"))
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Lets the other servers commit again (see [`PgStore::lock_writes`]).
+    pub fn unlock_writes(&mut self) -> Result<(), StoreError> {
+        let place = self.place.clone();
+        self.client
+            .batch_execute(&format!("SELECT pg_advisory_unlock({WRITE_LOCK})"))
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Imports a layer in one transaction, as [`super::store::Store::import`] does, unless
+    /// another server imported it first: the check is made again under the [`WRITE_LOCK`], so
+    /// two servers starting together import a layer once. Returns whether this call imported.
     pub fn import(
         &mut self,
         layer: &str,
@@ -179,13 +216,20 @@ impl PgStore {
         features: &[Feature],
         history: &[Change],
         at: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let place = self.place.clone();
         let err = |e| pg_error(&place, e);
         let srid = self.srid;
         let mut tx = self.client.transaction().map_err(err)?;
         tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
             .map_err(err)?;
+        let imported = tx
+            .query_opt("SELECT 1 FROM territorio.layers WHERE id = $1", &[&layer])
+            .map_err(err)?
+            .is_some();
+        if imported {
+            return Ok(false);
+        }
         tx.execute(
             "INSERT INTO territorio.layers (id, imported_at, source) VALUES ($1, $2::text::timestamptz, $3)",
             &[&layer, &at, &source],
@@ -237,7 +281,8 @@ impl PgStore {
             .to_string();
         tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last])
             .map_err(err)?;
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        Ok(true)
     }
 
     /// The features of `layer` as stored, with their revisions, in id order.
@@ -393,11 +438,47 @@ impl PgStore {
     }
 }
 
-/// A connection of its own, for a reader beside the writer.
-fn connect(dsn: &str) -> Result<(Client, String), StoreError> {
+/// A connection of its own (a reader beside the writer, a listener), and the place it names
+/// in messages.
+///
+/// Over TCP, what the connection string does not set is chosen so that a database host that
+/// goes away is noticed in seconds rather than at the system's limits (minutes to hours): a
+/// connection attempt gives up after 5 s (`connect_timeout`), data unacknowledged for 15 s
+/// closes the connection (`tcp_user_timeout`), and an idle connection (a listener's) is probed
+/// after 10 s of silence, every 5 s, three times. A connection string without a password takes
+/// `PGPASSWORD` when set (the catalogue refuses a password in the string).
+pub fn connect(dsn: &str) -> Result<(Client, String), StoreError> {
+    use std::time::Duration;
     let place = format!("PostgreSQL {}", safe_dsn(dsn));
-    let client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+    let mut config: postgres::Config = dsn.parse().map_err(|e| pg_error(&place, e))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(Duration::from_secs(15));
+    }
+    // The library's default is two hours, as libpq's.
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(10));
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(Duration::from_secs(5));
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(3);
+        }
+    }
+    if config.get_password().is_none() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    let client = config.connect(NoTls).map_err(|e| pg_error(&place, e))?;
     Ok((client, place))
+}
+
+/// The place of a connection string as messages name it (`PostgreSQL host=... dbname=...`).
+pub fn place_of(dsn: &str) -> String {
+    format!("PostgreSQL {}", safe_dsn(dsn))
 }
 
 /// The changes of one layer that `q` selects, and how many there are in all (as

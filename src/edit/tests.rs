@@ -317,11 +317,10 @@ fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
     let (catalog, store) = open(catalog(), dir.path()).expect("opens");
     let mut writer = Writer {
         catalog: Arc::new(catalog),
-        store,
+        backend: Backend::Sqlite(store),
         publish: Box::new(|_, _| {}),
         next_ids: HashMap::new(),
         logs: HashMap::new(),
-        data_dir: dir.path().to_path_buf(),
         writable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
     };
     assert_eq!(
@@ -331,7 +330,10 @@ fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
     );
     // A store whose change log cannot be read (removed by another process here).
     writer.next_ids.clear();
-    let other = rusqlite::Connection::open(writer.store.file()).unwrap();
+    let Backend::Sqlite(store) = &writer.backend else {
+        unreachable!()
+    };
+    let other = rusqlite::Connection::open(store.file()).unwrap();
     other.execute_batch("DROP TABLE changes").unwrap();
     // Not 1, which would give the new feature P001's id.
     assert!(writer.next_id("projects").is_err());
