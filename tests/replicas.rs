@@ -412,6 +412,28 @@ fn replicas_over_one_database_serve_the_same_edits() {
         .map(|r| json!(format!("Replica A, giro {r}")))
         .collect();
     assert_eq!(titles, sent.iter().collect::<Vec<_>>());
+    // The change log follows on both (rebuilt at most once a second): one entry per change.
+    let changes: u64 = s
+        .sql("SELECT count(*) FROM territorio.changes WHERE layer = 'projects'")
+        .parse()
+        .unwrap();
+    for server in [&a, &b] {
+        let logged = within(Duration::from_secs(3), || {
+            server.get_json("/collections/projects_changes/items?limit=1")["numberMatched"]
+                == json!(changes)
+        });
+        assert!(logged.is_some(), "{} logs {changes} changes", server.addr);
+    }
+}
+
+/// Sets the flag when dropped: the test's threads stop (and drop their handles on a server,
+/// which kills it) however the test ends.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
 }
 
 /// A history answer without the times of this test's changes (the same edits made at other
@@ -490,6 +512,7 @@ fn the_database_going_away_under_writes() {
     let a = Arc::new(s.serve());
     let b = s.serve();
     let stop = Arc::new(AtomicBool::new(false));
+    let _stop_anyway = StopOnDrop(stop.clone());
     let counter = Arc::new(AtomicUsize::new(0));
     // Acknowledged PATCHes: (feature, unique title), in the order each writer sent them.
     let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();

@@ -1,16 +1,19 @@
 //! Edits of editable layers: checked, made durable, then published as a new catalogue.
 //!
 //! A layer takes edits when its catalogue entry has `[layer.edit]`. Its state lives in the
-//! store ([`store`], SQLite in the server's data folder): on first start the layer's source
-//! (and its `history` file, [`history`]) is imported; from then on the layer is read from the
-//! store, and the committed source file is never written.
+//! store: SQLite in the server's data folder ([`store`], [`open`]), or a PostgreSQL/PostGIS
+//! database that several servers share ([`pg`], [`replica::open_postgres`]; how the servers
+//! keep each other's edits is in [`replica`]). On first start the layer's source (and its
+//! `history` file, [`history`]) is imported; from then on the layer is read from the store,
+//! and the committed source file is never written.
 //!
 //! One writer thread applies every edit ([`Editor`]), in the order they arrive:
 //! 1. each edit is checked against the state as the edits before it left it: the feature
 //!    exists (or, for a new one, gets the next id), `If-Match` names its current revision,
 //!    the properties pass the layer's rules ([`rules`]), the geometry has the layer's type;
 //! 2. the edits waiting together are written in one transaction, durable when it commits
-//!    (group commit: one disk sync for many edits);
+//!    (group commit: one disk sync for many edits); with PostgreSQL, step 1 runs inside that
+//!    transaction, after the changes other servers committed are applied;
 //! 3. the layer is rebuilt (features, R-tree) and a new catalogue sharing the other layers is
 //!    published; only then is each edit answered, so a client reads its own write at once.
 //!

@@ -202,9 +202,11 @@ impl Writer {
                 .collect();
             Ok::<_, Infallible>(changes)
         });
-        let closed = store.is_closed();
+        // A connection that failed for a reason a later attempt may get through is made
+        // anew: the server behind it may have restarted.
+        let broken = store.is_closed() || matches!(&outcome, Err(e) if e.is_transient());
         let p = self.postgres();
-        if !closed {
+        if !broken {
             p.store = Some(store);
         }
         if let Some(last) = missed_last {
@@ -270,6 +272,9 @@ impl Writer {
                 self.writable.store(true, Ordering::Relaxed);
             }
             Err(e) => {
+                if e.is_transient() {
+                    self.postgres().store = None;
+                }
                 if self.writable.swap(false, Ordering::Relaxed) {
                     tracing::warn!("changes of other servers not read: {e}");
                 }
