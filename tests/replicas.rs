@@ -10,7 +10,9 @@
 //! - the database stopped (immediate shutdown) and restarted under a stream of writes: reads
 //!   never fail, writes during the outage are answered 503, the health endpoint names the
 //!   database, and afterwards every acknowledged edit is in the database and served by both;
-//! - the history and `?at=` answer the same as with the SQLite store for the same edits.
+//! - the history and `?at=` answer the same as with the SQLite store for the same edits;
+//! - nginx (Debian's) in front of two replicas, round robin: one replica killed, every read
+//!   and every write through nginx still answered 2xx; started again, it serves them.
 //!
 //! The expected values come from the requests sent and from SQL run with psql on the
 //! database, never from the service's own answers alone.
@@ -74,6 +76,16 @@ impl Setup {
 
     fn serve(&self) -> Server {
         Server::start(self.command()).unwrap_or_else(|e| panic!("the replica did not start: {e:?}"))
+    }
+
+    /// A replica on this address (`127.0.0.1:PORT`).
+    fn serve_at(&self, addr: &str) -> Server {
+        let mut cmd = Command::new(process::binary());
+        cmd.args(["serve", "--catalog"])
+            .arg(process::demo_catalog_file())
+            .args(["--addr", addr, "--edits-db", &self.dsn, "--accounts"])
+            .arg(&self.accounts);
+        Server::start(cmd).unwrap_or_else(|e| panic!("the replica did not start: {e:?}"))
     }
 
     /// `territorio serve` on the demo with the SQLite store in a folder of its own.
@@ -732,5 +744,161 @@ fn the_database_going_away_under_writes() {
             server.addr,
             server.log()
         );
+    }
+}
+
+/// nginx in the foreground, one process (no workers to leave behind), on a free local port,
+/// balancing round robin between `upstreams`; killed when dropped.
+struct Nginx {
+    child: std::process::Child,
+    addr: String,
+    dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    fn start(upstreams: &[&str]) -> Nginx {
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("nginx is installed by scripts/test (scripts/install-deps nginx)");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let d = dir.path().display();
+        let servers: String = upstreams
+            .iter()
+            .map(|u| format!("    server {u} max_fails=1 fail_timeout=10s;\n"))
+            .collect();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n\
+             proxy_temp_path {d}/proxy;\n  fastcgi_temp_path {d}/fastcgi;\n\
+             uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+             upstream territorio {{\n{servers}  }}\n\
+             server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+             proxy_pass http://territorio;\n      proxy_set_header Host $host;\n\
+             proxy_connect_timeout 2s;\n      proxy_next_upstream error timeout;\n    }}\n  }}\n}}\n"
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, conf).unwrap();
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(&file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("nginx runs");
+        let nginx = Nginx {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            dir,
+        };
+        let up = within(Duration::from_secs(10), || {
+            process::request(&nginx.addr, "GET", "/health", &[], None)
+                .is_ok_and(|r| r.status == 200)
+        });
+        assert!(up.is_some(), "nginx did not start: {}", nginx.log());
+        nginx
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn nginx_in_front_of_two_replicas_keeps_answering_when_one_is_killed() {
+    let s = setup();
+    let a = s.serve();
+    // A free port for B, kept for its restart.
+    let b_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let mut b = s.serve_at(&b_addr);
+    let nginx = Nginx::start(&[&a.addr, &b_addr]);
+    let auth = auth();
+    let get = |path: &str| {
+        process::request(
+            &nginx.addr,
+            "GET",
+            path,
+            &[("accept", "application/geo+json")],
+            None,
+        )
+        .unwrap_or_else(|e| panic!("GET {path} through nginx: {e}"))
+    };
+    let patch_through = |id: &str, title: &str| {
+        let body = json!({"properties": {"title": title}}).to_string();
+        process::request(
+            &nginx.addr,
+            "PATCH",
+            &format!("/collections/projects/items/{id}"),
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/merge-patch+json"),
+            ],
+            Some(body.as_bytes()),
+        )
+        .unwrap_or_else(|e| panic!("PATCH {id} through nginx: {e}"))
+    };
+    // An edit through nginx is read back through it, from either replica, within 1 s.
+    let r = patch_through("P040", "Attraverso nginx");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let seen = within(Duration::from_secs(1), || {
+        (0..4).all(|_| {
+            get("/collections/projects/items/P040").json()["properties"]["title"]
+                == json!("Attraverso nginx")
+        })
+    });
+    assert!(seen.is_some(), "both replicas serve the edit");
+
+    // B killed: every request through nginx is still answered, by A.
+    b.kill();
+    let mut titles = Vec::new();
+    for i in 0..20 {
+        let r = get("/collections/projects/items?limit=3");
+        assert_eq!(r.status, 200, "read {i} after the kill: {}", r.text());
+        let title = format!("Con B fermo {i}");
+        let r = patch_through(&format!("P{:03}", 41 + i), &title);
+        assert_eq!(
+            r.status,
+            200,
+            "write {i} after the kill: {}\n{}",
+            r.text(),
+            nginx.log()
+        );
+        titles.push(title);
+    }
+    for (i, title) in titles.iter().enumerate() {
+        let r = get(&format!("/collections/projects/items/P{:03}", 41 + i));
+        assert_eq!(r.json()["properties"]["title"], json!(title));
+    }
+    // B started again at its address serves every edit made while it was away.
+    let b = s.serve_at(&b_addr);
+    for (i, title) in titles.iter().enumerate() {
+        assert_eq!(
+            feature(&b, &format!("P{:03}", 41 + i)).json()["properties"]["title"],
+            json!(title)
+        );
+    }
+    for i in 0..10 {
+        let r = get("/collections/projects/items/P040");
+        assert_eq!(r.status, 200, "read {i} after B is back");
     }
 }
