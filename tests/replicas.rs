@@ -407,6 +407,33 @@ fn replicas_over_one_database_serve_the_same_edits() {
     }
     assert!(made_meanwhile.iter().all(|id| on_b.contains_key(id)));
     assert!(!on_b.contains_key("P016"));
+    // A reload of B (SIGHUP) takes the stored state again, and B goes on following A.
+    let hup = Command::new("kill")
+        .args(["-HUP", &b.pid().to_string()])
+        .status()
+        .unwrap();
+    assert!(hup.success());
+    assert!(
+        within(Duration::from_secs(30), || b.get_json("/health/ready")
+            ["reloads"]["done"]
+            == json!(1))
+        .is_some(),
+        "B reloaded\n{}",
+        b.log()
+    );
+    assert_eq!(collection(&b), on_a);
+    let r = patch(&a, "P017", json!({"title": "Dopo il reload di B"}), None);
+    assert_eq!(r.status, 200);
+    assert!(within(Duration::from_secs(1), || feature(&b, "P017").json()
+        ["properties"]["title"]
+        == json!("Dopo il reload di B"))
+    .is_some());
+    let r = patch(&b, "P018", json!({"title": "Da B dopo il reload"}), None);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(within(Duration::from_secs(1), || feature(&a, "P018").json()
+        ["properties"]["title"]
+        == json!("Da B dopo il reload"))
+    .is_some());
     // The history of a feature is the same through both, and lists the edits in order.
     let history = |server: &Server| {
         server.get_json("/collections/projects/items/P001/history?f=json&limit=10000")

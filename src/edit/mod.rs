@@ -407,7 +407,7 @@ impl Editor {
     pub fn start(catalog: Arc<Catalog>, store: Store, data_dir: &Path, publish: Publish) -> Editor {
         let writable = Arc::new(std::sync::atomic::AtomicBool::new(store.is_writable()));
         let backend = Backend::Sqlite(store);
-        let (jobs, _) = Self::spawn(catalog, backend, publish, writable.clone());
+        let jobs = Self::spawn(catalog, backend, publish, writable.clone());
         Editor {
             jobs,
             store_at: store::StoreAt::Folder(data_dir.to_path_buf()),
@@ -427,7 +427,7 @@ impl Editor {
         let writable = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let dsn = postgres.dsn.clone();
         let place = pg::place_of(&dsn);
-        let (jobs, _) = Self::spawn(
+        let jobs = Self::spawn(
             catalog,
             Backend::Postgres(Box::new(postgres)),
             publish,
@@ -442,12 +442,13 @@ impl Editor {
         }
     }
 
+    /// Starts the writer thread; returns where to send it jobs.
     fn spawn(
         catalog: Arc<Catalog>,
         backend: Backend,
         publish: Publish,
         writable: Arc<std::sync::atomic::AtomicBool>,
-    ) -> (mpsc::Sender<Job>, ()) {
+    ) -> mpsc::Sender<Job> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let logs = logs_of(&catalog);
         let mut writer = Writer {
@@ -502,7 +503,7 @@ impl Editor {
                 writer.rebuild_logs(false);
             })
             .expect("the editor thread starts");
-        (jobs, ())
+        jobs
     }
 
     /// Makes one edit; answers once it is durable and published.
