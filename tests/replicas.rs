@@ -680,6 +680,20 @@ fn the_database_going_away_under_writes() {
             .contains("dbname=ptcp"),
         "{health}"
     );
+    // The history is read from the database when asked: an error answered at once, not a hang.
+    let started = Instant::now();
+    let history = a.call(
+        "GET",
+        "/collections/projects/items/P001/history?f=json",
+        &[],
+        None,
+    );
+    eprintln!(
+        "history during the outage: {} after {:?}",
+        history.status,
+        started.elapsed()
+    );
+    assert!(history.status >= 500, "{}", history.text());
     std::thread::sleep(Duration::from_millis(500));
     s.cluster.start_again();
     // Writes go through again once the replica has reconnected.
