@@ -22,8 +22,10 @@
 //! ([`PgStore::changes_since`]). A committed transaction notifies channel [`CHANNEL`] with its
 //! last `seq`.
 //!
-//! Cost: one round trip per statement (one per change and one per feature row), one commit
-//! per batch: a group of edits costs one disk sync on the database server.
+//! Cost: a batch of edits is written in a fixed number of statements whatever its size (its
+//! sequence numbers, the changes from arrays, the features upserted, the features deleted, the
+//! notification), one round trip each, and one commit: one disk sync on the database server.
+//! (An import writes a row per statement: it happens once.)
 
 use std::collections::HashMap;
 
@@ -384,31 +386,7 @@ impl PgStore {
             Ok(changes) => changes,
             Err(refused) => return Ok(Err(refused)),
         };
-        let mut seqs = Vec::with_capacity(changes.len());
-        for change in &changes {
-            let fields = fields_of(&change.layer).unwrap_or_default();
-            let seq = insert_change(&mut tx, srid, &fields, change).map_err(err)?;
-            match &change.after {
-                Some(state) => upsert_feature(
-                    &mut tx,
-                    srid,
-                    &change.layer,
-                    &change.feature,
-                    seq,
-                    &state.geometry,
-                    &properties_text(&fields, &state.values),
-                )
-                .map_err(err)?,
-                None => {
-                    tx.execute(
-                        "DELETE FROM territorio.features WHERE layer = $1 AND id = $2",
-                        &[&change.layer, &change.feature.to_json().to_string()],
-                    )
-                    .map_err(err)?;
-                }
-            }
-            seqs.push(seq);
-        }
+        let seqs = write_changes(&mut tx, srid, fields_of, &changes).map_err(err)?;
         if let Some(last) = seqs.last() {
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])
                 .map_err(err)?;
@@ -670,6 +648,115 @@ fn recorded(
             layer,
         },
     }))
+}
+
+/// Records `changes` (in order) and applies them to `features`, in a few statements whatever
+/// their number: their sequence numbers taken at once (in order: the caller holds the
+/// [`WRITE_LOCK`], so no other session takes any meanwhile), the changes inserted from arrays,
+/// then each feature's last state upserted, or deleted. Returns each change's `seq`.
+fn write_changes(
+    tx: &mut postgres::Transaction<'_>,
+    srid: i32,
+    fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+    changes: &[Change],
+) -> Result<Vec<u64>, postgres::Error> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seqs: Vec<i64> = tx
+        .query(
+            "SELECT nextval(pg_get_serial_sequence('territorio.changes', 'seq'))
+             FROM generate_series(1, $1::int)",
+            &[&(changes.len() as i32)],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    seqs.sort_unstable();
+    let n = changes.len();
+    let (mut at, mut user, mut layer, mut feature, mut op) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut before_p, mut before_g, mut after_p, mut after_g) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    // The last state of each feature: (layer, id) -> (seq, properties and geometry or deleted).
+    let mut last: HashMap<(String, String), (i64, Option<(String, Vec<u8>)>)> = HashMap::new();
+    for (change, seq) in changes.iter().zip(&seqs) {
+        let fields = fields_of(&change.layer).unwrap_or_default();
+        let props = |s: &Option<State>| s.as_ref().map(|s| properties_text(&fields, &s.values));
+        let geom = |s: &Option<State>| s.as_ref().map(|s| wkb::encode(&s.geometry));
+        let id = change.feature.to_json().to_string();
+        at.push(change.at.clone());
+        user.push(change.user.clone());
+        layer.push(change.layer.clone());
+        feature.push(id.clone());
+        op.push(change.operation.name().to_string());
+        before_p.push(props(&change.before));
+        before_g.push(geom(&change.before));
+        let after = props(&change.after).zip(geom(&change.after));
+        after_p.push(after.as_ref().map(|a| a.0.clone()));
+        after_g.push(after.as_ref().map(|a| a.1.clone()));
+        last.insert((change.layer.clone(), id), (*seq, after));
+    }
+    tx.execute(
+        "INSERT INTO territorio.changes (seq, at, username, layer, feature, operation,
+             before_properties, before_geometry, after_properties, after_geometry)
+         SELECT c.seq, c.at::timestamptz, c.username, c.layer, c.feature, c.operation,
+             c.bp::jsonb, ST_GeomFromWKB(c.bg, $11), c.ap::jsonb, ST_GeomFromWKB(c.ag, $11)
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::bytea[], $9::text[], $10::bytea[])
+              AS c(seq, at, username, layer, feature, operation, bp, bg, ap, ag)",
+        &[
+            &seqs, &at, &user, &layer, &feature, &op, &before_p, &before_g, &after_p, &after_g,
+            &srid,
+        ],
+    )?;
+    let (mut up_layer, mut up_id, mut up_rev, mut up_geom, mut up_props) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut gone_layer, mut gone_id) = (Vec::new(), Vec::new());
+    for ((l, id), (seq, state)) in last {
+        match state {
+            Some((props, geom)) => {
+                up_layer.push(l);
+                up_id.push(id);
+                up_rev.push(seq);
+                up_geom.push(geom);
+                up_props.push(props);
+            }
+            None => {
+                gone_layer.push(l);
+                gone_id.push(id);
+            }
+        }
+    }
+    if !up_id.is_empty() {
+        tx.execute(
+            "INSERT INTO territorio.features (layer, id, rev, geometry, properties)
+             SELECT u.layer, u.id, u.rev, ST_GeomFromWKB(u.geom, $6), u.props::jsonb
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::text[])
+                  AS u(layer, id, rev, geom, props)
+             ON CONFLICT (layer, id) DO UPDATE SET
+                 rev = excluded.rev, geometry = excluded.geometry,
+                 properties = excluded.properties",
+            &[&up_layer, &up_id, &up_rev, &up_geom, &up_props, &srid],
+        )?;
+    }
+    if !gone_id.is_empty() {
+        tx.execute(
+            "DELETE FROM territorio.features f USING unnest($1::text[], $2::text[]) AS d(layer, id)
+             WHERE f.layer = d.layer AND f.id = d.id",
+            &[&gone_layer, &gone_id],
+        )?;
+    }
+    Ok(seqs.into_iter().map(|s| s as u64).collect())
 }
 
 fn insert_change(
