@@ -426,6 +426,7 @@ impl Editor {
     ) -> Editor {
         let writable = Arc::new(std::sync::atomic::AtomicBool::new(true));
         let dsn = postgres.dsn.clone();
+        let applied = postgres.applied.clone();
         let place = pg::place_of(&dsn);
         let jobs = Self::spawn(
             catalog,
@@ -433,7 +434,7 @@ impl Editor {
             publish,
             writable.clone(),
         );
-        replica::listen(dsn.clone(), jobs.clone(), writable.clone());
+        replica::listen(dsn.clone(), jobs.clone(), writable.clone(), applied);
         Editor {
             jobs,
             store_at: store::StoreAt::Postgres(dsn),

@@ -11,9 +11,10 @@
 //!   feature cannot both succeed: the second one's check sees the first one's change and
 //!   answers 412. Replies go out after the commit.
 //! - **The others' edits.** A listener thread per server ([`listen`]) holds a connection of
-//!   its own with `LISTEN territorio_changes`; each notification (every commit notifies with
-//!   its last `seq`), every [`SAFETY_NET`] without one, and each reconnection asks the writer
-//!   to read the changes after the last one it applied ([`PgStore::changes_since`], one
+//!   its own with `LISTEN territorio_changes`; each notification of a commit newer than the
+//!   last change applied (every commit notifies with its last `seq`; this server's own are not
+//!   newer), every [`SAFETY_NET`] without one, and each reconnection asks the writer to read
+//!   the changes after the last one it applied ([`PgStore::changes_since`], one
 //!   snapshot) and apply them. Since commits are serialised by the lock, `seq` grows in commit
 //!   order, and "every change after n" misses nothing; the last applied `seq` moves only once
 //!   the whole set is applied.
@@ -35,7 +36,7 @@
 //! its commit.
 
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -65,8 +66,9 @@ pub struct Postgres {
     working_crs: String,
     /// The store's id (part of every `ETag`), kept while disconnected.
     pub(super) id: String,
-    /// The `seq` of the last change applied to the served layers.
-    applied: u64,
+    /// The `seq` of the last change applied to the served layers (shared with the listener,
+    /// which asks for a read only when a commit it hears of is newer).
+    pub(super) applied: Arc<AtomicU64>,
     /// The last failed attempt to connect, and why.
     failed: Option<(Instant, String)>,
 }
@@ -83,7 +85,7 @@ pub fn open_postgres(catalog: Catalog, dsn: &str) -> Result<(Catalog, Postgres),
         store: Some(store),
         dsn: dsn.to_string(),
         working_crs,
-        applied: 0,
+        applied: Arc::new(AtomicU64::new(0)),
         failed: None,
     };
     let catalog = postgres.prepare(catalog)?;
@@ -102,7 +104,7 @@ impl Postgres {
         // Released with the session anyway if this fails.
         let _ = store.unlock_writes();
         let (catalog, applied) = prepared?;
-        self.applied = applied;
+        self.applied.store(applied, Ordering::SeqCst);
         Ok(catalog)
     }
 
@@ -186,7 +188,7 @@ impl Writer {
                 return;
             }
         };
-        let since = self.postgres().applied;
+        let since = self.postgres().applied.load(Ordering::SeqCst);
         let fields = self.fields_by_layer();
         let fields_of = |l: &str| fields.get(l).cloned();
         let mut batch = Some(batch);
@@ -210,12 +212,12 @@ impl Writer {
             p.store = Some(store);
         }
         if let Some(last) = missed_last {
-            p.applied = p.applied.max(last);
+            p.applied.fetch_max(last, Ordering::SeqCst);
         }
         match outcome {
             Ok(Ok(seqs)) => {
                 if let Some(last) = seqs.last() {
-                    p.applied = p.applied.max(*last);
+                    p.applied.fetch_max(*last, Ordering::SeqCst);
                 }
                 self.writable.store(true, Ordering::Relaxed);
                 let mut from = 0;
@@ -255,7 +257,7 @@ impl Writer {
         let fields = self.fields_by_layer();
         let fields_of = |l: &str| fields.get(l).cloned();
         let p = self.postgres();
-        let since = p.applied;
+        let since = p.applied.load(Ordering::SeqCst);
         let read = p
             .connected()
             .and_then(|s| s.changes_since(since, &fields_of));
@@ -267,7 +269,7 @@ impl Writer {
                 }
                 if let Some(last) = last {
                     let p = self.postgres();
-                    p.applied = p.applied.max(last);
+                    p.applied.fetch_max(last, Ordering::SeqCst);
                 }
                 self.writable.store(true, Ordering::Relaxed);
             }
@@ -285,7 +287,12 @@ impl Writer {
 
 /// Starts the thread that listens for the commits of every server (see the module
 /// documentation) and asks the writer behind `jobs` to apply them. It ends with the writer.
-pub(super) fn listen(dsn: String, jobs: mpsc::Sender<Job>, writable: Arc<AtomicBool>) {
+pub(super) fn listen(
+    dsn: String,
+    jobs: mpsc::Sender<Job>,
+    writable: Arc<AtomicBool>,
+    applied: Arc<AtomicU64>,
+) {
     std::thread::Builder::new()
         .name("territorio-listener".into())
         .spawn(move || {
@@ -307,18 +314,29 @@ pub(super) fn listen(dsn: String, jobs: mpsc::Sender<Job>, writable: Arc<AtomicB
                                 loop {
                                     let mut notifications = client.notifications();
                                     let got = notifications.timeout_iter(SAFETY_NET).next();
-                                    match got {
-                                        Ok(_) => {}
+                                    // A read after every SAFETY_NET without news, and after a
+                                    // commit newer than the last change applied (not after this
+                                    // server's own, nor one a batch has read already). Several
+                                    // commits notified at once take one read.
+                                    let newer = |n: &postgres::Notification| {
+                                        n.payload()
+                                            .parse::<u64>()
+                                            .map_or(true, |seq| seq > applied.load(Ordering::SeqCst))
+                                    };
+                                    let mut read = match got {
+                                        Ok(None) => true,
+                                        Ok(Some(n)) => newer(&n),
                                         Err(e) => {
                                             writable.store(false, Ordering::Relaxed);
                                             tracing::warn!(database = %place, "the store's database went away: {e}");
                                             said = true;
                                             break;
                                         }
+                                    };
+                                    while let Ok(Some(n)) = notifications.iter().next() {
+                                        read |= newer(&n);
                                     }
-                                    // Several commits notified at once take one read.
-                                    while let Ok(Some(_)) = notifications.iter().next() {}
-                                    if jobs.send(Job::Sync).is_err() {
+                                    if read && jobs.send(Job::Sync).is_err() {
                                         return;
                                     }
                                 }
