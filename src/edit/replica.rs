@@ -29,11 +29,12 @@
 //! stays down until a transaction or a read of changes goes through again. Once back, the
 //! listener's reconnection makes the writer catch up.
 //!
-//! Cost: a batch of edits costs what it costs with SQLite plus one round trip for the lock,
-//! one read of the missed changes (an index range on `seq`, empty on a single server), and one
-//! round trip per change written; a change made elsewhere costs one read and one rebuild of
-//! the layer (O(n log n) in its features) on every other server, within a few milliseconds of
-//! its commit.
+//! Cost: a batch of edits takes about nine round trips to the database whatever its size
+//! (begin, lock, the read of the missed changes, an index range on `seq`; the writes from
+//! arrays, the notification, the commit and its WAL flush), all with the lock held, plus the
+//! checks and the rebuild of the edited layer as with SQLite; a change made elsewhere costs
+//! one read and one rebuild of the layer (O(n log n) in its features) on every other server,
+//! within a few milliseconds of its commit.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
