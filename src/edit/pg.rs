@@ -581,28 +581,46 @@ pub fn states_after(
 /// A change's time as territorio writes it: RFC 3339 in UTC, to the second.
 const AT_TEXT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
-/// The changes after `since`, in `seq` order.
+/// How many changes [`read_changes`] reads per statement.
+const CHUNK: i64 = 1000;
+
+/// The changes after `since`, in `seq` order, read in pieces of [`CHUNK`] within the caller's
+/// transaction (one snapshot, or the write lock held: nothing commits in between).
+///
+/// Each piece is `ORDER BY seq LIMIT n`, which the planner answers from the primary key's index
+/// whatever its statistics say: without the limit, statistics gathered when the table was
+/// small (or none yet) made it scan the whole table for what is usually no row at all (20 ms
+/// per batch at ten thousand changes, growing with the log).
 fn read_changes(
     tx: &mut postgres::Transaction<'_>,
     place: &str,
     since: u64,
     fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
 ) -> Result<Vec<Recorded>, StoreError> {
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
-                        before_properties::text, ST_AsBinary(before_geometry),
-                        after_properties::text, ST_AsBinary(after_geometry)
-                 FROM territorio.changes WHERE seq > $1 ORDER BY seq"
-            ),
-            &[&(since as i64)],
-        )
-        .map_err(|e| pg_error(place, e))?;
-    rows.iter()
-        .map(|row| recorded(row, place, fields_of))
-        .filter_map(Result::transpose)
-        .collect()
+    let mut out = Vec::new();
+    let mut after = since as i64;
+    loop {
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
+                            before_properties::text, ST_AsBinary(before_geometry),
+                            after_properties::text, ST_AsBinary(after_geometry)
+                     FROM territorio.changes WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ),
+                &[&after, &CHUNK],
+            )
+            .map_err(|e| pg_error(place, e))?;
+        for row in &rows {
+            after = row.get(0);
+            if let Some(r) = recorded(row, place, fields_of)? {
+                out.push(r);
+            }
+        }
+        if (rows.len() as i64) < CHUNK {
+            return Ok(out);
+        }
+    }
 }
 
 /// A row of `changes` (the columns of [`read_changes`]); `None` for a layer `fields_of` does
