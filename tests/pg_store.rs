@@ -437,4 +437,41 @@ fn a_batch_changing_one_feature_several_times_is_stored_as_in_sqlite() {
         ),
         "\"P004\":update,\"P004\":update,\"P998\":create,\"P998\":delete"
     );
+    // More changes than one read takes at once (1,000): all of them, in order, once.
+    let many: Vec<Change> = (0..2500)
+        .map(|i| {
+            change(
+                "P004",
+                Operation::Update,
+                Some(state(12 + i % 80)),
+                Some(state(12 + (i + 1) % 80)),
+            )
+        })
+        .collect();
+    let from = pg.last_seq().unwrap();
+    let seqs = pg
+        .commit(&fields_of, from, &mut |missed| {
+            assert!(missed.is_empty());
+            Ok::<_, ()>(many.clone())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(seqs, (from + 1..=from + 2500).collect::<Vec<_>>());
+    let read = pg.changes_since(from, &fields_of).unwrap();
+    assert_eq!(
+        read.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (from + 1..=from + 2500).collect::<Vec<_>>()
+    );
+    assert_eq!(read.into_iter().map(|r| r.change).collect::<Vec<_>>(), many);
+    // A second server catching up inside its commit gets them all too.
+    let mut other = PgStore::open(&dsn, WORKING).unwrap();
+    let mut seen = 0;
+    other
+        .commit(&fields_of, from, &mut |missed| {
+            seen = missed.len();
+            Err::<Vec<Change>, _>(())
+        })
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(seen, 2500);
 }
