@@ -668,6 +668,9 @@ fn recorded(
     }))
 }
 
+/// A feature's state as written: properties (JSON text) and geometry (WKB).
+type StoredState = (String, Vec<u8>);
+
 /// Records `changes` (in order) and applies them to `features`, in a few statements whatever
 /// their number: their sequence numbers taken at once (in order: the caller holds the
 /// [`WRITE_LOCK`], so no other session takes any meanwhile), the changes inserted from arrays,
@@ -706,7 +709,7 @@ fn write_changes(
         Vec::with_capacity(n),
     );
     // The last state of each feature: (layer, id) -> (seq, properties and geometry or deleted).
-    let mut last: HashMap<(String, String), (i64, Option<(String, Vec<u8>)>)> = HashMap::new();
+    let mut last: HashMap<(String, String), (i64, Option<StoredState>)> = HashMap::new();
     for (change, seq) in changes.iter().zip(&seqs) {
         let fields = fields_of(&change.layer).unwrap_or_default();
         let props = |s: &Option<State>| s.as_ref().map(|s| properties_text(&fields, &s.values));
