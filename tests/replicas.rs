@@ -12,7 +12,9 @@
 //!   database, and afterwards every acknowledged edit is in the database and served by both;
 //! - the history and `?at=` answer the same as with the SQLite store for the same edits;
 //! - nginx (Debian's) in front of two replicas, round robin: one replica killed, every read
-//!   and every write through nginx still answered 2xx; started again, it serves them.
+//!   and every write through nginx still answered 2xx; started again, it serves them;
+//! - `--edits-db` needs `--accounts`, refuses a password in the connection string and
+//!   `--data-dir` beside it, and a database it cannot reach stops the start, named.
 //!
 //! The expected values come from the requests sent and from SQL run with psql on the
 //! database, never from the service's own answers alone.
@@ -942,4 +944,52 @@ fn nginx_in_front_of_two_replicas_keeps_answering_when_one_is_killed() {
         let r = get("/collections/projects/items/P040");
         assert_eq!(r.status, 200, "read {i} after B is back");
     }
+}
+
+#[test]
+fn edits_db_needs_accounts_and_refuses_a_password_in_the_connection_string() {
+    let dir = tempfile::tempdir().unwrap();
+    let accounts = dir.path().join("accounts.toml");
+    process::add_user(&accounts, USER, PASSWORD, &["projects"]);
+    let run = |args: &[&str]| {
+        let out = Command::new(process::binary())
+            .args(["serve", "--catalog"])
+            .arg(process::demo_catalog_file())
+            .args(["--addr", "127.0.0.1:0"])
+            .args(args)
+            .env("TERRITORIO_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let accounts = accounts.display().to_string();
+    // Nothing listens there: each refusal comes before any connection.
+    let dsn = format!("host={} dbname=ptcp", dir.path().display());
+    let (ok, err) = run(&["--edits-db", &dsn]);
+    assert!(!ok && err.contains("--accounts"), "{err}");
+    let with_password = format!("{dsn} password=secret");
+    let (ok, err) = run(&["--edits-db", &with_password, "--accounts", &accounts]);
+    assert!(!ok && err.contains("password"), "{err}");
+    assert!(
+        !err.contains("secret"),
+        "the password is not repeated: {err}"
+    );
+    let (ok, err) = run(&[
+        "--edits-db",
+        &dsn,
+        "--data-dir",
+        dir.path().to_str().unwrap(),
+        "--accounts",
+        &accounts,
+    ]);
+    assert!(
+        !ok && err.contains("--data-dir"),
+        "one store or the other: {err}"
+    );
+    // A database that cannot be reached stops the start, naming it.
+    let (ok, err) = run(&["--edits-db", &dsn, "--accounts", &accounts]);
+    assert!(!ok && err.contains("dbname=ptcp"), "{err}");
 }
