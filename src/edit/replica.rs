@@ -35,6 +35,11 @@
 //! checks and the rebuild of the edited layer as with SQLite; a change made elsewhere costs
 //! one read and one rebuild of the layer (O(n log n) in its features) on every other server,
 //! within a few milliseconds of its commit.
+//!
+//! Tested by hand (`edit::tests`: changes of another server applied with their revisions and
+//! ids), against the SQLite store (`tests/pg_store.rs`), and with real servers over a real
+//! database (`tests/replicas.rs`: two replicas, a replica killed, the database stopped under
+//! writes, nginx in front).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
