@@ -165,6 +165,12 @@ pub struct ServeArgs {
     /// marked editable in the catalogue are served read-only.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Keep the edits in this PostgreSQL/PostGIS database instead of a data folder: a libpq
+    /// connection string without a password (`host=db dbname=ptcp user=territorio`; the
+    /// password from PGPASSWORD). Several servers given the same database serve the same
+    /// edits, each seeing the others' within moments. Edits need --accounts.
+    #[arg(long, value_name = "DSN", conflicts_with = "data_dir")]
+    pub edits_db: Option<String>,
     /// The accounts file: who may edit which layer (`territorio accounts`). Edits need it.
     #[arg(long)]
     pub accounts: Option<PathBuf>,
@@ -383,8 +389,31 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         .iter()
         .filter(|l| l.config.is_editable())
         .count();
-    let (catalog, store) = match &args.data_dir {
-        Some(dir) => {
+    let mut postgres = None;
+    let (catalog, store) = match (&args.data_dir, &args.edits_db) {
+        (_, Some(dsn)) => {
+            if args.accounts.is_none() {
+                anyhow::bail!(
+                    "--edits-db turns edits on, and edits need accounts: give --accounts FILE \
+                     (create it with `territorio accounts --file FILE add-user NAME --edit LAYER`)"
+                );
+            }
+            let database = crate::catalog::DatabaseConfig { dsn: dsn.clone() };
+            if database.has_password() {
+                anyhow::bail!(
+                    "--edits-db holds a password, which any user of the machine can read in \
+                     the process list: leave it out and give it in PGPASSWORD"
+                );
+            }
+            let (catalog, pg) = crate::edit::replica::open_postgres(catalog, dsn)?;
+            eprintln!(
+                "edits on: {editable} editable layers, stored in {}",
+                crate::edit::pg::place_of(dsn)
+            );
+            postgres = Some(pg);
+            (catalog, None)
+        }
+        (Some(dir), None) => {
             if args.accounts.is_none() {
                 anyhow::bail!(
                     "--data-dir turns edits on, and edits need accounts: give --accounts FILE \
@@ -398,11 +427,11 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
             );
             (catalog, Some(store))
         }
-        None => {
+        (None, None) => {
             if editable > 0 {
                 tracing::warn!(
-                    "{editable} layers are marked editable, but without --data-dir they are \
-                     served read-only"
+                    "{editable} layers are marked editable, but without --data-dir or \
+                     --edits-db they are served read-only"
                 );
             }
             (catalog, None)
@@ -469,6 +498,9 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
     state.set_catalog_file(args.catalog.clone());
     if let (Some(store), Some(dir)) = (store, &args.data_dir) {
         state.start_editing(store, dir);
+    }
+    if let Some(postgres) = postgres {
+        state.start_editing_postgres(postgres);
     }
     if let Some(accounts) = accounts {
         state.set_accounts(accounts);

@@ -78,6 +78,20 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
     )
     .unwrap();
     assert!(pg.has_layer("projects").unwrap());
+    // A second server importing the same layer finds it there, under the write lock.
+    let mut second = PgStore::open(&dsn, WORKING).unwrap();
+    let again = second
+        .import(
+            "projects",
+            "projects.geojson",
+            &fields,
+            &layer.features,
+            &imported,
+            at,
+        )
+        .unwrap();
+    assert!(!again, "imported once");
+    drop(second);
 
     let same = |lite: &Store, pg: &mut PgStore| {
         let a = lite.features("projects", &fields).unwrap();
@@ -334,4 +348,130 @@ fn a_database_without_postgis_or_unreachable_is_named() {
     let e = PgStore::open(&cluster.dsn("plain"), WORKING).err().unwrap();
     assert!(e.is_transient(), "a server that is down may come back: {e}");
     assert!(!e.to_string().contains("password"), "{e}");
+}
+
+#[test]
+fn a_batch_changing_one_feature_several_times_is_stored_as_in_sqlite() {
+    let cluster = Cluster::start();
+    cluster.create_database("ptcp", true);
+    let dsn = cluster.dsn("ptcp");
+    let (catalog, fields, imported) = projects();
+    let layer = catalog.layer("projects").unwrap();
+    let fields_of = |l: &str| (l == "projects").then(|| fields.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let mut lite = Store::open(dir.path()).unwrap();
+    let mut pg = PgStore::open(&dsn, WORKING).unwrap();
+    let at = "2026-12-01T09:00:00Z";
+    lite.import("projects", "p", &fields, &layer.features, &imported, at)
+        .unwrap();
+    pg.import("projects", "p", &fields, &layer.features, &imported, at)
+        .unwrap();
+    // P004 changed twice, then P998 made and deleted, all in one batch.
+    let p4 = layer.get(&FeatureId::Str("P004".into())).unwrap();
+    let progress = layer.field_index("progress_pct").unwrap();
+    let state = |v: i64| {
+        let mut values = p4.values.clone();
+        values[progress] = Value::Int(v);
+        State {
+            values,
+            geometry: p4.geometry.clone(),
+        }
+    };
+    let original = State {
+        values: p4.values.clone(),
+        geometry: p4.geometry.clone(),
+    };
+    let mut new_values = p4.values.clone();
+    new_values[0] = Value::String("P998".into());
+    let made = State {
+        values: new_values,
+        geometry: Geometry::Point(point!(x: 600_000.0, y: 5_000_000.0)),
+    };
+    let batch = vec![
+        change("P004", Operation::Update, Some(original), Some(state(11))),
+        change("P004", Operation::Update, Some(state(11)), Some(state(12))),
+        change("P998", Operation::Create, None, Some(made.clone())),
+        change("P998", Operation::Delete, Some(made), None),
+    ];
+    let before = pg.last_seq().unwrap();
+    let seqs_lite = lite.commit(&fields, &batch).unwrap();
+    let seqs_pg = pg
+        .commit(&fields_of, before, &mut |_| Ok::<_, ()>(batch.clone()))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        seqs_pg,
+        vec![before + 1, before + 2, before + 3, before + 4]
+    );
+    assert_eq!(seqs_lite, seqs_pg);
+    let a = lite.features("projects", &fields).unwrap();
+    let b = pg.features("projects", &fields).unwrap();
+    assert_eq!(a.len(), b.len());
+    for ((fa, ra), (fb, rb)) in a.iter().zip(&b) {
+        assert_eq!(
+            (&fa.id, &fa.values, &fa.geometry, ra),
+            (&fb.id, &fb.values, &fb.geometry, rb),
+            "the same features and revisions"
+        );
+    }
+    let p4_now = b
+        .iter()
+        .find(|(f, _)| f.id == FeatureId::Str("P004".into()))
+        .unwrap();
+    assert_eq!(p4_now.0.values[progress], Value::Int(12));
+    assert_eq!(p4_now.1, before + 2, "its revision is its last change");
+    assert!(b.iter().all(|(f, _)| f.id != FeatureId::Str("P998".into())));
+    assert_eq!(
+        pg.changes_since(before, &fields_of)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.change)
+            .collect::<Vec<_>>(),
+        batch
+    );
+    assert_eq!(
+        cluster.psql(
+            "ptcp",
+            "SELECT string_agg(feature || ':' || operation, ',' ORDER BY seq) \
+             FROM territorio.changes WHERE username = 'ufficio'"
+        ),
+        "\"P004\":update,\"P004\":update,\"P998\":create,\"P998\":delete"
+    );
+    // More changes than one read takes at once (1,000): all of them, in order, once.
+    let many: Vec<Change> = (0..2500)
+        .map(|i| {
+            change(
+                "P004",
+                Operation::Update,
+                Some(state(12 + i % 80)),
+                Some(state(12 + (i + 1) % 80)),
+            )
+        })
+        .collect();
+    let from = pg.last_seq().unwrap();
+    let seqs = pg
+        .commit(&fields_of, from, &mut |missed| {
+            assert!(missed.is_empty());
+            Ok::<_, ()>(many.clone())
+        })
+        .unwrap()
+        .unwrap();
+    assert_eq!(seqs, (from + 1..=from + 2500).collect::<Vec<_>>());
+    let read = pg.changes_since(from, &fields_of).unwrap();
+    assert_eq!(
+        read.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (from + 1..=from + 2500).collect::<Vec<_>>()
+    );
+    assert_eq!(read.into_iter().map(|r| r.change).collect::<Vec<_>>(), many);
+    // A second server catching up inside its commit gets them all too.
+    let mut other = PgStore::open(&dsn, WORKING).unwrap();
+    let mut seen = 0;
+    other
+        .commit(&fields_of, from, &mut |missed| {
+            seen = missed.len();
+            Err::<Vec<Change>, _>(())
+        })
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(seen, 2500);
 }

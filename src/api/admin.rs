@@ -10,6 +10,9 @@
 //! - `GET /health/ready` (readiness): 200 when the catalogue is loaded and, with edits on, the
 //!   store takes writes; 503 otherwise. JSON: the catalogue (layers, load time, version), the
 //!   edits (on, the store writable), the reloads (how many, the last success, the last error).
+//!   With the edits in PostgreSQL (`--edits-db`), an unreachable database leaves the server
+//!   `degraded`, still 200: it answers reads from memory (every replica shares the database,
+//!   so taking one out of a balancer would not help), and `edits.database` names it.
 
 use axum::extract::{Extension, State};
 use axum::http::header::CACHE_CONTROL;
@@ -57,6 +60,8 @@ async fn ready(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiE
     let catalog = state.catalog();
     let editor = state.editor();
     let store_ok = editor.is_none_or(|e| e.is_writable());
+    // With PostgreSQL, reads go on from memory while the database is away.
+    let degraded = !store_ok && editor.is_some_and(|e| e.database().is_some());
     let status = state.reload_status();
     let loaded_at = state
         .loaded_at()
@@ -64,7 +69,7 @@ async fn ready(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiE
         .map(|d| crate::time::rfc3339(d.as_secs() as i64))
         .unwrap_or_default();
     let body = json!({
-        "status": if store_ok { "ready" } else { "not ready" },
+        "status": if store_ok { "ready" } else if degraded { "degraded" } else { "not ready" },
         "catalogue": {
             "layers": catalog.layers().len(),
             "loadedAt": loaded_at,
@@ -73,6 +78,10 @@ async fn ready(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiE
         "edits": {
             "on": editor.is_some(),
             "storeWritable": editor.map(|e| e.is_writable()),
+            "database": editor.and_then(|e| e.database()).map(|place| json!({
+                "name": place,
+                "reachable": store_ok,
+            })),
         },
         "reloads": {
             "done": status.reloads,
@@ -82,7 +91,7 @@ async fn ready(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiE
         },
     });
     let mut answer = respond::json(&body, "application/json");
-    if !store_ok {
+    if !store_ok && !degraded {
         *answer.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         answer.extensions_mut().insert(OwnErrorBody);
     }

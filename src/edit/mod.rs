@@ -1,16 +1,19 @@
 //! Edits of editable layers: checked, made durable, then published as a new catalogue.
 //!
 //! A layer takes edits when its catalogue entry has `[layer.edit]`. Its state lives in the
-//! store ([`store`], SQLite in the server's data folder): on first start the layer's source
-//! (and its `history` file, [`history`]) is imported; from then on the layer is read from the
-//! store, and the committed source file is never written.
+//! store: SQLite in the server's data folder ([`store`], [`open`]), or a PostgreSQL/PostGIS
+//! database that several servers share ([`pg`], [`replica::open_postgres`]; how the servers
+//! keep each other's edits is in [`replica`]). On first start the layer's source (and its
+//! `history` file, [`history`]) is imported; from then on the layer is read from the store,
+//! and the committed source file is never written.
 //!
 //! One writer thread applies every edit ([`Editor`]), in the order they arrive:
 //! 1. each edit is checked against the state as the edits before it left it: the feature
 //!    exists (or, for a new one, gets the next id), `If-Match` names its current revision,
 //!    the properties pass the layer's rules ([`rules`]), the geometry has the layer's type;
 //! 2. the edits waiting together are written in one transaction, durable when it commits
-//!    (group commit: one disk sync for many edits);
+//!    (group commit: one disk sync for many edits); with PostgreSQL, step 1 runs inside that
+//!    transaction, after the changes other servers committed are applied;
 //! 3. the layer is rebuilt (features, R-tree) and a new catalogue sharing the other layers is
 //!    published; only then is each edit answered, so a client reads its own write at once.
 //!
@@ -30,12 +33,13 @@
 pub mod history;
 pub mod log;
 pub mod pg;
+pub mod replica;
 pub mod rules;
 pub mod store;
 pub mod timeline;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -145,13 +149,122 @@ fn problems_text(problems: &[Problem]) -> String {
 pub fn open(catalog: Catalog, data_dir: &Path) -> Result<(Catalog, Store), LoadError> {
     let store_error = |e: StoreError| LoadError::Edit(e.to_string());
     let mut store = Store::open(data_dir).map_err(store_error)?;
-    let catalog = prepare(catalog, &mut store, data_dir)?;
+    let catalog = prepare(catalog, &mut store)?;
     Ok((catalog, store))
+}
+
+/// What [`prepare`] and the writer ask of a store: the SQLite [`Store`] or the PostgreSQL
+/// [`pg::PgStore`].
+trait Stored {
+    fn has_layer(&mut self, layer: &str) -> Result<bool, StoreError>;
+    fn import(
+        &mut self,
+        layer: &str,
+        source: &str,
+        fields: &[Field],
+        features: &[Feature],
+        history: &[Change],
+        at: &str,
+    ) -> Result<(), StoreError>;
+    fn features(
+        &mut self,
+        layer: &str,
+        fields: &[Field],
+    ) -> Result<Vec<(Feature, u64)>, StoreError>;
+    fn last_change(&mut self, layer: &str) -> Result<u64, StoreError>;
+    fn all_ids(&mut self, layer: &str) -> Result<Vec<FeatureId>, StoreError>;
+    fn store_id(&self) -> String;
+    fn at(&self) -> store::StoreAt;
+    /// Where it is, for messages.
+    fn describe(&self) -> String;
+}
+
+impl Stored for Store {
+    fn has_layer(&mut self, layer: &str) -> Result<bool, StoreError> {
+        Store::has_layer(self, layer)
+    }
+    fn import(
+        &mut self,
+        layer: &str,
+        source: &str,
+        fields: &[Field],
+        features: &[Feature],
+        history: &[Change],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        Store::import(self, layer, source, fields, features, history, at)
+    }
+    fn features(
+        &mut self,
+        layer: &str,
+        fields: &[Field],
+    ) -> Result<Vec<(Feature, u64)>, StoreError> {
+        Store::features(self, layer, fields)
+    }
+    fn last_change(&mut self, layer: &str) -> Result<u64, StoreError> {
+        Store::last_change(self, layer)
+    }
+    fn all_ids(&mut self, layer: &str) -> Result<Vec<FeatureId>, StoreError> {
+        Store::all_ids(self, layer)
+    }
+    fn store_id(&self) -> String {
+        self.id.clone()
+    }
+    fn at(&self) -> store::StoreAt {
+        store::StoreAt::Folder(
+            self.file()
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
+    }
+    fn describe(&self) -> String {
+        self.file().display().to_string()
+    }
+}
+
+impl Stored for pg::PgStore {
+    fn has_layer(&mut self, layer: &str) -> Result<bool, StoreError> {
+        pg::PgStore::has_layer(self, layer)
+    }
+    fn import(
+        &mut self,
+        layer: &str,
+        source: &str,
+        fields: &[Field],
+        features: &[Feature],
+        history: &[Change],
+        at: &str,
+    ) -> Result<(), StoreError> {
+        pg::PgStore::import(self, layer, source, fields, features, history, at).map(|_| ())
+    }
+    fn features(
+        &mut self,
+        layer: &str,
+        fields: &[Field],
+    ) -> Result<Vec<(Feature, u64)>, StoreError> {
+        pg::PgStore::features(self, layer, fields)
+    }
+    fn last_change(&mut self, layer: &str) -> Result<u64, StoreError> {
+        pg::PgStore::last_change(self, layer)
+    }
+    fn all_ids(&mut self, layer: &str) -> Result<Vec<FeatureId>, StoreError> {
+        pg::PgStore::all_ids(self, layer)
+    }
+    fn store_id(&self) -> String {
+        self.id.clone()
+    }
+    fn at(&self) -> store::StoreAt {
+        store::StoreAt::Postgres(self.dsn().to_string())
+    }
+    fn describe(&self) -> String {
+        self.place.clone()
+    }
 }
 
 /// Puts the stored state of each editable layer of `catalog` in place of its source's
 /// (importing the layers the store does not have yet), and adds their change logs.
-fn prepare(catalog: Catalog, store: &mut Store, data_dir: &Path) -> Result<Catalog, LoadError> {
+fn prepare(catalog: Catalog, store: &mut dyn Stored) -> Result<Catalog, LoadError> {
     let store_error = |e: StoreError| LoadError::Edit(e.to_string());
     let mut catalog = catalog;
     let editable: Vec<String> = catalog
@@ -182,14 +295,14 @@ fn prepare(catalog: Catalog, store: &mut Store, data_dir: &Path) -> Result<Catal
                     &crate::time::now_rfc3339(),
                 )
                 .map_err(store_error)?;
-            tracing::info!(layer = %id, file = %store.file().display(), history = history.len(), "layer imported into the store");
+            tracing::info!(layer = %id, store = %store.describe(), history = history.len(), "layer imported into the store");
         }
         let stored = store.features(&id, &layer.fields).map_err(store_error)?;
         let last = store.last_change(&id).map_err(store_error)?;
-        let rebuilt = rebuild(layer, &store.id, stored, last)?;
+        let rebuilt = rebuild(layer, &store.store_id(), stored, last)?;
         // The change log, as a layer of its own.
         let (changes, _) = store::history(
-            &store::StoreAt::Folder(data_dir.to_path_buf()),
+            &store.at(),
             &rebuilt.fields,
             &store::HistoryQuery {
                 layer: id.clone(),
@@ -255,8 +368,11 @@ type Reply = tokio::sync::oneshot::Sender<Result<Done, EditError>>;
 pub struct Editor {
     jobs: mpsc::Sender<Job>,
     store_at: store::StoreAt,
-    /// The store took its last transaction (or was opened for writing and has had none).
+    /// The store took its last transaction (or was opened for writing and has had none); with
+    /// PostgreSQL, also: the database is reachable.
     writable: Arc<std::sync::atomic::AtomicBool>,
+    /// The database, as messages name it, when the store is PostgreSQL.
+    database: Option<String>,
 }
 
 /// What the writer thread is asked to do, in order.
@@ -267,6 +383,8 @@ enum Job {
         Catalog,
         tokio::sync::oneshot::Sender<Result<Arc<Catalog>, LoadError>>,
     ),
+    /// Read and apply the changes other servers committed (PostgreSQL only).
+    Sync,
 }
 
 /// What a new catalogue changes.
@@ -287,17 +405,60 @@ const MAX_BATCH: usize = 256;
 impl Editor {
     /// Starts the writer thread on `catalog` (as returned by [`open`]) and `store`.
     pub fn start(catalog: Arc<Catalog>, store: Store, data_dir: &Path, publish: Publish) -> Editor {
-        let (jobs, queue) = mpsc::channel::<Job>();
         let writable = Arc::new(std::sync::atomic::AtomicBool::new(store.is_writable()));
+        let backend = Backend::Sqlite(store);
+        let jobs = Self::spawn(catalog, backend, publish, writable.clone());
+        Editor {
+            jobs,
+            store_at: store::StoreAt::Folder(data_dir.to_path_buf()),
+            writable,
+            database: None,
+        }
+    }
+
+    /// Starts the writer thread on `catalog` (as returned by [`open_postgres`]) and the
+    /// PostgreSQL store, and the thread that listens for other servers' commits
+    /// ([`replica`]).
+    pub fn start_postgres(
+        catalog: Arc<Catalog>,
+        postgres: replica::Postgres,
+        publish: Publish,
+    ) -> Editor {
+        let writable = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let dsn = postgres.dsn.clone();
+        let applied = postgres.applied.clone();
+        let place = pg::place_of(&dsn);
+        let jobs = Self::spawn(
+            catalog,
+            Backend::Postgres(Box::new(postgres)),
+            publish,
+            writable.clone(),
+        );
+        replica::listen(dsn.clone(), jobs.clone(), writable.clone(), applied);
+        Editor {
+            jobs,
+            store_at: store::StoreAt::Postgres(dsn),
+            writable,
+            database: Some(place),
+        }
+    }
+
+    /// Starts the writer thread; returns where to send it jobs.
+    fn spawn(
+        catalog: Arc<Catalog>,
+        backend: Backend,
+        publish: Publish,
+        writable: Arc<std::sync::atomic::AtomicBool>,
+    ) -> mpsc::Sender<Job> {
+        let (jobs, queue) = mpsc::channel::<Job>();
         let logs = logs_of(&catalog);
         let mut writer = Writer {
             catalog,
-            store,
+            backend,
             publish,
             next_ids: HashMap::new(),
             logs,
-            data_dir: data_dir.to_path_buf(),
-            writable: writable.clone(),
+            writable,
         };
         std::thread::Builder::new()
             .name("territorio-editor".into())
@@ -319,10 +480,12 @@ impl Editor {
                 };
                 // The edits waiting, up to a reload (which goes after them, alone).
                 let mut batch = Vec::new();
+                let mut sync = false;
                 let mut next = Some(first);
                 while let Some(job) = next.take() {
                     match job {
                         Job::Edit(request, reply) => batch.push((request, reply)),
+                        Job::Sync => sync = true,
                         Job::Reload(catalog, reply) => {
                             writer.run(std::mem::take(&mut batch));
                             let _ = reply.send(writer.reload(catalog));
@@ -333,15 +496,15 @@ impl Editor {
                         next = queue.try_recv().ok();
                     }
                 }
+                // A batch of edits reads the missed changes in its own transaction.
+                if sync && batch.is_empty() {
+                    writer.sync();
+                }
                 writer.run(batch);
                 writer.rebuild_logs(false);
             })
             .expect("the editor thread starts");
-        Editor {
-            jobs,
-            store_at: store::StoreAt::Folder(data_dir.to_path_buf()),
-            writable,
-        }
+        jobs
     }
 
     /// Makes one edit; answers once it is durable and published.
@@ -368,7 +531,7 @@ impl Editor {
     }
 
     /// Whether the store takes writes: it was opened for writing and its last transaction
-    /// went through.
+    /// went through (with PostgreSQL: and the database is reachable).
     pub fn is_writable(&self) -> bool {
         self.writable.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -377,17 +540,28 @@ impl Editor {
     pub fn store_at(&self) -> &store::StoreAt {
         &self.store_at
     }
+
+    /// The PostgreSQL database of the store, as messages name it (no password); `None` for
+    /// the SQLite store.
+    pub fn database(&self) -> Option<&str> {
+        self.database.as_deref()
+    }
+}
+
+/// The store the writer writes to.
+enum Backend {
+    Sqlite(Store),
+    Postgres(Box<replica::Postgres>),
 }
 
 struct Writer {
     catalog: Arc<Catalog>,
-    store: Store,
+    backend: Backend,
     publish: Publish,
     /// The next number of a new id, per layer (above every id the layer ever had).
     next_ids: HashMap<String, i64>,
     /// The change log of each editable layer, by the edited layer's id.
     logs: HashMap<String, Log>,
-    data_dir: PathBuf,
     /// Shared with the [`Editor`]: whether the last transaction went through.
     writable: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -435,10 +609,17 @@ struct Working {
     replies: Vec<(Reply, FeatureId, bool)>,
 }
 
+/// Why the next ids of a layer are not known: the store could not list its ids.
+type IdErrors = HashMap<String, (String, bool)>;
+
 impl Writer {
     /// Takes a reloaded catalogue (see [`Editor::reload`]).
     fn reload(&mut self, catalog: Catalog) -> Result<Arc<Catalog>, LoadError> {
-        let prepared = Arc::new(prepare(catalog, &mut self.store, &self.data_dir)?);
+        let prepared = match &mut self.backend {
+            Backend::Sqlite(store) => prepare(catalog, store)?,
+            Backend::Postgres(p) => p.prepare(catalog)?,
+        };
+        let prepared = Arc::new(prepared);
         self.catalog = prepared.clone();
         self.logs = logs_of(&prepared);
         // Ids are counted again from the store, for the layers of the new catalogue.
@@ -492,8 +673,91 @@ impl Writer {
     }
 
     fn run(&mut self, batch: Vec<(Request, Reply)>) {
-        let mut working: Vec<(String, Working)> = Vec::new();
+        if batch.is_empty() {
+            return;
+        }
+        match self.backend {
+            Backend::Sqlite(_) => self.run_sqlite(batch),
+            Backend::Postgres(_) => self.run_postgres(batch),
+        }
+    }
+
+    /// The SQLite store: each layer's edits in a transaction of their own.
+    fn run_sqlite(&mut self, batch: Vec<(Request, Reply)>) {
         let at = crate::time::now_rfc3339();
+        let id_errors = self.load_next_ids(&batch);
+        let working = self.check(batch, &at, &id_errors);
+        for (layer_id, w) in working {
+            if w.changes.is_empty() {
+                continue;
+            }
+            let fields = self.catalog.layers()[w.pos].fields.clone();
+            let Backend::Sqlite(store) = &mut self.backend else {
+                unreachable!("run_sqlite runs on the SQLite store")
+            };
+            match store.commit(&fields, &w.changes) {
+                Ok(seqs) => self.finish_ok(&layer_id, w, &seqs),
+                Err(e) => self.finish_err(&layer_id, w, &e.to_string(), e.is_transient()),
+            }
+        }
+    }
+
+    /// Reads the next ids of the layers that `batch` creates features in and that are not
+    /// known yet; returns why those that could not be read were not.
+    fn load_next_ids(&mut self, batch: &[(Request, Reply)]) -> IdErrors {
+        let mut errors = IdErrors::new();
+        for (request, _) in batch {
+            let layer = &request.layer;
+            if !matches!(request.write, Write::Create { .. })
+                || self.next_ids.contains_key(layer)
+                || errors.contains_key(layer)
+            {
+                continue;
+            }
+            if let Err(e) = self.next_id(layer) {
+                // Without every id the layer ever had, a guess could give a new feature a
+                // deleted one's id, or a live one's: refuse instead.
+                tracing::error!(layer = %layer, "ids of the layer not read: {e}");
+                errors.insert(layer.clone(), (e.to_string(), e.is_transient()));
+            }
+        }
+        errors
+    }
+
+    /// The number of the next new id of a layer: one more than any id it ever had. An error
+    /// when the store cannot list them.
+    fn next_id(&mut self, layer: &str) -> Result<i64, StoreError> {
+        if let Some(n) = self.next_ids.get(layer) {
+            return Ok(*n);
+        }
+        let prefix = self
+            .catalog
+            .layer(layer)
+            .and_then(|l| l.config.edit.as_ref())
+            .and_then(|e| e.id_prefix.clone())
+            .unwrap_or_default();
+        let ever = match &mut self.backend {
+            Backend::Sqlite(store) => store.all_ids(layer)?,
+            Backend::Postgres(p) => p.connected()?.all_ids(layer)?,
+        };
+        let max = ever
+            .iter()
+            .filter_map(|id| number_in(id, &prefix))
+            .max()
+            .unwrap_or(0);
+        self.next_ids.insert(layer.to_string(), max + 1);
+        Ok(max + 1)
+    }
+
+    /// Checks each edit of `batch` against the state the edits before it left, applies it to
+    /// the working state of its layer, and answers at once those refused.
+    fn check(
+        &mut self,
+        batch: Vec<(Request, Reply)>,
+        at: &str,
+        id_errors: &IdErrors,
+    ) -> Vec<(String, Working)> {
+        let mut working: Vec<(String, Working)> = Vec::new();
         for (request, reply) in batch {
             let layer_id = request.layer.clone();
             let Some(pos) = self.catalog.position(&layer_id) else {
@@ -515,23 +779,21 @@ impl Writer {
             };
             // The number of a new id (unused by other writes).
             let next_id = match &request.write {
-                Write::Create { .. } => match self.next_id(&layer_id) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        // Without every id the layer ever had, a guess could give a new
-                        // feature a deleted one's id, or a live one's: refuse instead.
-                        tracing::error!(layer = %layer_id, "ids of the layer not read: {e}");
-                        let _ = reply.send(Err(EditError::Storage {
-                            message: e.to_string(),
-                            transient: e.is_transient(),
-                        }));
+                Write::Create { .. } => match self.next_ids.get(&layer_id) {
+                    Some(n) => *n,
+                    None => {
+                        let (message, transient) = id_errors
+                            .get(&layer_id)
+                            .cloned()
+                            .unwrap_or_else(|| ("the layer's ids were not read".to_string(), true));
+                        let _ = reply.send(Err(EditError::Storage { message, transient }));
                         continue;
                     }
                 },
                 _ => 0,
             };
             let w = &mut working[k].1;
-            match w.apply(layer, request, &at, next_id) {
+            match w.apply(layer, request, at, next_id) {
                 Ok((id, created)) => {
                     if created {
                         self.next_ids.entry(layer_id).and_modify(|n| *n += 1);
@@ -544,112 +806,180 @@ impl Writer {
                 }
             }
         }
-        for (layer_id, w) in working {
-            self.finish(&layer_id, w);
+        working
+    }
+
+    /// The id of the store (part of every `ETag`).
+    fn store_id(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(store) => store.id.clone(),
+            Backend::Postgres(p) => p.id.clone(),
         }
     }
 
-    /// The number of the next new id of a layer: one more than any id it ever had. An error
-    /// when the store cannot list them.
-    fn next_id(&mut self, layer: &str) -> Result<i64, StoreError> {
-        if let Some(n) = self.next_ids.get(layer) {
-            return Ok(*n);
+    /// Publishes the edits of `w`, stored with sequence numbers `seqs`, and answers them.
+    fn finish_ok(&mut self, layer_id: &str, w: Working, seqs: &[u64]) {
+        let layer = self.catalog.layers()[w.pos].clone();
+        let mut revs = w.revs;
+        for (change, seq) in w.changes.iter().zip(seqs) {
+            if let Some(&i) = w.by_id.get(&change.feature) {
+                revs[i] = *seq;
+            }
         }
-        let prefix = self
-            .catalog
-            .layer(layer)
-            .and_then(|l| l.config.edit.as_ref())
-            .and_then(|e| e.id_prefix.clone())
-            .unwrap_or_default();
-        let ever = self.store.all_ids(layer)?;
-        let max = ever
-            .iter()
-            .filter_map(|id| number_in(id, &prefix))
-            .max()
-            .unwrap_or(0);
-        self.next_ids.insert(layer.to_string(), max + 1);
-        Ok(max + 1)
-    }
-
-    fn finish(&mut self, layer_id: &str, w: Working) {
-        if w.changes.is_empty() {
-            return;
-        }
-        let layer = &self.catalog.layers()[w.pos];
-        match self.store.commit(&layer.fields, &w.changes) {
-            Ok(seqs) => {
-                let mut revs = w.revs;
-                for (change, seq) in w.changes.iter().zip(&seqs) {
-                    if let Some(&i) = w.by_id.get(&change.feature) {
-                        revs[i] = *seq;
-                    }
-                }
-                let last = seqs.last().copied().unwrap_or_default();
-                if let Some(log) = self.logs.get_mut(layer_id) {
-                    for (change, seq) in w.changes.iter().zip(&seqs) {
-                        let recorded = store::Recorded {
-                            seq: *seq,
-                            change: change.clone(),
-                        };
-                        log.pending
-                            .extend(log::log_feature(&layer.fields, &recorded));
-                    }
-                    log.dirty = true;
-                }
-                let store_id = self.store.id.clone();
-                let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(revs).collect();
-                let rebuilt = match rebuild(layer, &store_id, stored, last) {
-                    Ok(l) => l,
-                    Err(e) => {
-                        // The edits are durable but could not be indexed: say so; a restart
-                        // serves them.
-                        tracing::error!(layer = %layer_id, "edited layer not rebuilt: {e}");
-                        for (reply, _, _) in w.replies {
-                            let _ = reply.send(Err(EditError::Stopped));
-                        }
-                        return;
-                    }
+        let last = seqs.last().copied().unwrap_or_default();
+        if let Some(log) = self.logs.get_mut(layer_id) {
+            for (change, seq) in w.changes.iter().zip(seqs) {
+                let recorded = store::Recorded {
+                    seq: *seq,
+                    change: change.clone(),
                 };
-                let tags: Vec<Option<String>> = w
-                    .replies
-                    .iter()
-                    .map(|(_, id, deleted)| {
-                        (!*deleted)
-                            .then(|| rebuilt.position(id).and_then(|i| rebuilt.feature_tag(i)))
-                            .flatten()
-                    })
-                    .collect();
-                let catalog = Arc::new(
-                    self.catalog
-                        .with_layer(rebuilt)
-                        .expect("the layer is in the catalogue"),
-                );
-                self.catalog = catalog.clone();
-                (self.publish)(catalog.clone(), Changed::Layer(w.pos));
-                self.writable
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
-                for ((reply, id, _), tag) in w.replies.into_iter().zip(tags) {
-                    let _ = reply.send(Ok(Done {
-                        id,
-                        tag,
-                        catalog: catalog.clone(),
-                    }));
+                log.pending
+                    .extend(log::log_feature(&layer.fields, &recorded));
+            }
+            log.dirty = true;
+        }
+        let store_id = self.store_id();
+        let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(revs).collect();
+        let rebuilt = match rebuild(&layer, &store_id, stored, last) {
+            Ok(l) => l,
+            Err(e) => {
+                // The edits are durable but could not be indexed: say so; a restart
+                // serves them.
+                tracing::error!(layer = %layer_id, "edited layer not rebuilt: {e}");
+                for (reply, _, _) in w.replies {
+                    let _ = reply.send(Err(EditError::Stopped));
+                }
+                return;
+            }
+        };
+        let tags: Vec<Option<String>> = w
+            .replies
+            .iter()
+            .map(|(_, id, deleted)| {
+                (!*deleted)
+                    .then(|| rebuilt.position(id).and_then(|i| rebuilt.feature_tag(i)))
+                    .flatten()
+            })
+            .collect();
+        let catalog = Arc::new(
+            self.catalog
+                .with_layer(rebuilt)
+                .expect("the layer is in the catalogue"),
+        );
+        self.catalog = catalog.clone();
+        (self.publish)(catalog.clone(), Changed::Layer(w.pos));
+        self.writable
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        for ((reply, id, _), tag) in w.replies.into_iter().zip(tags) {
+            let _ = reply.send(Ok(Done {
+                id,
+                tag,
+                catalog: catalog.clone(),
+            }));
+        }
+    }
+
+    /// Answers the edits of `w` that the store refused; nothing is published.
+    fn finish_err(&mut self, layer_id: &str, w: Working, message: &str, transient: bool) {
+        tracing::error!(layer = %layer_id, "edits not stored: {message}");
+        self.writable
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        for (reply, _, _) in w.replies {
+            let _ = reply.send(Err(EditError::Storage {
+                message: message.to_string(),
+                transient,
+            }));
+        }
+        // Ids handed out to edits that were not stored may be given again.
+        self.next_ids.remove(layer_id);
+    }
+
+    /// Applies changes that another server committed (each after every change up to
+    /// `seq - 1` that this server has): the layers they touch take their states and
+    /// revisions, their change logs take them, and each changed layer is published.
+    fn apply_recorded(&mut self, changes: Vec<store::Recorded>) {
+        let mut by_layer: Vec<(String, Vec<store::Recorded>)> = Vec::new();
+        for r in changes {
+            match by_layer.iter_mut().find(|(l, _)| *l == r.change.layer) {
+                Some((_, list)) => list.push(r),
+                None => by_layer.push((r.change.layer.clone(), vec![r])),
+            }
+        }
+        let store_id = self.store_id();
+        for (layer_id, list) in by_layer {
+            let catalog = self.catalog.clone();
+            let Some(pos) = catalog.position(&layer_id) else {
+                continue;
+            };
+            let layer = &catalog.layers()[pos];
+            if !layer.config.is_editable() {
+                continue;
+            }
+            let prefix = layer
+                .config
+                .edit
+                .as_ref()
+                .and_then(|e| e.id_prefix.clone())
+                .unwrap_or_default();
+            let mut w = Working::of(pos, layer);
+            let mut last = layer.version;
+            for r in &list {
+                let id = &r.change.feature;
+                match (&r.change.after, w.by_id.get(id).copied()) {
+                    (Some(state), Some(i)) => {
+                        w.features[i].values = state.values.clone();
+                        w.features[i].geometry = state.geometry.clone();
+                        w.features[i].invalid = None;
+                        w.revs[i] = r.seq;
+                    }
+                    (Some(state), None) => {
+                        w.features.push(Feature {
+                            id: id.clone(),
+                            geometry: state.geometry.clone(),
+                            values: state.values.clone(),
+                            invalid: None,
+                        });
+                        w.revs.push(r.seq);
+                        w.by_id.insert(id.clone(), w.features.len() - 1);
+                    }
+                    (None, Some(i)) => {
+                        w.features.remove(i);
+                        w.revs.remove(i);
+                        w.by_id.remove(id);
+                        for (j, f) in w.features.iter().enumerate().skip(i) {
+                            w.by_id.insert(f.id.clone(), j);
+                        }
+                    }
+                    (None, None) => {}
+                }
+                last = last.max(r.seq);
+                // A new id made elsewhere is not given again here.
+                if let (Some(n), Some(next)) =
+                    (number_in(id, &prefix), self.next_ids.get_mut(&layer_id))
+                {
+                    *next = (*next).max(n + 1);
                 }
             }
-            Err(e) => {
-                tracing::error!(layer = %layer_id, "edits not stored: {e}");
-                let message = e.to_string();
-                let transient = e.is_transient();
-                self.writable
-                    .store(false, std::sync::atomic::Ordering::Relaxed);
-                for (reply, _, _) in w.replies {
-                    let _ = reply.send(Err(EditError::Storage {
-                        message: message.clone(),
-                        transient,
-                    }));
+            if let Some(log) = self.logs.get_mut(&layer_id) {
+                for r in &list {
+                    log.pending.extend(log::log_feature(&layer.fields, r));
                 }
-                // Ids handed out to edits that were not stored may be given again.
-                self.next_ids.remove(layer_id);
+                log.dirty = true;
+            }
+            let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(w.revs).collect();
+            match rebuild(layer, &store_id, stored, last) {
+                Ok(rebuilt) => {
+                    let next = Arc::new(
+                        self.catalog
+                            .with_layer(rebuilt)
+                            .expect("the layer is in the catalogue"),
+                    );
+                    self.catalog = next.clone();
+                    (self.publish)(next, Changed::Layer(pos));
+                }
+                Err(e) => {
+                    tracing::error!(layer = %layer_id, "changes of other servers not applied: {e}")
+                }
             }
         }
     }

@@ -22,8 +22,10 @@
 //! ([`PgStore::changes_since`]). A committed transaction notifies channel [`CHANNEL`] with its
 //! last `seq`.
 //!
-//! Cost: one round trip per statement (one per change and one per feature row), one commit
-//! per batch: a group of edits costs one disk sync on the database server.
+//! Cost: a batch of edits is written in a fixed number of statements whatever its size (its
+//! sequence numbers, the changes from arrays, the features upserted, the features deleted, the
+//! notification), one round trip each, and one commit: one disk sync on the database server.
+//! (An import writes a row per statement: it happens once.)
 
 use std::collections::HashMap;
 
@@ -54,14 +56,26 @@ pub struct PgStore {
     pub id: String,
     /// The connection as shown in messages (the connection string has no password).
     pub place: String,
+    dsn: String,
 }
 
-/// A PostgreSQL failure, named with the store's place; transient when the server is
-/// unreachable (connection refused or lost), which a later attempt may get through.
+/// A PostgreSQL failure, named with the store's place; transient when a later attempt may get
+/// through: the server is unreachable (connection refused or lost), or it says so itself (its
+/// SQLSTATE: a connection exception, class 08; shutting down, restarting or starting up,
+/// 57P01 to 57P03; out of resources, class 53; a serialisation failure or deadlock).
 fn pg_error(place: &str, e: postgres::Error) -> StoreError {
+    let transient = match e.code().map(|c| c.code()) {
+        _ if e.is_closed() => true,
+        None => e.as_db_error().is_none(),
+        Some(code) => {
+            code.starts_with("08")
+                || code.starts_with("53")
+                || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+        }
+    };
     StoreError::Postgres {
         place: place.to_string(),
-        transient: e.is_closed() || e.as_db_error().is_none(),
+        transient,
         reason: e
             .as_db_error()
             .map(|db| db.message().to_string())
@@ -74,8 +88,7 @@ impl PgStore {
     /// `[database]`), and creates the schema and tables when missing. `working_crs` is the
     /// catalogue's (`EPSG:32632`): its code is the SRID of the stored geometries.
     pub fn open(dsn: &str, working_crs: &str) -> Result<PgStore, StoreError> {
-        let place = format!("PostgreSQL {}", safe_dsn(dsn));
-        let mut client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+        let (mut client, place) = connect(dsn)?;
         let srid: i32 = working_crs
             .strip_prefix("EPSG:")
             .and_then(|c| c.parse().ok())
@@ -149,7 +162,13 @@ impl PgStore {
             srid,
             id,
             place,
+            dsn: dsn.to_string(),
         })
+    }
+
+    /// The connection string it was opened with.
+    pub fn dsn(&self) -> &str {
+        &self.dsn
     }
 
     fn err(&self) -> impl Fn(postgres::Error) -> StoreError + '_ {
@@ -170,7 +189,27 @@ impl PgStore {
             .map_err(|e| pg_error(&place, e))
     }
 
-    /// Imports a layer in one transaction, as [`super::store::Store::import`] does.
+    /// Holds the [`WRITE_LOCK`] for this connection until [`PgStore::unlock_writes`] (or until
+    /// the connection ends): no other server commits meanwhile, so that several reads give
+    /// one consistent state. This connection's own transactions still take it.
+    pub fn lock_writes(&mut self) -> Result<(), StoreError> {
+        let place = self.place.clone();
+        self.client
+            .batch_execute(&format!("SELECT pg_advisory_lock({WRITE_LOCK})"))
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Lets the other servers commit again (see [`PgStore::lock_writes`]).
+    pub fn unlock_writes(&mut self) -> Result<(), StoreError> {
+        let place = self.place.clone();
+        self.client
+            .batch_execute(&format!("SELECT pg_advisory_unlock({WRITE_LOCK})"))
+            .map_err(|e| pg_error(&place, e))
+    }
+
+    /// Imports a layer in one transaction, as [`super::store::Store::import`] does, unless
+    /// another server imported it first: the check is made again under the [`WRITE_LOCK`], so
+    /// two servers starting together import a layer once. Returns whether this call imported.
     pub fn import(
         &mut self,
         layer: &str,
@@ -179,13 +218,20 @@ impl PgStore {
         features: &[Feature],
         history: &[Change],
         at: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let place = self.place.clone();
         let err = |e| pg_error(&place, e);
         let srid = self.srid;
         let mut tx = self.client.transaction().map_err(err)?;
         tx.batch_execute(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK})"))
             .map_err(err)?;
+        let imported = tx
+            .query_opt("SELECT 1 FROM territorio.layers WHERE id = $1", &[&layer])
+            .map_err(err)?
+            .is_some();
+        if imported {
+            return Ok(false);
+        }
         tx.execute(
             "INSERT INTO territorio.layers (id, imported_at, source) VALUES ($1, $2::text::timestamptz, $3)",
             &[&layer, &at, &source],
@@ -237,7 +283,8 @@ impl PgStore {
             .to_string();
         tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last])
             .map_err(err)?;
-        tx.commit().map_err(err)
+        tx.commit().map_err(err)?;
+        Ok(true)
     }
 
     /// The features of `layer` as stored, with their revisions, in id order.
@@ -339,31 +386,7 @@ impl PgStore {
             Ok(changes) => changes,
             Err(refused) => return Ok(Err(refused)),
         };
-        let mut seqs = Vec::with_capacity(changes.len());
-        for change in &changes {
-            let fields = fields_of(&change.layer).unwrap_or_default();
-            let seq = insert_change(&mut tx, srid, &fields, change).map_err(err)?;
-            match &change.after {
-                Some(state) => upsert_feature(
-                    &mut tx,
-                    srid,
-                    &change.layer,
-                    &change.feature,
-                    seq,
-                    &state.geometry,
-                    &properties_text(&fields, &state.values),
-                )
-                .map_err(err)?,
-                None => {
-                    tx.execute(
-                        "DELETE FROM territorio.features WHERE layer = $1 AND id = $2",
-                        &[&change.layer, &change.feature.to_json().to_string()],
-                    )
-                    .map_err(err)?;
-                }
-            }
-            seqs.push(seq);
-        }
+        let seqs = write_changes(&mut tx, srid, fields_of, &changes).map_err(err)?;
         if let Some(last) = seqs.last() {
             tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last.to_string()])
                 .map_err(err)?;
@@ -393,11 +416,47 @@ impl PgStore {
     }
 }
 
-/// A connection of its own, for a reader beside the writer.
-fn connect(dsn: &str) -> Result<(Client, String), StoreError> {
+/// A connection of its own (a reader beside the writer, a listener), and the place it names
+/// in messages.
+///
+/// Over TCP, what the connection string does not set is chosen so that a database host that
+/// goes away is noticed in seconds rather than at the system's limits (minutes to hours): a
+/// connection attempt gives up after 5 s (`connect_timeout`), data unacknowledged for 15 s
+/// closes the connection (`tcp_user_timeout`), and an idle connection (a listener's) is probed
+/// after 10 s of silence, every 5 s, three times. A connection string without a password takes
+/// `PGPASSWORD` when set (the catalogue refuses a password in the string).
+pub fn connect(dsn: &str) -> Result<(Client, String), StoreError> {
+    use std::time::Duration;
     let place = format!("PostgreSQL {}", safe_dsn(dsn));
-    let client = Client::connect(dsn, NoTls).map_err(|e| pg_error(&place, e))?;
+    let mut config: postgres::Config = dsn.parse().map_err(|e| pg_error(&place, e))?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(5));
+    }
+    if config.get_tcp_user_timeout().is_none() {
+        config.tcp_user_timeout(Duration::from_secs(15));
+    }
+    // The library's default is two hours, as libpq's.
+    if config.get_keepalives_idle() == Duration::from_secs(2 * 60 * 60) {
+        config.keepalives_idle(Duration::from_secs(10));
+        if config.get_keepalives_interval().is_none() {
+            config.keepalives_interval(Duration::from_secs(5));
+        }
+        if config.get_keepalives_retries().is_none() {
+            config.keepalives_retries(3);
+        }
+    }
+    if config.get_password().is_none() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    let client = config.connect(NoTls).map_err(|e| pg_error(&place, e))?;
     Ok((client, place))
+}
+
+/// The place of a connection string as messages name it (`PostgreSQL host=... dbname=...`).
+pub fn place_of(dsn: &str) -> String {
+    format!("PostgreSQL {}", safe_dsn(dsn))
 }
 
 /// The changes of one layer that `q` selects, and how many there are in all (as
@@ -522,28 +581,46 @@ pub fn states_after(
 /// A change's time as territorio writes it: RFC 3339 in UTC, to the second.
 const AT_TEXT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
 
-/// The changes after `since`, in `seq` order.
+/// How many changes [`read_changes`] reads per statement.
+const CHUNK: i64 = 1000;
+
+/// The changes after `since`, in `seq` order, read in pieces of [`CHUNK`] within the caller's
+/// transaction (one snapshot, or the write lock held: nothing commits in between).
+///
+/// Each piece is `ORDER BY seq LIMIT n`, which the planner answers from the primary key's index
+/// whatever its statistics say: without the limit, statistics gathered when the table was
+/// small (or none yet) made it scan the whole table for what is usually no row at all (20 ms
+/// per batch at ten thousand changes, growing with the log).
 fn read_changes(
     tx: &mut postgres::Transaction<'_>,
     place: &str,
     since: u64,
     fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
 ) -> Result<Vec<Recorded>, StoreError> {
-    let rows = tx
-        .query(
-            &format!(
-                "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
-                        before_properties::text, ST_AsBinary(before_geometry),
-                        after_properties::text, ST_AsBinary(after_geometry)
-                 FROM territorio.changes WHERE seq > $1 ORDER BY seq"
-            ),
-            &[&(since as i64)],
-        )
-        .map_err(|e| pg_error(place, e))?;
-    rows.iter()
-        .map(|row| recorded(row, place, fields_of))
-        .filter_map(Result::transpose)
-        .collect()
+    let mut out = Vec::new();
+    let mut after = since as i64;
+    loop {
+        let rows = tx
+            .query(
+                &format!(
+                    "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
+                            before_properties::text, ST_AsBinary(before_geometry),
+                            after_properties::text, ST_AsBinary(after_geometry)
+                     FROM territorio.changes WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ),
+                &[&after, &CHUNK],
+            )
+            .map_err(|e| pg_error(place, e))?;
+        for row in &rows {
+            after = row.get(0);
+            if let Some(r) = recorded(row, place, fields_of)? {
+                out.push(r);
+            }
+        }
+        if (rows.len() as i64) < CHUNK {
+            return Ok(out);
+        }
+    }
 }
 
 /// A row of `changes` (the columns of [`read_changes`]); `None` for a layer `fields_of` does
@@ -589,6 +666,118 @@ fn recorded(
             layer,
         },
     }))
+}
+
+/// A feature's state as written: properties (JSON text) and geometry (WKB).
+type StoredState = (String, Vec<u8>);
+
+/// Records `changes` (in order) and applies them to `features`, in a few statements whatever
+/// their number: their sequence numbers taken at once (in order: the caller holds the
+/// [`WRITE_LOCK`], so no other session takes any meanwhile), the changes inserted from arrays,
+/// then each feature's last state upserted, or deleted. Returns each change's `seq`.
+fn write_changes(
+    tx: &mut postgres::Transaction<'_>,
+    srid: i32,
+    fields_of: &dyn Fn(&str) -> Option<Vec<Field>>,
+    changes: &[Change],
+) -> Result<Vec<u64>, postgres::Error> {
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut seqs: Vec<i64> = tx
+        .query(
+            "SELECT nextval(pg_get_serial_sequence('territorio.changes', 'seq'))
+             FROM generate_series(1, $1::int)",
+            &[&(changes.len() as i32)],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    seqs.sort_unstable();
+    let n = changes.len();
+    let (mut at, mut user, mut layer, mut feature, mut op) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut before_p, mut before_g, mut after_p, mut after_g) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    // The last state of each feature: (layer, id) -> (seq, properties and geometry or deleted).
+    let mut last: HashMap<(String, String), (i64, Option<StoredState>)> = HashMap::new();
+    for (change, seq) in changes.iter().zip(&seqs) {
+        let fields = fields_of(&change.layer).unwrap_or_default();
+        let props = |s: &Option<State>| s.as_ref().map(|s| properties_text(&fields, &s.values));
+        let geom = |s: &Option<State>| s.as_ref().map(|s| wkb::encode(&s.geometry));
+        let id = change.feature.to_json().to_string();
+        at.push(change.at.clone());
+        user.push(change.user.clone());
+        layer.push(change.layer.clone());
+        feature.push(id.clone());
+        op.push(change.operation.name().to_string());
+        before_p.push(props(&change.before));
+        before_g.push(geom(&change.before));
+        let after = props(&change.after).zip(geom(&change.after));
+        after_p.push(after.as_ref().map(|a| a.0.clone()));
+        after_g.push(after.as_ref().map(|a| a.1.clone()));
+        last.insert((change.layer.clone(), id), (*seq, after));
+    }
+    tx.execute(
+        "INSERT INTO territorio.changes (seq, at, username, layer, feature, operation,
+             before_properties, before_geometry, after_properties, after_geometry)
+         SELECT c.seq, c.at::timestamptz, c.username, c.layer, c.feature, c.operation,
+             c.bp::jsonb, ST_GeomFromWKB(c.bg, $11), c.ap::jsonb, ST_GeomFromWKB(c.ag, $11)
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::text[], $8::bytea[], $9::text[], $10::bytea[])
+              AS c(seq, at, username, layer, feature, operation, bp, bg, ap, ag)",
+        &[
+            &seqs, &at, &user, &layer, &feature, &op, &before_p, &before_g, &after_p, &after_g,
+            &srid,
+        ],
+    )?;
+    let (mut up_layer, mut up_id, mut up_rev, mut up_geom, mut up_props) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut gone_layer, mut gone_id) = (Vec::new(), Vec::new());
+    for ((l, id), (seq, state)) in last {
+        match state {
+            Some((props, geom)) => {
+                up_layer.push(l);
+                up_id.push(id);
+                up_rev.push(seq);
+                up_geom.push(geom);
+                up_props.push(props);
+            }
+            None => {
+                gone_layer.push(l);
+                gone_id.push(id);
+            }
+        }
+    }
+    if !up_id.is_empty() {
+        tx.execute(
+            "INSERT INTO territorio.features (layer, id, rev, geometry, properties)
+             SELECT u.layer, u.id, u.rev, ST_GeomFromWKB(u.geom, $6), u.props::jsonb
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bytea[], $5::text[])
+                  AS u(layer, id, rev, geom, props)
+             ON CONFLICT (layer, id) DO UPDATE SET
+                 rev = excluded.rev, geometry = excluded.geometry,
+                 properties = excluded.properties",
+            &[&up_layer, &up_id, &up_rev, &up_geom, &up_props, &srid],
+        )?;
+    }
+    if !gone_id.is_empty() {
+        tx.execute(
+            "DELETE FROM territorio.features f USING unnest($1::text[], $2::text[]) AS d(layer, id)
+             WHERE f.layer = d.layer AND f.id = d.id",
+            &[&gone_layer, &gone_id],
+        )?;
+    }
+    Ok(seqs.into_iter().map(|s| s as u64).collect())
 }
 
 fn insert_change(

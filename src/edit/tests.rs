@@ -317,11 +317,10 @@ fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
     let (catalog, store) = open(catalog(), dir.path()).expect("opens");
     let mut writer = Writer {
         catalog: Arc::new(catalog),
-        store,
+        backend: Backend::Sqlite(store),
         publish: Box::new(|_, _| {}),
         next_ids: HashMap::new(),
         logs: HashMap::new(),
-        data_dir: dir.path().to_path_buf(),
         writable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
     };
     assert_eq!(
@@ -331,7 +330,10 @@ fn a_new_id_is_not_guessed_when_the_store_cannot_list_the_old_ones() {
     );
     // A store whose change log cannot be read (removed by another process here).
     writer.next_ids.clear();
-    let other = rusqlite::Connection::open(writer.store.file()).unwrap();
+    let Backend::Sqlite(store) = &writer.backend else {
+        unreachable!()
+    };
+    let other = rusqlite::Connection::open(store.file()).unwrap();
     other.execute_batch("DROP TABLE changes").unwrap();
     // Not 1, which would give the new feature P001's id.
     assert!(writer.next_id("projects").is_err());
@@ -477,4 +479,89 @@ fn a_history_file_that_contradicts_the_source_stops_the_import() {
         .to_string();
     assert!(e.contains("feature P001"), "{e}");
     assert!(e.contains("progress_pct"), "{e}");
+}
+
+/// What another server committed, as [`store::Recorded`].
+fn recorded(seq: u64, id: &str, operation: Operation, after: Option<Feature>) -> store::Recorded {
+    store::Recorded {
+        seq,
+        change: Change {
+            layer: "projects".into(),
+            feature: FeatureId::Str(id.into()),
+            operation,
+            at: "2026-12-03T10:00:00Z".into(),
+            user: "altro".into(),
+            before: None,
+            after: after.map(|f| State {
+                values: f.values,
+                geometry: f.geometry,
+            }),
+        },
+    }
+}
+
+#[test]
+fn changes_of_another_server_are_applied_with_their_revisions_and_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (catalog, store) = open(catalog(), dir.path()).expect("opens");
+    let published = Arc::new(Mutex::new(Vec::<Changed>::new()));
+    let sink = published.clone();
+    let mut writer = Writer {
+        catalog: Arc::new(catalog),
+        backend: Backend::Sqlite(store),
+        publish: Box::new(move |_, changed| sink.lock().unwrap().push(changed)),
+        next_ids: HashMap::new(),
+        logs: HashMap::new(),
+        writable: Arc::new(std::sync::atomic::AtomicBool::new(true)),
+    };
+    // After P001 and P002, the next new id is 3.
+    assert_eq!(writer.next_id("projects").unwrap(), 3);
+    let store_id = writer.store_id();
+    // Elsewhere: P001's progress set to 55 (seq 10), P007 made (11), P002 deleted (12).
+    writer.apply_recorded(vec![
+        recorded(
+            10,
+            "P001",
+            Operation::Update,
+            Some(project("P001", 600_000.0, 55)),
+        ),
+        recorded(
+            11,
+            "P007",
+            Operation::Create,
+            Some(project("P007", 602_000.0, 0)),
+        ),
+        recorded(12, "P002", Operation::Delete, None),
+    ]);
+    let layer = writer.catalog.layer("projects").unwrap();
+    let ids: Vec<&FeatureId> = layer.features.iter().map(|f| &f.id).collect();
+    assert_eq!(
+        ids,
+        [
+            &FeatureId::Str("P001".into()),
+            &FeatureId::Str("P007".into())
+        ]
+    );
+    assert_eq!(layer.features[0].values[2], Value::Int(55));
+    assert_eq!(layer.version, 12, "the layer's last change");
+    assert_eq!(
+        layer.feature_tag(0),
+        Some(format!("\"{store_id}-10\"")),
+        "P001's tag names its change elsewhere"
+    );
+    assert_eq!(layer.feature_tag(1), Some(format!("\"{store_id}-11\"")));
+    // One publication, of the projects layer; new ids here go above P007.
+    let pos = writer.catalog.position("projects").unwrap();
+    assert_eq!(*published.lock().unwrap(), vec![Changed::Layer(pos)]);
+    assert_eq!(writer.next_id("projects").unwrap(), 8);
+    // A layer this server does not serve, or a deletion of a feature it never had: nothing.
+    let mut unknown = recorded(13, "X1", Operation::Create, Some(project("X1", 0.0, 1)));
+    unknown.change.layer = "other".into();
+    writer.apply_recorded(vec![unknown, recorded(14, "P099", Operation::Delete, None)]);
+    let layer = writer.catalog.layer("projects").unwrap();
+    assert_eq!(layer.features.len(), 2);
+    assert_eq!(
+        layer.version, 14,
+        "the deletion of an unknown feature is still a change"
+    );
 }

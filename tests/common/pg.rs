@@ -102,27 +102,33 @@ impl Cluster {
         ]);
         run(initdb, "initdb");
         let cluster = Cluster { dir, bin };
+        cluster.start_again();
+        cluster.watchdog();
+        cluster
+    }
+
+    /// Starts the server (again, after [`Cluster::stop_immediately`]: crash recovery runs),
+    /// waiting until it accepts connections; panics with its log if it does not start.
+    pub fn start_again(&self) {
         let options = format!(
             "-c listen_addresses='' -c port={PORT} -c unix_socket_directories='{}' \
              -c fsync=on -c max_connections=100",
-            cluster.socket_dir().display()
+            self.socket_dir().display()
         );
-        let mut start = as_owner(&cluster.bin.join("pg_ctl"));
+        let mut start = as_owner(&self.bin.join("pg_ctl"));
         start
             .arg("-D")
-            .arg(&data)
+            .arg(self.dir.path().join("data"))
             .args(["-l"])
-            .arg(cluster.dir.path().join("server.log"))
+            .arg(self.dir.path().join("server.log"))
             .args(["-o", &options, "-w", "-t", "60", "start"]);
         let out = start.output().expect("pg_ctl start");
         assert!(
             out.status.success(),
             "the test cluster did not start: {}\n{}",
             String::from_utf8_lossy(&out.stderr),
-            cluster.log()
+            self.log()
         );
-        cluster.watchdog();
-        cluster
     }
 
     /// A detached shell that stops the server once this test process is gone, so that a

@@ -293,8 +293,9 @@ impl From<crate::edit::EditError> for ApiError {
             } => {
                 tracing::error!("edit refused by the store: {e}");
                 ApiError::Unavailable(
-                    "the edit could not be stored (the server's data folder refuses writes \
-                     now); nothing was changed: try again later"
+                    "the edit could not be stored (the server's store refuses writes now: its \
+                     data folder, or its database is unreachable); nothing was changed: try \
+                     again later"
                         .into(),
                 )
             }

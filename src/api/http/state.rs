@@ -249,6 +249,22 @@ impl AppState {
         }
     }
 
+    /// Turns edits on with the PostgreSQL store (opened by
+    /// [`crate::edit::replica::open_postgres`] on this state's catalogue): as
+    /// [`AppState::start_editing`], and the edits other servers make in the same database are
+    /// applied and published too. Once per server.
+    pub fn start_editing_postgres(&self, postgres: crate::edit::replica::Postgres) {
+        let live = self.live();
+        let editor = crate::edit::Editor::start_postgres(
+            self.catalog_arc(),
+            postgres,
+            Box::new(move |catalog, changed| live.publish(catalog, changed)),
+        );
+        if self.shared.editor.set(editor).is_err() {
+            tracing::warn!("edits were already on");
+        }
+    }
+
     /// The catalogue file a reload reads (`territorio serve --catalog`). Once per server.
     pub fn set_catalog_file(&self, path: PathBuf) {
         let _ = self.shared.catalog_file.set(path);
