@@ -87,7 +87,7 @@ async fn history(
         ..HistoryQuery::default()
     };
     let (changes, total) = state
-        .run_blocking(move || store::history(&at, &fields, &query).map_err(ApiError::internal))
+        .run_blocking(move || store::history(&at, &fields, &query).map_err(ApiError::store))
         .await?;
     if total == 0 {
         return Err(ApiError::not_found(format!(

@@ -93,7 +93,7 @@ fn history(state: &AppState) -> Result<History, ApiError> {
 
 /// A store that cannot be read: ours, logged.
 fn store_error(e: crate::edit::store::StoreError) -> ApiError {
-    ApiError::internal(e)
+    ApiError::store(e)
 }
 
 async fn at_instant(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {

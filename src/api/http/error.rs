@@ -63,6 +63,22 @@ impl ApiError {
         ApiError::Internal(detail.to_string())
     }
 
+    /// A read of the edit store (history, past states) that failed: a 503 when the store may
+    /// answer later (its database unreachable, its file locked), else a 500. Logged with the
+    /// cause; the answer names neither the database nor the file.
+    pub fn store(e: crate::edit::store::StoreError) -> Self {
+        if e.is_transient() {
+            tracing::error!("the store could not be read: {e}");
+            ApiError::Unavailable(
+                "the history could not be read: the server's store (its data folder or its \
+                 database) cannot be reached now; try again later"
+                    .into(),
+            )
+        } else {
+            ApiError::internal(e)
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,

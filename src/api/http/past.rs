@@ -80,15 +80,18 @@ fn parse(value: &str, now: i64) -> Result<i64, ApiError> {
 }
 
 /// The served catalogue as it stood at `at`. Blocking (it reads the store): call it on the
-/// blocking pool. A 500 when the store cannot be read (logged).
+/// blocking pool. A 503 when the store cannot be reached now, a 500 when it cannot be read.
 pub fn catalog_at(state: &AppState, at: i64) -> Result<Past, ApiError> {
     let Some(editor) = state.editor() else {
         return Err(ApiError::internal(
             "a past catalogue was asked of a server without history",
         ));
     };
-    let (catalog, replaced) =
-        timeline::catalog_at(state.catalog(), editor.store_at(), at).map_err(ApiError::internal)?;
+    let (catalog, replaced) = timeline::catalog_at(state.catalog(), editor.store_at(), at)
+        .map_err(|e| match e {
+            timeline::TimelineError::Store(e) => ApiError::store(e),
+            other => ApiError::internal(other),
+        })?;
     let mut geometries = None;
     for pos in replaced {
         let next = geometries
