@@ -289,7 +289,8 @@ pub fn read_via(
 /// How a layer's features are read, once the checks have passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Via {
-    /// Binary `COPY` when it can ([`plan`], [`connect`]), else GDAL's cursor.
+    /// Binary `COPY` when it reads the layer as GDAL would (the module's documentation says
+    /// when it does not), else GDAL's cursor.
     Best,
     /// Binary `COPY` only: an error when it cannot be used.
     Copy,
