@@ -6,6 +6,7 @@
 //! Text comes out as UTF-8 whatever the file's encoding: GDAL recodes Shapefile attributes
 //! using the `.cpg` file or the DBF language driver id.
 
+pub mod pgcopy;
 pub mod postgis;
 pub mod wkb;
 

@@ -1,4 +1,6 @@
-//! Layers read from a PostGIS table or view, through GDAL's PostgreSQL driver (libpq).
+//! Layers read from a PostGIS table or view: the checks through GDAL's PostgreSQL driver
+//! (libpq), the features with one binary `COPY` decoded here ([`super::pgcopy`],
+//! [`super::wkb`]), or through GDAL's cursor when `COPY` cannot be used as GDAL would read.
 //!
 //! Before reading, the table is checked with a few catalogue queries so that each mistake a
 //! planner can make gets its own message naming the table: a connection that fails (libpq's
@@ -15,9 +17,19 @@
 //! The CRS is the column's SRID looked up in `spatial_ref_sys` (`EPSG:3003`); an
 //! unconstrained column (SRID 0 in `geometry_columns`) takes the one SRID its rows carry.
 //!
-//! Cost: one pass over the table with GDAL's cursor (rows fetched in batches, geometries as
-//! binary WKB decoded by [`super::wkb`]), plus the checks: catalogue lookups, and for an
-//! unconstrained column one `DISTINCT ST_SRID` scan.
+//! The features: `COPY (SELECT key, fields, ST_AsBinary(geom) FROM table) TO STDOUT (FORMAT
+//! binary)` over a connection of the `postgres` crate, each value read from its binary form
+//! by its type ([`super::pgcopy`] says how), with the fields GDAL would list (every column but
+//! the geometries and the integer key) and the same types. GDAL's cursor (500 rows a `FETCH`)
+//! reads the layer instead, with a line in the log saying why, when a column is of a type
+//! not decoded here (`time`, arrays, `json`, `uuid`, `char(n)`, domains...), when a table
+//! without an integer key has an `ogc_fid` column (GDAL's feature number), or when the
+//! connection string leaves the host, user or database to libpq's defaults or environment, or
+//! needs what only libpq does (`service=`, `~/.pgpass`, TLS that is required).
+//!
+//! Cost: the checks (catalogue lookups, and for an unconstrained column one `DISTINCT
+//! ST_SRID` scan), then one pass over the table in one statement: the server's scan and
+//! encoding, one message a row, decoded as it arrives.
 
 use std::path::{Path, PathBuf};
 
@@ -25,7 +37,11 @@ use gdal::vector::sql::Dialect;
 use gdal::vector::LayerAccess;
 use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 
-use super::{read_layer, ReadOptions, SourceData, SourceError};
+use geo::{CoordsIter, Geometry, GeometryCollection};
+
+use super::pgcopy::{self, CopyReader, Kind};
+use super::{read_layer, wkb, RawFeature, ReadOptions, SourceData, SourceError};
+use crate::feature::{FeatureId, Field, Value};
 
 /// Where a table layer is: the libpq connection string, the table as the catalogue names it
 /// (`schema.table` or `table`), and its geometry column when it has several.
@@ -45,6 +61,15 @@ impl Table<'_> {
 
 /// Reads a whole table or view. `options.layer` is not used (the table is the layer).
 pub fn read(table: &Table<'_>, options: &ReadOptions<'_>) -> Result<SourceData, SourceError> {
+    read_via(table, options, Via::Best)
+}
+
+/// Reads a whole table or view, its features read as `via` says.
+pub fn read_via(
+    table: &Table<'_>,
+    options: &ReadOptions<'_>,
+    via: Via,
+) -> Result<SourceData, SourceError> {
     let origin = table.origin();
     let fail = |reason: String| SourceError::Open {
         path: origin.clone(),
@@ -195,7 +220,57 @@ pub fn read(table: &Table<'_>, options: &ReadOptions<'_>) -> Result<SourceData, 
             )));
         }
     };
+    let attributes = rows(&format!(
+        "SELECT a.attname, a.atttypid::text, t.typname, a.atttypmod::text FROM pg_attribute a \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         WHERE a.attrelid = {oid}::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
+    ))?;
     drop(dataset);
+
+    let key_column = key.as_ref().filter(|_| integer_key).map(|(k, ty)| {
+        let kind = match ty.as_str() {
+            "int2" => Kind::Int2,
+            "int4" => Kind::Int4,
+            _ => Kind::Int8,
+        };
+        (k.as_str(), kind)
+    });
+    let found = Found {
+        origin: &origin,
+        relation: &relation,
+        column: &column,
+        key: key_column,
+        id_field: id_field.as_deref(),
+        crs: &crs,
+        layer_name: table.name,
+    };
+    if via != Via::Gdal {
+        let why = match plan(&attributes, &column, key_column.map(|(k, _)| k)) {
+            Err(why) => why,
+            // On a thread of its own: the `postgres` client runs a runtime of its own, which
+            // cannot be started from a thread of an async runtime (a reload, a test).
+            Ok((fields, kinds)) => {
+                let read = || match connect(table.dsn) {
+                    Ok(mut client) => Ok(read_copy(&mut client, &found, fields, &kinds)),
+                    Err(why) => Err(format!("the connection for COPY: {why}")),
+                };
+                let outcome = std::thread::scope(|scope| {
+                    scope
+                        .spawn(read)
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                });
+                match outcome {
+                    Ok(data) => return data,
+                    Err(why) => why,
+                }
+            }
+        };
+        if via == Via::Copy {
+            return Err(fail(format!("cannot read with COPY: {why}")));
+        }
+        tracing::info!("{}: read through GDAL's cursor ({why})", origin.display());
+    }
 
     let listed = format!("{}.{}({})", schema, name, column);
     let dataset = open(table.dsn, Some(&listed)).map_err(|e| fail(connect_reason(&e)))?;
@@ -207,12 +282,244 @@ pub fn read(table: &Table<'_>, options: &ReadOptions<'_>) -> Result<SourceData, 
     };
     let mut data = read_layer(&mut layer, &origin, "PostgreSQL".into(), &options)?;
     data.layer_name = table.name.to_string();
-    if integer_key {
-        data.features.sort_by_key(|f| f.fid);
-    } else {
-        data.features.sort_by(|a, b| a.id.cmp(&b.id));
-    }
+    sort(&mut data.features, integer_key);
     Ok(data)
+}
+
+/// How a layer's features are read, once the checks have passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    /// Binary `COPY` when it reads the layer as GDAL would (the module's documentation says
+    /// when it does not), else GDAL's cursor.
+    Best,
+    /// Binary `COPY` only: an error when it cannot be used.
+    Copy,
+    /// GDAL's PostgreSQL driver.
+    Gdal,
+}
+
+/// The features in the table's order: that of the integer primary key, or else of the ids.
+fn sort(features: &mut [RawFeature], integer_key: bool) {
+    if integer_key {
+        features.sort_by_key(|f| f.fid);
+    } else {
+        features.sort_by(|a, b| a.id.cmp(&b.id));
+    }
+}
+
+/// What the checks found: the table, its geometry column, key, id field and CRS.
+struct Found<'a> {
+    origin: &'a Path,
+    /// The quoted `schema.table`.
+    relation: &'a str,
+    column: &'a str,
+    /// The one-column integer primary key, the features' numbers, and its kind.
+    key: Option<(&'a str, Kind)>,
+    id_field: Option<&'a str>,
+    crs: &'a str,
+    layer_name: &'a str,
+}
+
+/// The fields read with `COPY` and the binary kind of each, from the table's columns (name,
+/// type OID, type name, type modifier, in order): every column but the geometries and the integer key, as
+/// GDAL lists them. `Err` names what `COPY` does not read as GDAL does: a column of a type not
+/// decoded here ([`Kind`]), or an `ogc_fid` column without a key (GDAL takes it as the
+/// feature number).
+fn plan(
+    attributes: &[Vec<Option<String>>],
+    geometry: &str,
+    key: Option<&str>,
+) -> Result<(Vec<Field>, Vec<Kind>), String> {
+    let mut fields = Vec::new();
+    let mut kinds = Vec::new();
+    for row in attributes {
+        let [Some(name), Some(oid), Some(type_name), Some(typmod)] = row.as_slice() else {
+            return Err("a column without a name or type".into());
+        };
+        if name == geometry || type_name == "geometry" || Some(name.as_str()) == key {
+            continue;
+        }
+        if key.is_none() && name == "ogc_fid" {
+            return Err("a column ogc_fid and no integer key".into());
+        }
+        let kind = oid
+            .parse()
+            .ok()
+            .zip(typmod.parse().ok())
+            .and_then(|(oid, typmod)| Kind::from_column(oid, typmod))
+            .ok_or_else(|| format!("column {name:?} is of type {type_name}"))?;
+        fields.push(Field {
+            name: name.clone(),
+            ty: kind.field_type(),
+        });
+        kinds.push(kind);
+    }
+    Ok((fields, kinds))
+}
+
+/// A connection of the `postgres` crate for `COPY`, when the connection string names the
+/// host, user and database itself: libpq's defaults and environment (`PGHOST`, `PGDATABASE`,
+/// `service=`, `~/.pgpass`, TLS that is required) are left to GDAL's libpq, so that `COPY` never
+/// reads another database than the checks did. No TLS (as the store of edits): over TCP,
+/// `sslmode=require` makes the connection fail here, and the layer is read through GDAL.
+fn connect(dsn: &str) -> Result<postgres::Client, String> {
+    let mut config: postgres::Config = dsn.parse().map_err(|e| format!("{e}"))?;
+    if config.get_hosts().is_empty() || config.get_user().is_none() {
+        return Err("the connection string does not name the host and user".into());
+    }
+    if config.get_dbname().is_none() {
+        return Err("the connection string does not name the database".into());
+    }
+    if config.get_ports().is_empty() && std::env::var_os("PGPORT").is_some() {
+        return Err("the port comes from PGPORT".into());
+    }
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(std::time::Duration::from_secs(5));
+    }
+    if config.get_password().is_none() {
+        if let Ok(password) = std::env::var("PGPASSWORD") {
+            config.password(password);
+        }
+    }
+    config.connect(postgres::NoTls).map_err(|e| e.to_string())
+}
+
+/// Reads the features with one `COPY (SELECT key, fields, ST_AsBinary(geometry)) TO STDOUT
+/// (FORMAT binary)`, decoded by [`super::pgcopy`] and [`super::wkb`].
+fn read_copy(
+    client: &mut postgres::Client,
+    found: &Found<'_>,
+    fields: Vec<Field>,
+    kinds: &[Kind],
+) -> Result<SourceData, SourceError> {
+    let origin = found.origin;
+    let fail = |reason: String| SourceError::Open {
+        path: origin.to_path_buf(),
+        reason,
+    };
+    let id_index = match found.id_field {
+        None => None,
+        Some(name) => Some(fields.iter().position(|f| f.name == name).ok_or_else(|| {
+            SourceError::NoIdField {
+                path: origin.to_path_buf(),
+                layer: found.layer_name.to_string(),
+                field: name.to_string(),
+                available: fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        })?),
+    };
+
+    let mut select: Vec<String> = found.key.map(|(k, _)| ident(k)).into_iter().collect();
+    select.extend(fields.iter().map(|f| ident(&f.name)));
+    select.push(format!("ST_AsBinary({})", ident(found.column)));
+    let sql = format!(
+        "COPY (SELECT {} FROM {}) TO STDOUT (FORMAT binary)",
+        select.join(", "),
+        found.relation
+    );
+    let stream = client
+        .copy_out(sql.as_str())
+        .map_err(|e| fail(format!("query failed: {}", pg_reason(&e))))?;
+    let width = select.len();
+    let first = usize::from(found.key.is_some());
+    let mut rows =
+        CopyReader::new(stream, width).map_err(|e| fail(format!("reading the table: {e}")))?;
+
+    let mut features = Vec::new();
+    let mut ordinal: i64 = 0;
+    loop {
+        let row = match rows.next_row() {
+            Ok(Some(row)) => row,
+            Ok(None) => break,
+            Err(e) => return Err(fail(format!("reading the table: {e}"))),
+        };
+        let fid = match found.key {
+            Some((_, kind)) => match pgcopy::value(kind, row.get(0)) {
+                Ok(Value::Int(fid)) => fid,
+                Ok(_) => return Err(fail(format!("row {ordinal}: a null key"))),
+                Err(e) => return Err(fail(format!("row {ordinal}: the key: {e}"))),
+            },
+            None => ordinal,
+        };
+        ordinal += 1;
+        let feature_error = |reason: String| SourceError::Feature {
+            path: origin.to_path_buf(),
+            fid: fid.to_string(),
+            reason,
+        };
+        let mut values = Vec::with_capacity(kinds.len());
+        for (i, kind) in kinds.iter().enumerate() {
+            let value = pgcopy::value(*kind, row.get(first + i))
+                .map_err(|e| feature_error(format!("field {:?}: {e}", fields[i].name)))?;
+            values.push(value);
+        }
+        let id = match id_index {
+            None => FeatureId::Int(fid),
+            Some(i) => match &values[i] {
+                Value::Int(v) => FeatureId::Int(*v),
+                Value::Null => {
+                    return Err(feature_error(format!(
+                        "id field {:?} is empty",
+                        fields[i].name
+                    )))
+                }
+                other => FeatureId::Str(other.to_string()),
+            },
+        };
+        let missing = || {
+            (
+                Geometry::GeometryCollection(GeometryCollection(vec![])),
+                Some("empty or missing geometry".to_string()),
+            )
+        };
+        let (geometry, problem) = match row.get(width - 1) {
+            None => missing(),
+            Some(bytes) => {
+                let decoded = wkb::decode(bytes).map_err(|e| feature_error(e.to_string()))?;
+                if is_empty(&decoded.geometry) {
+                    missing()
+                } else {
+                    (decoded.geometry, decoded.ring_problem)
+                }
+            }
+        };
+        features.push(RawFeature {
+            id,
+            fid,
+            geometry,
+            values,
+            problem,
+        });
+    }
+    sort(&mut features, found.key.is_some());
+    Ok(SourceData {
+        layer_name: found.layer_name.to_string(),
+        driver: "PostgreSQL".into(),
+        crs: found.crs.to_string(),
+        fields,
+        features,
+    })
+}
+
+/// Whether a geometry has no coordinates, as GDAL's `IsEmpty` sees it: no points at all, or a
+/// point whose coordinates are both NaN (how WKB writes `POINT EMPTY`).
+fn is_empty(geometry: &Geometry<f64>) -> bool {
+    match geometry {
+        Geometry::Point(p) => p.x().is_nan() && p.y().is_nan(),
+        g => g.coords_count() == 0,
+    }
+}
+
+/// The server's message for a failed statement, or the client's.
+fn pg_reason(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.to_string(),
+    }
 }
 
 /// `schema.table` split at its first dot; a name without one is looked up in the search path.

@@ -8,6 +8,9 @@
     sample of those inputs for the per-point queries and on every feature for the joins,
     asking territorio through its HTTP API (the server at URL serves the same layers).
 
+`bench.py loads --loads FILE`
+    Prints the load times (min, median, each run) of scripts/bench-postgis's step 5 alone.
+
 `bench.py report --pg FILE.json --criterion DIR --loads FILE --wrk FILE --out FILE.md`
     Writes the markdown table: query | territorio | PostGIS | ratio.
 
@@ -450,6 +453,26 @@ def ratio(a, b):
     return f"{r:,.0f}×" if r >= 10 else f"{r:,.1f}×"
 
 
+def load_lines(loads):
+    """The loads' min and median, each source on a line."""
+    def line(label, ms):
+        return (f"- {label}: min {fmt(min(ms) / 1e3)}, median {fmt(statistics.median(ms) / 1e3)} "
+                f"({len(ms)} runs: {', '.join(f'{v:.0f}' for v in ms)} ms)")
+    out = [line("load of the 100k zones from the GeoPackage", loads["gpkg_ms"]),
+           line("from the PostGIS table", loads["postgis_ms"])]
+    if loads.get("base_ms"):
+        out.append(line(f"from the PostGIS table, with {loads['base']}", loads["base_ms"]))
+    g = statistics.median(loads["gpkg_ms"])
+    out.append(f"- PostGIS / GeoPackage (medians): {statistics.median(loads['postgis_ms']) / g:.2f}"
+               + (f"; with {loads['base']}: {statistics.median(loads['base_ms']) / g:.2f}"
+                  if loads.get("base_ms") else ""))
+    return out
+
+
+def loads_report(args):
+    print("\n".join(load_lines(json.load(open(args.loads)))))
+
+
 def report(args):
     pg = json.load(open(args.pg))
     lines = [
@@ -467,6 +490,8 @@ def report(args):
         f"GeoPackage {fmt(statistics.median(g) / 1e3)} | PostGIS table {fmt(statistics.median(p) / 1e3)} | "
         f"{ratio(statistics.median(g), statistics.median(p))} |"
     )
+    lines.append("")
+    lines.extend(load_lines(loads))
     lines.append("")
     floor = pg["figures"]["prepared SELECT 1 (the round trip)"]["median_s"]
     lines.append(f"PostGIS figures include the round trip of a prepared statement through psycopg2 "
@@ -499,6 +524,8 @@ def main():
     m.add_argument("--join-runs", type=int, default=5)
     m.add_argument("--roads-runs", type=int, default=3)
     sub.add_parser("lua")
+    lo = sub.add_parser("loads")
+    lo.add_argument("--loads", required=True)
     r = sub.add_parser("report")
     r.add_argument("--pg", required=True)
     r.add_argument("--criterion", required=True)
@@ -506,7 +533,7 @@ def main():
     r.add_argument("--wrk")
     r.add_argument("--out", required=True)
     a = p.parse_args()
-    {"measure": measure, "report": report, "lua": lua}[a.cmd](a)
+    {"measure": measure, "report": report, "lua": lua, "loads": loads_report}[a.cmd](a)
 
 
 if __name__ == "__main__":
