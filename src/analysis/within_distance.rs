@@ -106,8 +106,9 @@ fn point_line_distance_2(p: Coord<f64>, geometry: &Geometry<f64>) -> Option<f64>
     }
 }
 
-/// Squared distance from `p` to the segment `a`-`b`.
-fn segment_distance_2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
+/// Squared distance from `p` to the segment `a`-`b` (also the simplification of vector
+/// tiles, [`crate::tiles`]).
+pub(crate) fn segment_distance_2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len_2 = dx * dx + dy * dy;
     let t = if len_2 > 0.0 {

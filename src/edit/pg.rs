@@ -488,9 +488,7 @@ pub fn history(
     let rows = tx
         .query(
             &format!(
-                "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
-                        before_properties::text, ST_AsBinary(before_geometry),
-                        after_properties::text, ST_AsBinary(after_geometry)
+                "SELECT {CHANGE_COLUMNS}
                  FROM territorio.changes WHERE {filter} ORDER BY seq LIMIT $5 OFFSET $6"
             ),
             &[
@@ -579,7 +577,20 @@ pub fn states_after(
 }
 
 /// A change's time as territorio writes it: RFC 3339 in UTC, to the second.
-const AT_TEXT: &str = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+macro_rules! at_text {
+    () => {
+        "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    };
+}
+const AT_TEXT: &str = at_text!();
+
+/// The columns of a change as the readers of `changes` decode them, in order.
+const CHANGE_COLUMNS: &str = concat!(
+    "seq, ",
+    at_text!(),
+    ", username, layer, feature, operation, before_properties::text, \
+     ST_AsBinary(before_geometry), after_properties::text, ST_AsBinary(after_geometry)"
+);
 
 /// How many changes [`read_changes`] reads per statement.
 const CHUNK: i64 = 1000;
@@ -603,9 +614,7 @@ fn read_changes(
         let rows = tx
             .query(
                 &format!(
-                    "SELECT seq, {AT_TEXT}, username, layer, feature, operation,
-                            before_properties::text, ST_AsBinary(before_geometry),
-                            after_properties::text, ST_AsBinary(after_geometry)
+                    "SELECT {CHANGE_COLUMNS}
                      FROM territorio.changes WHERE seq > $1 ORDER BY seq LIMIT $2"
                 ),
                 &[&after, &CHUNK],

@@ -49,6 +49,7 @@ use geo::{
     MultiPolygon, Polygon, Rect,
 };
 
+use crate::analysis::within_distance::segment_distance_2;
 use crate::crs::{self, CrsError};
 use crate::filter::Filter;
 use crate::store::Layer;
@@ -559,7 +560,7 @@ fn mark_kept(points: &[Coord<f64>], min: usize, tolerance: f64, scratch: &mut Sc
         }
         let (mut far, mut far_d2) = (a + 1, -1.0);
         for (i, p) in points.iter().enumerate().take(b).skip(a + 1) {
-            let d2 = segment_distance2(*p, points[a], points[b]);
+            let d2 = segment_distance_2(*p, points[a], points[b]);
             if d2 >= far_d2 {
                 (far, far_d2) = (i, d2);
             }
@@ -605,19 +606,6 @@ fn quantise_into(
             v.push(q);
         }
     }
-}
-
-/// The squared distance from `p` to the segment `a`-`b`.
-fn segment_distance2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) -> f64 {
-    let (dx, dy) = (b.x - a.x, b.y - a.y);
-    let length2 = dx * dx + dy * dy;
-    let t = if length2 > 0.0 {
-        (((p.x - a.x) * dx + (p.y - a.y) * dy) / length2).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let (ex, ey) = (a.x + t * dx - p.x, a.y + t * dy - p.y);
-    ex * ex + ey * ey
 }
 
 /// A line in tile integers, in `scratch.part`; false when it collapses to a point.
