@@ -161,6 +161,11 @@ pub struct ServeArgs {
     /// The bound of the in-memory vector tile cache, in MiB (0: no cache).
     #[arg(long, default_value_t = 64)]
     pub tile_cache_mb: usize,
+    /// The bound of the cache of features' geometries as CRS84 GeoJSON text, in MiB (0: no
+    /// cache): the geometries asked for first are kept, up to this; the others are written
+    /// for each answer.
+    #[arg(long, default_value_t = crate::api::http::state::DEFAULT_GEOMETRY_CACHE_BYTES >> 20)]
+    pub geometry_cache_mb: usize,
     /// The folder of the store of editable layers (created when missing). Without it, layers
     /// marked editable in the catalogue are served read-only.
     #[arg(long)]
@@ -487,6 +492,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
         write_timeout: std::time::Duration::from_secs(args.write_timeout),
         max_connections: args.max_connections,
         tile_cache_bytes: args.tile_cache_mb.saturating_mul(1024 * 1024),
+        geometry_cache_bytes: args.geometry_cache_mb.saturating_mul(1024 * 1024),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -331,6 +331,53 @@ async fn items_are_geojson_with_counts_and_links() {
     assert!(link(&fc, "next").is_none());
 }
 
+/// The CRS84 geometry cache (`--geometry-cache-mb`) changes no answer: the features of a
+/// page are the same with the cache unbounded, off, or full after a few geometries, on a
+/// first request (which fills it) and a second (which reads it).
+#[tokio::test]
+async fn answers_are_the_same_whatever_the_geometry_cache_holds() {
+    let uri = "/collections/municipalities/items?limit=60";
+    let features = |state: &AppState| {
+        let state = state.clone();
+        async move {
+            let req = Request::get(uri)
+                .header(header::HOST, "test.local")
+                .body(Body::empty())
+                .unwrap();
+            let a = send(app(state), req).await;
+            assert_eq!(a.status, StatusCode::OK);
+            a.json()["features"].clone()
+        }
+    };
+    let unbounded = AppState::new(
+        catalog(),
+        ServerConfig {
+            geometry_cache_bytes: usize::MAX,
+            ..ServerConfig::default()
+        },
+    );
+    let expected = features(&unbounded).await;
+    assert_eq!(expected.as_array().unwrap().len(), 60);
+    assert_eq!(features(&unbounded).await, expected);
+    // Off, and room for the slots of the demo's layers and a few texts only.
+    for bytes in [0, 40_000] {
+        let state = AppState::new(
+            catalog(),
+            ServerConfig {
+                geometry_cache_bytes: bytes,
+                ..ServerConfig::default()
+            },
+        );
+        for pass in 0..2 {
+            assert_eq!(features(&state).await, expected, "{bytes} bytes, pass {pass}");
+        }
+        let held = state.geometries().held();
+        assert!(held <= bytes, "{held} bytes held, bound {bytes}");
+        // With room, some texts were kept (the slots alone are 60 x 24 bytes).
+        assert_eq!(held > 60 * 24, bytes > 0, "{held} bytes held, bound {bytes}");
+    }
+}
+
 #[tokio::test]
 async fn paging_through_next_links_returns_every_feature_once_keeping_parameters() {
     let l = layer("projects");

@@ -12,8 +12,12 @@ pub const X0: f64 = 545_000.0;
 pub const X1: f64 = 640_000.0;
 pub const Y0: f64 = 4_985_000.0;
 pub const Y1: f64 = 5_040_000.0;
-const NX: usize = 400;
-const NY: usize = 240;
+/// The grid of the 100,000-zone benchmark layer: 400 x 240 cells.
+pub const GRID_100K: Grid = Grid { nx: 400, ny: 240 };
+/// The grid of the 1,000,000-zone layer (memory and start time at the next scale): 1,200 x 800
+/// cells, the same extent with cells of about 79 x 69 m.
+#[allow(dead_code)] // Each bench compiles this module; only benches/scale.rs writes these zones.
+pub const GRID_1M: Grid = Grid { nx: 1200, ny: 800 };
 const HOLE_EVERY: usize = 24;
 pub const KINDS: [&str; 6] = [
     "industrial",
@@ -53,25 +57,59 @@ impl Rng {
     }
 }
 
-fn cell_w() -> f64 {
-    (X1 - X0) / NX as f64
-}
-fn cell_h() -> f64 {
-    (Y1 - Y0) / NY as f64
+/// A grid of `nx` x `ny` cells over the extent, one zone per cell (plus the islands).
+#[derive(Debug, Clone, Copy)]
+pub struct Grid {
+    pub nx: usize,
+    pub ny: usize,
 }
 
-/// Grid corner (i, j), jittered inside, exact on the outer border.
-fn corner(i: usize, j: usize) -> Coord<f64> {
-    let (w, h) = (cell_w(), cell_h());
-    let mut x = X0 + i as f64 * w;
-    let mut y = Y0 + j as f64 * h;
-    if i > 0 && i < NX {
-        x += (unit(i as u64, j as u64, 1) - 0.5) * 0.4 * w;
+impl Grid {
+    fn cell_w(self) -> f64 {
+        (X1 - X0) / self.nx as f64
     }
-    if j > 0 && j < NY {
-        y += (unit(i as u64, j as u64, 2) - 0.5) * 0.4 * h;
+
+    fn cell_h(self) -> f64 {
+        (Y1 - Y0) / self.ny as f64
     }
-    Coord { x, y }
+
+    /// Grid corner (i, j), jittered inside, exact on the outer border.
+    fn corner(self, i: usize, j: usize) -> Coord<f64> {
+        let (w, h) = (self.cell_w(), self.cell_h());
+        let mut x = X0 + i as f64 * w;
+        let mut y = Y0 + j as f64 * h;
+        if i > 0 && i < self.nx {
+            x += (unit(i as u64, j as u64, 1) - 0.5) * 0.4 * w;
+        }
+        if j > 0 && j < self.ny {
+            y += (unit(i as u64, j as u64, 2) - 0.5) * 0.4 * h;
+        }
+        Coord { x, y }
+    }
+
+    /// Points of the edge from corner (i0,j0) to (i1,j1), excluding both corners, in that
+    /// direction.
+    fn edge(self, i0: usize, j0: usize, i1: usize, j1: usize) -> Vec<Coord<f64>> {
+        // Canonical direction so both neighbours get the same points.
+        let forward = (i0, j0) < (i1, j1);
+        let (a, b) = if forward {
+            ((i0, j0), (i1, j1))
+        } else {
+            ((i1, j1), (i0, j0))
+        };
+        let horizontal = a.1 == b.1;
+        let border = if horizontal {
+            a.1 == 0 || a.1 == self.ny
+        } else {
+            a.0 == 0 || a.0 == self.nx
+        };
+        let key = (a.0 as u64, a.1 as u64, if horizontal { 10 } else { 20 });
+        let mut pts = edge_points(self.corner(a.0, a.1), self.corner(b.0, b.1), key, border);
+        if !forward {
+            pts.reverse();
+        }
+        pts
+    }
 }
 
 /// The vertices strictly between corners a and b of an edge identified by `key`: 1 to 6 points,
@@ -100,29 +138,6 @@ fn edge_points(
             }
         })
         .collect()
-}
-
-/// Points of the edge from corner (i0,j0) to (i1,j1), excluding both corners, in that direction.
-fn edge(i0: usize, j0: usize, i1: usize, j1: usize) -> Vec<Coord<f64>> {
-    // Canonical direction so both neighbours get the same points.
-    let forward = (i0, j0) < (i1, j1);
-    let (a, b) = if forward {
-        ((i0, j0), (i1, j1))
-    } else {
-        ((i1, j1), (i0, j0))
-    };
-    let horizontal = a.1 == b.1;
-    let border = if horizontal {
-        a.1 == 0 || a.1 == NY
-    } else {
-        a.0 == 0 || a.0 == NX
-    };
-    let key = (a.0 as u64, a.1 as u64, if horizontal { 10 } else { 20 });
-    let mut pts = edge_points(corner(a.0, a.1), corner(b.0, b.1), key, border);
-    if !forward {
-        pts.reverse();
-    }
-    pts
 }
 
 fn octagon(c: Coord<f64>, r: f64, turn: f64) -> LineString<f64> {
@@ -156,10 +171,19 @@ pub fn zone_fields() -> Vec<Field> {
 /// 100,000 zones tiling the extent: 96,000 grid cells (4,000 of them with a hole) and the
 /// 4,000 islands that fill the holes.
 pub fn zones() -> Vec<(Geometry<f64>, Vec<Value>)> {
-    let mut out = Vec::with_capacity(NX * NY + NX * NY / HOLE_EVERY);
+    zones_of(GRID_100K)
+}
+
+/// The zones of `grid`: one per cell, every 24th with a hole filled by an island zone.
+/// [`GRID_1M`] gives 960,000 cells and 40,000 islands: 1,000,000 zones.
+pub fn zones_of(grid: Grid) -> Vec<(Geometry<f64>, Vec<Value>)> {
+    let (nx, ny) = (grid.nx, grid.ny);
+    let (corner, edge) = (|i, j| grid.corner(i, j), |a, b, c, d| grid.edge(a, b, c, d));
+    let (w, h) = (grid.cell_w(), grid.cell_h());
+    let mut out = Vec::with_capacity(nx * ny + nx * ny / HOLE_EVERY);
     let mut islands = Vec::new();
-    for j in 0..NY {
-        for i in 0..NX {
+    for j in 0..ny {
+        for i in 0..nx {
             let mut ring = vec![corner(i, j)];
             ring.extend(edge(i, j, i + 1, j));
             ring.push(corner(i + 1, j));
@@ -169,18 +193,14 @@ pub fn zones() -> Vec<(Geometry<f64>, Vec<Value>)> {
             ring.push(corner(i, j + 1));
             ring.extend(edge(i, j + 1, i, j));
             ring.push(ring[0]);
-            let cell = j * NX + i;
+            let cell = j * nx + i;
             let mut holes = Vec::new();
             if cell % HOLE_EVERY == 0 {
                 let c = Coord {
-                    x: X0 + (i as f64 + 0.5) * cell_w(),
-                    y: Y0 + (j as f64 + 0.5) * cell_h(),
+                    x: X0 + (i as f64 + 0.5) * w,
+                    y: Y0 + (j as f64 + 0.5) * h,
                 };
-                let hole = octagon(
-                    c,
-                    0.15 * cell_w().min(cell_h()),
-                    unit(i as u64, j as u64, 7),
-                );
+                let hole = octagon(c, 0.15 * w.min(h), unit(i as u64, j as u64, 7));
                 islands.push(Polygon::new(hole.clone(), vec![]));
                 holes.push(hole);
             }

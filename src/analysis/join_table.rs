@@ -442,7 +442,7 @@ mod tests {
             },
         )
         .unwrap();
-        let cache = GeometryCache::new(&c);
+        let cache = GeometryCache::unbounded(&c);
         let working = OutputCrs::new("EPSG:32632").unwrap();
         let out = join_geojson(&c, &cache, &r, &working).unwrap();
         let fc: Json = serde_json::from_slice(&out).unwrap();

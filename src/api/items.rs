@@ -812,7 +812,8 @@ fn items_execute(
     body.extend_from_slice(br#","title":"#);
     write::write_str(&mut body, &layer.config.title);
     body.extend_from_slice(br#"}],"features":["#);
-    // CRS84 geometries come from the cache as text; others are written to this buffer.
+    // CRS84 geometries come from the cache as text (written to this buffer when the cache
+    // is full); others are written to this buffer.
     let mut geometry = Vec::new();
     for (n, &i) in page.iter().enumerate() {
         if n > 0 {
@@ -822,12 +823,13 @@ fn items_execute(
         let g = if q.skip_geometry {
             None
         } else if q.crs.is_crs84() {
-            Some(
-                state
-                    .geometries()
-                    .crs84(pos, layer, &state.catalog().working_crs, i as usize)?
-                    .as_bytes(),
-            )
+            Some(state.geometries().crs84(
+                pos,
+                layer,
+                &state.catalog().working_crs,
+                i as usize,
+                &mut geometry,
+            )?)
         } else {
             geometry.clear();
             state.geometries().write_at(

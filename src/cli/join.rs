@@ -137,7 +137,7 @@ pub fn join(args: JoinArgs) -> Result<i32> {
     let elapsed = started.elapsed();
     let out = match &out_crs {
         Some(out_crs) => {
-            let cache = GeometryCache::new(&catalog);
+            let cache = GeometryCache::unbounded(&catalog);
             analysis::join_geojson(&catalog, &cache, &result, out_crs)?
         }
         None => {

@@ -1,33 +1,137 @@
-//! The CRS84 GeoJSON text of every feature's geometry, written once, on first use, and reused
-//! by every later answer: most clients ask for CRS84, and moving a geometry through PROJ and
+//! The CRS84 GeoJSON text of features' geometries, written once, on first use, and reused by
+//! every later answer: most clients ask for CRS84, and moving a geometry through PROJ and
 //! writing it costs far more than copying its text.
 //!
-//! Memory: about 0.6 kB per feature once every geometry has been asked for (the demo's 100k
-//! benchmark zones: ~60 MB).
+//! Memory is bounded by a budget in bytes shared by every layer of a server (`territorio serve
+//! --geometry-cache-mb`): a layer's slots (24 bytes a feature) are taken from it on the
+//! layer's first cached geometry, and each text (about 0.6 kB for a polygon of 20 vertices)
+//! when it is written. Once the budget is spent, geometries are written for each answer and
+//! not kept: the first ones asked for stay, none is evicted, so a lookup never waits on a lock.
+//! A layer replaced by an edit or a reload gives its bytes back when the last answer that
+//! holds its cache ends. The 100k benchmark zones take about 60 MB when every geometry has
+//! been asked for; a million zones would take about 600 MB, hence the bound.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use super::write::write_geometry_in;
 use crate::crs::{CrsError, OutputCrs};
 use crate::store::{Catalog, Layer};
 
-/// The CRS84 GeoJSON geometry text of every feature of a catalogue, filled lazily.
+/// What each cached text costs besides its bytes: the allocation's header and rounding.
+const TEXT_OVERHEAD: usize = 16;
+
+/// The bytes a server's caches may hold, and how many they hold.
+#[derive(Debug)]
+struct Budget {
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl Budget {
+    /// Takes `bytes` from the budget; false (and nothing taken) when they do not fit.
+    fn take(&self, bytes: usize) -> bool {
+        let before = self.used.fetch_add(bytes, Ordering::Relaxed);
+        if before.saturating_add(bytes) > self.limit {
+            self.used.fetch_sub(bytes, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+}
+
+/// One text slot per feature of a layer.
+type Slots = Box<[OnceLock<Box<str>>]>;
+
+/// The cache of one layer: a slot per feature, allocated when the first text is kept.
+#[derive(Debug)]
+struct LayerPart {
+    features: usize,
+    slots: OnceLock<Option<Slots>>,
+    /// The bytes this part took from the budget (given back when it is dropped).
+    held: AtomicUsize,
+    budget: Arc<Budget>,
+}
+
+impl LayerPart {
+    fn new(layer: &Layer, budget: &Arc<Budget>) -> LayerPart {
+        LayerPart {
+            features: layer.features.len(),
+            slots: OnceLock::new(),
+            held: AtomicUsize::new(0),
+            budget: budget.clone(),
+        }
+    }
+
+    fn take(&self, bytes: usize) -> bool {
+        let taken = self.budget.take(bytes);
+        if taken {
+            self.held.fetch_add(bytes, Ordering::Relaxed);
+        }
+        taken
+    }
+
+    /// The slots, allocated on first use when the budget has room for them (`None`: it had
+    /// not; this layer is never cached).
+    fn slots(&self) -> Option<&[OnceLock<Box<str>>]> {
+        self.slots
+            .get_or_init(|| {
+                let bytes = self.features * std::mem::size_of::<OnceLock<Box<str>>>();
+                self.take(bytes)
+                    .then(|| (0..self.features).map(|_| OnceLock::new()).collect())
+            })
+            .as_deref()
+    }
+}
+
+impl Drop for LayerPart {
+    fn drop(&mut self) {
+        self.budget
+            .used
+            .fetch_sub(*self.held.get_mut(), Ordering::Relaxed);
+    }
+}
+
+/// The CRS84 GeoJSON geometry text of the features of a catalogue, filled lazily within a
+/// budget.
 ///
 /// Each layer's part is shared: after a change to one layer, [`GeometryCache::after_change`]
 /// keeps what was written for the others.
 pub struct GeometryCache {
-    layers: Vec<Arc<[OnceLock<Box<str>>]>>,
+    layers: Vec<Arc<LayerPart>>,
+    budget: Arc<Budget>,
 }
 
 impl GeometryCache {
-    pub fn new(catalog: &Catalog) -> GeometryCache {
+    /// An empty cache of `catalog` that keeps at most `limit` bytes.
+    pub fn new(catalog: &Catalog, limit: usize) -> GeometryCache {
+        let budget = Arc::new(Budget {
+            limit,
+            used: AtomicUsize::new(0),
+        });
+        Self::with_budget(catalog, budget)
+    }
+
+    /// An empty cache of `catalog` without a bound (a command that writes each geometry once
+    /// or a few times).
+    pub fn unbounded(catalog: &Catalog) -> GeometryCache {
+        Self::new(catalog, usize::MAX)
+    }
+
+    fn with_budget(catalog: &Catalog, budget: Arc<Budget>) -> GeometryCache {
         GeometryCache {
-            layers: catalog.layers().iter().map(|l| Self::empty(l)).collect(),
+            layers: catalog
+                .layers()
+                .iter()
+                .map(|l| Arc::new(LayerPart::new(l, &budget)))
+                .collect(),
+            budget,
         }
     }
 
-    fn empty(layer: &Layer) -> Arc<[OnceLock<Box<str>>]> {
-        (0..layer.features.len()).map(|_| OnceLock::new()).collect()
+    /// An empty cache of `catalog` within this cache's budget.
+    pub fn fresh(&self, catalog: &Catalog) -> GeometryCache {
+        Self::with_budget(catalog, self.budget.clone())
     }
 
     /// The cache of `catalog`, which is the catalogue of this cache with the layer at
@@ -35,33 +139,56 @@ impl GeometryCache {
     pub fn after_change(&self, catalog: &Catalog, changed: usize) -> GeometryCache {
         let mut layers = self.layers.clone();
         if let Some(layer) = catalog.layers().get(changed) {
-            layers[changed] = Self::empty(layer);
+            layers[changed] = Arc::new(LayerPart::new(layer, &self.budget));
         }
-        GeometryCache { layers }
+        GeometryCache {
+            layers,
+            budget: self.budget.clone(),
+        }
     }
 
-    /// The CRS84 geometry of feature `index` of the layer at `layer_pos` in the catalogue.
-    pub fn crs84(
-        &self,
+    /// The bytes the caches within this cache's budget hold (slots and texts).
+    pub fn held(&self) -> usize {
+        self.budget.used.load(Ordering::Relaxed)
+    }
+
+    /// The CRS84 geometry of feature `index` of the layer at `layer_pos` in the catalogue:
+    /// the cached text, or, when the budget is spent, the text written into `scratch`.
+    pub fn crs84<'a>(
+        &'a self,
         layer_pos: usize,
         layer: &Layer,
         working_crs: &str,
         index: usize,
-    ) -> Result<&str, CrsError> {
-        let slot = &self.layers[layer_pos][index];
-        if let Some(text) = slot.get() {
-            return Ok(text);
+        scratch: &'a mut Vec<u8>,
+    ) -> Result<&'a [u8], CrsError> {
+        let part = &self.layers[layer_pos];
+        let slot = part.slots().map(|slots| &slots[index]);
+        if let Some(text) = slot.and_then(OnceLock::get) {
+            return Ok(text.as_bytes());
         }
-        let mut out = Vec::new();
+        scratch.clear();
         write_geometry_in(
-            &mut out,
+            scratch,
             &layer.features[index],
             working_crs,
             &OutputCrs::crs84(),
         )?;
+        let Some(slot) = slot else {
+            return Ok(scratch.as_slice());
+        };
+        if !part.take(scratch.len() + TEXT_OVERHEAD) {
+            return Ok(scratch.as_slice());
+        }
         // The writer writes ASCII only.
-        let text: Box<str> = String::from_utf8_lossy(&out).into();
-        Ok(slot.get_or_init(|| text))
+        let text: Box<str> = String::from_utf8_lossy(scratch).into();
+        if let Err(lost) = slot.set(text) {
+            // Another answer kept the same text meanwhile: give this one's bytes back.
+            let bytes = lost.len() + TEXT_OVERHEAD;
+            part.held.fetch_sub(bytes, Ordering::Relaxed);
+            part.budget.used.fetch_sub(bytes, Ordering::Relaxed);
+        }
+        Ok(slot.get().map_or(scratch.as_slice(), |t| t.as_bytes()))
     }
 
     /// Writes the geometry of feature `index` of `layer` (a layer of `catalog`) in `out_crs`:
@@ -94,10 +221,124 @@ impl GeometryCache {
     ) -> Result<(), CrsError> {
         match layer_pos {
             Some(pos) if out_crs.is_crs84() => {
-                out.extend_from_slice(self.crs84(pos, layer, working_crs, index)?.as_bytes());
+                let mut scratch = Vec::new();
+                let text = self.crs84(pos, layer, working_crs, index, &mut scratch)?;
+                out.extend_from_slice(text);
                 Ok(())
             }
             _ => write_geometry_in(out, &layer.features[index], working_crs, out_crs),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{CatalogConfig, LayerConfig, System};
+    use crate::feature::{Feature, FeatureId, Value};
+    use geo::{point, Geometry};
+
+    /// A catalogue of one layer of `n` points in EPSG:32632.
+    fn catalog(n: usize) -> Catalog {
+        let config = LayerConfig {
+            id: "points".into(),
+            title: "points".into(),
+            description: String::new(),
+            system: System::Settlement,
+            source: "points.gpkg".into(),
+            table: None,
+            geometry_column: None,
+            database: None,
+            layer: None,
+            id_field: None,
+            crs: None,
+            style: None,
+            edit: None,
+            field_rules: Vec::new(),
+        };
+        let features = (0..n)
+            .map(|i| Feature {
+                id: FeatureId::Int(i as i64),
+                geometry: Geometry::Point(point!(x: 500_000.0 + i as f64, y: 5_000_000.0)),
+                values: Vec::<Value>::new(),
+                invalid: None,
+            })
+            .collect();
+        let layer = Layer::new(
+            config,
+            "EPSG:32632".into(),
+            "test".into(),
+            Vec::new(),
+            features,
+        )
+        .expect("a layer");
+        let catalog_config = CatalogConfig {
+            path: "memory.toml".into(),
+            working_crs: "EPSG:32632".into(),
+            styles_dir: "styles".into(),
+            layers: vec![layer.config.clone()],
+            roles: Default::default(),
+        };
+        Catalog::from_layers(catalog_config, "EPSG:32632".into(), vec![layer])
+    }
+
+    fn text(cache: &GeometryCache, catalog: &Catalog, i: usize) -> String {
+        let mut scratch = Vec::new();
+        let layer = &catalog.layers()[0];
+        let bytes = cache
+            .crs84(0, layer, &catalog.working_crs, i, &mut scratch)
+            .expect("written");
+        String::from_utf8(bytes.to_vec()).expect("ASCII")
+    }
+
+    #[test]
+    fn the_budget_bounds_what_is_kept_and_answers_stay_the_same() {
+        let catalog = catalog(10);
+        let slots = 10 * std::mem::size_of::<OnceLock<Box<str>>>();
+        // Without a bound every text is kept.
+        let all = GeometryCache::unbounded(&catalog);
+        let written: Vec<String> = (0..10).map(|i| text(&all, &catalog, i)).collect();
+        let cost = |i: usize| written[i].len() + TEXT_OVERHEAD;
+        assert_eq!(all.held(), slots + (0..10).map(cost).sum::<usize>());
+        // Point (500000, 5000000) in UTM 32N: on the central meridian, 9 degrees east; the
+        // meridian arc of 5,000,000 / 0.9996 m ends about 0.1535 degrees north of 45 (the arc
+        // to 45 degrees is about 4,984,944 m, a degree about 111,132 m).
+        assert!(
+            written[0].starts_with(r#"{"type":"Point","coordinates":[9,45.153"#),
+            "{}",
+            written[0]
+        );
+        // Room for the slots, the first three texts and one byte: those three are kept, the
+        // rest written each time, and every answer is the same text.
+        let kept = slots + (0..3).map(cost).sum::<usize>();
+        let bounded = GeometryCache::new(&catalog, kept + 1);
+        for round in 0..2 {
+            for (i, expected) in written.iter().enumerate() {
+                assert_eq!(&text(&bounded, &catalog, i), expected, "round {round}, {i}");
+            }
+            assert_eq!(bounded.held(), kept);
+        }
+        // Too small for the slots: nothing is kept.
+        let none = GeometryCache::new(&catalog, slots - 1);
+        assert_eq!(text(&none, &catalog, 4), written[4]);
+        assert_eq!(none.held(), 0);
+    }
+
+    #[test]
+    fn a_replaced_layer_gives_its_bytes_back() {
+        let catalog = catalog(4);
+        let cache = GeometryCache::new(&catalog, 1 << 20);
+        for i in 0..4 {
+            text(&cache, &catalog, i);
+        }
+        let held = cache.held();
+        assert!(held > 0);
+        let next = cache.after_change(&catalog, 0);
+        // The old cache still holds the layer's texts while an answer holds it.
+        assert_eq!(next.held(), held);
+        drop(cache);
+        assert_eq!(next.held(), 0);
+        text(&next, &catalog, 1);
+        assert!(next.held() > 0);
     }
 }

@@ -117,7 +117,14 @@ impl Reader<'_> {
 
     fn coords(&mut self, dims: Dims) -> Result<Vec<Coord<f64>>, WkbError> {
         let n = self.count(16 + 8 * dims.extra)?;
-        (0..n).map(|_| self.coord(dims)).collect()
+        // Exactly `n` (bounded by the bytes left, see `count`): a collect through `Result` would
+        // grow the vector by doubling and keep up to twice the coordinates' memory for the
+        // layer's life.
+        let mut coords = Vec::with_capacity(n);
+        for _ in 0..n {
+            coords.push(self.coord(dims)?);
+        }
+        Ok(coords)
     }
 
     fn header(&mut self) -> Result<(u32, Dims), WkbError> {

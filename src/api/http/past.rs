@@ -100,7 +100,7 @@ pub fn catalog_at(state: &AppState, at: i64) -> Result<Past, ApiError> {
             .after_change(&catalog, pos);
         geometries = Some(next);
     }
-    let geometries = geometries.unwrap_or_else(|| GeometryCache::new(&catalog));
+    let geometries = geometries.unwrap_or_else(|| state.geometries().fresh(&catalog));
     Ok(Past {
         at,
         catalog,

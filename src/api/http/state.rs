@@ -57,7 +57,14 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// The bound of the vector tile cache, in bytes (0: no cache).
     pub tile_cache_bytes: usize,
+    /// The bound of the cache of CRS84 geometry texts, in bytes (0: no cache; see
+    /// [`GeometryCache`]).
+    pub geometry_cache_bytes: usize,
 }
+
+/// The default bound of the cache of CRS84 geometry texts: every geometry of the 100k-zone
+/// benchmark layer (about 63 MB), a fifth of a million zones'.
+pub const DEFAULT_GEOMETRY_CACHE_BYTES: usize = 128 * 1024 * 1024;
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -77,6 +84,7 @@ impl Default for ServerConfig {
             write_timeout: Duration::from_secs(30),
             max_connections: 4096,
             tile_cache_bytes: crate::tiles::cache::DEFAULT_BYTES,
+            geometry_cache_bytes: DEFAULT_GEOMETRY_CACHE_BYTES,
         }
     }
 }
@@ -150,15 +158,16 @@ struct Snapshot {
 }
 
 impl Snapshot {
-    /// A catalogue just loaded: empty caches, a new generation.
-    fn new(catalog: Arc<Catalog>) -> Snapshot {
+    /// A catalogue just loaded: empty caches (`geometries`: a cache of this catalogue), a new
+    /// generation.
+    fn new(catalog: Arc<Catalog>, geometries: GeometryCache) -> Snapshot {
         let loaded_at = SystemTime::now();
         let generation = loaded_at
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_nanos() as u64)
             .unwrap_or_default();
         Snapshot {
-            geometries: GeometryCache::new(&catalog),
+            geometries,
             catalog,
             generation,
             loaded_at,
@@ -200,7 +209,10 @@ impl Live {
                 indicators: IndicatorCache::new(),
                 loaded_at: current.loaded_at,
             },
-            crate::edit::Changed::All => Snapshot::new(catalog),
+            crate::edit::Changed::All => {
+                let geometries = current.geometries.fresh(&catalog);
+                Snapshot::new(catalog, geometries)
+            }
         };
         *current = Arc::new(next);
     }
@@ -214,7 +226,8 @@ impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
         let workers = config.workers.max(1);
         let tiles = crate::tiles::cache::TileCache::new(config.tile_cache_bytes);
-        let snapshot = Arc::new(Snapshot::new(catalog));
+        let geometries = GeometryCache::new(&catalog, config.geometry_cache_bytes);
+        let snapshot = Arc::new(Snapshot::new(catalog, geometries));
         AppState {
             shared: Arc::new(Shared {
                 config,
