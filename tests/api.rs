@@ -369,12 +369,20 @@ async fn answers_are_the_same_whatever_the_geometry_cache_holds() {
             },
         );
         for pass in 0..2 {
-            assert_eq!(features(&state).await, expected, "{bytes} bytes, pass {pass}");
+            assert_eq!(
+                features(&state).await,
+                expected,
+                "{bytes} bytes, pass {pass}"
+            );
         }
         let held = state.geometries().held();
         assert!(held <= bytes, "{held} bytes held, bound {bytes}");
         // With room, some texts were kept (the slots alone are 60 x 24 bytes).
-        assert_eq!(held > 60 * 24, bytes > 0, "{held} bytes held, bound {bytes}");
+        assert_eq!(
+            held > 60 * 24,
+            bytes > 0,
+            "{held} bytes held, bound {bytes}"
+        );
     }
 }
 

@@ -271,17 +271,21 @@ impl Filter {
         let candidates: Vec<u32> = match self.space {
             Space::Nothing => return Some(Vec::new()),
             Space::All => return None,
-            Space::Box(r) if r.min() == r.max() => layer
-                .index()
-                .locate_all_at_point(&[r.min().x, r.min().y])
-                .map(|e| e.data)
-                .take(max + 1)
-                .collect(),
-            Space::Box(r) => layer.candidates(&r).take(max + 1).collect(),
+            Space::Box(r) if r.min() == r.max() => {
+                let mut found = Vec::new();
+                if !layer.at_point([r.min().x, r.min().y], max, &mut found) {
+                    return None;
+                }
+                found
+            }
+            Space::Box(r) => {
+                let found: Vec<u32> = layer.candidates(&r).take(max + 1).collect();
+                if found.len() > max {
+                    return None;
+                }
+                found
+            }
         };
-        if candidates.len() > max {
-            return None;
-        }
         let mut out: Vec<u32> = candidates
             .into_iter()
             .filter(|&i| self.matches(&layer.features[i as usize]))
@@ -301,12 +305,12 @@ impl Filter {
             Space::All => (0..layer.features.len() as u32)
                 .filter(|&i| self.matches(&layer.features[i as usize]))
                 .collect(),
-            Space::Box(r) if r.min() == r.max() => layer
-                .index()
-                .locate_all_at_point(&[r.min().x, r.min().y])
-                .map(|e| e.data)
-                .filter(|&i| self.matches(&layer.features[i as usize]))
-                .collect(),
+            Space::Box(r) if r.min() == r.max() => {
+                let mut found = Vec::new();
+                layer.at_point([r.min().x, r.min().y], usize::MAX, &mut found);
+                found.retain(|&i| self.matches(&layer.features[i as usize]));
+                found
+            }
             Space::Box(r) => layer
                 .candidates(&r)
                 .filter(|&i| self.matches(&layer.features[i as usize]))

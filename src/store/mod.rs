@@ -327,6 +327,47 @@ impl Layer {
             .map(|e| e.data)
     }
 
+    /// Appends to `out` the features whose envelope contains the point `p` (its boundary
+    /// included, as rstar's `locate_all_at_point`), in the R-tree's order; false, having
+    /// appended `max`, when there are more than `max`. O(log n + k).
+    ///
+    /// A recursive walk of the tree's nodes: rstar's iterator keeps its stack in a `SmallVec`
+    /// that it extends at every node, which cost a point lookup over HTTP about 2,000
+    /// instructions, more than the walk itself.
+    pub fn at_point(&self, p: [f64; 2], max: usize, out: &mut Vec<u32>) -> bool {
+        use rstar::{Envelope, ParentNode, RTreeNode, RTreeObject};
+        fn walk(
+            node: &ParentNode<IndexEntry>,
+            p: &[f64; 2],
+            max: usize,
+            out: &mut Vec<u32>,
+        ) -> bool {
+            for child in node.children() {
+                match child {
+                    RTreeNode::Leaf(entry) => {
+                        if entry.envelope().contains_point(p) {
+                            if out.len() == max {
+                                return false;
+                            }
+                            out.push(entry.data);
+                        }
+                    }
+                    RTreeNode::Parent(inner) => {
+                        if inner.envelope().contains_point(p) && !walk(inner, p, max, out) {
+                            return false;
+                        }
+                    }
+                }
+            }
+            true
+        }
+        let root = self.index.root();
+        if !root.envelope().contains_point(&p) {
+            return true;
+        }
+        walk(root, &p, max, out)
+    }
+
     /// Features that fail validation.
     pub fn invalid_features(&self) -> impl Iterator<Item = &Feature> + '_ {
         self.features.iter().filter(|f| !f.is_valid())
@@ -619,6 +660,59 @@ mod tests {
         fn shareable<T: Send + Sync>() {}
         shareable::<Catalog>();
         shareable::<std::sync::Arc<Catalog>>();
+    }
+
+    /// `at_point` against a scan of every envelope, on squares of many sizes that overlap, at
+    /// random points and at points on envelope corners and edges (the boundary counts).
+    #[test]
+    fn at_point_finds_what_a_scan_finds_and_stops_past_max() {
+        use crate::analysis::testing::{layer, Rng};
+        use geo::{coord, Rect};
+        let mut rng = Rng(17);
+        let squares: Vec<(Geometry<f64>, &str)> = (0..3000)
+            .map(|_| {
+                let (x, y) = (rng.range(0.0, 1000.0), rng.range(0.0, 1000.0));
+                let side = rng.range(1.0, 80.0);
+                let r = Rect::new(coord! { x: x, y: y }, coord! { x: x + side, y: y + side });
+                (Geometry::Polygon(r.to_polygon()), "square")
+            })
+            .collect();
+        let layer = layer(squares);
+        let scan = |p: [f64; 2]| -> Vec<u32> {
+            (0..layer.features.len() as u32)
+                .filter(|&i| {
+                    let r = layer.features[i as usize].geometry.bounding_rect().unwrap();
+                    r.min().x <= p[0] && p[0] <= r.max().x && r.min().y <= p[1] && p[1] <= r.max().y
+                })
+                .collect()
+        };
+        let mut points: Vec<[f64; 2]> = (0..2000)
+            .map(|_| [rng.range(-10.0, 1090.0), rng.range(-10.0, 1090.0)])
+            .collect();
+        for f in layer.features.iter().take(300) {
+            let r = f.geometry.bounding_rect().unwrap();
+            points.push([r.min().x, r.min().y]);
+            points.push([r.max().x, r.max().y]);
+            points.push([r.min().x, (r.min().y + r.max().y) / 2.0]);
+        }
+        let mut most = 0;
+        for p in points {
+            let expected = scan(p);
+            let mut found = Vec::new();
+            assert!(layer.at_point(p, usize::MAX, &mut found));
+            found.sort_unstable();
+            assert_eq!(found, expected, "at {p:?}");
+            most = most.max(expected.len());
+            // One fewer than there are: false, with that many found, all of them right.
+            if let Some(max) = expected.len().checked_sub(1) {
+                let mut some = Vec::new();
+                assert!(!layer.at_point(p, max, &mut some), "at {p:?}");
+                assert_eq!(some.len(), max);
+                assert!(some.iter().all(|i| expected.contains(i)));
+            }
+        }
+        // The squares overlap: some points are in several.
+        assert!(most >= 3, "{most}");
     }
 
     #[test]
