@@ -1,6 +1,7 @@
-//! Layers read from a PostGIS table or view: the checks through GDAL's PostgreSQL driver
-//! (libpq), the features with one binary `COPY` decoded here ([`super::pgcopy`],
-//! [`super::wkb`]), or through GDAL's cursor when `COPY` cannot be used as GDAL would read.
+//! Layers read from a PostGIS table or view: a few checks, then the features with one binary
+//! `COPY` decoded here ([`super::pgcopy`], [`super::wkb`]), both over one connection of the
+//! `postgres` crate; or the checks and the features through GDAL's PostgreSQL driver (libpq)
+//! when the connection string needs libpq, or `COPY` cannot be used as GDAL would read.
 //!
 //! Before reading, the table is checked with a few catalogue queries so that each mistake a
 //! planner can make gets its own message naming the table: a connection that fails (libpq's
@@ -27,9 +28,11 @@
 //! connection string leaves the host, user or database to libpq's defaults or environment, or
 //! needs what only libpq does (`service=`, `~/.pgpass`, TLS that is required).
 //!
-//! Cost: the checks (catalogue lookups, and for an unconstrained column one `DISTINCT
-//! ST_SRID` scan), then one pass over the table in one statement: the server's scan and
-//! encoding, one message a row, decoded as it arrives.
+//! Cost: one connection, the checks (catalogue lookups, and for an unconstrained column one
+//! `DISTINCT ST_SRID` scan), then one pass over the table in one statement: the server's scan
+//! and encoding, one message a row, decoded as it arrives. (Opening the database through GDAL
+//! for the checks alone, as this module first did, cost 26 to 40 ms of a 100,000-zone load:
+//! GDAL's driver looks up the server's types and PostGIS's version on opening.)
 
 use std::path::{Path, PathBuf};
 
@@ -65,6 +68,10 @@ pub fn read(table: &Table<'_>, options: &ReadOptions<'_>) -> Result<SourceData, 
 }
 
 /// Reads a whole table or view, its features read as `via` says.
+///
+/// The checks and `COPY` share one connection of the `postgres` crate when the connection
+/// string allows one ([`connect`]); otherwise the checks go through GDAL's libpq, and the
+/// features through GDAL's cursor.
 pub fn read_via(
     table: &Table<'_>,
     options: &ReadOptions<'_>,
@@ -75,13 +82,168 @@ pub fn read_via(
         path: origin.clone(),
         reason,
     };
-    let (schema, name) = split_name(table.name);
+    let why = if via == Via::Gdal {
+        None
+    } else {
+        // On a thread of its own: the `postgres` client runs a runtime of its own, which
+        // cannot be started from a thread of an async runtime (a reload, a test).
+        let outcome = std::thread::scope(|scope| {
+            scope
+                .spawn(|| read_with_client(table, options, &origin))
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        match outcome {
+            Copied::Read(data) => return data,
+            Copied::Checked(checked, why) => {
+                if via == Via::Copy {
+                    return Err(fail(format!("cannot read with COPY: {why}")));
+                }
+                tracing::info!("{}: read through GDAL's cursor ({why})", origin.display());
+                return read_with_gdal(table, &origin, &checked);
+            }
+            Copied::NoConnection(why) => Some(why),
+        }
+    };
 
     // A first connection for the checks, with no table listed (so that opening does not scan
     // the database's tables).
     let dataset = open(table.dsn, None).map_err(|e| fail(connect_reason(&e)))?;
-    let rows = |sql: &str| query(&dataset, sql).map_err(&fail);
+    let checked = check(table, options, &origin, &mut |sql| {
+        query(&dataset, sql).map_err(&fail)
+    })?;
+    drop(dataset);
+    if let Some(why) = why {
+        let why = format!("the connection for COPY: {why}");
+        if via == Via::Copy {
+            return Err(fail(format!("cannot read with COPY: {why}")));
+        }
+        tracing::info!("{}: read through GDAL's cursor ({why})", origin.display());
+    }
+    read_with_gdal(table, &origin, &checked)
+}
 
+/// What [`read_with_client`] came to.
+enum Copied {
+    /// The layer read with `COPY` (or the error of its checks or of reading it).
+    Read(Result<SourceData, SourceError>),
+    /// Checked, but `COPY` would not read it as GDAL does: why.
+    Checked(Checked, String),
+    /// No connection of the `postgres` crate: why.
+    NoConnection(String),
+}
+
+/// The checks and the binary `COPY` over one connection of the `postgres` crate.
+fn read_with_client(table: &Table<'_>, options: &ReadOptions<'_>, origin: &Path) -> Copied {
+    let mut client = match connect(table.dsn) {
+        Ok(client) => client,
+        Err(why) => return Copied::NoConnection(why),
+    };
+    let fail = |reason: String| SourceError::Open {
+        path: origin.to_path_buf(),
+        reason,
+    };
+    let checked = match check(table, options, origin, &mut |sql| {
+        simple_rows(&mut client, sql).map_err(&fail)
+    }) {
+        Ok(checked) => checked,
+        Err(e) => return Copied::Read(Err(e)),
+    };
+    let key_column = checked.key_column();
+    match plan(
+        &checked.attributes,
+        &checked.column,
+        key_column.map(|(k, _)| k),
+    ) {
+        Err(why) => Copied::Checked(checked, why),
+        Ok((fields, kinds)) => {
+            let found = Found {
+                origin,
+                relation: &checked.relation,
+                column: &checked.column,
+                key: key_column,
+                id_field: checked.id_field.as_deref(),
+                crs: &checked.crs,
+                layer_name: table.name,
+            };
+            Copied::Read(read_copy(&mut client, &found, fields, &kinds))
+        }
+    }
+}
+
+/// The features through GDAL's cursor, once checked.
+fn read_with_gdal(
+    table: &Table<'_>,
+    origin: &Path,
+    checked: &Checked,
+) -> Result<SourceData, SourceError> {
+    let fail = |reason: String| SourceError::Open {
+        path: origin.to_path_buf(),
+        reason,
+    };
+    let listed = format!("{}.{}({})", checked.schema, checked.name, checked.column);
+    let dataset = open(table.dsn, Some(&listed)).map_err(|e| fail(connect_reason(&e)))?;
+    let mut layer = dataset.layer(0).map_err(|e| fail(e.to_string()))?;
+    let options = ReadOptions {
+        layer: None,
+        id_field: checked.id_field.as_deref(),
+        crs: Some(&checked.crs),
+    };
+    let mut data = read_layer(&mut layer, origin, "PostgreSQL".into(), &options)?;
+    data.layer_name = table.name.to_string();
+    sort(&mut data.features, checked.integer_key);
+    Ok(data)
+}
+
+/// Rows of text from a query (the checks' catalogue lookups), for one connection or another.
+type Rows = Vec<Vec<Option<String>>>;
+
+/// What the checks found out about a table.
+struct Checked {
+    schema: String,
+    name: String,
+    /// The geometry column.
+    column: String,
+    /// The quoted `schema.table`.
+    relation: String,
+    crs: String,
+    /// The one-column primary key and its type name.
+    key: Option<(String, String)>,
+    integer_key: bool,
+    id_field: Option<String>,
+    /// Every column: name, type OID, type name, type modifier, in order.
+    attributes: Rows,
+}
+
+impl Checked {
+    /// The integer primary key, the features' numbers, and its binary kind.
+    fn key_column(&self) -> Option<(&str, Kind)> {
+        self.key
+            .as_ref()
+            .filter(|_| self.integer_key)
+            .map(|(k, ty)| {
+                let kind = match ty.as_str() {
+                    "int2" => Kind::Int2,
+                    "int4" => Kind::Int4,
+                    _ => Kind::Int8,
+                };
+                (k.as_str(), kind)
+            })
+    }
+}
+
+/// The checks of the module's documentation, each query through `rows`.
+fn check(
+    table: &Table<'_>,
+    options: &ReadOptions<'_>,
+    origin: &Path,
+    rows: &mut dyn FnMut(&str) -> Result<Rows, SourceError>,
+) -> Result<Checked, SourceError> {
+    let fail = |reason: String| SourceError::Open {
+        path: origin.to_path_buf(),
+        reason,
+    };
+    let (schema, name) = split_name(table.name);
     if rows("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")?.is_empty() {
         return Err(fail(
             "the database has no PostGIS extension (CREATE EXTENSION postgis)".into(),
@@ -167,7 +329,7 @@ pub fn read_via(
             }
             if srid == 0 {
                 return Err(SourceError::NoCrs {
-                    path: origin.clone(),
+                    path: origin.to_path_buf(),
                     layer: column.clone(),
                 });
             }
@@ -182,7 +344,7 @@ pub fn read_via(
                 )),
                 _ => {
                     return Err(SourceError::Crs {
-                        path: origin.clone(),
+                        path: origin.to_path_buf(),
                         reason: format!("SRID {srid} is not in spatial_ref_sys"),
                     })
                 }
@@ -225,65 +387,36 @@ pub fn read_via(
          JOIN pg_type t ON t.oid = a.atttypid \
          WHERE a.attrelid = {oid}::oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
     ))?;
-    drop(dataset);
+    Ok(Checked {
+        schema,
+        name,
+        column,
+        relation,
+        crs,
+        key,
+        integer_key,
+        id_field,
+        attributes,
+    })
+}
 
-    let key_column = key.as_ref().filter(|_| integer_key).map(|(k, ty)| {
-        let kind = match ty.as_str() {
-            "int2" => Kind::Int2,
-            "int4" => Kind::Int4,
-            _ => Kind::Int8,
-        };
-        (k.as_str(), kind)
-    });
-    let found = Found {
-        origin: &origin,
-        relation: &relation,
-        column: &column,
-        key: key_column,
-        id_field: id_field.as_deref(),
-        crs: &crs,
-        layer_name: table.name,
-    };
-    if via != Via::Gdal {
-        let why = match plan(&attributes, &column, key_column.map(|(k, _)| k)) {
-            Err(why) => why,
-            // On a thread of its own: the `postgres` client runs a runtime of its own, which
-            // cannot be started from a thread of an async runtime (a reload, a test).
-            Ok((fields, kinds)) => {
-                let read = || match connect(table.dsn) {
-                    Ok(mut client) => Ok(read_copy(&mut client, &found, fields, &kinds)),
-                    Err(why) => Err(format!("the connection for COPY: {why}")),
-                };
-                let outcome = std::thread::scope(|scope| {
-                    scope
-                        .spawn(read)
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                });
-                match outcome {
-                    Ok(data) => return data,
-                    Err(why) => why,
-                }
-            }
-        };
-        if via == Via::Copy {
-            return Err(fail(format!("cannot read with COPY: {why}")));
-        }
-        tracing::info!("{}: read through GDAL's cursor ({why})", origin.display());
-    }
-
-    let listed = format!("{}.{}({})", schema, name, column);
-    let dataset = open(table.dsn, Some(&listed)).map_err(|e| fail(connect_reason(&e)))?;
-    let mut layer = dataset.layer(0).map_err(|e| fail(e.to_string()))?;
-    let options = ReadOptions {
-        layer: None,
-        id_field: id_field.as_deref(),
-        crs: Some(&crs),
-    };
-    let mut data = read_layer(&mut layer, &origin, "PostgreSQL".into(), &options)?;
-    data.layer_name = table.name.to_string();
-    sort(&mut data.features, integer_key);
-    Ok(data)
+/// Runs a query over the `postgres` connection and returns its rows as text (`None` for SQL
+/// null), as [`query`] does through GDAL.
+fn simple_rows(client: &mut postgres::Client, sql: &str) -> Result<Rows, String> {
+    let messages = client
+        .simple_query(sql)
+        .map_err(|e| format!("query failed: {}", pg_reason(&e)))?;
+    Ok(messages
+        .iter()
+        .filter_map(|m| match m {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).map(str::to_string))
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect())
 }
 
 /// How a layer's features are read, once the checks have passed.
