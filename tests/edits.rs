@@ -1,5 +1,7 @@
 //! Edits through OGC API - Features Part 4, over the service (tower `oneshot`), on the demo
-//! catalogue with a fresh store and accounts in a temporary folder.
+//! catalogue with a fresh store and accounts in a temporary folder. Every test runs twice, with
+//! the same body: on the embedded SQLite store and on the PostgreSQL/PostGIS store (a fresh
+//! database of a throwaway cluster), see `tests/common/stores.rs`.
 //!
 //! The first test replays the requests QGIS 3.44 sends when a user edits the projects layer
 //! (recorded from a real QGIS, see `tests/qgis/edit.py`); the others cover accounts,
@@ -10,17 +12,17 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value as Json};
 use territorio::accounts::{Accounts, AccountsFile, HashCost};
-use territorio::api::{app, App, AppState, ServerConfig};
+use territorio::api::{app, App, ServerConfig};
 use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 use common::http::{send, Answer};
+use common::stores::{Edits, Kind};
 
 const EDITOR: (&str, &str) = ("anna", "a long editor password");
 const READER: (&str, &str) = ("bruno", "a long reader password");
@@ -31,17 +33,16 @@ const EPSG_32632: &str = "http://www.opengis.net/def/crs/EPSG/0/32632";
 struct Server {
     app: App,
     token: String,
-    _dir: tempfile::TempDir,
+    _edits: Edits,
 }
 
-/// The demo catalogue served with edits on: `anna` may edit the projects, `bruno` nothing.
-fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
+/// The demo catalogue served with edits on in a fresh store of `kind`: `anna` may edit the
+/// projects, `bruno` nothing.
+fn server(kind: Kind) -> Server {
+    let edits = Edits::fresh(kind);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).expect("the store opens");
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(EDITOR.0, EDITOR.1, &["projects".into()], HashCost::MINIMAL)
         .unwrap();
@@ -53,13 +54,12 @@ fn server() -> Server {
         .reveal()
         .to_string();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     Server {
         app: app(state),
         token,
-        _dir: dir,
+        _edits: edits,
     }
 }
 
@@ -137,9 +137,9 @@ async fn a_point_project(s: &Server) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn the_requests_qgis_sends_when_editing_work_in_order() {
-    let s = server();
+on_both_stores!(the_requests_qgis_sends_when_editing_work_in_order);
+async fn the_requests_qgis_sends_when_editing_work_in_order(kind: Kind) {
+    let s = server(kind);
     let point = a_point_project(&s).await;
     // QGIS turns editing on from Allow.
     let items = s
@@ -335,9 +335,9 @@ async fn the_requests_qgis_sends_when_editing_work_in_order() {
     );
 }
 
-#[tokio::test]
-async fn writes_need_an_account_with_the_right() {
-    let s = server();
+on_both_stores!(writes_need_an_account_with_the_right);
+async fn writes_need_an_account_with_the_right(kind: Kind) {
+    let s = server(kind);
     let body = json!({"properties": {"progress_pct": 50}});
     let uri = "/collections/projects/items/P001";
     let patch = |auth: Option<String>| {
@@ -402,9 +402,9 @@ async fn writes_need_an_account_with_the_right() {
     assert_eq!(refused.header("allow"), "GET, HEAD, OPTIONS");
 }
 
-#[tokio::test]
-async fn if_match_protects_against_lost_updates() {
-    let s = server();
+on_both_stores!(if_match_protects_against_lost_updates);
+async fn if_match_protects_against_lost_updates(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P002";
     let first = s.get(uri).await;
     let tag = first.header("etag").to_string();
@@ -453,9 +453,9 @@ async fn if_match_protects_against_lost_updates() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 }
 
-#[tokio::test]
-async fn values_outside_the_rules_are_refused_naming_field_and_rule() {
-    let s = server();
+on_both_stores!(values_outside_the_rules_are_refused_naming_field_and_rule);
+async fn values_outside_the_rules_are_refused_naming_field_and_rule(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P003";
     let before = s.get(uri).await;
     let answer = s
@@ -500,9 +500,9 @@ async fn values_outside_the_rules_are_refused_naming_field_and_rule() {
     assert_eq!(after.header("etag"), before.header("etag"));
 }
 
-#[tokio::test]
-async fn bad_bodies_get_the_right_status_and_change_nothing() {
-    let s = server();
+on_both_stores!(bad_bodies_get_the_right_status_and_change_nothing);
+async fn bad_bodies_get_the_right_status_and_change_nothing(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P004";
     let before = s.get(uri).await;
     let raw = |content_type: &str, body: &str, crs: Option<&str>| {
@@ -609,9 +609,9 @@ async fn bad_bodies_get_the_right_status_and_change_nothing() {
     assert_eq!(after.body, before.body, "nothing changed");
 }
 
-#[tokio::test]
-async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches() {
-    let s = server();
+on_both_stores!(an_edit_is_seen_at_once_by_counts_filters_reports_and_caches);
+async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches(kind: Kind) {
+    let s = server(kind);
     let count = |fc: &Json| fc["numberMatched"].as_u64().unwrap();
     let all_before = count(&s.get("/collections/projects/items?limit=1").await.json());
     let in_box = "/collections/projects/items?bbox=9.60,45.30,9.62,45.32";
@@ -655,9 +655,9 @@ async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches() {
     assert_eq!(zones.header("cache-control"), "public, max-age=60");
 }
 
-#[tokio::test]
-async fn the_schema_says_what_clients_may_write() {
-    let s = server();
+on_both_stores!(the_schema_says_what_clients_may_write);
+async fn the_schema_says_what_clients_may_write(kind: Kind) {
+    let s = server(kind);
     let conformance = s
         .call(Method::GET, "/conformance?f=json", &[], None)
         .await
@@ -695,9 +695,9 @@ async fn the_schema_says_what_clients_may_write() {
     assert_eq!(p["status"]["title"], "Stato di attuazione");
 }
 
-#[tokio::test]
-async fn the_change_log_is_a_collection_selected_by_time() {
-    let s = server();
+on_both_stores!(the_change_log_is_a_collection_selected_by_time);
+async fn the_change_log_is_a_collection_selected_by_time(kind: Kind) {
+    let s = server(kind);
     // The demo's history file, read here: its changes of the first monitoring round.
     let history = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/data/projects_history.jsonl"),
@@ -754,4 +754,91 @@ async fn the_change_log_is_a_collection_selected_by_time() {
     assert_eq!(entry["operation"], "update");
     assert_eq!(entry["changed"], "progress_pct");
     assert_eq!(entry["progress_pct"], 77);
+}
+
+on_both_stores!(text_and_numbers_are_kept_exactly_as_sent);
+async fn text_and_numbers_are_kept_exactly_as_sent(kind: Kind) {
+    let s = server(kind);
+    let uri = "/collections/projects/items/P006";
+    // Texts a store could change: quotes and backslashes (JSON escapes), characters outside
+    // the BMP, a right-to-left override, line breaks, a tab and other control characters, a
+    // long text, an empty one.
+    let long = "Riqualificazione ".repeat(2000);
+    let texts = [
+        "Ponte \"sul\" Po \\ lato sud",
+        "Ciclovia 🚲 del Serio — 𝔸",
+        "\u{202e}oiggab\u{202c} e fine",
+        "riga uno\nriga due\r\n\tfine, \u{7} e \u{1f}",
+        long.as_str(),
+        "",
+    ];
+    // Numbers a store could change: a cent, the largest integer a double holds exactly, a
+    // tiny value and one with every significant digit of a double.
+    let budgets = [
+        0.01,
+        9_007_199_254_740_992.0,
+        1e-300,
+        123_456.789_012_345_67,
+    ];
+    for (i, title) in texts.iter().enumerate() {
+        let budget = budgets[i % budgets.len()];
+        let patched = s
+            .edit(
+                Method::PATCH,
+                uri,
+                &[("content-type", "application/merge-patch+json")],
+                Some(json!({"properties": {"title": title, "budget_eur": budget}})),
+            )
+            .await;
+        assert_eq!(
+            patched.status,
+            StatusCode::OK,
+            "{title:?}: {}",
+            patched.text()
+        );
+        assert_eq!(patched.json()["properties"]["title"], *title);
+        let read = s.get(uri).await.json();
+        assert_eq!(read["properties"]["title"], *title, "read back");
+        assert_eq!(read["properties"]["budget_eur"].as_f64(), Some(budget));
+        let history = s
+            .call(
+                Method::GET,
+                &format!("{uri}/history?f=json&limit=1000"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+        let h = history.json();
+        let last = h["changes"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            last["after"]["properties"]["title"], *title,
+            "in the history"
+        );
+        assert_eq!(
+            last["after"]["properties"]["budget_eur"].as_f64(),
+            Some(budget),
+            "in the history"
+        );
+    }
+    // A NUL character is no text a client means to store: refused, naming the field, on
+    // either store (PostgreSQL's jsonb cannot hold it).
+    let before = s.get(uri).await;
+    let nul = s
+        .edit(
+            Method::PATCH,
+            uri,
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"title": "a\u{0}b"}})),
+        )
+        .await;
+    assert_eq!(
+        nul.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nul.text()
+    );
+    assert!(nul.text().contains("title"), "{}", nul.text());
+    let after = s.get(uri).await;
+    assert_eq!(after.body, before.body, "nothing changed");
 }

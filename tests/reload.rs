@@ -17,6 +17,7 @@ use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 use common::http::{send, Answer};
+use common::stores::{Edits, Kind};
 
 /// A GeoJSON file of `n` points along a line near Cremona.
 fn points(n: usize) -> String {
@@ -188,14 +189,12 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn edits_are_kept_across_a_reload_from_the_admin_endpoint() {
-    let dir = tempfile::tempdir().unwrap();
+on_both_stores!(edits_are_kept_across_a_reload_from_the_admin_endpoint);
+async fn edits_are_kept_across_a_reload_from_the_admin_endpoint(kind: Kind) {
+    let edits = Edits::fresh(kind);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).unwrap();
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(
         "anna",
@@ -208,8 +207,7 @@ async fn edits_are_kept_across_a_reload_from_the_admin_endpoint() {
         .unwrap();
     file.set_admin("root", true).unwrap();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     state.set_catalog_file(path);
     let app = app(state);
