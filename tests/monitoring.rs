@@ -74,6 +74,7 @@ fn close(a: f64, b: f64) -> bool {
 /// One line of the history file.
 struct Line {
     at: String,
+    user: String,
     id: String,
     set: Map<String, Json>,
 }
@@ -91,6 +92,7 @@ fn history() -> Vec<Line> {
             assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
             Line {
                 at,
+                user: v["user"].as_str().unwrap().to_string(),
                 id: v["id"].as_str().unwrap().to_string(),
                 set: v["set"].as_object().unwrap().clone(),
             }
@@ -644,4 +646,67 @@ async fn the_document_of_a_server_with_history_declares_the_monitoring(kind: Kin
         .clone();
     assert_eq!(p["schema"]["type"], "string");
     assert!(p["schema"]["pattern"].as_str().unwrap().starts_with('^'));
+}
+
+on_both_stores!(a_history_lists_the_file_s_lines_and_pages_by_limit_and_offset);
+async fn a_history_lists_the_file_s_lines_and_pages_by_limit_and_offset(kind: Kind) {
+    let s = server(kind);
+    // The project with the most lines in the history file.
+    let lines = history();
+    let mut per_project: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &lines {
+        *per_project.entry(l.id.as_str()).or_insert(0) += 1;
+    }
+    let (&id, &n) = per_project.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(n >= 4, "{id} has {n} lines");
+    let mine: Vec<&Line> = lines.iter().filter(|l| l.id == id).collect();
+    let uri = format!("/collections/projects/items/{id}/history?f=json");
+    let all = ok_json(&get(&s.app, &uri).await);
+    assert_eq!(all["numberMatched"], n);
+    assert_eq!(all["numberReturned"], n);
+    let changes = all["changes"].as_array().unwrap();
+    for (i, (c, l)) in changes.iter().zip(&mine).enumerate() {
+        assert_eq!(c["at"], l.at.as_str(), "change {i}");
+        assert_eq!(c["user"], l.user.as_str(), "change {i}");
+        assert_eq!(
+            c["operation"],
+            if i == 0 { "create" } else { "update" },
+            "change {i}"
+        );
+        // What the line sets is what the change's state after holds.
+        for (k, v) in &l.set {
+            assert_eq!(&c["after"]["properties"][k], v, "change {i}: {k}");
+        }
+    }
+    let seqs: Vec<u64> = changes.iter().map(|c| c["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // A page: limit and offset select that slice of the whole, numberMatched counts all.
+    let page = ok_json(&get(&s.app, &format!("{uri}&limit=2&offset=1")).await);
+    assert_eq!(page["numberMatched"], n);
+    assert_eq!(page["numberReturned"], 2);
+    assert_eq!(page["changes"], json!(changes[1..3]));
+    let past_the_end = ok_json(&get(&s.app, &format!("{uri}&offset={n}")).await);
+    assert_eq!(past_the_end["numberReturned"], 0);
+    // The page for people, and the refusals.
+    let html = get(
+        &s.app,
+        &format!("/collections/projects/items/{id}/history?f=html"),
+    )
+    .await;
+    assert_eq!(html.status, StatusCode::OK);
+    assert!(html.text().contains(&mine[0].user), "the users are listed");
+    let unknown = get(&s.app, "/collections/projects/items/P999/history").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+    let read_only = get(&s.app, "/collections/municipalities/items/019036/history").await;
+    assert_eq!(
+        read_only.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        read_only.text()
+    );
+    assert!(
+        detail(&read_only).contains("not edited"),
+        "{}",
+        detail(&read_only)
+    );
 }
