@@ -33,7 +33,8 @@ const EPSG_32632: &str = "http://www.opengis.net/def/crs/EPSG/0/32632";
 struct Server {
     app: App,
     token: String,
-    _edits: Edits,
+    /// The store, when the server owns it.
+    _edits: Option<Edits>,
 }
 
 /// The demo catalogue served with edits on in a fresh store of `kind`: `anna` may edit the
@@ -59,7 +60,7 @@ fn server(kind: Kind) -> Server {
     Server {
         app: app(state),
         token,
-        _edits: edits,
+        _edits: Some(edits),
     }
 }
 
@@ -841,4 +842,161 @@ async fn text_and_numbers_are_kept_exactly_as_sent(kind: Kind) {
     assert!(nul.text().contains("title"), "{}", nul.text());
     let after = s.get(uri).await;
     assert_eq!(after.body, before.body, "nothing changed");
+}
+
+/// A catalogue of one editable layer whose ids are integers (`id_field` of integers, no
+/// `id_prefix`), with a field of every type, in `dir`.
+fn wells_catalog(dir: &Path) -> Catalog {
+    let features = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.02, 45.13]},
+         "properties": {"n": 10, "name": "Pozzo Po", "depth_m": 42.5, "checked": true,
+                        "surveyed": "2024-05-02"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.69, 45.36]},
+         "properties": {"n": 20, "name": "Pozzo Serio", "depth_m": 18.0, "checked": false,
+                        "surveyed": "2023-11-30"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.42, 44.99]},
+         "properties": {"n": 7, "name": "Pozzo Oglio", "depth_m": null, "checked": null,
+                        "surveyed": null}}
+    ]});
+    std::fs::write(dir.join("wells.geojson"), features.to_string()).unwrap();
+    std::fs::write(
+        dir.join("catalog.toml"),
+        r#"
+[[layer]]
+id = "wells"
+title = "Pozzi"
+description = "Wells with integer ids"
+system = "environmental"
+source = "wells.geojson"
+id_field = "n"
+
+[layer.edit]
+"#,
+    )
+    .unwrap();
+    Catalog::load(
+        CatalogConfig::from_file(&dir.join("catalog.toml")).unwrap(),
+        &|_| {},
+    )
+    .unwrap()
+}
+
+on_both_stores!(a_layer_with_integer_ids_gets_the_next_integer_and_keeps_its_history);
+async fn a_layer_with_integer_ids_gets_the_next_integer_and_keeps_its_history(kind: Kind) {
+    let edits = Edits::fresh(kind);
+    let accounts = edits.dir().join("accounts.toml");
+    let mut file = AccountsFile::read_or_new(&accounts).unwrap();
+    file.add_user(EDITOR.0, EDITOR.1, &["wells".into()], HashCost::MINIMAL)
+        .unwrap();
+    file.save().unwrap();
+    let serve = || {
+        let state = edits.serve(wells_catalog(edits.dir()), ServerConfig::default());
+        state.set_accounts(Accounts::open(&accounts).unwrap());
+        Server {
+            app: app(state),
+            token: String::new(),
+            _edits: None,
+        }
+    };
+    let s = serve();
+    let items = "/collections/wells/items";
+    let fc = s.get(items).await.json();
+    assert_eq!(fc["numberMatched"], 3);
+    // The highest id is 20: a new well is 21, an integer.
+    let created = s
+        .edit(
+            Method::POST,
+            items,
+            &[("content-type", "application/geo+json")],
+            Some(
+                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.8, 45.2]},
+                        "properties": {"name": "Pozzo nuovo", "depth_m": 7.25, "checked": true,
+                                       "surveyed": "2026-12-01"}}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert!(
+        created
+            .header("location")
+            .ends_with("/collections/wells/items/21"),
+        "{}",
+        created.header("location")
+    );
+    let new = s.get(&format!("{items}/21")).await.json();
+    assert_eq!(new["id"], 21, "an integer id: {new}");
+    assert_eq!(new["properties"]["n"], 21);
+    assert_eq!(new["properties"]["depth_m"], 7.25);
+    assert_eq!(new["properties"]["checked"], true);
+    assert_eq!(new["properties"]["surveyed"], "2026-12-01");
+    // Deleted, its id is not given again; its history is kept under the integer id.
+    let deleted = s
+        .edit(Method::DELETE, &format!("{items}/21"), &[], None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text());
+    let patched = s
+        .edit(
+            Method::PATCH,
+            &format!("{items}/7"),
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"checked": false, "depth_m": 3.5}})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    // Restarted on the same store: the next new id is 22.
+    let s = serve();
+    let again = s
+        .edit(
+            Method::POST,
+            items,
+            &[("content-type", "application/geo+json")],
+            Some(
+                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.9, 45.2]},
+                        "properties": {"name": "Pozzo secondo"}}),
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.json()["id"], 22);
+    let seven = s.get(&format!("{items}/7")).await.json();
+    assert_eq!(seven["properties"]["checked"], false);
+    assert_eq!(seven["properties"]["depth_m"], 3.5);
+    let history = s
+        .call(
+            Method::GET,
+            &format!("{items}/21/history?f=json"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+    let ops: Vec<String> = history.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ops, ["create", "delete"]);
+    let h7 = s
+        .call(Method::GET, &format!("{items}/7/history?f=json"), &[], None)
+        .await
+        .json();
+    assert_eq!(h7["numberMatched"], 2, "the import and the edit: {h7}");
+    assert_eq!(h7["changes"][1]["changed"], json!(["depth_m", "checked"]));
+    // The change log lists the three writes (and the imports), by anna.
+    let log = s
+        .get("/collections/wells_changes/items?filter=user%3D%27anna%27")
+        .await;
+    let mut found = log.json();
+    for _ in 0..60 {
+        if found["numberMatched"] == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        found = s
+            .get("/collections/wells_changes/items?filter=user%3D%27anna%27")
+            .await
+            .json();
+    }
+    assert_eq!(found["numberMatched"], 4, "{found}");
 }
