@@ -12,6 +12,7 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -999,4 +1000,145 @@ async fn a_layer_with_integer_ids_gets_the_next_integer_and_keeps_its_history(ki
             .json();
     }
     assert_eq!(found["numberMatched"], 4, "{found}");
+}
+
+on_both_stores!(edits_sent_at_once_are_each_answered_as_if_alone);
+/// Writes sent at once, which the editor may commit together (one transaction for the edits
+/// waiting): each is answered as if alone, a refused one (a broken rule, a stale `If-Match`, a
+/// NUL) refuses nothing else, and the state is every accepted write and nothing more.
+async fn edits_sent_at_once_are_each_answered_as_if_alone(kind: Kind) {
+    let s = Arc::new(server(kind));
+    let other_tag = s
+        .get("/collections/projects/items/P001")
+        .await
+        .header("etag")
+        .to_string();
+    let before: Vec<Json> = {
+        let mut v = Vec::new();
+        for i in 0..25 {
+            v.push(
+                s.get(&format!("/collections/projects/items/P{:03}", 10 + i))
+                    .await
+                    .json(),
+            );
+        }
+        v
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..25usize {
+        let s = s.clone();
+        let other_tag = other_tag.clone();
+        tasks.spawn(async move {
+            let id = format!("P{:03}", 10 + i);
+            let uri = format!("/collections/projects/items/{id}");
+            let merge = ("content-type", "application/merge-patch+json");
+            let answer = match i % 6 {
+                0 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"progress_pct": 10 + i}})),
+                    )
+                    .await
+                }
+                1 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"progress_pct": 101 + i}})),
+                    )
+                    .await
+                }
+                2 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge, ("if-match", other_tag.as_str())],
+                        Some(json!({"properties": {"progress_pct": 1}})),
+                    )
+                    .await
+                }
+                3 => s.edit(Method::DELETE, &uri, &[], None).await,
+                4 => {
+                    s.edit(
+                        Method::POST,
+                        "/collections/projects/items",
+                        &[("content-type", "application/geo+json")],
+                        Some(json!({
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [9.9, 45.2]},
+                            "properties": {"title": format!("Nuovo {i}"), "axis": 1,
+                                           "status": "proposed", "progress_pct": 0,
+                                           "aqst_programme": "none"}
+                        })),
+                    )
+                    .await
+                }
+                _ => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"title": "con \u{0} dentro"}})),
+                    )
+                    .await
+                }
+            };
+            (i, answer)
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, answer) = done.unwrap();
+        let expected = [
+            StatusCode::OK,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::NO_CONTENT,
+            StatusCode::CREATED,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ][i % 6];
+        assert_eq!(answer.status, expected, "write {i}: {}", answer.text());
+        if i % 6 == 4 {
+            let body = answer.json();
+            assert_eq!(body["properties"]["title"], format!("Nuovo {i}"));
+            created.push(body["id"].as_str().unwrap().to_string());
+        }
+    }
+    // New ids P151, P152... each given once, whatever the order the writes were taken in.
+    created.sort();
+    assert_eq!(created, ["P151", "P152", "P153", "P154"]);
+    for (i, was) in before.iter().enumerate() {
+        let id = format!("P{:03}", 10 + i);
+        let now = s.get(&format!("/collections/projects/items/{id}")).await;
+        match i % 6 {
+            0 => assert_eq!(now.json()["properties"]["progress_pct"], 10 + i, "{id}"),
+            3 => assert_eq!(now.status, StatusCode::NOT_FOUND, "{id}"),
+            _ => assert_eq!(&now.json(), was, "{id}: unchanged"),
+        }
+    }
+    // The history has exactly the accepted writes.
+    for i in (0..25).filter(|i| i % 6 == 0 || i % 6 == 3) {
+        let id = format!("P{:03}", 10 + i);
+        let h = s
+            .call(
+                Method::GET,
+                &format!("/collections/projects/items/{id}/history?f=json&limit=1000"),
+                &[],
+                None,
+            )
+            .await
+            .json();
+        let by_anna: Vec<&str> = h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["user"] == EDITOR.0)
+            .map(|c| c["operation"].as_str().unwrap())
+            .collect();
+        let expected = if i % 6 == 0 { "update" } else { "delete" };
+        assert_eq!(by_anna, [expected], "{id}");
+    }
 }
