@@ -1,5 +1,7 @@
 //! Edits through OGC API - Features Part 4, over the service (tower `oneshot`), on the demo
-//! catalogue with a fresh store and accounts in a temporary folder.
+//! catalogue with a fresh store and accounts in a temporary folder. Every test runs twice, with
+//! the same body: on the embedded SQLite store and on the PostgreSQL/PostGIS store (a fresh
+//! database of a throwaway cluster), see `tests/common/stores.rs`.
 //!
 //! The first test replays the requests QGIS 3.44 sends when a user edits the projects layer
 //! (recorded from a real QGIS, see `tests/qgis/edit.py`); the others cover accounts,
@@ -16,11 +18,12 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::{json, Value as Json};
 use territorio::accounts::{Accounts, AccountsFile, HashCost};
-use territorio::api::{app, App, AppState, ServerConfig};
+use territorio::api::{app, App, ServerConfig};
 use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 use common::http::{send, Answer};
+use common::stores::{Edits, Kind};
 
 const EDITOR: (&str, &str) = ("anna", "a long editor password");
 const READER: (&str, &str) = ("bruno", "a long reader password");
@@ -31,17 +34,17 @@ const EPSG_32632: &str = "http://www.opengis.net/def/crs/EPSG/0/32632";
 struct Server {
     app: App,
     token: String,
-    _dir: tempfile::TempDir,
+    /// The store, when the server owns it.
+    _edits: Option<Edits>,
 }
 
-/// The demo catalogue served with edits on: `anna` may edit the projects, `bruno` nothing.
-fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
+/// The demo catalogue served with edits on in a fresh store of `kind`: `anna` may edit the
+/// projects, `bruno` nothing.
+fn server(kind: Kind) -> Server {
+    let edits = Edits::fresh(kind);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).expect("the store opens");
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(EDITOR.0, EDITOR.1, &["projects".into()], HashCost::MINIMAL)
         .unwrap();
@@ -53,13 +56,12 @@ fn server() -> Server {
         .reveal()
         .to_string();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     Server {
         app: app(state),
         token,
-        _dir: dir,
+        _edits: Some(edits),
     }
 }
 
@@ -137,9 +139,9 @@ async fn a_point_project(s: &Server) -> String {
         .to_string()
 }
 
-#[tokio::test]
-async fn the_requests_qgis_sends_when_editing_work_in_order() {
-    let s = server();
+on_both_stores!(the_requests_qgis_sends_when_editing_work_in_order);
+async fn the_requests_qgis_sends_when_editing_work_in_order(kind: Kind) {
+    let s = server(kind);
     let point = a_point_project(&s).await;
     // QGIS turns editing on from Allow.
     let items = s
@@ -335,9 +337,9 @@ async fn the_requests_qgis_sends_when_editing_work_in_order() {
     );
 }
 
-#[tokio::test]
-async fn writes_need_an_account_with_the_right() {
-    let s = server();
+on_both_stores!(writes_need_an_account_with_the_right);
+async fn writes_need_an_account_with_the_right(kind: Kind) {
+    let s = server(kind);
     let body = json!({"properties": {"progress_pct": 50}});
     let uri = "/collections/projects/items/P001";
     let patch = |auth: Option<String>| {
@@ -402,9 +404,9 @@ async fn writes_need_an_account_with_the_right() {
     assert_eq!(refused.header("allow"), "GET, HEAD, OPTIONS");
 }
 
-#[tokio::test]
-async fn if_match_protects_against_lost_updates() {
-    let s = server();
+on_both_stores!(if_match_protects_against_lost_updates);
+async fn if_match_protects_against_lost_updates(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P002";
     let first = s.get(uri).await;
     let tag = first.header("etag").to_string();
@@ -453,9 +455,9 @@ async fn if_match_protects_against_lost_updates() {
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
 }
 
-#[tokio::test]
-async fn values_outside_the_rules_are_refused_naming_field_and_rule() {
-    let s = server();
+on_both_stores!(values_outside_the_rules_are_refused_naming_field_and_rule);
+async fn values_outside_the_rules_are_refused_naming_field_and_rule(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P003";
     let before = s.get(uri).await;
     let answer = s
@@ -500,9 +502,9 @@ async fn values_outside_the_rules_are_refused_naming_field_and_rule() {
     assert_eq!(after.header("etag"), before.header("etag"));
 }
 
-#[tokio::test]
-async fn bad_bodies_get_the_right_status_and_change_nothing() {
-    let s = server();
+on_both_stores!(bad_bodies_get_the_right_status_and_change_nothing);
+async fn bad_bodies_get_the_right_status_and_change_nothing(kind: Kind) {
+    let s = server(kind);
     let uri = "/collections/projects/items/P004";
     let before = s.get(uri).await;
     let raw = |content_type: &str, body: &str, crs: Option<&str>| {
@@ -609,9 +611,9 @@ async fn bad_bodies_get_the_right_status_and_change_nothing() {
     assert_eq!(after.body, before.body, "nothing changed");
 }
 
-#[tokio::test]
-async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches() {
-    let s = server();
+on_both_stores!(an_edit_is_seen_at_once_by_counts_filters_reports_and_caches);
+async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches(kind: Kind) {
+    let s = server(kind);
     let count = |fc: &Json| fc["numberMatched"].as_u64().unwrap();
     let all_before = count(&s.get("/collections/projects/items?limit=1").await.json());
     let in_box = "/collections/projects/items?bbox=9.60,45.30,9.62,45.32";
@@ -655,9 +657,9 @@ async fn an_edit_is_seen_at_once_by_counts_filters_reports_and_caches() {
     assert_eq!(zones.header("cache-control"), "public, max-age=60");
 }
 
-#[tokio::test]
-async fn the_schema_says_what_clients_may_write() {
-    let s = server();
+on_both_stores!(the_schema_says_what_clients_may_write);
+async fn the_schema_says_what_clients_may_write(kind: Kind) {
+    let s = server(kind);
     let conformance = s
         .call(Method::GET, "/conformance?f=json", &[], None)
         .await
@@ -695,9 +697,9 @@ async fn the_schema_says_what_clients_may_write() {
     assert_eq!(p["status"]["title"], "Stato di attuazione");
 }
 
-#[tokio::test]
-async fn the_change_log_is_a_collection_selected_by_time() {
-    let s = server();
+on_both_stores!(the_change_log_is_a_collection_selected_by_time);
+async fn the_change_log_is_a_collection_selected_by_time(kind: Kind) {
+    let s = server(kind);
     // The demo's history file, read here: its changes of the first monitoring round.
     let history = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/data/projects_history.jsonl"),
@@ -754,4 +756,389 @@ async fn the_change_log_is_a_collection_selected_by_time() {
     assert_eq!(entry["operation"], "update");
     assert_eq!(entry["changed"], "progress_pct");
     assert_eq!(entry["progress_pct"], 77);
+}
+
+on_both_stores!(text_and_numbers_are_kept_exactly_as_sent);
+async fn text_and_numbers_are_kept_exactly_as_sent(kind: Kind) {
+    let s = server(kind);
+    let uri = "/collections/projects/items/P006";
+    // Texts a store could change: quotes and backslashes (JSON escapes), characters outside
+    // the BMP, a right-to-left override, line breaks, a tab and other control characters, a
+    // long text, an empty one.
+    let long = "Riqualificazione ".repeat(2000);
+    let texts = [
+        "Ponte \"sul\" Po \\ lato sud",
+        "Ciclovia 🚲 del Serio — 𝔸",
+        "\u{202e}oiggab\u{202c} e fine",
+        "riga uno\nriga due\r\n\tfine, \u{7} e \u{1f}",
+        long.as_str(),
+        "",
+    ];
+    // Numbers a store could change: a cent, the largest integer a double holds exactly, a
+    // tiny value and one with every significant digit of a double.
+    let budgets = [
+        0.01,
+        9_007_199_254_740_992.0,
+        1e-300,
+        123_456.789_012_345_67,
+    ];
+    for (i, title) in texts.iter().enumerate() {
+        let budget = budgets[i % budgets.len()];
+        let patched = s
+            .edit(
+                Method::PATCH,
+                uri,
+                &[("content-type", "application/merge-patch+json")],
+                Some(json!({"properties": {"title": title, "budget_eur": budget}})),
+            )
+            .await;
+        assert_eq!(
+            patched.status,
+            StatusCode::OK,
+            "{title:?}: {}",
+            patched.text()
+        );
+        assert_eq!(patched.json()["properties"]["title"], *title);
+        let read = s.get(uri).await.json();
+        assert_eq!(read["properties"]["title"], *title, "read back");
+        assert_eq!(read["properties"]["budget_eur"].as_f64(), Some(budget));
+        let history = s
+            .call(
+                Method::GET,
+                &format!("{uri}/history?f=json&limit=1000"),
+                &[],
+                None,
+            )
+            .await;
+        assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+        let h = history.json();
+        let last = h["changes"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(
+            last["after"]["properties"]["title"], *title,
+            "in the history"
+        );
+        assert_eq!(
+            last["after"]["properties"]["budget_eur"].as_f64(),
+            Some(budget),
+            "in the history"
+        );
+    }
+    // A NUL character is no text a client means to store: refused, naming the field, on
+    // either store (PostgreSQL's jsonb cannot hold it).
+    let before = s.get(uri).await;
+    let nul = s
+        .edit(
+            Method::PATCH,
+            uri,
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"title": "a\u{0}b"}})),
+        )
+        .await;
+    assert_eq!(
+        nul.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        nul.text()
+    );
+    assert!(nul.text().contains("title"), "{}", nul.text());
+    let after = s.get(uri).await;
+    assert_eq!(after.body, before.body, "nothing changed");
+}
+
+/// A catalogue of one editable layer whose ids are integers (`id_field` of integers, no
+/// `id_prefix`), with a field of every type, in `dir`.
+fn wells_catalog(dir: &Path) -> Catalog {
+    let features = json!({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.02, 45.13]},
+         "properties": {"n": 10, "name": "Pozzo Po", "depth_m": 42.5, "checked": true,
+                        "surveyed": "2024-05-02"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.69, 45.36]},
+         "properties": {"n": 20, "name": "Pozzo Serio", "depth_m": 18.0, "checked": false,
+                        "surveyed": "2023-11-30"}},
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.42, 44.99]},
+         "properties": {"n": 7, "name": "Pozzo Oglio", "depth_m": null, "checked": null,
+                        "surveyed": null}}
+    ]});
+    std::fs::write(dir.join("wells.geojson"), features.to_string()).unwrap();
+    std::fs::write(
+        dir.join("catalog.toml"),
+        r#"
+[[layer]]
+id = "wells"
+title = "Pozzi"
+description = "Wells with integer ids"
+system = "environmental"
+source = "wells.geojson"
+id_field = "n"
+
+[layer.edit]
+"#,
+    )
+    .unwrap();
+    Catalog::load(
+        CatalogConfig::from_file(&dir.join("catalog.toml")).unwrap(),
+        &|_| {},
+    )
+    .unwrap()
+}
+
+on_both_stores!(a_layer_with_integer_ids_gets_the_next_integer_and_keeps_its_history);
+async fn a_layer_with_integer_ids_gets_the_next_integer_and_keeps_its_history(kind: Kind) {
+    let edits = Edits::fresh(kind);
+    let accounts = edits.dir().join("accounts.toml");
+    let mut file = AccountsFile::read_or_new(&accounts).unwrap();
+    file.add_user(EDITOR.0, EDITOR.1, &["wells".into()], HashCost::MINIMAL)
+        .unwrap();
+    file.save().unwrap();
+    let serve = || {
+        let state = edits.serve(wells_catalog(edits.dir()), ServerConfig::default());
+        state.set_accounts(Accounts::open(&accounts).unwrap());
+        Server {
+            app: app(state),
+            token: String::new(),
+            _edits: None,
+        }
+    };
+    let s = serve();
+    let items = "/collections/wells/items";
+    let fc = s.get(items).await.json();
+    assert_eq!(fc["numberMatched"], 3);
+    // The highest id is 20: a new well is 21, an integer.
+    let created = s
+        .edit(
+            Method::POST,
+            items,
+            &[("content-type", "application/geo+json")],
+            Some(
+                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.8, 45.2]},
+                        "properties": {"name": "Pozzo nuovo", "depth_m": 7.25, "checked": true,
+                                       "surveyed": "2026-12-01"}}),
+            ),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert!(
+        created
+            .header("location")
+            .ends_with("/collections/wells/items/21"),
+        "{}",
+        created.header("location")
+    );
+    let new = s.get(&format!("{items}/21")).await.json();
+    assert_eq!(new["id"], 21, "an integer id: {new}");
+    assert_eq!(new["properties"]["n"], 21);
+    assert_eq!(new["properties"]["depth_m"], 7.25);
+    assert_eq!(new["properties"]["checked"], true);
+    assert_eq!(new["properties"]["surveyed"], "2026-12-01");
+    // Deleted, its id is not given again; its history is kept under the integer id.
+    let deleted = s
+        .edit(Method::DELETE, &format!("{items}/21"), &[], None)
+        .await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.text());
+    let patched = s
+        .edit(
+            Method::PATCH,
+            &format!("{items}/7"),
+            &[("content-type", "application/merge-patch+json")],
+            Some(json!({"properties": {"checked": false, "depth_m": 3.5}})),
+        )
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text());
+    // Restarted on the same store: the next new id is 22.
+    let s = serve();
+    let again = s
+        .edit(
+            Method::POST,
+            items,
+            &[("content-type", "application/geo+json")],
+            Some(
+                json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [9.9, 45.2]},
+                        "properties": {"name": "Pozzo secondo"}}),
+            ),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text());
+    assert_eq!(again.json()["id"], 22);
+    let seven = s.get(&format!("{items}/7")).await.json();
+    assert_eq!(seven["properties"]["checked"], false);
+    assert_eq!(seven["properties"]["depth_m"], 3.5);
+    let history = s
+        .call(
+            Method::GET,
+            &format!("{items}/21/history?f=json"),
+            &[],
+            None,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.text());
+    let ops: Vec<String> = history.json()["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["operation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ops, ["create", "delete"]);
+    let h7 = s
+        .call(Method::GET, &format!("{items}/7/history?f=json"), &[], None)
+        .await
+        .json();
+    assert_eq!(h7["numberMatched"], 2, "the import and the edit: {h7}");
+    assert_eq!(h7["changes"][1]["changed"], json!(["depth_m", "checked"]));
+    // The change log lists the three writes (and the imports), by anna.
+    let log = s
+        .get("/collections/wells_changes/items?filter=user%3D%27anna%27")
+        .await;
+    let mut found = log.json();
+    for _ in 0..60 {
+        if found["numberMatched"] == 4 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        found = s
+            .get("/collections/wells_changes/items?filter=user%3D%27anna%27")
+            .await
+            .json();
+    }
+    assert_eq!(found["numberMatched"], 4, "{found}");
+}
+
+on_both_stores!(edits_sent_at_once_are_each_answered_as_if_alone);
+/// Writes sent at once, which the editor may commit together (one transaction for the edits
+/// waiting): each is answered as if alone, a refused one (a broken rule, a stale `If-Match`, a
+/// NUL) refuses nothing else, and the state is every accepted write and nothing more.
+async fn edits_sent_at_once_are_each_answered_as_if_alone(kind: Kind) {
+    let s = Arc::new(server(kind));
+    let other_tag = s
+        .get("/collections/projects/items/P001")
+        .await
+        .header("etag")
+        .to_string();
+    let before: Vec<Json> = {
+        let mut v = Vec::new();
+        for i in 0..25 {
+            v.push(
+                s.get(&format!("/collections/projects/items/P{:03}", 10 + i))
+                    .await
+                    .json(),
+            );
+        }
+        v
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..25usize {
+        let s = s.clone();
+        let other_tag = other_tag.clone();
+        tasks.spawn(async move {
+            let id = format!("P{:03}", 10 + i);
+            let uri = format!("/collections/projects/items/{id}");
+            let merge = ("content-type", "application/merge-patch+json");
+            let answer = match i % 6 {
+                0 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"progress_pct": 10 + i}})),
+                    )
+                    .await
+                }
+                1 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"progress_pct": 101 + i}})),
+                    )
+                    .await
+                }
+                2 => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge, ("if-match", other_tag.as_str())],
+                        Some(json!({"properties": {"progress_pct": 1}})),
+                    )
+                    .await
+                }
+                3 => s.edit(Method::DELETE, &uri, &[], None).await,
+                4 => {
+                    s.edit(
+                        Method::POST,
+                        "/collections/projects/items",
+                        &[("content-type", "application/geo+json")],
+                        Some(json!({
+                            "type": "Feature",
+                            "geometry": {"type": "Point", "coordinates": [9.9, 45.2]},
+                            "properties": {"title": format!("Nuovo {i}"), "axis": 1,
+                                           "status": "proposed", "progress_pct": 0,
+                                           "aqst_programme": "none"}
+                        })),
+                    )
+                    .await
+                }
+                _ => {
+                    s.edit(
+                        Method::PATCH,
+                        &uri,
+                        &[merge],
+                        Some(json!({"properties": {"title": "con \u{0} dentro"}})),
+                    )
+                    .await
+                }
+            };
+            (i, answer)
+        });
+    }
+    let mut created = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, answer) = done.unwrap();
+        let expected = [
+            StatusCode::OK,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            StatusCode::PRECONDITION_FAILED,
+            StatusCode::NO_CONTENT,
+            StatusCode::CREATED,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ][i % 6];
+        assert_eq!(answer.status, expected, "write {i}: {}", answer.text());
+        if i % 6 == 4 {
+            let body = answer.json();
+            assert_eq!(body["properties"]["title"], format!("Nuovo {i}"));
+            created.push(body["id"].as_str().unwrap().to_string());
+        }
+    }
+    // New ids P151, P152... each given once, whatever the order the writes were taken in.
+    created.sort();
+    assert_eq!(created, ["P151", "P152", "P153", "P154"]);
+    for (i, was) in before.iter().enumerate() {
+        let id = format!("P{:03}", 10 + i);
+        let now = s.get(&format!("/collections/projects/items/{id}")).await;
+        match i % 6 {
+            0 => assert_eq!(now.json()["properties"]["progress_pct"], 10 + i, "{id}"),
+            3 => assert_eq!(now.status, StatusCode::NOT_FOUND, "{id}"),
+            _ => assert_eq!(&now.json(), was, "{id}: unchanged"),
+        }
+    }
+    // The history has exactly the accepted writes.
+    for i in (0..25).filter(|i| i % 6 == 0 || i % 6 == 3) {
+        let id = format!("P{:03}", 10 + i);
+        let h = s
+            .call(
+                Method::GET,
+                &format!("/collections/projects/items/{id}/history?f=json&limit=1000"),
+                &[],
+                None,
+            )
+            .await
+            .json();
+        let by_anna: Vec<&str> = h["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["user"] == EDITOR.0)
+            .map(|c| c["operation"].as_str().unwrap())
+            .collect();
+        let expected = if i % 6 == 0 { "update" } else { "delete" };
+        assert_eq!(by_anna, [expected], "{id}");
+    }
 }

@@ -11,6 +11,10 @@
 //! Each client thread owns its features (a share of the demo's and those it creates), so the
 //! expected state does not depend on how the threads interleave. The seed of the random choices
 //! is printed; `TERRITORIO_TEST_SEED=N` replays a run.
+//!
+//! Run on both stores (`tests/common/stores.rs`): `--data-dir` (SQLite) and `--edits-db` (a
+//! fresh PostgreSQL/PostGIS database of a throwaway cluster); with PostgreSQL, an
+//! acknowledged edit is one the database committed.
 
 mod common;
 
@@ -23,6 +27,7 @@ use serde_json::{json, Map, Value as Json};
 
 use common::process::{self, Server};
 use common::projects::{Rng, Rules, STATUSES};
+use common::stores::{Edits, Kind};
 
 const THREADS: usize = 4;
 const USER: &str = "anna";
@@ -408,18 +413,17 @@ fn seed() -> u64 {
         })
 }
 
-#[test]
-fn acknowledged_edits_survive_kill_9_and_nothing_is_half_applied() {
+on_both_stores!(blocking acknowledged_edits_survive_kill_9_and_nothing_is_half_applied);
+fn acknowledged_edits_survive_kill_9_and_nothing_is_half_applied(kind: Kind) {
     let started = Instant::now();
     let seed = seed();
     eprintln!("seed {seed} (TERRITORIO_TEST_SEED={seed} replays this run)");
     let mut rng = Rng::new(seed);
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let accounts = dir.path().join("accounts.toml");
+    let edits = Edits::fresh(kind);
+    let accounts = edits.dir().join("accounts.toml");
     process::add_user(&accounts, USER, PASSWORD, &["projects"]);
     let start = || {
-        Server::start(process::serve_command(&data, &accounts))
+        Server::start(edits.serve_command(&accounts))
             .unwrap_or_else(|e| panic!("the server did not start: {e:?}"))
     };
 

@@ -186,9 +186,10 @@ fn count(server: &Server) -> u64 {
         .unwrap()
 }
 
-/// A 503 problem document that says the edit was not stored.
+/// A 503 problem document that says the edit was not stored, and to try again in a second.
 fn assert_refused_503(r: &process::Reply, what: &str) {
     assert_eq!(r.status, 503, "{what}: {}", r.text());
+    assert_eq!(r.header("retry-after"), Some("1"), "{what}");
     assert_eq!(
         r.header("content-type"),
         Some("application/problem+json"),
@@ -463,6 +464,7 @@ async fn a_locked_database_gets_503_after_the_busy_timeout_and_a_retry_succeeds(
     let waited = started.elapsed();
     assert_eq!(refused.status, 503, "{}", refused.text());
     assert_eq!(refused.content_type(), "application/problem+json");
+    assert_eq!(refused.header("retry-after"), "1");
     assert!(
         waited >= Duration::from_millis(1900),
         "answered after the busy timeout (2 s), not {waited:?}"

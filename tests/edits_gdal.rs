@@ -8,12 +8,16 @@
 //! Expected values come from what was sent and from PROJ's reference coordinates in the
 //! project's STACK notes (EPSG:3003 (1514980, 5034600) is lon 9.1912614, lat 45.4646405... see
 //! below), never from the server's answers.
+//!
+//! Run on both stores (`tests/common/stores.rs`): `--data-dir` (SQLite) and `--edits-db`
+//! (PostgreSQL/PostGIS).
 
 mod common;
 
 use std::process::Command;
 
-use common::process::{add_user, basic, serve_command, Server};
+use common::process::{add_user, basic, Server};
+use common::stores::{Edits, Kind};
 
 const PASSWORD: &str = "a long editor password";
 
@@ -41,10 +45,10 @@ fn field<'a>(dump: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-#[test]
-fn a_qgis_editing_session_is_read_back_by_gdal_and_no_secret_is_logged() {
-    let dir = tempfile::tempdir().unwrap();
-    let accounts = dir.path().join("accounts.toml");
+on_both_stores!(blocking a_qgis_editing_session_is_read_back_by_gdal_and_no_secret_is_logged);
+fn a_qgis_editing_session_is_read_back_by_gdal_and_no_secret_is_logged(kind: Kind) {
+    let edits = Edits::fresh(kind);
+    let accounts = edits.dir().join("accounts.toml");
     add_user(&accounts, "anna", PASSWORD, &["projects"]);
     let token = {
         let out = Command::new(common::process::binary())
@@ -56,7 +60,7 @@ fn a_qgis_editing_session_is_read_back_by_gdal_and_no_secret_is_logged() {
         assert!(out.status.success());
         String::from_utf8(out.stdout).unwrap().trim().to_string()
     };
-    let mut cmd = serve_command(&dir.path().join("data"), &accounts);
+    let mut cmd = edits.serve_command(&accounts);
     // Every request logged, as an operator debugging the server would set it.
     cmd.env("TERRITORIO_LOG", "debug");
     let server = Server::start(cmd).expect("the server starts");

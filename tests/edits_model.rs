@@ -15,6 +15,10 @@
 //! Requests through `oneshot` carry no client address, so the accounts' throttling of failed
 //! sign-ins (5 a minute per address, then 429) counts nothing here: every wrong password is
 //! answered 401. Throttling has its own tests (tests/accounts.rs, tests/security.rs).
+//!
+//! The run is made twice, with the same seed and the same expectations: on the embedded SQLite
+//! store and on the PostgreSQL/PostGIS store (`tests/common/stores.rs`); the restart is a
+//! second server on the same store.
 
 mod common;
 
@@ -27,12 +31,13 @@ use axum::body::Body;
 use axum::http::{Method, Request};
 use serde_json::{json, Map, Value as Json};
 use territorio::accounts::{Accounts, AccountsFile, HashCost};
-use territorio::api::{app, App, AppState, ServerConfig};
+use territorio::api::{app, App, ServerConfig};
 use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 use common::http::{send, Answer};
 use common::projects::{Rng, Rules, STATUSES};
+use common::stores::{Edits, Kind};
 
 const EDITOR: (&str, &str) = ("anna", "a long editor password");
 const READER: (&str, &str) = ("bruno", "a long reader password");
@@ -43,36 +48,33 @@ type Props = Map<String, Json>;
 
 struct Server {
     app: App,
-    dir: Arc<tempfile::TempDir>,
+    edits: Arc<Edits>,
 }
 
-/// The demo catalogue with edits on and a fresh store: `anna` may edit the projects, `bruno`
-/// nothing.
-fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let accounts = dir.path().join("accounts.toml");
+/// The demo catalogue with edits on and a fresh store of `kind`: `anna` may edit the projects,
+/// `bruno` nothing.
+fn server(kind: Kind) -> Server {
+    let edits = Edits::fresh(kind);
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(EDITOR.0, EDITOR.1, &["projects".into()], HashCost::MINIMAL)
         .unwrap();
     file.add_user(READER.0, READER.1, &[], HashCost::MINIMAL)
         .unwrap();
     file.save().unwrap();
-    serve(Arc::new(dir))
+    serve(Arc::new(edits))
 }
 
-/// A server on the store and accounts in `dir` (a second one on the same folder is the
+/// A server on the store and accounts of `edits` (a second one on the same store is the
 /// server restarted).
-fn serve(dir: Arc<tempfile::TempDir>) -> Server {
+fn serve(edits: Arc<Edits>) -> Server {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).expect("the store opens");
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
-    state.set_accounts(Accounts::open(&dir.path().join("accounts.toml")).unwrap());
+    let state = edits.serve(catalog, ServerConfig::default());
+    state.set_accounts(Accounts::open(&edits.dir().join("accounts.toml")).unwrap());
     Server {
         app: app(state),
-        dir,
+        edits,
     }
 }
 
@@ -619,10 +621,10 @@ async fn check_all(s: &Server, model: &Model, context: &str) {
     }
 }
 
-#[tokio::test]
-async fn a_thousand_random_edits_match_the_model() {
+on_both_stores!(a_thousand_random_edits_match_the_model);
+async fn a_thousand_random_edits_match_the_model(kind: Kind) {
     let started = Instant::now();
-    let s = server();
+    let s = server(kind);
     // TERRITORIO_TEST_SEED=N runs another sequence.
     let seed = std::env::var("TERRITORIO_TEST_SEED")
         .ok()
@@ -769,7 +771,7 @@ async fn a_thousand_random_edits_match_the_model() {
     }
     check_all(&s, &model, "at the end").await;
     // Restarted on the same store: the same features, in the same order, with the same tags.
-    let restarted = serve(s.dir.clone());
+    let restarted = serve(s.edits.clone());
     check_all(&restarted, &model, "after a restart").await;
     for id in model.features.keys() {
         check_feature(&restarted, &model, id, "after a restart").await;

@@ -1,6 +1,8 @@
 //! The past and the monitoring over the service (tower `oneshot`): the demo catalogue with a
 //! fresh store, into which the demo's monitoring history (`projects_history.jsonl`, eight
-//! quarterly rounds from 2025-02-28) is imported on opening.
+//! quarterly rounds from 2025-02-28) is imported on opening. Every test with a store runs
+//! twice, with the same body: on the embedded SQLite store and on the PostgreSQL/PostGIS store
+//! (`tests/common/stores.rs`); the past is read from either.
 //!
 //! Expected figures come from replaying that file here, line by line, independently of the
 //! store and of `edit::timeline`: a project exists at T when its `create` line is at or before
@@ -10,7 +12,6 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
@@ -19,32 +20,29 @@ use territorio::accounts::{Accounts, AccountsFile, HashCost};
 use territorio::api::{app, App, AppState, ServerConfig};
 
 use common::http::{demo_catalog, send, Answer};
+use common::stores::{Edits, Kind};
 
 const EDITOR: (&str, &str) = ("anna", "a long editor password");
 
 struct Server {
     app: App,
-    _dir: tempfile::TempDir,
+    _edits: Edits,
 }
 
-/// The demo catalogue with edits on (a fresh store in a temporary folder); `anna` edits the
-/// projects.
-fn server() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// The demo catalogue with edits on (a fresh store of `kind`); `anna` edits the projects.
+fn server(kind: Kind) -> Server {
+    let edits = Edits::fresh(kind);
     let catalog = (*demo_catalog()).clone();
-    let (catalog, store) = territorio::edit::open(catalog, &data).expect("the store opens");
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(EDITOR.0, EDITOR.1, &["projects".into()], HashCost::MINIMAL)
         .unwrap();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     Server {
         app: app(state),
-        _dir: dir,
+        _edits: edits,
     }
 }
 
@@ -76,6 +74,7 @@ fn close(a: f64, b: f64) -> bool {
 /// One line of the history file.
 struct Line {
     at: String,
+    user: String,
     id: String,
     set: Map<String, Json>,
 }
@@ -93,6 +92,7 @@ fn history() -> Vec<Line> {
             assert!(at.len() == 20 && at.ends_with('Z'), "{at}");
             Line {
                 at,
+                user: v["user"].as_str().unwrap().to_string(),
                 id: v["id"].as_str().unwrap().to_string(),
                 set: v["set"].as_object().unwrap().clone(),
             }
@@ -186,9 +186,9 @@ fn day_before((y, m, d): (i32, u32, u32)) -> String {
 
 // ---------------------------------------------------------------------------------------
 
-#[tokio::test]
-async fn the_monitoring_at_an_instant_counts_the_projects_that_existed_then() {
-    let s = server();
+on_both_stores!(the_monitoring_at_an_instant_counts_the_projects_that_existed_then);
+async fn the_monitoring_at_an_instant_counts_the_projects_that_existed_then(kind: Kind) {
+    let s = server(kind);
     let m = ok_json(&get(&s.app, "/indicators/monitoring?at=2025-03-01").await);
     assert_eq!(m["at"], "2025-03-01T23:59:59Z");
     assert_eq!(m["today"], "2025-03-01");
@@ -287,9 +287,9 @@ async fn the_monitoring_at_an_instant_counts_the_projects_that_existed_then() {
     assert!(page.text().contains("2025-03-01T23:59:59Z"));
 }
 
-#[tokio::test]
-async fn the_series_has_a_point_per_month_as_the_replay_has_it() {
-    let s = server();
+on_both_stores!(the_series_has_a_point_per_month_as_the_replay_has_it);
+async fn the_series_has_a_point_per_month_as_the_replay_has_it(kind: Kind) {
+    let s = server(kind);
     let series = ok_json(&get(&s.app, "/indicators/monitoring/series").await);
     // From the month of the first round to the current month.
     let (y, m, _) = today();
@@ -388,10 +388,10 @@ async fn the_series_has_a_point_per_month_as_the_replay_has_it() {
     assert_eq!(html.status, StatusCode::OK);
 }
 
-#[tokio::test]
-async fn an_edit_changes_today_and_not_yesterday() {
+on_both_stores!(an_edit_changes_today_and_not_yesterday);
+async fn an_edit_changes_today_and_not_yesterday(kind: Kind) {
     use base64::Engine;
-    let s = server();
+    let s = server(kind);
     let yesterday = day_before(today());
     let indicators_then = |a: &Answer| ok_json(a);
     let today_before = indicators_then(&get(&s.app, "/indicators").await);
@@ -463,9 +463,9 @@ async fn an_edit_changes_today_and_not_yesterday() {
     assert!(!fc["features"].as_array().unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_report_before_the_project_existed_is_a_404() {
-    let s = server();
+on_both_stores!(a_report_before_the_project_existed_is_a_404);
+async fn a_report_before_the_project_existed_is_a_404(kind: Kind) {
+    let s = server(kind);
     // A project of the second round (created 2025-05-30), and one of the first.
     let first_round = replay("2025-03-01T23:59:59Z");
     let second_round: Vec<String> = replay("2025-05-31T23:59:59Z")
@@ -523,9 +523,9 @@ async fn a_report_before_the_project_existed_is_a_404() {
     assert_eq!(site["at"], "2025-06-01T23:59:59Z");
 }
 
-#[tokio::test]
-async fn a_malformed_or_future_at_is_a_400_naming_it() {
-    let s = server();
+on_both_stores!(a_malformed_or_future_at_is_a_400_naming_it);
+async fn a_malformed_or_future_at_is_a_400_naming_it(kind: Kind) {
+    let s = server(kind);
     let (y, m, d) = today();
     let next_year = format!("{:04}-{m:02}-{:02}", y + 1, d.min(28));
     for path in [
@@ -593,9 +593,9 @@ async fn a_server_without_history_says_so() {
     assert!(at["description"].as_str().unwrap().contains("history"));
 }
 
-#[tokio::test]
-async fn the_document_of_a_server_with_history_declares_the_monitoring() {
-    let s = server();
+on_both_stores!(the_document_of_a_server_with_history_declares_the_monitoring);
+async fn the_document_of_a_server_with_history_declares_the_monitoring(kind: Kind) {
+    let s = server(kind);
     let doc = ok_json(&get(&s.app, "/api").await);
     for (path, params) in [
         ("/indicators/monitoring", vec!["at", "f"]),
@@ -646,4 +646,67 @@ async fn the_document_of_a_server_with_history_declares_the_monitoring() {
         .clone();
     assert_eq!(p["schema"]["type"], "string");
     assert!(p["schema"]["pattern"].as_str().unwrap().starts_with('^'));
+}
+
+on_both_stores!(a_history_lists_the_file_s_lines_and_pages_by_limit_and_offset);
+async fn a_history_lists_the_file_s_lines_and_pages_by_limit_and_offset(kind: Kind) {
+    let s = server(kind);
+    // The project with the most lines in the history file.
+    let lines = history();
+    let mut per_project: BTreeMap<&str, usize> = BTreeMap::new();
+    for l in &lines {
+        *per_project.entry(l.id.as_str()).or_insert(0) += 1;
+    }
+    let (&id, &n) = per_project.iter().max_by_key(|(_, n)| **n).unwrap();
+    assert!(n >= 4, "{id} has {n} lines");
+    let mine: Vec<&Line> = lines.iter().filter(|l| l.id == id).collect();
+    let uri = format!("/collections/projects/items/{id}/history?f=json");
+    let all = ok_json(&get(&s.app, &uri).await);
+    assert_eq!(all["numberMatched"], n);
+    assert_eq!(all["numberReturned"], n);
+    let changes = all["changes"].as_array().unwrap();
+    for (i, (c, l)) in changes.iter().zip(&mine).enumerate() {
+        assert_eq!(c["at"], l.at.as_str(), "change {i}");
+        assert_eq!(c["user"], l.user.as_str(), "change {i}");
+        assert_eq!(
+            c["operation"],
+            if i == 0 { "create" } else { "update" },
+            "change {i}"
+        );
+        // What the line sets is what the change's state after holds.
+        for (k, v) in &l.set {
+            assert_eq!(&c["after"]["properties"][k], v, "change {i}: {k}");
+        }
+    }
+    let seqs: Vec<u64> = changes.iter().map(|c| c["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // A page: limit and offset select that slice of the whole, numberMatched counts all.
+    let page = ok_json(&get(&s.app, &format!("{uri}&limit=2&offset=1")).await);
+    assert_eq!(page["numberMatched"], n);
+    assert_eq!(page["numberReturned"], 2);
+    assert_eq!(page["changes"], json!(changes[1..3]));
+    let past_the_end = ok_json(&get(&s.app, &format!("{uri}&offset={n}")).await);
+    assert_eq!(past_the_end["numberReturned"], 0);
+    // The page for people, and the refusals.
+    let html = get(
+        &s.app,
+        &format!("/collections/projects/items/{id}/history?f=html"),
+    )
+    .await;
+    assert_eq!(html.status, StatusCode::OK);
+    assert!(html.text().contains(&mine[0].user), "the users are listed");
+    let unknown = get(&s.app, "/collections/projects/items/P999/history").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.text());
+    let read_only = get(&s.app, "/collections/municipalities/items/019036/history").await;
+    assert_eq!(
+        read_only.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        read_only.text()
+    );
+    assert!(
+        detail(&read_only).contains("not edited"),
+        "{}",
+        detail(&read_only)
+    );
 }

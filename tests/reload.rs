@@ -17,6 +17,7 @@ use territorio::catalog::CatalogConfig;
 use territorio::store::Catalog;
 
 use common::http::{send, Answer};
+use common::stores::{Edits, Kind};
 
 /// A GeoJSON file of `n` points along a line near Cremona.
 fn points(n: usize) -> String {
@@ -188,14 +189,12 @@ fn basic(user: &str, password: &str) -> String {
     )
 }
 
-#[tokio::test]
-async fn edits_are_kept_across_a_reload_from_the_admin_endpoint() {
-    let dir = tempfile::tempdir().unwrap();
+on_both_stores!(edits_are_kept_across_a_reload_from_the_admin_endpoint);
+async fn edits_are_kept_across_a_reload_from_the_admin_endpoint(kind: Kind) {
+    let edits = Edits::fresh(kind);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).unwrap();
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(
         "anna",
@@ -208,8 +207,7 @@ async fn edits_are_kept_across_a_reload_from_the_admin_endpoint() {
         .unwrap();
     file.set_admin("root", true).unwrap();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     state.set_catalog_file(path);
     let app = app(state);
@@ -307,4 +305,106 @@ fn sighup_reloads_a_running_server() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert_eq!(count(), Some(5), "{}", server.log());
+}
+
+on_both_stores!(a_layer_made_editable_by_a_reload_is_imported_and_edited);
+async fn a_layer_made_editable_by_a_reload_is_imported_and_edited(kind: Kind) {
+    let edits = Edits::fresh(kind);
+    let dir = edits.dir();
+    std::fs::write(dir.join("sites.geojson"), points(3)).unwrap();
+    std::fs::write(dir.join("catalog.toml"), LAYER).unwrap();
+    let path = dir.join("catalog.toml");
+    let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
+    let accounts = dir.join("accounts.toml");
+    let mut file = AccountsFile::read_or_new(&accounts).unwrap();
+    file.add_user(
+        "anna",
+        "a long editor password",
+        &["sites".into()],
+        HashCost::MINIMAL,
+    )
+    .unwrap();
+    file.add_user("root", "a long admin password", &[], HashCost::MINIMAL)
+        .unwrap();
+    file.set_admin("root", true).unwrap();
+    file.save().unwrap();
+    let state = edits.serve(catalog, ServerConfig::default());
+    state.set_accounts(Accounts::open(&accounts).unwrap());
+    state.set_catalog_file(path.clone());
+    let app = app(state);
+    let call = |method: Method, uri: &str, auth: (&str, &str), body: Option<Json>| {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", basic(auth.0, auth.1));
+        if body.is_some() {
+            req = req.header("content-type", "application/geo+json");
+        }
+        let req = req
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_string())))
+            .unwrap();
+        send(app.clone(), req)
+    };
+    let anna = ("anna", "a long editor password");
+    let new_site = json!({"type": "Feature", "geometry": {"type": "Point", "coordinates": [10.05, 45.12]},
+                          "properties": {"name": "sito nuovo"}});
+    // Read-only at first.
+    let refused = call(
+        Method::POST,
+        "/collections/sites/items",
+        anna,
+        Some(new_site.clone()),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        refused.text()
+    );
+
+    // The catalogue now makes it editable, with new ids S3, S4...: reloaded, it is imported.
+    std::fs::write(&path, format!("{LAYER}\n[layer.edit]\nid_prefix = \"S\"\n")).unwrap();
+    let done = call(
+        Method::POST,
+        "/admin/reload",
+        ("root", "a long admin password"),
+        None,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    let created = call(
+        Method::POST,
+        "/collections/sites/items",
+        anna,
+        Some(new_site.clone()),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    assert_eq!(created.json()["id"], "S3");
+    assert_eq!(
+        matched(&get(&app, "/collections/sites/items").await),
+        4,
+        "the three of the file and the new one"
+    );
+    // Its history: the import of the file's features, then the creation.
+    let h = get(&app, "/collections/sites/items/S0/history").await;
+    assert_eq!(h.status, StatusCode::OK, "{}", h.text());
+    assert_eq!(h.json()["changes"][0]["operation"], "import");
+    let h = get(&app, "/collections/sites/items/S3/history")
+        .await
+        .json();
+    assert_eq!(h["changes"][0]["operation"], "create");
+    assert_eq!(h["changes"][0]["user"], "anna");
+    if kind == Kind::Postgres {
+        // Kept in the database, as a DBA reads it.
+        assert_eq!(edits.sql("SELECT id FROM territorio.layers"), "sites");
+        assert_eq!(
+            edits.sql(
+                "SELECT operation, count(*) FROM territorio.changes WHERE layer = 'sites' \
+                 GROUP BY operation ORDER BY operation"
+            ),
+            "create|1\nimport|3"
+        );
+    }
 }

@@ -560,14 +560,17 @@ fn the_database_going_away_under_writes() {
     let created: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let refused: Arc<Mutex<Vec<String>>> = Arc::default();
     let unavailable = Arc::new(AtomicUsize::new(0));
+    // The Retry-After of each 503 (none: "-").
+    let retry_after: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let writers: Vec<_> = (0..2)
         .map(|w| {
             let (a, stop, counter) = (a.clone(), stop.clone(), counter.clone());
-            let (acked, created, refused, unavailable) = (
+            let (acked, created, refused, unavailable, retry_after) = (
                 acked.clone(),
                 created.clone(),
                 refused.clone(),
                 unavailable.clone(),
+                retry_after.clone(),
             );
             std::thread::spawn(move || {
                 // Each writer owns its features: the last acknowledged title of each is known.
@@ -612,6 +615,10 @@ fn the_database_going_away_under_writes() {
                             .push((reply.json()["id"].as_str().unwrap().to_string(), title)),
                         (503, _) => {
                             unavailable.fetch_add(1, Ordering::SeqCst);
+                            retry_after
+                                .lock()
+                                .unwrap()
+                                .insert(reply.header("retry-after").unwrap_or("-").to_string());
                             std::thread::sleep(Duration::from_millis(20));
                         }
                         (status, _) => refused
@@ -697,6 +704,21 @@ fn the_database_going_away_under_writes() {
         started.elapsed()
     );
     assert_eq!(history.status, 503, "{}", history.text());
+    // The writer reconnects at most every 0.5 s: come back after a second.
+    assert_eq!(
+        history.header("retry-after"),
+        Some("1"),
+        "{:?}",
+        history.headers
+    );
+    // So is the past (`?at=`), read from the database when asked.
+    let past = a.call("GET", "/indicators/monitoring?at=2025-03-01", &[], None);
+    assert_eq!(past.status, 503, "{}", past.text());
+    assert_eq!(past.header("retry-after"), Some("1"), "{:?}", past.headers);
+    assert_eq!(
+        past.header("content-type"),
+        Some("application/problem+json")
+    );
     assert!(
         !history.text().contains("host=") && !history.text().contains("dbname"),
         "{}",
@@ -732,6 +754,12 @@ fn the_database_going_away_under_writes() {
         refused.lock().unwrap().is_empty(),
         "writes answered other than 2xx or 503: {:?}",
         refused.lock().unwrap()
+    );
+    // Every 503 said when to try again: after the writer's next attempt to reconnect.
+    assert_eq!(
+        *retry_after.lock().unwrap(),
+        BTreeSet::from(["1".to_string()]),
+        "the Retry-After of the writes answered 503"
     );
     let health = a.get_json("/health/ready");
     assert_eq!(health["status"], json!("ready"), "{health}");

@@ -949,19 +949,16 @@ async fn the_cache_stays_within_its_bound_and_answers_repeats() {
     assert_eq!(state.tile_cache().stats().hits, 1);
 }
 
-#[tokio::test]
-async fn an_edit_changes_the_tile_at_once() {
+on_both_stores!(an_edit_changes_the_tile_at_once);
+async fn an_edit_changes_the_tile_at_once(kind: common::stores::Kind) {
     use axum::http::Method;
-    use std::sync::Arc;
     use territorio::accounts::{Accounts, AccountsFile, HashCost};
     use territorio::catalog::CatalogConfig;
     use territorio::store::Catalog;
-    let dir = tempfile::tempdir().unwrap();
+    let edits = common::stores::Edits::fresh(kind);
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/catalog.toml");
     let catalog = Catalog::load(CatalogConfig::from_file(&path).unwrap(), &|_| {}).unwrap();
-    let data = dir.path().join("data");
-    let (catalog, store) = territorio::edit::open(catalog, &data).unwrap();
-    let accounts = dir.path().join("accounts.toml");
+    let accounts = edits.dir().join("accounts.toml");
     let mut file = AccountsFile::read_or_new(&accounts).unwrap();
     file.add_user(
         "anna",
@@ -971,8 +968,7 @@ async fn an_edit_changes_the_tile_at_once() {
     )
     .unwrap();
     file.save().unwrap();
-    let state = AppState::new(Arc::new(catalog), ServerConfig::default());
-    state.start_editing(store, &data);
+    let state = edits.serve(catalog, ServerConfig::default());
     state.set_accounts(Accounts::open(&accounts).unwrap());
     let router = app(state.clone());
     let call = |method: Method, uri: String, body: Option<Json>| {

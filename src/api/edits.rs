@@ -590,7 +590,7 @@ pub(super) fn openapi_operations(
             .with(401, "no credentials, or wrong ones (WWW-Authenticate says which schemes)")
             .with(403, "the account may not edit this collection")
             .with(429, "too many failed sign-ins from this address: Retry-After says when to try again")
-            .with(503, "the server's store refuses writes now (disk full, read-only), or the server is busy or shutting down; nothing was changed")
+            .with(503, "the server's store refuses writes now (its database unreachable, its disk full or read-only, its file locked), or the server is busy or shutting down; nothing was changed (Retry-After, when given, says when to try again)")
             .with(415, "a body of another media type");
         for (status, why) in extra {
             e = e.with(*status, why);

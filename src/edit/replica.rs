@@ -39,7 +39,8 @@
 //! Tested by hand (`edit::tests`: changes of another server applied with their revisions and
 //! ids), against the SQLite store (`tests/pg_store.rs`), and with real servers over a real
 //! database (`tests/replicas.rs`: two replicas, a replica killed, the database stopped under
-//! writes, nginx in front).
+//! writes, nginx in front); and every edit test (Part 4, accounts, rules, history, `?at=`, the
+//! change log, `kill -9`, reload) runs its one body on both stores (`tests/common/stores.rs`).
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

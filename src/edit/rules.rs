@@ -255,10 +255,17 @@ pub(crate) fn typed(ty: FieldType, json: &Json) -> Result<Value, String> {
             Some(f) if f.is_finite() => Ok(Value::Real(f)),
             _ => Err(wrong("a number")),
         },
-        FieldType::String => json
-            .as_str()
-            .map(|s| Value::String(s.to_string()))
-            .ok_or_else(|| wrong("text")),
+        // NUL is no character of a text anyone means to keep, and PostgreSQL's jsonb (the
+        // PostgreSQL store's properties) cannot hold it: refused whatever the store, so that
+        // both stores take the same edits (and one client's NUL cannot fail a PostgreSQL
+        // transaction holding other clients' edits).
+        FieldType::String => match json.as_str() {
+            Some(s) if s.contains('\0') => {
+                Err("must be text without the NUL character (U+0000)".into())
+            }
+            Some(s) => Ok(Value::String(s.to_string())),
+            None => Err(wrong("text")),
+        },
         FieldType::Date => match json.as_str() {
             Some(s) if crate::time::parse_date(s).is_some() => Ok(Value::Date(s.to_string())),
             Some(s) => Err(format!("must be a date as YYYY-MM-DD, not {s:?}")),
@@ -490,6 +497,18 @@ mod tests {
         assert!(text("end_date").contains("comes before start_date"));
         assert!(text("colour").contains("no such field"));
         assert!(text("id").contains("read-only"));
+    }
+
+    #[test]
+    fn text_with_a_nul_is_refused_and_any_other_character_kept() {
+        let refused = typed(FieldType::String, &json!("Ponte\u{0}sul Po")).unwrap_err();
+        assert!(refused.contains("NUL"), "{refused}");
+        for kept in ["", "\u{1}\t\n\u{7f}", "🚲 \u{202e}", "\"\\"] {
+            assert_eq!(
+                typed(FieldType::String, &json!(kept)),
+                Ok(Value::String(kept.into()))
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@ pub mod http;
 pub mod pg;
 pub mod process;
 pub mod projects;
+pub mod stores;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

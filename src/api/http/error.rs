@@ -11,6 +11,24 @@ use serde_json::json;
 /// The media type of error responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The `Retry-After` of a 503 answered because the store of edits cannot be reached, in
+/// seconds: the PostgreSQL store's writer tries to reconnect at most every
+/// [`crate::edit::replica::RETRY`] and fails the writes in between at once, so a client that
+/// waits that long (rounded up to whole seconds, as `Retry-After` counts) makes the next write
+/// an attempt to reconnect rather than one more failure. Reads of the history and of the past
+/// connect anew each time, and a SQLite store file locked by another process is freed in
+/// about as long. A longer fault (a database down for minutes, a full disk) answers the retry
+/// with another 503 and the same hint: a client backs off by itself.
+pub const STORE_RETRY_AFTER: u64 = {
+    let retry = crate::edit::replica::RETRY;
+    let seconds = retry.as_secs() + (retry.subsec_nanos() > 0) as u64;
+    if seconds == 0 {
+        1
+    } else {
+        seconds
+    }
+};
+
 /// An error answered to the client.
 #[derive(Debug)]
 pub enum ApiError {
@@ -46,6 +64,9 @@ pub enum ApiError {
     Unavailable(String),
     /// 503 with `Retry-After`: more work is waiting than the server accepts to queue.
     Overloaded(String),
+    /// 503 with `Retry-After` ([`STORE_RETRY_AFTER`]): the store of edits cannot be reached
+    /// now (its database away, its file locked, its disk full); nothing was changed.
+    StoreUnavailable(String),
     /// 500: a bug or an environment failure; the detail is logged, not sent.
     Internal(String),
 }
@@ -69,7 +90,7 @@ impl ApiError {
     pub fn store(e: crate::edit::store::StoreError) -> Self {
         if e.is_transient() {
             tracing::error!("the store could not be read: {e}");
-            ApiError::Unavailable(
+            ApiError::StoreUnavailable(
                 "the history could not be read: the server's store (its data folder or its \
                  database) cannot be reached now; try again later"
                     .into(),
@@ -93,7 +114,9 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) | ApiError::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Overloaded(_) | ApiError::StoreUnavailable(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,7 +133,8 @@ impl ApiError {
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unprocessable(d)
             | ApiError::Unavailable(d)
-            | ApiError::Overloaded(d) => d,
+            | ApiError::Overloaded(d)
+            | ApiError::StoreUnavailable(d) => d,
             ApiError::MethodNotAllowed { detail, .. }
             | ApiError::PreconditionFailed { detail, .. }
             | ApiError::InvalidProperties { detail, .. }
@@ -183,6 +207,9 @@ impl IntoResponse for ApiError {
             // Work drains in well under a second when the queue is short: try again soon.
             ApiError::Overloaded(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::StoreUnavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(STORE_RETRY_AFTER));
             }
             ApiError::Unauthorized(_) => {
                 headers.insert(
@@ -308,7 +335,7 @@ impl From<crate::edit::EditError> for ApiError {
                 transient: true, ..
             } => {
                 tracing::error!("edit refused by the store: {e}");
-                ApiError::Unavailable(
+                ApiError::StoreUnavailable(
                     "the edit could not be stored (the server's store refuses writes now: its \
                      data folder, or its database is unreachable); nothing was changed: try \
                      again later"
@@ -317,5 +344,42 @@ impl From<crate::edit::EditError> for ApiError {
             }
             E::Storage { .. } | E::Stopped => ApiError::internal(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::edit::store::StoreError;
+
+    #[test]
+    fn a_store_out_of_reach_is_a_503_with_retry_after_and_no_place() {
+        // The writer's reconnection interval is 0.5 s: the hint is the next whole second.
+        assert_eq!(crate::edit::replica::RETRY.as_millis(), 500);
+        assert_eq!(STORE_RETRY_AFTER, 1);
+        let away = StoreError::Postgres {
+            place: "PostgreSQL host=/tmp dbname=ptcp".into(),
+            transient: true,
+            reason: "connection refused".into(),
+        };
+        let edit = crate::edit::EditError::Storage {
+            message: away.to_string(),
+            transient: true,
+        };
+        for e in [ApiError::store(away), ApiError::from(edit)] {
+            let response = e.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+            assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+        }
+        // A store that cannot be read for good is a 500, with no hint to come back.
+        let corrupt = StoreError::Postgres {
+            place: "PostgreSQL dbname=ptcp".into(),
+            transient: false,
+            reason: "store format 9".into(),
+        };
+        let response = ApiError::store(corrupt).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(response.headers().get(header::RETRY_AFTER).is_none());
     }
 }

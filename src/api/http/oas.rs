@@ -5,7 +5,10 @@
 //!
 //! Which statuses an operation can answer follows from what its handler reads:
 //! - every operation: `400` (a parameter the strict reader refuses), `500` (a bug, logged) and
-//!   `503` (the per-request time limit, or the server shutting down);
+//!   `503` (the per-request time limit, the server shutting down, more work waiting than it
+//!   queues, or, where the store of edits is read or written, that store out of reach; the
+//!   last two with `Retry-After`, which the document declares, optional, on every `503`; a
+//!   `429` always carries it);
 //! - a GET: `304` (`If-None-Match` matched its `ETag`);
 //! - a negotiated resource: `406` (nothing matches `Accept`);
 //! - a path parameter or a parameter naming a catalogue thing: `404`;
@@ -50,8 +53,11 @@ impl Errors {
             )
             .with(
                 503,
-                "the request took longer than the server's time limit, or the server is \
-                 shutting down",
+                "the request took longer than the server's time limit, the server is \
+                 shutting down or has more work waiting than it queues, or an answer read \
+                 from the store of edits (a history, a state in the past: at) cannot be read \
+                 now, its database or file out of reach (Retry-After, when given, says when \
+                 to try again)",
             );
         if negotiated {
             e = e.with(
@@ -150,9 +156,28 @@ pub fn responses(ok: Json, errors: &Errors, conditional: bool) -> Json {
         );
     }
     for (status, why) in &errors.list {
-        r.insert(status.to_string(), problem(why));
+        let mut answer = problem(why);
+        match status {
+            429 => answer["headers"] = retry_after(true, "the seconds after which to try again"),
+            503 => {
+                answer["headers"] = retry_after(
+                    false,
+                    "when the server has more work waiting than it queues, or its store of \
+                     edits cannot be reached now: the seconds after which to try again",
+                )
+            }
+            _ => {}
+        }
+        r.insert(status.to_string(), answer);
     }
     Json::Object(r)
+}
+
+/// The `headers` of an answer carrying `Retry-After` (as delay-seconds, RFC 9110), `required`
+/// when every such answer carries it.
+fn retry_after(required: bool, description: &str) -> Json {
+    json!({"Retry-After": {"description": description, "required": required,
+        "schema": {"type": "integer", "minimum": 0}}})
 }
 
 /// A GET operation.
