@@ -54,23 +54,7 @@ fn ensure_data() -> (PathBuf, PathBuf, PathBuf) {
     let fields = synthetic::zone_fields();
     if !zones.exists() {
         eprintln!("writing {} ...", zones.display());
-        let features = synthetic::zones();
-        let tmp = dir.join("zones.tmp.gpkg");
-        let _ = std::fs::remove_file(&tmp);
-        sink::write_layer(
-            &tmp,
-            "GPKG",
-            &NewLayer {
-                name: "zones",
-                crs: WORKING,
-                geometry: LayerGeometry::Polygon,
-                fields: &fields,
-                options: &[],
-            },
-            &features,
-        )
-        .unwrap();
-        std::fs::rename(&tmp, &zones).unwrap();
+        synthetic::write_zones(&zones, synthetic::GRID_100K);
     }
     if !points.exists() {
         let features: Vec<_> = synthetic::points(20_000, 1)

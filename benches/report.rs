@@ -68,7 +68,7 @@ fn field(name: &str, ty: FieldType) -> Field {
 }
 
 fn large() -> Catalog {
-    let zones = synthetic::zones();
+    let zones = synthetic::zones_of(synthetic::GRID_100K);
     let kind = |v: &[Value]| v[1].to_string();
     let municipalities: Vec<_> = zones
         .iter()

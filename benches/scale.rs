@@ -11,8 +11,6 @@ mod synthetic;
 use std::path::Path;
 use std::time::Instant;
 
-use territorio::sink::{self, LayerGeometry, NewLayer};
-
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
     std::fs::create_dir_all(&dir).expect("target/bench-data");
@@ -20,24 +18,7 @@ fn main() {
     if !zones.exists() {
         let started = Instant::now();
         eprintln!("writing {} ...", zones.display());
-        let features = synthetic::zones_of(synthetic::GRID_1M);
-        assert_eq!(features.len(), 1_000_000);
-        let tmp = dir.join("zones-1m.tmp.gpkg");
-        let _ = std::fs::remove_file(&tmp);
-        sink::write_layer(
-            &tmp,
-            "GPKG",
-            &NewLayer {
-                name: "zones",
-                crs: "EPSG:32632",
-                geometry: LayerGeometry::Polygon,
-                fields: &synthetic::zone_fields(),
-                options: &[],
-            },
-            &features,
-        )
-        .expect("writing the 1M-zone GeoPackage");
-        std::fs::rename(&tmp, &zones).expect("renaming the 1M-zone GeoPackage");
+        synthetic::write_zones(&zones, synthetic::GRID_1M);
         eprintln!("written in {:.1} s", started.elapsed().as_secs_f64());
     }
     let catalog = "working_crs = \"EPSG:32632\"\n\n[[layer]]\nid = \"zones\"\ntitle = \"zones\"\n\

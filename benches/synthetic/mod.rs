@@ -12,7 +12,8 @@ pub const X0: f64 = 545_000.0;
 pub const X1: f64 = 640_000.0;
 pub const Y0: f64 = 4_985_000.0;
 pub const Y1: f64 = 5_040_000.0;
-/// The grid of the 100,000-zone benchmark layer: 400 x 240 cells.
+/// The grid of the 100,000-zone benchmark layer: 400 x 240 cells (96,000 cells, 4,000 of them
+/// with a hole, and the 4,000 islands that fill the holes).
 pub const GRID_100K: Grid = Grid { nx: 400, ny: 240 };
 /// The grid of the 1,000,000-zone layer (memory and start time at the next scale): 1,200 x 800
 /// cells, the same extent with cells of about 79 x 69 m.
@@ -168,12 +169,6 @@ pub fn zone_fields() -> Vec<Field> {
     ]
 }
 
-/// 100,000 zones tiling the extent: 96,000 grid cells (4,000 of them with a hole) and the
-/// 4,000 islands that fill the holes.
-pub fn zones() -> Vec<(Geometry<f64>, Vec<Value>)> {
-    zones_of(GRID_100K)
-}
-
 /// The zones of `grid`: one per cell, every 24th with a hole filled by an island zone.
 /// [`GRID_1M`] gives 960,000 cells and 40,000 islands: 1,000,000 zones.
 pub fn zones_of(grid: Grid) -> Vec<(Geometry<f64>, Vec<Value>)> {
@@ -218,6 +213,29 @@ pub fn zones_of(grid: Grid) -> Vec<(Geometry<f64>, Vec<Value>)> {
             )
         })
         .collect()
+}
+
+/// Writes the zones of `grid` to the GeoPackage `path` (layer `zones`, EPSG:32632), through a
+/// temporary file renamed at the end, so that an interrupted run leaves no half-written file.
+pub fn write_zones(path: &std::path::Path, grid: Grid) {
+    use territorio::sink::{self, LayerGeometry, NewLayer};
+    let features = zones_of(grid);
+    let tmp = path.with_extension("tmp.gpkg");
+    let _ = std::fs::remove_file(&tmp);
+    sink::write_layer(
+        &tmp,
+        "GPKG",
+        &NewLayer {
+            name: "zones",
+            crs: "EPSG:32632",
+            geometry: LayerGeometry::Polygon,
+            fields: &zone_fields(),
+            options: &[],
+        },
+        &features,
+    )
+    .expect("writing the synthetic zones");
+    std::fs::rename(&tmp, path).expect("renaming the synthetic zones");
 }
 
 /// Random points in the extent.

@@ -234,52 +234,18 @@ impl GeometryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::{CatalogConfig, LayerConfig, System};
-    use crate::feature::{Feature, FeatureId, Value};
+    use crate::analysis::testing;
     use geo::{point, Geometry};
 
     /// A catalogue of one layer of `n` points in EPSG:32632.
     fn catalog(n: usize) -> Catalog {
-        let config = LayerConfig {
-            id: "points".into(),
-            title: "points".into(),
-            description: String::new(),
-            system: System::Settlement,
-            source: "points.gpkg".into(),
-            table: None,
-            geometry_column: None,
-            database: None,
-            layer: None,
-            id_field: None,
-            crs: None,
-            style: None,
-            edit: None,
-            field_rules: Vec::new(),
-        };
-        let features = (0..n)
-            .map(|i| Feature {
-                id: FeatureId::Int(i as i64),
-                geometry: Geometry::Point(point!(x: 500_000.0 + i as f64, y: 5_000_000.0)),
-                values: Vec::<Value>::new(),
-                invalid: None,
+        let points = (0..n)
+            .map(|i| {
+                let p = point!(x: 500_000.0 + i as f64, y: 5_000_000.0);
+                (Geometry::Point(p), "point")
             })
             .collect();
-        let layer = Layer::new(
-            config,
-            "EPSG:32632".into(),
-            "test".into(),
-            Vec::new(),
-            features,
-        )
-        .expect("a layer");
-        let catalog_config = CatalogConfig {
-            path: "memory.toml".into(),
-            working_crs: "EPSG:32632".into(),
-            styles_dir: "styles".into(),
-            layers: vec![layer.config.clone()],
-            roles: Default::default(),
-        };
-        Catalog::from_layers(catalog_config, "EPSG:32632".into(), vec![layer])
+        testing::catalog(vec![testing::layer(points)], Default::default())
     }
 
     fn text(cache: &GeometryCache, catalog: &Catalog, i: usize) -> String {
