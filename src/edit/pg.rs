@@ -530,6 +530,77 @@ pub fn entries(dsn: &str, layer: &str) -> Result<Vec<(i64, String, String)>, Sto
         .collect())
 }
 
+/// The changes of `layer` whose sequence numbers are in `seqs`, given to `each` in pieces of
+/// [`CHUNK`] in `seq` order (as [`super::store::changes_by_seq`] reads them from SQLite).
+pub fn changes_by_seq(
+    dsn: &str,
+    layer: &str,
+    fields: &[Field],
+    seqs: &[u64],
+    each: &mut dyn FnMut(Vec<Recorded>),
+) -> Result<(), StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let fields_of = |_: &str| Some(fields.to_vec());
+    for piece in seqs.chunks(CHUNK as usize) {
+        let wanted: Vec<i64> = piece.iter().map(|&s| s as i64).collect();
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {CHANGE_COLUMNS} FROM territorio.changes
+                     WHERE layer = $1 AND seq = ANY($2) ORDER BY seq"
+                ),
+                &[&layer, &wanted],
+            )
+            .map_err(|e| pg_error(&place, e))?;
+        let out = rows
+            .iter()
+            .map(|row| recorded(row, &place, &fields_of))
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>()?;
+        each(out);
+    }
+    Ok(())
+}
+
+/// Every change of `layer` that has a state, in `seq` order: its `seq`, time (RFC 3339, UTC)
+/// and the geometry the change log shows (WKB), given to `each`, read in pieces of [`CHUNK`]
+/// (as [`super::store::shown_changes`] reads them from SQLite).
+pub fn shown_changes(
+    dsn: &str,
+    layer: &str,
+    each: &mut super::store::EachShown,
+) -> Result<(), StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let mut after = 0i64;
+    loop {
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT seq, {AT_TEXT}, ST_AsBinary(CASE
+                         WHEN after_properties IS NOT NULL AND after_geometry IS NOT NULL
+                              THEN after_geometry
+                         WHEN before_properties IS NOT NULL AND before_geometry IS NOT NULL
+                              THEN before_geometry END)
+                     FROM territorio.changes WHERE layer = $1 AND seq > $2
+                     ORDER BY seq LIMIT $3"
+                ),
+                &[&layer, &after, &CHUNK],
+            )
+            .map_err(|e| pg_error(&place, e))?;
+        for row in &rows {
+            after = row.get(0);
+            let at: String = row.get(1);
+            let geometry: Option<Vec<u8>> = row.get(2);
+            if let Some(g) = geometry {
+                each(after as u64, &at, &g)?;
+            }
+        }
+        if (rows.len() as i64) < CHUNK {
+            return Ok(());
+        }
+    }
+}
+
 /// The feature each change in `wanted` left (`None` for a deletion), for [`super::timeline`].
 pub fn states_after(
     dsn: &str,

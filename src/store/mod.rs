@@ -133,6 +133,10 @@ pub struct Layer {
     /// Each feature's geometry in another CRS (named first), kept once computed (see
     /// [`Layer::moved`]): allocated on first use, filled feature by feature.
     moved: std::sync::OnceLock<(String, Vec<std::sync::OnceLock<Geometry<f64>>>)>,
+    /// For an edited layer's change log: the log, whose features are kept in the store of
+    /// edits and read from there when asked for (this layer holds none; see
+    /// [`crate::edit::log`]).
+    pub change_log: Option<Arc<crate::edit::log::ChangeLog>>,
 }
 
 /// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
@@ -249,7 +253,31 @@ impl Layer {
             revisions: None,
             version: 0,
             moved: std::sync::OnceLock::new(),
+            change_log: None,
         })
+    }
+
+    /// This layer, built without features, standing for the features of `log`, which are kept
+    /// in the store of edits: its extent and geometry types are theirs (as given).
+    pub fn kept_in_store(
+        mut self,
+        extent: Option<Rect<f64>>,
+        geometry_types: BTreeSet<&'static str>,
+        log: Arc<crate::edit::log::ChangeLog>,
+    ) -> Layer {
+        self.extent = extent;
+        self.geometry_types = geometry_types;
+        self.change_log = Some(log);
+        self
+    }
+
+    /// How many features the layer has: those it holds, or, for a change log, the changes it
+    /// shows (up to its [`version`](Layer::version)).
+    pub fn count(&self) -> usize {
+        match &self.change_log {
+            Some(log) => log.count(self.version),
+            None => self.features.len(),
+        }
     }
 
     /// Feature `index`'s geometry moved by `to`, computed on first use and kept for the

@@ -122,7 +122,7 @@ fn collections_table(ctx: &Ctx, catalog: &Catalog) -> String {
             esc(&l.config.title),
             esc(l.id()),
             esc(l.config.system.name()),
-            l.features.len(),
+            l.count(),
             esc(&l.config.description)
         ));
     }
