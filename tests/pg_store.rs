@@ -291,7 +291,10 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
         assert_eq!(ids, some.map(|s| FeatureId::Int(s as i64)));
         assert_eq!(
             changes.temporal_extent(last),
-            Some([Some(first_time.clone()), Some("2026-12-03T10:00:00Z".into())]),
+            Some([
+                Some(first_time.clone()),
+                Some("2026-12-03T10:00:00Z".into())
+            ]),
             "{at:?}"
         );
         // A metre around the new P999: its creation is a candidate; up to the change before
@@ -303,7 +306,10 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
         assert!(!changes
             .select(before + 1, &[around], None)
             .contains(&(before + 2)));
-        assert_eq!(changes.find(last, &(before + 2).to_string()), Some(before + 2));
+        assert_eq!(
+            changes.find(last, &(before + 2).to_string()),
+            Some(before + 2)
+        );
         assert_eq!(changes.find(before + 1, &(before + 2).to_string()), None);
     }
 

@@ -575,23 +575,31 @@ fn log_items(
                         FeatureId::Int(seq) => seq as u64,
                         FeatureId::Str(_) => return,
                     };
-                    let keys = if sorted {
-                        let mut values = f.values;
-                        let mut keys = vec![Value::Null; values.len()];
-                        for &(i, _) in &q.sortby {
-                            keys[i] = std::mem::replace(&mut values[i], Value::Null);
-                        }
-                        keys
-                    } else {
-                        Vec::new()
-                    };
+                    // The values of the sort keys, in `sortby` order.
+                    let keys = q.sortby.iter().map(|&(i, _)| f.values[i].clone()).collect();
                     hits.push((seq, keys));
                 }
             })
             .map_err(ApiError::store)?;
             if sorted {
-                // Ties keep the log's order, as the other collections keep theirs.
-                hits.sort_by(|(a, ka), (b, kb)| sort_order(&q, ka, kb).then(a.cmp(b)));
+                // As `refine` sorts; ties keep the log's order, as the other collections
+                // keep theirs.
+                hits.sort_by(|(a, ka), (b, kb)| {
+                    q.sortby
+                        .iter()
+                        .zip(ka.iter().zip(kb))
+                        .map(|(&(_, desc), (x, y))| {
+                            let o = compare(x, y);
+                            if desc {
+                                o.reverse()
+                            } else {
+                                o
+                            }
+                        })
+                        .find(|o| *o != Ordering::Equal)
+                        .unwrap_or(Ordering::Equal)
+                        .then(a.cmp(b))
+                });
             }
             let start = q.offset.min(hits.len());
             let end = start.saturating_add(q.limit).min(hits.len());

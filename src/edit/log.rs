@@ -48,7 +48,14 @@
 //! page, k rows read and decoded (about a microsecond or two each with SQLite) plus O(k log k)
 //! to sort; the same for a vector tile of the log, k being the changes whose envelope meets
 //! the tile. Appending a change: O(log c) (an R-tree insertion), under a write lock that
-//! readers hold only while they take sequence numbers from the index.
+//! readers hold only while they take sequence numbers from the index. Measured on a SQLite
+//! log of 142,268 changes (release build, busy machine): the server starts, index read, in
+//! 0.75 s at 82 MB resident; a page of 100 at any offset takes 15 ms, a page of 10,000
+//! 150 ms, a box around one project (934 changes) 45 ms, a `datetime` day 17 ms; a CQL2
+//! filter or a sort over the whole log 1.3 s of CPU, about 9 µs a change, most of it decoding
+//! the changes' properties (JSON), where the log in memory answered in tens of milliseconds.
+//! That is the price of the memory: such a query over a log of millions of changes would want
+//! the filter in SQL.
 //!
 //! The writer appends each change to the index after its commit and publishes the log layer
 //! with the edited one, so the log shows an edit as soon as the edited layer does. A layer's

@@ -543,13 +543,16 @@ pub fn changes_by_seq(
     let fields_of = |_: &str| Some(fields.to_vec());
     for piece in seqs.chunks(CHUNK as usize) {
         let wanted: Vec<i64> = piece.iter().map(|&s| s as i64).collect();
+        // The range on the primary key leads the planner to it, statistics or not.
+        let (first, last) = (wanted[0], wanted[wanted.len() - 1]);
         let rows = client
             .query(
                 &format!(
                     "SELECT {CHANGE_COLUMNS} FROM territorio.changes
-                     WHERE layer = $1 AND seq = ANY($2) ORDER BY seq"
+                     WHERE seq BETWEEN $3 AND $4 AND seq = ANY($2) AND layer = $1
+                     ORDER BY seq"
                 ),
-                &[&layer, &wanted],
+                &[&layer, &wanted, &first, &last],
             )
             .map_err(|e| pg_error(&place, e))?;
         let out = rows
