@@ -794,6 +794,11 @@ async fn the_change_log_pages_sorts_and_boxes_its_changes_from_the_store() {
     let interval = &meta["extent"]["temporal"]["interval"][0];
     assert_eq!(interval[0], *times.iter().min().unwrap());
     assert_eq!(interval[1], *times.iter().max().unwrap());
+    let page = s.get(&format!("{log}?f=html")).await.text();
+    assert!(
+        page.contains(&format!("<th>Features</th><td>{n}</td>")),
+        "{page}"
+    );
 
     // Pages of 100 through the next links: every change once, in the file's order, each with
     // the file's user, time, feature and operation.
