@@ -53,7 +53,9 @@
 //! 0.75 s at 82 MB resident; a page of 100 at any offset takes 15 ms, a page of 10,000
 //! 150 ms, a box around one project (934 changes) 45 ms, a `datetime` day 17 ms; a CQL2
 //! filter or a sort over the whole log 1.3 s of CPU, about 9 µs a change, most of it decoding
-//! the changes' properties (JSON), where the log in memory answered in tens of milliseconds.
+//! the changes' properties (JSON), where the log in memory answered in tens of milliseconds;
+//! with PostgreSQL (a local socket), 50,515 changes read whole in 0.9 s, 100 by their seq in
+//! 25 ms with the connection made for them.
 //! That is the price of the memory: such a query over a log of millions of changes would want
 //! the filter in SQL.
 //!
