@@ -489,8 +489,203 @@ fn corrupt(at: &StoreAt, reason: String) -> StoreError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::edit::store::{Operation, State};
-    use geo::point;
+    use crate::edit::store::{Operation, State, Store};
+    use crate::time::parse_interval;
+    use geo::{point, Intersects};
+
+    /// The index answers as a scan of every change does (envelopes meeting every box, times
+    /// meeting the span, up to a change), whether it was read from the store or built by
+    /// appending as the writer does; and the changes it reads are the store's.
+    #[test]
+    fn the_index_selects_what_a_scan_of_every_change_selects() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path()).unwrap();
+        let fields = vec![Field {
+            name: "name".into(),
+            ty: FieldType::String,
+        }];
+        let config = LayerConfig {
+            id: "t".into(),
+            title: "t".into(),
+            description: "t".into(),
+            system: crate::catalog::System::Projects,
+            source: "t.geojson".into(),
+            table: None,
+            geometry_column: None,
+            database: None,
+            layer: None,
+            id_field: None,
+            crs: None,
+            style: None,
+            edit: None,
+            field_rules: Vec::new(),
+        };
+        let layer = Layer::new(
+            config,
+            "EPSG:32632".into(),
+            "GeoJSON".into(),
+            fields.clone(),
+            Vec::new(),
+        )
+        .unwrap();
+        // A fixed sequence of pseudo-random numbers in [0, 1).
+        let mut seed = 12_345u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Points and small boxes over a square kilometre, over two days; every tenth change a
+        // deletion (shown as the feature before it); times with and without an offset.
+        let changes: Vec<Change> = (0..600)
+            .map(|i| {
+                let (x, y) = (600_000.0 + next() * 1000.0, 5_000_000.0 + next() * 1000.0);
+                let geometry: Geometry<f64> = if i % 3 == 0 {
+                    Rect::new((x, y), (x + next() * 50.0, y + next() * 50.0))
+                        .to_polygon()
+                        .into()
+                } else {
+                    point!(x: x, y: y).into()
+                };
+                let at = if i % 4 == 0 {
+                    format!(
+                        "2026-03-{:02}T{:02}:{:02}:00+01:00",
+                        1 + i % 2,
+                        (i * 7) % 24,
+                        i % 60
+                    )
+                } else {
+                    format!(
+                        "2026-03-{:02}T{:02}:{:02}:00Z",
+                        1 + i % 2,
+                        (i * 5) % 24,
+                        i % 60
+                    )
+                };
+                let state = State {
+                    values: vec![Value::String(format!("f{i}"))],
+                    geometry,
+                };
+                let (operation, before, after) = if i % 10 == 9 {
+                    (Operation::Delete, Some(state), None)
+                } else {
+                    (Operation::Create, None, Some(state))
+                };
+                Change {
+                    layer: "t".into(),
+                    feature: FeatureId::Str(format!("F{i}")),
+                    operation,
+                    at,
+                    user: "u".into(),
+                    before,
+                    after,
+                }
+            })
+            .collect();
+        store
+            .import(
+                "t",
+                "t.geojson",
+                &fields,
+                &[],
+                &changes[..300],
+                "2026-03-03T00:00:00Z",
+            )
+            .unwrap();
+        let committed = store.commit(&fields, &changes[300..]).unwrap();
+        assert_eq!(committed, (301..=600).collect::<Vec<u64>>());
+        let at = StoreAt::Folder(dir.path().to_path_buf());
+        let opened = ChangeLog::open(&at, &layer).unwrap();
+        let appended = ChangeLog {
+            store: at.clone(),
+            layer: "t".into(),
+            fields: fields.clone(),
+            index: RwLock::default(),
+        };
+        // In two goes, the second repeating the end of the first (a replica may be handed a
+        // change twice): each is kept once.
+        appended.append((1..=400u64).zip(&changes[..400]));
+        appended.append((351..=600u64).zip(&changes[350..]));
+
+        let shown = |c: &Change| c.after.as_ref().or(c.before.as_ref()).unwrap().clone();
+        let envelope = |c: &Change| shown(c).geometry.bounding_rect().unwrap();
+        let span = |c: &Change| span_of(&c.at, Zone::MayOmit).unwrap();
+        let mut boxes = Vec::new();
+        for _ in 0..20 {
+            let (x, y) = (600_000.0 + next() * 1000.0, 5_000_000.0 + next() * 1000.0);
+            let (w, h) = (next() * 300.0, next() * 300.0);
+            boxes.push(Rect::new((x, y), (x + w, y + h)));
+        }
+        let times = [
+            None,
+            Some(parse_interval("2026-03-01").unwrap()),
+            Some(parse_interval("2026-03-01T12:00:00Z/..").unwrap()),
+            Some(parse_interval("../2026-03-01T06:30:00Z").unwrap()),
+        ];
+        let mut nonempty = 0;
+        for upto in [600, 451, 300, 17, 0] {
+            for time in &times {
+                for k in 0..=boxes.len() {
+                    // No box, one box, and two boxes together.
+                    let chosen: Vec<Rect<f64>> = match k {
+                        0 => Vec::new(),
+                        k if k % 2 == 0 => vec![boxes[k - 1], boxes[(k + 7) % boxes.len()]],
+                        k => vec![boxes[k - 1]],
+                    };
+                    let expected: Vec<u64> = (1..=upto)
+                        .filter(|&seq| {
+                            let c = &changes[seq as usize - 1];
+                            chosen.iter().all(|b| b.intersects(&envelope(c)))
+                                && time.as_ref().is_none_or(|t| span(c).intersects(t))
+                        })
+                        .collect();
+                    nonempty += usize::from(!expected.is_empty());
+                    for log in [&opened, &appended] {
+                        assert_eq!(
+                            log.select(upto, &chosen, time.as_ref()),
+                            expected,
+                            "up to {upto}, {chosen:?}, {time:?}"
+                        );
+                    }
+                }
+            }
+            for log in [&opened, &appended] {
+                assert_eq!(log.count(upto), upto as usize);
+                assert_eq!(
+                    log.page(upto, 10, 25),
+                    (11..=35.min(upto)).collect::<Vec<u64>>()
+                );
+                let lo = changes[..upto as usize]
+                    .iter()
+                    .filter_map(|c| span(c).start)
+                    .min();
+                let hi = changes[..upto as usize]
+                    .iter()
+                    .filter_map(|c| span(c).end)
+                    .max();
+                assert_eq!(
+                    log.temporal_extent(upto),
+                    lo.map(|lo| [Some(rfc3339(lo)), hi.map(rfc3339)])
+                );
+            }
+        }
+        assert!(nonempty > 100, "the cases select something: {nonempty}");
+        // The changes read back: the store's, in the order asked for.
+        let asked = [599, 3, 10, 300, 301];
+        let read = opened.read(&asked).unwrap();
+        for (f, seq) in read.iter().zip(asked) {
+            let c = &changes[seq as usize - 1];
+            assert_eq!(f.id, FeatureId::Int(seq as i64));
+            assert_eq!(f.values[3], Value::String(c.operation.name().into()));
+            assert_eq!(f.values[6], shown(c).values[0]);
+            assert_eq!(f.geometry, shown(c).geometry);
+        }
+        assert!(opened.read(&[601]).is_err(), "not in the store");
+        assert_eq!(opened.find(600, "42"), Some(42));
+        assert_eq!(opened.find(41, "42"), None);
+        assert_eq!(opened.find(600, "F42"), None);
+    }
 
     #[test]
     fn a_change_becomes_a_feature_with_what_changed_and_the_state_after() {
