@@ -539,7 +539,7 @@ fn log_items(
     ctx: &Ctx,
     repr: Repr,
     log_layer: &Layer,
-    log: &crate::edit::log::ChangeLog,
+    log: &dyn crate::store::KeptElsewhere,
     q: ItemsQuery,
 ) -> Result<Response, ApiError> {
     let upto = log_layer.version;
@@ -556,7 +556,8 @@ fn log_items(
             }
             boxes.extend(filter.envelope());
         }
-        let candidates = log.select(upto, &boxes, q.datetime.as_ref());
+        let time = q.datetime.as_ref().map(|s| (s.start, s.end));
+        let candidates = log.select(upto, &boxes, time);
         let exact = q.bbox.is_none() && q.filter.is_none() && q.equals.is_empty();
         if exact && q.sortby.is_empty() {
             let start = q.offset.min(candidates.len());
@@ -580,7 +581,7 @@ fn log_items(
                     hits.push((seq, keys));
                 }
             })
-            .map_err(ApiError::store)?;
+            .map_err(ApiError::elsewhere)?;
             if sorted {
                 // As `refine` sorts; ties keep the log's order, as the other collections
                 // keep theirs.
@@ -619,11 +620,11 @@ fn write_log_page(
     repr: Repr,
     q: &ItemsQuery,
     log_layer: &Layer,
-    log: &crate::edit::log::ChangeLog,
+    log: &dyn crate::store::KeptElsewhere,
     matched: usize,
     seqs: &[u64],
 ) -> Result<Response, ApiError> {
-    let features = log.read(seqs).map_err(ApiError::store)?;
+    let features = log.read(seqs).map_err(ApiError::elsewhere)?;
     let page_layer =
         crate::edit::log::features_layer(log_layer, features).map_err(ApiError::internal)?;
     let page: Vec<u32> = (0..page_layer.features.len() as u32).collect();
@@ -792,7 +793,7 @@ fn items_execute(
 ) -> Result<Response, ApiError> {
     let layer = &state.catalog().layers()[pos];
     if let Some(log) = &layer.change_log {
-        return log_items(state, id, ctx, repr, layer, log, q);
+        return log_items(state, id, ctx, repr, layer, log.as_ref(), q);
     }
     let (matched, page): (usize, Vec<u32>) = if selected.is_none() && is_unfiltered(&q) {
         let n = layer.features.len();
@@ -1243,7 +1244,7 @@ async fn item(
                 let seq = log
                     .find(layer.version, &fid)
                     .ok_or_else(|| missing(&id, &fid))?;
-                let features = log.read(&[seq]).map_err(ApiError::store)?;
+                let features = log.read(&[seq]).map_err(ApiError::elsewhere)?;
                 let one = crate::edit::log::features_layer(layer, features)
                     .map_err(ApiError::internal)?;
                 write_item(&state, &id, &fid, &ctx, repr, &one, 0)

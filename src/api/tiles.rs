@@ -697,7 +697,7 @@ fn cut(
     if seqs.is_empty() {
         return Ok(None);
     }
-    let features = log.read(&seqs).map_err(ApiError::store)?;
+    let features = log.read(&seqs).map_err(ApiError::elsewhere)?;
     let part = crate::edit::log::features_layer(layer, features).map_err(ApiError::internal)?;
     tiles::cut(&part, working_crs, tile, filter).map_err(failed)
 }

@@ -75,7 +75,7 @@ use rstar::{RTree, AABB};
 use crate::catalog::LayerConfig;
 use crate::feature::{geometry_type_name, Feature, FeatureId, Field, FieldType, Value};
 use crate::source::wkb;
-use crate::store::{Layer, LoadError};
+use crate::store::{ElsewhereError, KeptElsewhere, Layer, LoadError};
 use crate::time::{rfc3339, span_of, Span, Zone};
 
 use super::store::{self, Change, Recorded, StoreAt, StoreError};
@@ -453,6 +453,47 @@ impl ChangeLog {
         let seq: u64 = id.parse().ok()?;
         let index = self.read_index();
         (seq <= upto && index.entries.binary_search_by_key(&seq, |e| e.seq).is_ok()).then_some(seq)
+    }
+}
+
+impl KeptElsewhere for ChangeLog {
+    fn count(&self, upto: u64) -> usize {
+        ChangeLog::count(self, upto)
+    }
+    fn page(&self, upto: u64, offset: usize, limit: usize) -> Vec<u64> {
+        ChangeLog::page(self, upto, offset, limit)
+    }
+    fn select(
+        &self,
+        upto: u64,
+        boxes: &[Rect<f64>],
+        time: Option<(Option<i64>, Option<i64>)>,
+    ) -> Vec<u64> {
+        let time = time.map(|(start, end)| Span { start, end });
+        ChangeLog::select(self, upto, boxes, time.as_ref())
+    }
+    fn temporal_extent(&self, upto: u64) -> Option<[Option<String>; 2]> {
+        ChangeLog::temporal_extent(self, upto)
+    }
+    fn find(&self, upto: u64, text: &str) -> Option<u64> {
+        ChangeLog::find(self, upto, text)
+    }
+    fn read(&self, ids: &[u64]) -> Result<Vec<Feature>, ElsewhereError> {
+        ChangeLog::read(self, ids).map_err(elsewhere)
+    }
+    fn scan(&self, ids: &[u64], each: &mut dyn FnMut(Feature)) -> Result<(), ElsewhereError> {
+        ChangeLog::scan(self, ids, each).map_err(elsewhere)
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync> {
+        self
+    }
+}
+
+/// A store's error as a reader of features kept elsewhere sees it.
+fn elsewhere(e: StoreError) -> ElsewhereError {
+    ElsewhereError {
+        transient: e.is_transient(),
+        message: e.to_string(),
     }
 }
 

@@ -549,7 +549,8 @@ fn logs_of(catalog: &Catalog) -> HashMap<String, Arc<log::ChangeLog>> {
         .iter()
         .filter(|l| l.config.is_editable())
         .filter_map(|l| {
-            let log = catalog.layer(&log::log_id(l.id()))?.change_log.clone()?;
+            let kept = catalog.layer(&log::log_id(l.id()))?.change_log.clone()?;
+            let log = kept.into_any().downcast::<log::ChangeLog>().ok()?;
             Some((l.id().to_string(), log))
         })
         .collect()
