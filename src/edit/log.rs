@@ -22,7 +22,9 @@
 //! glibc's `malloc_stats`).
 //!
 //! So the served catalogue holds only a [`ChangeLog`]: a compact index of the changes, and
-//! the layer in the catalogue ([`ChangeLog::layer`]) has no features of its own. Per change the
+//! the layer in the catalogue ([`ChangeLog::layer`]) has no features of its own (the API
+//! reaches the log through [`KeptElsewhere`], a trait of the store of layers, which knows
+//! nothing of edits). Per change the
 //! index keeps the sequence number and the time (`at`, as seconds: the span `datetime` meets,
 //! 24 bytes) and the envelope of the change's geometry in an R-tree (a 40-byte leaf, and the
 //! tree's nodes, which insertions leave partly empty), whatever the layer's fields: measured

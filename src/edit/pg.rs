@@ -531,7 +531,7 @@ pub fn entries(dsn: &str, layer: &str) -> Result<Vec<(i64, String, String)>, Sto
 }
 
 /// The changes of `layer` whose sequence numbers are in `seqs`, given to `each` in pieces of
-/// [`CHUNK`] in `seq` order (as [`super::store::changes_by_seq`] reads them from SQLite).
+/// a thousand in `seq` order (as [`super::store::changes_by_seq`] reads them from SQLite).
 pub fn changes_by_seq(
     dsn: &str,
     layer: &str,
@@ -567,7 +567,7 @@ pub fn changes_by_seq(
 }
 
 /// Every change of `layer` that has a state, in `seq` order: its `seq`, time (RFC 3339, UTC)
-/// and the geometry the change log shows (WKB), given to `each`, read in pieces of [`CHUNK`]
+/// and the geometry the change log shows (WKB), given to `each`, read in pieces of a thousand
 /// (as [`super::store::shown_changes`] reads them from SQLite).
 pub fn shown_changes(
     dsn: &str,
