@@ -1141,4 +1141,214 @@ async fn edits_sent_at_once_are_each_answered_as_if_alone(kind: Kind) {
         let expected = if i % 6 == 0 { "update" } else { "delete" };
         assert_eq!(by_anna, [expected], "{id}");
     }
+
+/// The demo's history file, one JSON object per line: change `seq` k is line k (the import
+/// records it first, in file order, numbering from 1).
+fn history_lines() -> Vec<Json> {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cremona/data/projects_history.jsonl"),
+    )
+    .unwrap()
+    .lines()
+    .map(|l| serde_json::from_str(l).unwrap())
+    .collect()
+}
+
+/// The `seq` of each feature of a page.
+fn seqs_of(fc: &Json) -> Vec<u64> {
+    fc["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["properties"]["seq"].as_u64().unwrap())
+        .collect()
+}
+
+/// The change log is read from the store page by page: what it answers is checked against the
+/// history file it was imported from, for paging, sorting, boxes, filters and single changes.
+on_both_stores!(the_change_log_pages_sorts_and_boxes_its_changes_from_the_store);
+async fn the_change_log_pages_sorts_and_boxes_its_changes_from_the_store(kind: Kind) {
+    let s = server(kind);
+    let lines = history_lines();
+    let n = lines.len() as u64;
+    let log = "/collections/projects_changes";
+
+    // The collection: as many changes as lines, over the file's first and last times.
+    let meta = s.get(&format!("{log}?f=json")).await.json();
+    assert_eq!(meta["itemCount"].as_u64(), Some(n));
+    let times: Vec<&str> = lines.iter().map(|l| l["at"].as_str().unwrap()).collect();
+    let interval = &meta["extent"]["temporal"]["interval"][0];
+    assert_eq!(interval[0], *times.iter().min().unwrap());
+    assert_eq!(interval[1], *times.iter().max().unwrap());
+    let page = s.get(&format!("{log}?f=html")).await.text();
+    assert!(
+        page.contains(&format!("<th>Features</th><td>{n}</td>")),
+        "{page}"
+    );
+
+    // Pages of 100 through the next links: every change once, in the file's order, each with
+    // the file's user, time, feature and operation.
+    let mut url = format!("{log}/items?limit=100");
+    let mut seen = Vec::new();
+    loop {
+        let page = s.get(&url).await.json();
+        assert_eq!(page["numberMatched"].as_u64(), Some(n));
+        for f in page["features"].as_array().unwrap() {
+            let p = &f["properties"];
+            let line = &lines[p["seq"].as_u64().unwrap() as usize - 1];
+            assert_eq!(p["at"], line["at"]);
+            assert_eq!(p["user"], line["user"]);
+            assert_eq!(p["feature"], line["id"]);
+            assert_eq!(p["operation"], line["op"]);
+            seen.push(p["seq"].as_u64().unwrap());
+        }
+        let next = page["links"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["rel"] == "next")
+            .map(|l| l["href"].as_str().unwrap().to_string());
+        match next {
+            Some(href) => url = href[href.find("/collections/").unwrap()..].to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(seen, (1..=n).collect::<Vec<_>>());
+
+    // sortby: by user, then the latest first; ties keep the log's order.
+    let mut expected: Vec<u64> = (1..=n).collect();
+    let user = |seq: u64| {
+        lines[seq as usize - 1]["user"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    expected.sort_by(|a, b| user(*a).cmp(&user(*b)).then(b.cmp(a)));
+    let sorted = s
+        .get(&format!("{log}/items?sortby=user,-seq&limit=7&offset=3"))
+        .await
+        .json();
+    assert_eq!(seqs_of(&sorted), expected[3..10].to_vec());
+    let at = |seq: u64| lines[seq as usize - 1]["at"].as_str().unwrap().to_string();
+    let mut latest: Vec<u64> = (1..=n).collect();
+    latest.sort_by_key(|&seq| std::cmp::Reverse(at(seq)));
+    let sorted = s
+        .get(&format!("{log}/items?sortby=-at&limit=5"))
+        .await
+        .json();
+    assert_eq!(seqs_of(&sorted), latest[..5].to_vec());
+
+    // Equality filters and a CQL2 filter on the file's users and operations.
+    let galli = |l: &&Json| l["user"] == "monitoraggio.galli";
+    let created_by_galli = lines
+        .iter()
+        .filter(galli)
+        .filter(|l| l["op"] == "create")
+        .count() as u64;
+    let eq = s
+        .get(&format!(
+            "{log}/items?user=monitoraggio.galli&operation=create&limit=1"
+        ))
+        .await
+        .json();
+    assert_eq!(eq["numberMatched"].as_u64(), Some(created_by_galli));
+    let cql = s
+        .get(&format!(
+            "{log}/items?filter=user%3D%27monitoraggio.galli%27%20AND%20operation%3C%3E%27create%27&limit=1000"
+        ))
+        .await
+        .json();
+    let updated_by_galli: Vec<u64> = (1..=n)
+        .filter(|&seq| {
+            let l = &lines[seq as usize - 1];
+            galli(&l) && l["op"] != "create"
+        })
+        .collect();
+    assert_eq!(seqs_of(&cql), updated_by_galli);
+    let none = s.get(&format!("{log}/items?filter=FALSE")).await.json();
+    assert_eq!(none["numberMatched"].as_u64(), Some(0));
+
+    // A box around P001, a point (lon 10.0056544, lat 45.1207899 in projects.geojson): its
+    // changes and no other; the same with a CQL2 polygon, and with datetime on top.
+    let (lon, lat) = (10.0056544, 45.1207899);
+    let d = 0.0001;
+    let of_p001: Vec<u64> = (1..=n)
+        .filter(|&seq| lines[seq as usize - 1]["id"] == "P001")
+        .collect();
+    assert!(of_p001.len() >= 2, "the file changes P001 more than once");
+    let boxed = s
+        .get(&format!(
+            "{log}/items?bbox={},{},{},{}",
+            lon - d,
+            lat - d,
+            lon + d,
+            lat + d
+        ))
+        .await
+        .json();
+    assert_eq!(seqs_of(&boxed), of_p001);
+    assert!(close(coords(&boxed["features"][0]), (lon, lat), 1e-7));
+    let polygon = format!(
+        "S_INTERSECTS(geometry,POLYGON(({a} {b},{c} {b},{c} {e},{a} {e},{a} {b})))",
+        a = lon - d,
+        b = lat - d,
+        c = lon + d,
+        e = lat + d
+    );
+    let filtered = s
+        .get(&format!(
+            "{log}/items?filter={}",
+            polygon.replace(' ', "%20").replace(',', "%2C")
+        ))
+        .await
+        .json();
+    assert_eq!(seqs_of(&filtered), of_p001);
+    let first_time = at(of_p001[0]);
+    let dated = s
+        .get(&format!(
+            "{log}/items?bbox={},{},{},{}&datetime={first_time}",
+            lon - d,
+            lat - d,
+            lon + d,
+            lat + d
+        ))
+        .await
+        .json();
+    let same_time: Vec<u64> = of_p001
+        .iter()
+        .copied()
+        .filter(|&seq| at(seq) == first_time)
+        .collect();
+    assert_eq!(seqs_of(&dated), same_time);
+
+    // One change by its seq; a seq the log does not have is a 404.
+    let one = s.get(&format!("{log}/items/7")).await;
+    assert_eq!(one.status, StatusCode::OK, "{}", one.text());
+    let one = one.json();
+    assert_eq!(one["properties"]["seq"], 7);
+    assert_eq!(one["properties"]["feature"], lines[6]["id"]);
+    for missing in [format!("{}", n + 1), "0".into(), "P001".into()] {
+        let a = s.get(&format!("{log}/items/{missing}")).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND, "{missing}: {}", a.text());
+    }
+
+    // Its vector tile where P001 is (z 12: x = floor((lon + 180) / 360 * 4096) = 2161,
+    // y = floor((1 - ln(tan(lat) + sec(lat)) / pi) / 2 * 4096) = 1471) has data; one over
+    // the Pacific has none.
+    let tile = s
+        .get(&format!("{log}/tiles/WebMercatorQuad/12/1471/2161"))
+        .await;
+    assert_eq!(tile.status, StatusCode::OK);
+    assert!(!tile.body.is_empty());
+    let empty = s
+        .get(&format!("{log}/tiles/WebMercatorQuad/12/2000/100"))
+        .await;
+    assert_eq!(empty.status, StatusCode::NO_CONTENT);
+
+    // The analyses search the layers held in memory; the log is not one of them: said so.
+    let refused = s
+        .get("/analysis/nearest?layer=projects_changes&k=1&point=10.02,45.14")
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(refused.text().contains("change log"), "{}", refused.text());
 }

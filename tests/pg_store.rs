@@ -12,7 +12,7 @@ use postgres::fallible_iterator::FallibleIterator;
 use territorio::edit::pg::{PgStore, CHANNEL};
 use territorio::edit::store::{self, HistoryQuery, StoreAt};
 use territorio::edit::store::{Change, Operation, Recorded, State, Store};
-use territorio::edit::{history, timeline};
+use territorio::edit::{history, log, timeline};
 use territorio::feature::{FeatureId, Field, Value};
 use territorio::store::Catalog;
 
@@ -243,6 +243,75 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
         timeline::first_change(&folder, "projects").unwrap(),
         timeline::first_change(&database, "projects").unwrap()
     );
+
+    // The change log: its index and the changes it reads are the same from either store, and
+    // the same as the history read whole makes them; every change has a state, so it shows
+    // them all.
+    let last = pg.last_seq().unwrap();
+    let every: Vec<u64> = (1..=last).collect();
+    let whole = store::history(
+        &folder,
+        &fields,
+        &HistoryQuery {
+            layer: "projects".into(),
+            limit: usize::MAX >> 1,
+            ..HistoryQuery::default()
+        },
+    )
+    .unwrap()
+    .0;
+    let expected: Vec<_> = whole
+        .iter()
+        .filter_map(|r| log::log_feature(&fields, r))
+        .map(|f| (f.id, f.values, f.geometry))
+        .collect();
+    assert_eq!(expected.len(), every.len());
+    // The history file's first change, and the batch above: the log's first and last times.
+    let first_time = imported.iter().map(|c| c.at.clone()).min().unwrap();
+    for at in [&folder, &database] {
+        let changes = log::ChangeLog::open(at, layer).unwrap();
+        assert_eq!(changes.count(last), every.len(), "{at:?}");
+        assert_eq!(changes.page(last, 0, usize::MAX), every, "{at:?}");
+        assert_eq!(changes.page(last, 10, 5), (11..=15).collect::<Vec<_>>());
+        let read: Vec<_> = changes
+            .read(&every)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.id, f.values, f.geometry))
+            .collect();
+        assert_eq!(read, expected, "{at:?}");
+        // Read in another order, given back in that order.
+        let some = [before + 3, 2, before + 1];
+        let ids: Vec<FeatureId> = changes
+            .read(&some)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.id)
+            .collect();
+        assert_eq!(ids, some.map(|s| FeatureId::Int(s as i64)));
+        assert_eq!(
+            changes.temporal_extent(last),
+            Some([
+                Some(first_time.clone()),
+                Some("2026-12-03T10:00:00Z".into())
+            ]),
+            "{at:?}"
+        );
+        // A metre around the new P999: its creation is a candidate; up to the change before
+        // it, it is not.
+        let around = geo::Rect::new((599_999.0, 4_999_999.0), (600_001.0, 5_000_001.0));
+        assert!(changes
+            .select(last, &[around], None)
+            .contains(&(before + 2)));
+        assert!(!changes
+            .select(before + 1, &[around], None)
+            .contains(&(before + 2)));
+        assert_eq!(
+            changes.find(last, &(before + 2).to_string()),
+            Some(before + 2)
+        );
+        assert_eq!(changes.find(before + 1, &(before + 2).to_string()), None);
+    }
 
     let recorded = pg.changes_since(before, &fields_of).unwrap();
     assert_eq!(

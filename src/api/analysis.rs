@@ -327,6 +327,11 @@ fn locate(
             "parameter layers: the catalogue has no layer {missing:?}"
         )));
     }
+    for id in &ids {
+        if let Some(layer) = catalog.layer(id) {
+            super::http::subject::refuse_change_log("layers", layer)?;
+        }
+    }
     // No layer named: every layer.
     let only = (!ids.is_empty()).then_some(ids);
     let s = parse_subject(state, ctx, body.as_deref())?;

@@ -109,7 +109,11 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
             json!({"bbox": bbox, "crs": crs::uri(crs::CRS84)}),
         );
     }
-    if let Some([start, end]) = temporal_extent(layer) {
+    let temporal = match &layer.change_log {
+        Some(log) => log.temporal_extent(layer.version),
+        None => temporal_extent(layer),
+    };
+    if let Some([start, end]) = temporal {
         extent.insert(
             "temporal".into(),
             json!({
@@ -128,7 +132,7 @@ fn collection_json(state: &AppState, ctx: &Ctx, repr: Repr, layer: &Layer) -> Js
         "extent": extent,
         "storageCrs": crs::uri(working),
         "crs": crs::supported_uris(working),
-        "itemCount": layer.features.len(),
+        "itemCount": layer.count(),
         "geometryTypes": layer.geometry_types().collect::<Vec<_>>(),
         "links": links,
     })

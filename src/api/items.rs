@@ -483,41 +483,152 @@ fn select_light(layer: &Layer, q: &ItemsQuery, max: usize) -> Option<Vec<u32>> {
 /// dates, in answer order.
 fn refine(layer: &Layer, q: &ItemsQuery, mut candidates: Vec<u32>) -> Vec<u32> {
     let temporal = temporal_fields(layer);
-    candidates.retain(|&i| {
-        let f = &layer.features[i as usize];
-        if let Some((envelope, outline)) = &q.bbox {
-            let inside = match outline {
-                Some(working) => working.1.intersects(&f.geometry),
-                None => envelope.intersects(&f.geometry),
-            };
-            if !inside {
-                return false;
-            }
-        }
-        if !q.equals.iter().all(|(i, v)| equal(&f.values[*i], v)) {
-            return false;
-        }
-        if let (Some(span), Some(fields)) = (&q.datetime, temporal) {
-            if !feature_span(f, fields).is_some_and(|s| s.intersects(span)) {
-                return false;
-            }
-        }
-        true
-    });
+    candidates.retain(|&i| passes(q, temporal, &layer.features[i as usize]));
     if !q.sortby.is_empty() {
         candidates.sort_by(|&a, &b| {
             let (fa, fb) = (&layer.features[a as usize], &layer.features[b as usize]);
-            for &(i, desc) in &q.sortby {
-                let o = compare(&fa.values[i], &fb.values[i]);
-                let o = if desc { o.reverse() } else { o };
-                if o != Ordering::Equal {
-                    return o;
-                }
-            }
-            a.cmp(&b)
+            sort_order(q, &fa.values, &fb.values).then(a.cmp(&b))
         });
     }
     candidates
+}
+
+/// Whether a feature passes the query's bbox outline, equalities and dates (`temporal`: the
+/// layer's date fields).
+fn passes(q: &ItemsQuery, temporal: Option<(usize, Option<usize>)>, f: &Feature) -> bool {
+    if let Some((envelope, outline)) = &q.bbox {
+        let inside = match outline {
+            Some(working) => working.1.intersects(&f.geometry),
+            None => envelope.intersects(&f.geometry),
+        };
+        if !inside {
+            return false;
+        }
+    }
+    if !q.equals.iter().all(|(i, v)| equal(&f.values[*i], v)) {
+        return false;
+    }
+    if let (Some(span), Some(fields)) = (&q.datetime, temporal) {
+        if !feature_span(f, fields).is_some_and(|s| s.intersects(span)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// The order of `sortby` between two features' values (`Equal` when they tie).
+fn sort_order(q: &ItemsQuery, a: &[Value], b: &[Value]) -> Ordering {
+    for &(i, desc) in &q.sortby {
+        let o = compare(&a[i], &b[i]);
+        let o = if desc { o.reverse() } else { o };
+        if o != Ordering::Equal {
+            return o;
+        }
+    }
+    Ordering::Equal
+}
+
+/// The items of a change log, whose features are in the store (see [`crate::edit::log`]):
+/// the index gives the candidates; when the query tests more than the index knows (a box, a
+/// filter, equalities, a sort), the candidates are read a piece at a time and tested as
+/// [`select`] tests a layer's features, keeping their sequence numbers (and sort keys); then
+/// the page's changes are read and written as any page.
+fn log_items(
+    state: &AppState,
+    id: &str,
+    ctx: &Ctx,
+    repr: Repr,
+    log_layer: &Layer,
+    log: &dyn crate::store::KeptElsewhere,
+    q: ItemsQuery,
+) -> Result<Response, ApiError> {
+    let upto = log_layer.version;
+    let (matched, seqs) = if is_unfiltered(&q) {
+        (log.count(upto), log.page(upto, q.offset, q.limit))
+    } else {
+        let mut boxes: Vec<Rect<f64>> = Vec::new();
+        if let Some((envelope, _)) = &q.bbox {
+            boxes.push(*envelope);
+        }
+        if let Some(filter) = &q.filter {
+            if !filter.can_match() {
+                return write_log_page(state, id, ctx, repr, &q, log_layer, log, 0, &[]);
+            }
+            boxes.extend(filter.envelope());
+        }
+        let time = q.datetime.as_ref().map(|s| (s.start, s.end));
+        let candidates = log.select(upto, &boxes, time);
+        let exact = q.bbox.is_none() && q.filter.is_none() && q.equals.is_empty();
+        if exact && q.sortby.is_empty() {
+            let start = q.offset.min(candidates.len());
+            let end = start.saturating_add(q.limit).min(candidates.len());
+            (candidates.len(), candidates[start..end].to_vec())
+        } else {
+            let temporal = temporal_fields(log_layer);
+            let sorted = !q.sortby.is_empty();
+            // Each selected change: its seq and, for a sort, the values of its sort keys.
+            let mut hits: Vec<(u64, Vec<Value>)> = Vec::new();
+            log.scan(&candidates, &mut |f| {
+                let keep =
+                    passes(&q, temporal, &f) && q.filter.as_ref().is_none_or(|fl| fl.matches(&f));
+                if keep {
+                    let seq = match f.id {
+                        FeatureId::Int(seq) => seq as u64,
+                        FeatureId::Str(_) => return,
+                    };
+                    // The values of the sort keys, in `sortby` order.
+                    let keys = q.sortby.iter().map(|&(i, _)| f.values[i].clone()).collect();
+                    hits.push((seq, keys));
+                }
+            })
+            .map_err(ApiError::elsewhere)?;
+            if sorted {
+                // As `refine` sorts; ties keep the log's order, as the other collections
+                // keep theirs.
+                hits.sort_by(|(a, ka), (b, kb)| {
+                    q.sortby
+                        .iter()
+                        .zip(ka.iter().zip(kb))
+                        .map(|(&(_, desc), (x, y))| {
+                            let o = compare(x, y);
+                            if desc {
+                                o.reverse()
+                            } else {
+                                o
+                            }
+                        })
+                        .find(|o| *o != Ordering::Equal)
+                        .unwrap_or(Ordering::Equal)
+                        .then(a.cmp(b))
+                });
+            }
+            let start = q.offset.min(hits.len());
+            let end = start.saturating_add(q.limit).min(hits.len());
+            let page = hits[start..end].iter().map(|(seq, _)| *seq).collect();
+            (hits.len(), page)
+        }
+    };
+    write_log_page(state, id, ctx, repr, &q, log_layer, log, matched, &seqs)
+}
+
+/// Reads the changes `seqs` of a log and writes them as a page of `matched`.
+#[allow(clippy::too_many_arguments)]
+fn write_log_page(
+    state: &AppState,
+    id: &str,
+    ctx: &Ctx,
+    repr: Repr,
+    q: &ItemsQuery,
+    log_layer: &Layer,
+    log: &dyn crate::store::KeptElsewhere,
+    matched: usize,
+    seqs: &[u64],
+) -> Result<Response, ApiError> {
+    let features = log.read(seqs).map_err(ApiError::elsewhere)?;
+    let page_layer =
+        crate::edit::log::features_layer(log_layer, features).map_err(ApiError::internal)?;
+    let page: Vec<u32> = (0..page_layer.features.len() as u32).collect();
+    write_items(state, id, ctx, repr, q, &page_layer, None, matched, &page)
 }
 
 /// The URL of a page: every parameter of the request kept (`kept`, from [`kept_params`]),
@@ -681,6 +792,9 @@ fn items_execute(
     selected: Option<Vec<u32>>,
 ) -> Result<Response, ApiError> {
     let layer = &state.catalog().layers()[pos];
+    if let Some(log) = &layer.change_log {
+        return log_items(state, id, ctx, repr, layer, log.as_ref(), q);
+    }
     let (matched, page): (usize, Vec<u32>) = if selected.is_none() && is_unfiltered(&q) {
         let n = layer.features.len();
         let start = q.offset.min(n);
@@ -696,6 +810,24 @@ fn items_execute(
         selected.drain(..start);
         (matched, selected)
     };
+    write_items(state, id, ctx, repr, &q, layer, Some(pos), matched, &page)
+}
+
+/// Writes a page of features: the features at `page` in `layer`, `matched` selected in all.
+/// `cached`: the position of `layer` in the served catalogue, whose CRS84 geometries are
+/// cached; `None` for a layer made for this answer (a page of a change log).
+#[allow(clippy::too_many_arguments)]
+fn write_items(
+    state: &AppState,
+    id: &str,
+    ctx: &Ctx,
+    repr: Repr,
+    q: &ItemsQuery,
+    layer: &Layer,
+    cached: Option<usize>,
+    matched: usize,
+    page: &[u32],
+) -> Result<Response, ApiError> {
     let other = if repr == Repr::Html {
         Repr::GeoJson
     } else {
@@ -739,7 +871,7 @@ fn items_execute(
         let mut geometries = Vec::new();
         let to_crs84 = crs::cached_transformer(&state.catalog().working_crs, crs::CRS84)
             .map_err(ApiError::internal)?;
-        for &i in &page {
+        for &i in page {
             if let Ok(g) = to_crs84.transformed(&layer.features[i as usize].geometry) {
                 geometries.push(g);
             }
@@ -747,7 +879,7 @@ fn items_execute(
         return Ok(html::items_page(
             ctx,
             layer,
-            &page,
+            page,
             &q.properties,
             matched,
             q.offset,
@@ -820,27 +952,27 @@ fn items_execute(
             body.push(b',');
         }
         let feature = &layer.features[i as usize];
-        let g = if q.skip_geometry {
-            None
-        } else if q.crs.is_crs84() {
-            Some(state.geometries().crs84(
+        let g = match cached {
+            _ if q.skip_geometry => None,
+            Some(pos) if q.crs.is_crs84() => Some(state.geometries().crs84(
                 pos,
                 layer,
                 &state.catalog().working_crs,
                 i as usize,
                 &mut geometry,
-            )?)
-        } else {
-            geometry.clear();
-            state.geometries().write_at(
-                Some(pos),
-                layer,
-                &state.catalog().working_crs,
-                i as usize,
-                &q.crs,
-                &mut geometry,
-            )?;
-            Some(geometry.as_slice())
+            )?),
+            _ => {
+                geometry.clear();
+                state.geometries().write_at(
+                    cached,
+                    layer,
+                    &state.catalog().working_crs,
+                    i as usize,
+                    &q.crs,
+                    &mut geometry,
+                )?;
+                Some(geometry.as_slice())
+            }
         };
         write::write_feature(&mut body, layer, feature, g, &q.properties, None);
     }
@@ -895,6 +1027,10 @@ fn plan(state: &AppState, id: &str, ctx: &Ctx) -> Plan {
         Ok(parsed) => parsed,
         Err(e) => return Plan::Done(Err(e)),
     };
+    // A change log reads its features from the store: always on the pool.
+    if layer.change_log.is_some() {
+        return Plan::Select(repr, pos, Box::new(q));
+    }
     const MAX_CANDIDATES: usize = 256;
     if q.limit <= 100 && is_unfiltered(&q) {
         return Plan::Done(items_execute(state, id, ctx, repr, pos, q, None));
@@ -1094,11 +1230,30 @@ async fn item(
     ctx: Ctx,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (_, layer) = state.layer(&id)?;
+    let (pos, layer) = state.layer(&id)?;
     ctx.query.check(&ITEM)?;
     let repr = ctx.negotiate(&FEATURES)?;
-    let (index, feature) = lookup(layer, &fid)
-        .ok_or_else(|| ApiError::not_found(format!("collection {id} has no feature {fid:?}")))?;
+    let missing = |id: &str, fid: &str| {
+        ApiError::not_found(format!("collection {id} has no feature {fid:?}"))
+    };
+    if layer.change_log.is_some() {
+        // A change of a log: read from the store, on the pool.
+        let worker = state.clone();
+        return worker
+            .run_blocking(move || {
+                let layer = &state.catalog().layers()[pos];
+                let log = layer.change_log.as_ref().expect("checked above");
+                let seq = log
+                    .find(layer.version, &fid)
+                    .ok_or_else(|| missing(&id, &fid))?;
+                let features = log.read(&[seq]).map_err(ApiError::elsewhere)?;
+                let one = crate::edit::log::features_layer(layer, features)
+                    .map_err(ApiError::internal)?;
+                write_item(&state, &id, &fid, &ctx, repr, &one, 0)
+            })
+            .await;
+    }
+    let (index, _) = lookup(layer, &fid).ok_or_else(|| missing(&id, &fid))?;
     let tag = layer.feature_tag(index);
     if let Some(tag) = &tag {
         let fresh = headers
@@ -1113,13 +1268,33 @@ async fn item(
             return Ok(r);
         }
     }
+    let mut response = write_item(&state, &id, &fid, &ctx, repr, layer, index)?;
+    if repr != Repr::Html {
+        if let Some(v) = tag.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
+            response.headers_mut().insert(axum::http::header::ETAG, v);
+        }
+    }
+    Ok(response)
+}
+
+/// Writes feature `index` of `layer`, in `repr`, with its links.
+fn write_item(
+    state: &AppState,
+    id: &str,
+    fid: &str,
+    ctx: &Ctx,
+    repr: Repr,
+    layer: &Layer,
+    index: usize,
+) -> Result<Response, ApiError> {
+    let feature = &layer.features[index];
     let working = &state.catalog().working_crs;
     let out_crs = params::crs_param_or_crs84("crs", ctx.param("crs"), working)?;
-    let properties = properties_param(&ctx, layer)?;
-    let skip = skip_geometry_param(&ctx)?;
-    let path = format!("/collections/{id}/items/{}", urlencode_segment(&fid));
-    let mut links = self_links(&ctx, &path, repr, &FEATURES, "feature");
-    links.push(collection_link(&ctx, layer));
+    let properties = properties_param(ctx, layer)?;
+    let skip = skip_geometry_param(ctx)?;
+    let path = format!("/collections/{id}/items/{}", urlencode_segment(fid));
+    let mut links = self_links(ctx, &path, repr, &FEATURES, "feature");
+    links.push(collection_link(ctx, layer));
     if repr == Repr::Html {
         let to_crs84 = crs::cached_transformer(working, crs::CRS84)?;
         let g: Vec<Geometry<f64>> = to_crs84
@@ -1127,7 +1302,7 @@ async fn item(
             .into_iter()
             .collect();
         return Ok(html::item_page(
-            &ctx,
+            ctx,
             layer,
             feature,
             &properties,
@@ -1155,11 +1330,7 @@ async fn item(
     body.extend_from_slice(br#","links":"#);
     let _ = serde_json::to_writer(&mut body, &Json::Array(links));
     body.push(b'}');
-    let mut response = respond::geojson(body, &out_crs);
-    if let Some(v) = tag.and_then(|t| axum::http::HeaderValue::from_str(&t).ok()) {
-        response.headers_mut().insert(axum::http::header::ETAG, v);
-    }
-    Ok(response)
+    Ok(respond::geojson(body, &out_crs))
 }
 
 /// The parameters of the items of every collection that do not depend on the collection,
@@ -1257,8 +1428,12 @@ pub(super) fn openapi_paths(scope: Scope, layer: &Layer) -> Vec<(String, Json)> 
         "schema": {"type": "string"},
     });
     // A feature that exists, as an example (tools that try the API start from it).
-    if let Some(f) = layer.features.first() {
-        feature_id["example"] = json!(f.id.to_string());
+    let first = match &layer.change_log {
+        Some(log) => log.page(layer.version, 0, 1).first().map(u64::to_string),
+        None => layer.features.first().map(|f| f.id.to_string()),
+    };
+    if let Some(id) = first {
+        feature_id["example"] = json!(id);
     }
     let item = oas::Get {
         id: &format!("getFeature_{id}"),

@@ -130,6 +130,11 @@ async fn join(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiEr
             .transpose()?
             .unwrap_or(false),
     };
+    for (param, id) in [("target", &request.target), ("join", &request.join)] {
+        if let Some(layer) = state.catalog().layer(id) {
+            super::http::subject::refuse_change_log(param, layer)?;
+        }
+    }
     if repr == Repr::Csv && ctx.param("crs").is_some() {
         return Err(ApiError::bad_request(
             "parameter crs: the CSV table has no coordinates (crs applies to GeoJSON)",

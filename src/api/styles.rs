@@ -271,8 +271,8 @@ pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
             "id": id,
             "title": layer.config.title,
             "system": layer.config.system.name(),
-            "itemCount": layer.features.len(),
-            "complete": layer.features.len() <= MAX_LIMIT,
+            "itemCount": layer.count(),
+            "complete": layer.count() <= MAX_LIMIT,
             "collection": format!("{base}/collections/{id}"),
             "style_layers": layers.iter().map(|l| l["id"].clone()).collect::<Vec<_>>(),
         }));

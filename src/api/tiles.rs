@@ -663,6 +663,45 @@ fn key(state: &AppState, id: &str, tile: TileId, filter: &str) -> Result<TileKey
     })
 }
 
+/// The tile of `layer` ([`tiles::cut`]). A change log's is cut from the changes whose
+/// envelope meets the tile (and the filter's box), read from the store for it.
+fn cut(
+    layer: &Layer,
+    working_crs: &str,
+    tile: TileId,
+    filter: Option<&Filter>,
+) -> Result<Option<Vec<u8>>, ApiError> {
+    let failed = |e: TileError| {
+        ApiError::internal(format!(
+            "collection {}, tile {}/{}/{}: {e}",
+            layer.id(),
+            tile.z,
+            tile.y,
+            tile.x
+        ))
+    };
+    let Some(log) = &layer.change_log else {
+        return tiles::cut(layer, working_crs, tile, filter).map_err(failed);
+    };
+    let Some(bounds) = tiles::working_bounds(layer, working_crs, tile).map_err(failed)? else {
+        return Ok(None);
+    };
+    let mut boxes = vec![bounds];
+    if let Some(f) = filter {
+        if !f.can_match() {
+            return Ok(None);
+        }
+        boxes.extend(f.envelope());
+    }
+    let seqs = log.select(layer.version, &boxes, None);
+    if seqs.is_empty() {
+        return Ok(None);
+    }
+    let features = log.read(&seqs).map_err(ApiError::elsewhere)?;
+    let part = crate::edit::log::features_layer(layer, features).map_err(ApiError::internal)?;
+    tiles::cut(&part, working_crs, tile, filter).map_err(failed)
+}
+
 /// The answer of a tile: the MVT, or `204` for an empty one.
 fn answer(tile: Option<Arc<[u8]>>) -> Response {
     match tile {
@@ -698,12 +737,7 @@ async fn layer_tile(
                 .as_ref()
                 .map(|f| f.compile(layer, &working_crs))
                 .transpose()?;
-            let bytes = tiles::cut(layer, &working_crs, tile, filter.as_ref()).map_err(|e| {
-                ApiError::internal(format!(
-                    "collection {id}, tile {}/{}/{}: {e}",
-                    tile.z, tile.y, tile.x
-                ))
-            })?;
+            let bytes = cut(layer, &working_crs, tile, filter.as_ref())?;
             let bytes: Option<Arc<[u8]>> = bytes.map(Arc::from);
             state.tile_cache().insert(key, bytes.clone());
             Ok(bytes)
@@ -757,16 +791,7 @@ async fn whole_tile(state: AppState, tile: TileId, ctx: &Ctx) -> Result<Response
                     .into_iter()
                     .map(|(i, key)| {
                         let layer = &catalog.layers()[i];
-                        let bytes =
-                            tiles::cut(layer, &catalog.working_crs, tile, None).map_err(|e| {
-                                ApiError::internal(format!(
-                                    "collection {}, tile {}/{}/{}: {e}",
-                                    layer.id(),
-                                    tile.z,
-                                    tile.y,
-                                    tile.x
-                                ))
-                            })?;
+                        let bytes = cut(layer, &catalog.working_crs, tile, None)?;
                         let bytes: Option<Arc<[u8]>> = bytes.map(Arc::from);
                         state.tile_cache().insert(key, bytes.clone());
                         Ok((i, bytes))

@@ -14,8 +14,10 @@
 //! 2. the edits waiting together are written in one transaction, durable when it commits
 //!    (group commit: one disk sync for many edits); with PostgreSQL, step 1 runs inside that
 //!    transaction, after the changes other servers committed are applied;
-//! 3. the layer is rebuilt (features, R-tree) and a new catalogue sharing the other layers is
-//!    published; only then is each edit answered, so a client reads its own write at once.
+//! 3. the layer is rebuilt (features, R-tree), its change log's index takes the new changes
+//!    ([`log`]: the changes themselves stay in the store), and a new catalogue sharing the
+//!    other layers is published with both; only then is each edit answered, so a client reads
+//!    its own write at once, in the layer and in its change log.
 //!
 //! A failed commit answers every edit of its transaction with [`EditError::Storage`] and
 //! publishes nothing: the served state stays the durable one.
@@ -41,7 +43,6 @@ pub mod timeline;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
 
 use geo::Geometry;
 use serde_json::{Map, Value as Json};
@@ -300,22 +301,10 @@ fn prepare(catalog: Catalog, store: &mut dyn Stored) -> Result<Catalog, LoadErro
         let stored = store.features(&id, &layer.fields).map_err(store_error)?;
         let last = store.last_change(&id).map_err(store_error)?;
         let rebuilt = rebuild(layer, &store.store_id(), stored, last)?;
-        // The change log, as a layer of its own.
-        let (changes, _) = store::history(
-            &store.at(),
-            &rebuilt.fields,
-            &store::HistoryQuery {
-                layer: id.clone(),
-                limit: usize::MAX >> 1,
-                ..store::HistoryQuery::default()
-            },
-        )
-        .map_err(store_error)?;
-        let entries = changes
-            .iter()
-            .filter_map(|r| log::log_feature(&rebuilt.fields, r))
-            .collect();
-        let log_layer = log::log_layer(&rebuilt, entries)?;
+        // The change log, as a layer of its own: an index here, the changes in the store.
+        let change_log =
+            Arc::new(log::ChangeLog::open(&store.at(), &rebuilt).map_err(store_error)?);
+        let log_layer = change_log.layer(&rebuilt)?;
         catalog = catalog
             .with_layer(rebuilt)
             .expect("the layer is in the catalogue");
@@ -463,20 +452,8 @@ impl Editor {
         std::thread::Builder::new()
             .name("territorio-editor".into())
             .spawn(move || loop {
-                // While a change log waits to be rebuilt, wait for edits only until it is due.
-                let first = match writer.log_due() {
-                    None => match queue.recv() {
-                        Ok(job) => job,
-                        Err(_) => break,
-                    },
-                    Some(due) => match queue.recv_timeout(due) {
-                        Ok(job) => job,
-                        Err(mpsc::RecvTimeoutError::Timeout) => {
-                            writer.rebuild_logs(true);
-                            continue;
-                        }
-                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
-                    },
+                let Ok(first) = queue.recv() else {
+                    break;
                 };
                 // The edits waiting, up to a reload (which goes after them, alone).
                 let mut batch = Vec::new();
@@ -501,7 +478,6 @@ impl Editor {
                     writer.sync();
                 }
                 writer.run(batch);
-                writer.rebuild_logs(false);
             })
             .expect("the editor thread starts");
         jobs
@@ -561,38 +537,23 @@ struct Writer {
     /// The next number of a new id, per layer (above every id the layer ever had).
     next_ids: HashMap<String, i64>,
     /// The change log of each editable layer, by the edited layer's id.
-    logs: HashMap<String, Log>,
+    logs: HashMap<String, Arc<log::ChangeLog>>,
     /// Shared with the [`Editor`]: whether the last transaction went through.
     writable: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The change logs of the editable layers of `catalog`, as [`prepare`] added them.
-fn logs_of(catalog: &Catalog) -> HashMap<String, Log> {
+fn logs_of(catalog: &Catalog) -> HashMap<String, Arc<log::ChangeLog>> {
     catalog
         .layers()
         .iter()
         .filter(|l| l.config.is_editable())
         .filter_map(|l| {
-            catalog.position(&log::log_id(l.id()))?;
-            let entry = Log {
-                pending: Vec::new(),
-                dirty: false,
-                rebuilt: Instant::now(),
-                delay: log::LOG_DELAY,
-            };
-            Some((l.id().to_string(), entry))
+            let kept = catalog.layer(&log::log_id(l.id()))?.change_log.clone()?;
+            let log = kept.into_any().downcast::<log::ChangeLog>().ok()?;
+            Some((l.id().to_string(), log))
         })
         .collect()
-}
-
-/// The features of a change log not yet in its layer, and whether the layer must be rebuilt.
-/// (The features already in it are only in the layer: a rebuild copies them from there.)
-struct Log {
-    pending: Vec<Feature>,
-    dirty: bool,
-    rebuilt: Instant,
-    /// How long after the last rebuild the next may come (see [`log::next_delay`]).
-    delay: Duration,
 }
 
 /// A layer being edited within one batch.
@@ -628,48 +589,24 @@ impl Writer {
         Ok(prepared)
     }
 
-    /// How long until the first change log that waits is due to be rebuilt.
-    fn log_due(&self) -> Option<Duration> {
-        self.logs
-            .values()
-            .filter(|l| l.dirty)
-            .map(|l| l.delay.saturating_sub(l.rebuilt.elapsed()))
-            .min()
-    }
-
-    /// Rebuilds and publishes the change logs that wait, if due (or all of them, `now`).
-    fn rebuild_logs(&mut self, now: bool) {
-        let ids: Vec<String> = self
-            .logs
-            .iter()
-            .filter(|(_, l)| l.dirty && (now || l.rebuilt.elapsed() >= l.delay))
-            .map(|(id, _)| id.clone())
-            .collect();
-        for id in ids {
-            let catalog = self.catalog.clone();
-            let (Some(layer), Some(pos)) =
-                (catalog.layer(&id), catalog.position(&log::log_id(&id)))
-            else {
-                continue;
-            };
-            let entry = self.logs.get_mut(&id).expect("listed above");
-            let started = Instant::now();
-            let mut features = catalog.layers()[pos].features.clone();
-            features.extend(entry.pending.iter().cloned());
-            match log::log_layer(layer, features) {
-                Ok(built) => {
-                    entry.pending.clear();
-                    if let Some(next) = catalog.with_layer(built) {
-                        self.catalog = Arc::new(next);
-                        (self.publish)(self.catalog.clone(), Changed::Layer(pos));
-                    }
-                }
-                Err(e) => tracing::error!(layer = %id, "change log not rebuilt: {e}"),
+    /// This catalogue with `rebuilt` in place of the edited layer of the same id and, when it
+    /// has a change log, the log layer showing the changes up to now.
+    fn with_edited(&self, rebuilt: Layer) -> Result<Catalog, LoadError> {
+        let id = rebuilt.id().to_string();
+        let log_layer = match self.logs.get(&id) {
+            Some(log) => Some(log.layer(&rebuilt)?),
+            None => None,
+        };
+        let mut next = self
+            .catalog
+            .with_layer(rebuilt)
+            .expect("the layer is in the catalogue");
+        if let Some(l) = log_layer {
+            if let Some(with_log) = next.with_layer(l) {
+                next = with_log;
             }
-            entry.dirty = false;
-            entry.rebuilt = Instant::now();
-            entry.delay = log::next_delay(started.elapsed());
         }
+        Ok(next)
     }
 
     fn run(&mut self, batch: Vec<(Request, Reply)>) {
@@ -827,16 +764,8 @@ impl Writer {
             }
         }
         let last = seqs.last().copied().unwrap_or_default();
-        if let Some(log) = self.logs.get_mut(layer_id) {
-            for (change, seq) in w.changes.iter().zip(seqs) {
-                let recorded = store::Recorded {
-                    seq: *seq,
-                    change: change.clone(),
-                };
-                log.pending
-                    .extend(log::log_feature(&layer.fields, &recorded));
-            }
-            log.dirty = true;
+        if let Some(log) = self.logs.get(layer_id) {
+            log.append(seqs.iter().copied().zip(&w.changes));
         }
         let store_id = self.store_id();
         let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(revs).collect();
@@ -861,11 +790,16 @@ impl Writer {
                     .flatten()
             })
             .collect();
-        let catalog = Arc::new(
-            self.catalog
-                .with_layer(rebuilt)
-                .expect("the layer is in the catalogue"),
-        );
+        let catalog = match self.with_edited(rebuilt) {
+            Ok(c) => Arc::new(c),
+            Err(e) => {
+                tracing::error!(layer = %layer_id, "edited layer not published: {e}");
+                for (reply, _, _) in w.replies {
+                    let _ = reply.send(Err(EditError::Stopped));
+                }
+                return;
+            }
+        };
         self.catalog = catalog.clone();
         (self.publish)(catalog.clone(), Changed::Layer(w.pos));
         self.writable
@@ -960,20 +894,13 @@ impl Writer {
                     *next = (*next).max(n + 1);
                 }
             }
-            if let Some(log) = self.logs.get_mut(&layer_id) {
-                for r in &list {
-                    log.pending.extend(log::log_feature(&layer.fields, r));
-                }
-                log.dirty = true;
+            if let Some(log) = self.logs.get(&layer_id) {
+                log.append(list.iter().map(|r| (r.seq, &r.change)));
             }
             let stored: Vec<(Feature, u64)> = w.features.into_iter().zip(w.revs).collect();
-            match rebuild(layer, &store_id, stored, last) {
-                Ok(rebuilt) => {
-                    let next = Arc::new(
-                        self.catalog
-                            .with_layer(rebuilt)
-                            .expect("the layer is in the catalogue"),
-                    );
+            match rebuild(layer, &store_id, stored, last).and_then(|l| self.with_edited(l)) {
+                Ok(next) => {
+                    let next = Arc::new(next);
                     self.catalog = next.clone();
                     (self.publish)(next, Changed::Layer(pos));
                 }

@@ -530,6 +530,81 @@ pub fn entries(dsn: &str, layer: &str) -> Result<Vec<(i64, String, String)>, Sto
         .collect())
 }
 
+/// The changes of `layer` whose sequence numbers are in `seqs`, given to `each` in pieces of
+/// a thousand in `seq` order (as [`super::store::changes_by_seq`] reads them from SQLite).
+pub fn changes_by_seq(
+    dsn: &str,
+    layer: &str,
+    fields: &[Field],
+    seqs: &[u64],
+    each: &mut dyn FnMut(Vec<Recorded>),
+) -> Result<(), StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    // Rows of another layer are skipped here, not in SQL: with `layer = $1` there, before
+    // the table has statistics, PostgreSQL chose the index on (layer, feature, seq) and read
+    // every change of the layer for each piece; on `seq` alone it takes the primary key.
+    let fields_of = |l: &str| (l == layer).then(|| fields.to_vec());
+    for piece in seqs.chunks(CHUNK as usize) {
+        let wanted: Vec<i64> = piece.iter().map(|&s| s as i64).collect();
+        let (first, last) = (wanted[0], wanted[wanted.len() - 1]);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {CHANGE_COLUMNS} FROM territorio.changes
+                     WHERE seq BETWEEN $2 AND $3 AND seq = ANY($1) ORDER BY seq"
+                ),
+                &[&wanted, &first, &last],
+            )
+            .map_err(|e| pg_error(&place, e))?;
+        let out = rows
+            .iter()
+            .map(|row| recorded(row, &place, &fields_of))
+            .filter_map(Result::transpose)
+            .collect::<Result<Vec<_>, _>>()?;
+        each(out);
+    }
+    Ok(())
+}
+
+/// Every change of `layer` that has a state, in `seq` order: its `seq`, time (RFC 3339, UTC)
+/// and the geometry the change log shows (WKB), given to `each`, read in pieces of a thousand
+/// (as [`super::store::shown_changes`] reads them from SQLite).
+pub fn shown_changes(
+    dsn: &str,
+    layer: &str,
+    each: &mut super::store::EachShown,
+) -> Result<(), StoreError> {
+    let (mut client, place) = connect(dsn)?;
+    let mut after = 0i64;
+    loop {
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT seq, {AT_TEXT}, ST_AsBinary(CASE
+                         WHEN after_properties IS NOT NULL AND after_geometry IS NOT NULL
+                              THEN after_geometry
+                         WHEN before_properties IS NOT NULL AND before_geometry IS NOT NULL
+                              THEN before_geometry END)
+                     FROM territorio.changes WHERE layer = $1 AND seq > $2
+                     ORDER BY seq LIMIT $3"
+                ),
+                &[&layer, &after, &CHUNK],
+            )
+            .map_err(|e| pg_error(&place, e))?;
+        for row in &rows {
+            after = row.get(0);
+            let at: String = row.get(1);
+            let geometry: Option<Vec<u8>> = row.get(2);
+            if let Some(g) = geometry {
+                each(after as u64, &at, &g)?;
+            }
+        }
+        if (rows.len() as i64) < CHUNK {
+            return Ok(());
+        }
+    }
+}
+
 /// The feature each change in `wanted` left (`None` for a deletion), for [`super::timeline`].
 pub fn states_after(
     dsn: &str,

@@ -566,6 +566,36 @@ fn history_in_folder(
              FROM changes WHERE {filter} ORDER BY seq LIMIT ?5 OFFSET ?6"
         ))
         .map_err(sql)?;
+    let out = recorded_rows(
+        &mut stmt,
+        params![
+            q.layer,
+            feature,
+            q.from,
+            q.to,
+            q.limit as i64,
+            q.offset as i64
+        ],
+        &file,
+        &q.layer,
+        fields,
+    )?;
+    Ok((out, total as u64))
+}
+
+/// The changes a statement selects (its columns: seq, at, user, feature, operation, before
+/// properties and geometry, after properties and geometry), decoded.
+fn recorded_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    args: impl rusqlite::Params,
+    file: &Path,
+    layer: &str,
+    fields: &[Field],
+) -> Result<Vec<Recorded>, StoreError> {
+    let sql = |source| StoreError::Sqlite {
+        file: file.to_path_buf(),
+        source,
+    };
     type Row = (
         i64,
         String,
@@ -578,35 +608,25 @@ fn history_in_folder(
         Option<Vec<u8>>,
     );
     let rows = stmt
-        .query_map(
-            params![
-                q.layer,
-                feature,
-                q.from,
-                q.to,
-                q.limit as i64,
-                q.offset as i64
-            ],
-            |r| -> rusqlite::Result<Row> {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                    r.get(6)?,
-                    r.get(7)?,
-                    r.get(8)?,
-                ))
-            },
-        )
+        .query_map(args, |r| -> rusqlite::Result<Row> {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+                r.get(7)?,
+                r.get(8)?,
+            ))
+        })
         .map_err(sql)?;
     let mut out = Vec::new();
     for row in rows {
         let (seq, at, user, feature, operation, bp, bg, ap, ag) = row.map_err(sql)?;
         let corrupt = |reason: String| StoreError::Corrupt {
-            file: file.clone(),
+            file: file.to_path_buf(),
             reason: format!("change {seq}: {reason}"),
         };
         let state = |p: Option<String>, g: Option<Vec<u8>>| -> Result<Option<State>, StoreError> {
@@ -623,7 +643,7 @@ fn history_in_folder(
         out.push(Recorded {
             seq: seq as u64,
             change: Change {
-                layer: q.layer.clone(),
+                layer: layer.to_string(),
                 feature: parse_id(&feature).map_err(corrupt)?,
                 operation: Operation::parse(&operation)
                     .ok_or_else(|| corrupt(format!("unknown operation {operation:?}")))?,
@@ -634,7 +654,102 @@ fn history_in_folder(
             },
         });
     }
-    Ok((out, total as u64))
+    Ok(out)
+}
+
+/// How many changes [`changes_by_seq`] reads per statement.
+const BY_SEQ_CHUNK: usize = 500;
+
+/// The changes of `layer` whose sequence numbers are in `seqs` (ascending), read through a
+/// connection of its own in pieces of a few hundred, each piece given to `each` in `seq`
+/// order. A number that is not a change of `layer` is skipped.
+pub fn changes_by_seq(
+    at: &StoreAt,
+    layer: &str,
+    fields: &[Field],
+    seqs: &[u64],
+    each: &mut dyn FnMut(Vec<Recorded>),
+) -> Result<(), StoreError> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    match at {
+        StoreAt::Postgres(dsn) => super::pg::changes_by_seq(dsn, layer, fields, seqs, each),
+        StoreAt::Folder(dir) => {
+            let (conn, file) = open_read_only(dir)?;
+            let sql = |source| StoreError::Sqlite {
+                file: file.clone(),
+                source,
+            };
+            for piece in seqs.chunks(BY_SEQ_CHUNK) {
+                // Rows by their primary key: the `+` keeps SQLite from scanning the index on
+                // `layer` instead (every change of the layer, for each piece).
+                let marks = vec!["?"; piece.len()].join(",");
+                let mut stmt = conn
+                    .prepare_cached(&format!(
+                        "SELECT seq, at, user, feature, operation, before_properties,
+                                before_geometry, after_properties, after_geometry
+                         FROM changes WHERE +layer = ? AND seq IN ({marks}) ORDER BY seq"
+                    ))
+                    .map_err(sql)?;
+                let mut args: Vec<rusqlite::types::Value> = Vec::with_capacity(piece.len() + 1);
+                args.push(rusqlite::types::Value::Text(layer.to_string()));
+                args.extend(
+                    piece
+                        .iter()
+                        .map(|&s| rusqlite::types::Value::Integer(s as i64)),
+                );
+                let rows = recorded_rows(
+                    &mut stmt,
+                    rusqlite::params_from_iter(args),
+                    &file,
+                    layer,
+                    fields,
+                )?;
+                each(rows);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What [`shown_changes`] calls with each change: its `seq`, time and geometry (WKB).
+pub type EachShown<'a> = dyn FnMut(u64, &str, &[u8]) -> Result<(), StoreError> + 'a;
+
+/// What the change log's index keeps of each change of `layer` that has a state, in `seq`
+/// order: the change's sequence number, its time (RFC 3339, as stored) and the geometry the
+/// log shows (after the change; before it, for a deletion), as WKB, each given to `each`.
+/// Streamed: nothing of the history is held here.
+pub fn shown_changes(at: &StoreAt, layer: &str, each: &mut EachShown) -> Result<(), StoreError> {
+    let dir = match at {
+        StoreAt::Postgres(dsn) => return super::pg::shown_changes(dsn, layer, each),
+        StoreAt::Folder(dir) => dir,
+    };
+    let (conn, file) = open_read_only(dir)?;
+    let sql = |source| StoreError::Sqlite {
+        file: file.clone(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT seq, at,
+                    CASE WHEN after_properties IS NOT NULL AND after_geometry IS NOT NULL
+                              THEN after_geometry
+                         WHEN before_properties IS NOT NULL AND before_geometry IS NOT NULL
+                              THEN before_geometry END
+             FROM changes WHERE layer = ?1 ORDER BY seq",
+        )
+        .map_err(sql)?;
+    let mut rows = stmt.query([layer]).map_err(sql)?;
+    while let Some(row) = rows.next().map_err(sql)? {
+        let seq: i64 = row.get(0).map_err(sql)?;
+        let at: String = row.get(1).map_err(sql)?;
+        let geometry: Option<Vec<u8>> = row.get(2).map_err(sql)?;
+        if let Some(g) = geometry {
+            each(seq as u64, &at, &g)?;
+        }
+    }
+    Ok(())
 }
 
 /// A read-only connection of its own to the store in `dir` (WAL lets it read while the writer

@@ -263,6 +263,12 @@ impl Filter {
         }
     }
 
+    /// Whether the filter can match any feature at all (`FALSE`, or a conjunction with it,
+    /// cannot).
+    pub fn can_match(&self) -> bool {
+        !matches!(self.space, Space::Nothing)
+    }
+
     /// [`select`](Self::select) when the filter restricts space and the R-tree gives at most
     /// `max` candidates; `None` otherwise (having looked at no more than `max + 1` of them), so
     /// that a caller can do a large selection elsewhere (a blocking thread) and a small one at

@@ -133,6 +133,49 @@ pub struct Layer {
     /// Each feature's geometry in another CRS (named first), kept once computed (see
     /// [`Layer::moved`]): allocated on first use, filled feature by feature.
     moved: std::sync::OnceLock<(String, Vec<std::sync::OnceLock<Geometry<f64>>>)>,
+    /// For an edited layer's change log: the log, whose features are kept in the store of
+    /// edits and read from there when asked for (this layer holds none; see
+    /// [`crate::edit::log`]).
+    pub change_log: Option<Arc<dyn KeptElsewhere>>,
+}
+
+/// The features of a layer that holds none itself: an edited layer's change log, whose changes
+/// are kept in the store of edits ([`crate::edit::log::ChangeLog`] implements it). Each
+/// question is asked up to a change (`upto`, the layer's [`version`](Layer::version)); features
+/// are named by their integer ids.
+pub trait KeptElsewhere: std::fmt::Debug + Send + Sync {
+    /// How many features there are.
+    fn count(&self, upto: u64) -> usize;
+    /// The ids of `limit` features after the first `offset`, in order.
+    fn page(&self, upto: u64, offset: usize, limit: usize) -> Vec<u64>;
+    /// The ids (ascending) of the features whose envelope meets every box (working CRS) and
+    /// whose time span meets `time` (seconds since 1970-01-01 UTC; `None`: an open end): all
+    /// the features a query with these may select.
+    fn select(
+        &self,
+        upto: u64,
+        boxes: &[Rect<f64>],
+        time: Option<(Option<i64>, Option<i64>)>,
+    ) -> Vec<u64>;
+    /// The first and last time of the features (RFC 3339).
+    fn temporal_extent(&self, upto: u64) -> Option<[Option<String>; 2]>;
+    /// The id a client's text names, when there is such a feature.
+    fn find(&self, upto: u64, text: &str) -> Option<u64>;
+    /// The features `ids`, in that order.
+    fn read(&self, ids: &[u64]) -> Result<Vec<Feature>, ElsewhereError>;
+    /// Each feature of `ids` (ascending) to `each`, in that order, a few hundred read at once.
+    fn scan(&self, ids: &[u64], each: &mut dyn FnMut(Feature)) -> Result<(), ElsewhereError>;
+    /// Itself, for the owner that knows its type.
+    fn into_any(self: Arc<Self>) -> Arc<dyn std::any::Any + Send + Sync>;
+}
+
+/// Features kept elsewhere could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ElsewhereError {
+    pub message: String,
+    /// The place may answer later (a database unreachable, a file locked).
+    pub transient: bool,
 }
 
 /// The revision of every feature of an editable layer, for strong `ETag`s: a tag names the
@@ -237,7 +280,31 @@ impl Layer {
             revisions: None,
             version: 0,
             moved: std::sync::OnceLock::new(),
+            change_log: None,
         })
+    }
+
+    /// This layer, built without features, standing for the features of `log`, which are kept
+    /// in the store of edits: its extent and geometry types are theirs (as given).
+    pub fn kept_in_store(
+        mut self,
+        extent: Option<Rect<f64>>,
+        geometry_types: BTreeSet<&'static str>,
+        log: Arc<dyn KeptElsewhere>,
+    ) -> Layer {
+        self.extent = extent;
+        self.geometry_types = geometry_types;
+        self.change_log = Some(log);
+        self
+    }
+
+    /// How many features the layer has: those it holds, or, for a change log, the changes it
+    /// shows (up to its [`version`](Layer::version)).
+    pub fn count(&self) -> usize {
+        match &self.change_log {
+            Some(log) => log.count(self.version),
+            None => self.features.len(),
+        }
     }
 
     /// Feature `index`'s geometry moved by `to`, computed on first use and kept for the

@@ -88,7 +88,18 @@ impl ApiError {
     /// answer later (its database unreachable, its file locked), else a 500. Logged with the
     /// cause; the answer names neither the database nor the file.
     pub fn store(e: crate::edit::store::StoreError) -> Self {
-        if e.is_transient() {
+        let transient = e.is_transient();
+        Self::store_failed(e, transient)
+    }
+
+    /// [`ApiError::store`] for features kept in the store (a change log's).
+    pub fn elsewhere(e: crate::store::ElsewhereError) -> Self {
+        let transient = e.transient;
+        Self::store_failed(e, transient)
+    }
+
+    fn store_failed(e: impl std::fmt::Display, transient: bool) -> Self {
+        if transient {
             tracing::error!("the store could not be read: {e}");
             ApiError::StoreUnavailable(
                 "the history could not be read: the server's store (its data folder or its \

@@ -122,7 +122,7 @@ fn collections_table(ctx: &Ctx, catalog: &Catalog) -> String {
             esc(&l.config.title),
             esc(l.id()),
             esc(l.config.system.name()),
-            l.features.len(),
+            l.count(),
             esc(&l.config.description)
         ));
     }
@@ -152,7 +152,7 @@ pub fn collection_page(ctx: &Ctx, layer: &Layer, body: &Json) -> Response {
         esc(&layer.config.description),
         esc(layer.id()),
         esc(layer.config.system.name()),
-        layer.features.len(),
+        layer.count(),
         esc(&layer.geometry_types().collect::<Vec<_>>().join(", ")),
         esc(&body["extent"]["spatial"]["bbox"].to_string()),
         esc(&body["extent"]["temporal"]["interval"].to_string()),

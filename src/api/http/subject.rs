@@ -318,7 +318,7 @@ pub fn layer_param<'a>(state: &'a AppState, ctx: &Ctx) -> Result<(usize, &'a Lay
             names()
         )));
     };
-    layers
+    let (i, layer) = layers
         .iter()
         .enumerate()
         .find(|(_, l)| l.id() == id)
@@ -328,7 +328,24 @@ pub fn layer_param<'a>(state: &'a AppState, ctx: &Ctx) -> Result<(usize, &'a Lay
                 "parameter layer: the catalogue has no layer {id:?} (layers: {})",
                 names()
             ))
-        })
+        })?;
+    refuse_change_log("layer", layer)?;
+    Ok((i, layer))
+}
+
+/// A 400 when `layer` is an edited layer's change log: its changes are kept in the store of
+/// edits, not in memory where the analyses search; they are read through its items.
+pub fn refuse_change_log(param: &str, layer: &Layer) -> Result<(), ApiError> {
+    if layer.change_log.is_none() {
+        return Ok(());
+    }
+    Err(ApiError::bad_request(format!(
+        "parameter {param}: {} is the change log of an edited layer, kept in the store of \
+         edits: the analyses search the layers themselves; read the changes at \
+         /collections/{}/items",
+        layer.id(),
+        layer.id()
+    )))
 }
 
 /// The body of a POST: a GeoJSON document of a JSON media type, within the size limit.
