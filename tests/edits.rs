@@ -1141,6 +1141,7 @@ async fn edits_sent_at_once_are_each_answered_as_if_alone(kind: Kind) {
         let expected = if i % 6 == 0 { "update" } else { "delete" };
         assert_eq!(by_anna, [expected], "{id}");
     }
+}
 
 /// The demo's history file, one JSON object per line: change `seq` k is line k (the import
 /// records it first, in file order, numbering from 1).
@@ -1164,9 +1165,9 @@ fn seqs_of(fc: &Json) -> Vec<u64> {
         .collect()
 }
 
+on_both_stores!(the_change_log_pages_sorts_and_boxes_its_changes_from_the_store);
 /// The change log is read from the store page by page: what it answers is checked against the
 /// history file it was imported from, for paging, sorting, boxes, filters and single changes.
-on_both_stores!(the_change_log_pages_sorts_and_boxes_its_changes_from_the_store);
 async fn the_change_log_pages_sorts_and_boxes_its_changes_from_the_store(kind: Kind) {
     let s = server(kind);
     let lines = history_lines();
