@@ -399,8 +399,8 @@ impl Layer {
     /// appended `max`, when there are more than `max`. O(log n + k).
     ///
     /// A recursive walk of the tree's nodes: rstar's iterator keeps its stack in a `SmallVec`
-    /// that it extends at every node, which cost a point lookup over HTTP about 2,000
-    /// instructions, more than the walk itself.
+    /// that it extends at every node, which cost a point lookup over HTTP about 800
+    /// instructions more than this walk (2,392 against 1,570 for the whole selection).
     pub fn at_point(&self, p: [f64; 2], max: usize, out: &mut Vec<u32>) -> bool {
         use rstar::{Envelope, ParentNode, RTreeNode, RTreeObject};
         fn walk(
@@ -444,8 +444,8 @@ impl Layer {
 /// The positions of a layer's features by id: a hash table of positions in
 /// [`Layer::features`], each hashed and compared through the id of the feature it points to.
 ///
-/// Memory: 4 bytes a slot and one control byte (about 5 MB a million features at hashbrown's
-/// load factor, against 67 MB for a map that kept a copy of every id). A lookup hashes the id
+/// Memory: 4 bytes a slot and one control byte (10.5 MB for a million features: 2^21 slots at
+/// hashbrown's load factor, against 67 MB for a map that kept a copy of every id in each). A lookup hashes the id
 /// once and compares it with the features the probe meets (one, nearly always).
 #[derive(Debug)]
 struct IdIndex {
