@@ -733,18 +733,54 @@ mod tests {
     /// random points and at points on envelope corners and edges (the boundary counts).
     #[test]
     fn at_point_finds_what_a_scan_finds_and_stops_past_max() {
-        use crate::analysis::testing::{layer, Rng};
         use geo::{coord, Rect};
-        let mut rng = Rng(17);
-        let squares: Vec<(Geometry<f64>, &str)> = (0..3000)
-            .map(|_| {
-                let (x, y) = (rng.range(0.0, 1000.0), rng.range(0.0, 1000.0));
-                let side = rng.range(1.0, 80.0);
+        // A seeded generator of its own (a splitmix step), so that the store's tests need no
+        // other module's.
+        let mut state = 17u64;
+        let mut range = |lo: f64, hi: f64| {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            lo + (hi - lo) * ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let features: Vec<Feature> = (0..3000)
+            .map(|i| {
+                let (x, y) = (range(0.0, 1000.0), range(0.0, 1000.0));
+                let side = range(1.0, 80.0);
                 let r = Rect::new(coord! { x: x, y: y }, coord! { x: x + side, y: y + side });
-                (Geometry::Polygon(r.to_polygon()), "square")
+                Feature {
+                    id: FeatureId::Int(i),
+                    geometry: Geometry::Polygon(r.to_polygon()),
+                    values: Vec::new(),
+                    invalid: None,
+                }
             })
             .collect();
-        let layer = layer(squares);
+        let config = LayerConfig {
+            id: "squares".into(),
+            title: "squares".into(),
+            description: String::new(),
+            system: crate::catalog::System::Settlement,
+            source: "memory".into(),
+            table: None,
+            geometry_column: None,
+            database: None,
+            layer: None,
+            id_field: None,
+            crs: None,
+            style: None,
+            edit: None,
+            field_rules: Vec::new(),
+        };
+        let layer = Layer::new(
+            config,
+            "EPSG:32632".into(),
+            "memory".into(),
+            Vec::new(),
+            features,
+        )
+        .unwrap();
         let scan = |p: [f64; 2]| -> Vec<u32> {
             (0..layer.features.len() as u32)
                 .filter(|&i| {
@@ -754,7 +790,7 @@ mod tests {
                 .collect()
         };
         let mut points: Vec<[f64; 2]> = (0..2000)
-            .map(|_| [rng.range(-10.0, 1090.0), rng.range(-10.0, 1090.0)])
+            .map(|_| [range(-10.0, 1090.0), range(-10.0, 1090.0)])
             .collect();
         for f in layer.features.iter().take(300) {
             let r = f.geometry.bounding_rect().unwrap();
