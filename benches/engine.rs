@@ -15,6 +15,7 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use territorio::analysis::{self, JoinMode, JoinOptions, JoinPredicate, OverlayOptions, Predicate};
 use territorio::catalog::{LayerConfig, System};
 use territorio::feature::Value;
+use territorio::filter::{Filter, FilterLang};
 use territorio::sink::{self, LayerGeometry, NewLayer};
 use territorio::store::{load_layer, Layer};
 
@@ -235,6 +236,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % l_sites.len();
             black_box(analysis::overlay(&zones, &l_sites[i], &by_kind).unwrap())
+        })
+    });
+    // Outside the fast path (`filter::fast`): the cql2 crate's parser, on a stack of its own
+    // (`filter::compile::general`; this thread has less than the 8 MiB it asks for).
+    let general = "(kind = 'industrial' OR kind LIKE 'res%') AND code BETWEEN 100 AND 5000";
+    g.bench_function("compile a filter on the general path", |b| {
+        b.iter(|| {
+            black_box(
+                Filter::compile(general, FilterLang::Cql2Text, &zones, WORKING, WORKING).unwrap(),
+            )
         })
     });
     g.finish();

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use geo::{polygon, Geometry};
 use territorio::catalog::{LayerConfig, System};
 use territorio::feature::{Feature, FeatureId, Field, FieldType, Value};
-use territorio::filter::{Filter, FilterError, FilterLang};
+use territorio::filter::{Filter, FilterError, FilterLang, MAX_DEPTH, MAX_OPERATORS};
 use territorio::store::Layer;
 
 const UTM: &str = "EPSG:32632";
@@ -145,5 +145,162 @@ fn cql2_json_and_or_with_one_argument_are_refused() {
             compile(&layer, &two, FilterLang::Cql2Json).0.is_ok(),
             "{two}"
         );
+    }
+}
+
+/// http_query, a `SIGSEGV` of the fuzzer (2026-12-03; no artifact was written, the input was
+/// read back from a core dump): `filter=` this. The 3,104 `-` after `p` are a chain of operators
+/// that cql2-text's grammar accepts, and the cql2 crate builds and prints its expression
+/// recursively, a level per operator; the stack of the thread ran out. On a server, whose
+/// workers have 2 MiB stacks, one GET took the whole process down.
+fn stack_overflow_artifact() -> String {
+    let d = |n: usize| "-".repeat(n);
+    format!(
+        "p{}oie<cmeit{}'{}<={}\r{}+{}'<rs:CT0.0ter=poo9{}5.2{}lrcmtercme",
+        d(3104),
+        d(1),
+        d(1),
+        d(3),
+        d(5),
+        d(3),
+        d(119),
+        d(18)
+    )
+}
+
+/// Runs `f` on a thread with a tokio worker's stack (2 MiB), as a server would.
+fn on_worker_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .expect("the thread ended without a stack overflow or a panic")
+}
+
+/// Every shape of chain the cql2 crate recurses on, a thousand operators long and more, is
+/// refused before it is parsed: prefix `-` and `NOT`, right-associative `=`, left-associative
+/// `+` and `OR` (flattened only after being built), and the artifact itself.
+#[test]
+fn chains_of_operators_are_refused_before_the_parser_recurses_on_them() {
+    let n = 2000;
+    let texts = [
+        stack_overflow_artifact(),
+        format!("population > {}1", "- ".repeat(n)),
+        format!("{}population > 1", "NOT ".repeat(n)),
+        format!("population{} = 1", " = population".repeat(n)),
+        format!("population{} = 1", " + population".repeat(n)),
+        format!("population = 1{}", " OR population = 1".repeat(n)),
+        format!("population{}", "-".repeat(n)),
+    ];
+    for text in texts {
+        let head: String = text.chars().take(40).collect();
+        let result = on_worker_stack(move || {
+            let layer = layer();
+            compile(&layer, &text, FilterLang::Cql2Text).0.map(|_| ())
+        });
+        match result {
+            Err(e @ FilterError::TooManyOperators { max: 128 }) => {
+                assert!(e.to_string().contains("too many operators"), "{e}")
+            }
+            other => panic!("{head:?}...: {other:?}"),
+        }
+    }
+}
+
+/// At the bounds ([`MAX_OPERATORS`], [`MAX_DEPTH`] parentheses) the parser runs on a worker's
+/// stack: what is built deeper than `MAX_DEPTH` levels is refused as too deep, without being
+/// walked recursively, and a chain that ends up shallow compiles. Each shape of chain is inside
+/// the most parentheses allowed, which the parser also recurses on.
+#[test]
+fn the_deepest_filters_accepted_for_parsing_parse_on_a_worker_stack() {
+    assert_eq!((MAX_OPERATORS, MAX_DEPTH), (128, 64));
+    let n = MAX_OPERATORS;
+    let within = |inner: String| format!("{}{inner}{}", "(".repeat(64), ")".repeat(64));
+    let cases = [
+        // n - 1 NOT and one >: n levels.
+        (
+            within(format!("{}population > 1", "NOT ".repeat(n - 1))),
+            false,
+        ),
+        // 64 NOT, each before a parenthesis, and n - 65 more inside.
+        (
+            format!(
+                "{}{}population > 1{}",
+                "NOT (".repeat(64),
+                "NOT ".repeat(n - 65),
+                ")".repeat(64)
+            ),
+            false,
+        ),
+        // n right-associative comparisons: the deepest recursion in the parser per operator.
+        (
+            within(format!("population{}", " = population".repeat(n))),
+            false,
+        ),
+        // n - 1 left-associative additions, then >.
+        (
+            within(format!("population{} > 1", " + population".repeat(n - 1))),
+            false,
+        ),
+        // n - 1 prefix minus before a property, then >.
+        (
+            within(format!("{}population > 1", "- ".repeat(n - 1))),
+            false,
+        ),
+        // n / 2 comparisons joined by n / 2 - 1 OR: flattened by the parser into one OR.
+        (
+            within(format!(
+                "population = 1{}",
+                " OR population = 1".repeat(n / 2 - 1)
+            )),
+            true,
+        ),
+        // n - 1 prefix minus before a number fold into the number: `population > 1`.
+        (
+            within(format!("population > {}1", "- ".repeat(n - 1))),
+            true,
+        ),
+    ];
+    for (text, compiles) in cases {
+        let head: String = text.chars().take(80).collect();
+        let result = on_worker_stack(move || {
+            let layer = layer();
+            compile(&layer, &text, FilterLang::Cql2Text).0.map(|_| ())
+        });
+        match (compiles, result) {
+            (true, Ok(())) => {}
+            (false, Err(FilterError::TooDeep { max: 64 })) => {}
+            (_, other) => panic!("{head:?}...: {other:?}"),
+        }
+    }
+}
+
+/// cql2-json: nesting is bounded by the JSON reader (128 levels) before an expression is built,
+/// so two thousand nested `NOT` or `+` are a syntax error, on a worker's stack.
+#[test]
+fn deeply_nested_cql2_json_is_refused_on_a_worker_stack() {
+    let n = 2000;
+    let not = format!(
+        "{}{{\"op\":\">\",\"args\":[{{\"property\":\"population\"}},1]}}{}",
+        "{\"op\":\"not\",\"args\":[".repeat(n),
+        "]}".repeat(n)
+    );
+    let plus = format!(
+        "{{\"op\":\">\",\"args\":[{}{{\"property\":\"population\"}}{},1]}}",
+        "{\"op\":\"+\",\"args\":[1,".repeat(n),
+        "]}".repeat(n)
+    );
+    for text in [not, plus] {
+        let result = on_worker_stack(move || {
+            let layer = layer();
+            compile(&layer, &text, FilterLang::Cql2Json).0.map(|_| ())
+        });
+        match result {
+            Err(e @ FilterError::Syntax { .. }) => {
+                assert!(e.to_string().contains("recursion limit"), "{e}")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

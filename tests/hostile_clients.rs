@@ -239,3 +239,51 @@ fn a_body_that_stops_coming_is_cut_by_the_request_time_limit() {
     );
     assert!(healthy(&addr));
 }
+
+/// A filter built to exhaust the stack of the thread that parses it (a chain of thousands of
+/// operators; the first found by fuzzing, `tests/fuzz_regressions.rs`) is refused with a 400
+/// that names the bound, on the async worker (up to 4 KB) and on the blocking pool (longer),
+/// and the process (the real binary, with its own threads' stacks) goes on answering.
+#[test]
+fn filters_built_to_exhaust_the_stack_are_refused_and_the_server_lives_on() {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_territorio"));
+    cmd.args(["serve", "--catalog"])
+        .arg(common::process::demo_catalog_file())
+        .args(["--addr", "127.0.0.1:0"]);
+    let server = common::process::Server::start(cmd).unwrap_or_else(|e| panic!("{e:?}"));
+    let items = |filter: &str| {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("filter", filter)
+            .finish();
+        let path = format!("/collections/productive_areas/items?{query}");
+        server.call("GET", &path, &[("accept", "application/geo+json")], None)
+    };
+    let d = |n: usize| "-".repeat(n);
+    let found = format!(
+        "kind{}oie<cmeit{}'{}<={}'{}5.2",
+        d(3104),
+        d(1),
+        d(1),
+        d(3),
+        d(119)
+    );
+    let long = format!("{}kind = 'x'", "NOT ".repeat(2000));
+    let deep = format!("{}kind = 'x'{}", "(".repeat(200), ")".repeat(200));
+    for (filter, needle) in [
+        (&found, "too many operators"),
+        (&long, "too many operators"),
+        (&deep, "nested too deeply"),
+    ] {
+        assert!(filter.len() < 4096 || filter == &long, "{}", filter.len());
+        let r = items(filter);
+        assert_eq!(r.status, 400, "{}\nlog:\n{}", r.text(), server.log());
+        let detail = r.json()["detail"].as_str().unwrap_or("").to_string();
+        assert!(detail.contains(needle), "{detail}");
+    }
+    // The process is alive and answers filters as before.
+    let r = items("NOT (kind = 'no such kind')");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let all = server.get_json("/collections/productive_areas/items?limit=10000");
+    assert_eq!(r.json()["numberMatched"], all["numberMatched"]);
+    assert!(all["numberMatched"].as_u64().unwrap() > 0);
+}

@@ -350,6 +350,9 @@ pub fn check_round_trip(original: &str, expr: &cql2::Expr, selected: &[u32]) {
                 again, selected,
                 "{original:?} printed as {lang} {text:?} selects other features"
             ),
+            // The bounds on a filter's shape are on its text: the printed spelling, with a
+            // parenthesis around every operation, may go past them where the original did not.
+            Err(FilterError::TooDeep { .. } | FilterError::TooManyOperators { .. }) => {}
             Err(e) => panic!("{original:?} printed as {lang} {text:?} does not compile: {e}"),
         }
     }

@@ -10,8 +10,9 @@ use crate::crs;
 use crate::feature::FieldType;
 use crate::store::Layer;
 
-/// Nesting deeper than this is refused (before parsing for cql2-text, whose parser recurses).
-pub(crate) const MAX_DEPTH: usize = 64;
+/// Nesting deeper than this is refused: parentheses before parsing cql2-text, whose parser
+/// recurses, and the parsed expression's levels in either encoding.
+pub const MAX_DEPTH: usize = 64;
 
 /// The most steps (pest rule calls) the cql2-text parser may take for one filter. Its grammar
 /// backtracks: `(` opens both a parenthesised expression and an array, and an operand of
@@ -24,38 +25,220 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// other's.
 const MAX_PARSE_STEPS: usize = 1_000_000;
 
+/// The free stack the general path ([`general`]) asks for. The deepest filters
+/// [`check_text_shape`] lets through (chains of [`MAX_OPERATORS`] operators inside
+/// [`MAX_DEPTH`] parentheses, `tests/fuzz_regressions.rs`) were measured to need at most 640 KB
+/// in a release build and 3 MiB in a debug build; this is more than twice that.
+const GENERAL_STACK_FREE: usize = if cfg!(debug_assertions) {
+    8 << 20
+} else {
+    3 << 19
+};
+
+/// The size of the stack the general path runs on when the calling thread has less than
+/// [`GENERAL_STACK_FREE`] left.
+const GENERAL_STACK_SIZE: usize = 8 << 20;
+
+/// The general path: parse with the cql2 crate, check the depth, compile. The bounds on the
+/// filter's shape bound how deep the parser recurses; this makes sure the stack is there for
+/// it, whatever thread the caller runs on. A tokio worker (2 MiB) has the 1.5 MiB a release
+/// build asks for, and runs it in place; a thread with less left runs it on a new stack
+/// (`stacker`: mapped for the call, which costs about 14 µs, as much as the parse itself).
+pub(crate) fn general(text: &str, lang: FilterLang, ctx: &Context) -> Result<Node, FilterError> {
+    stacker::maybe_grow(GENERAL_STACK_FREE, GENERAL_STACK_SIZE, || {
+        ctx.predicate(&parse(text, lang)?, 0)
+    })
+}
+
+/// The most operators a cql2-text filter may hold (comparisons, arithmetic, `AND`, `OR`, `NOT`,
+/// `LIKE`, `IN`, `BETWEEN`, `IS`; the sign of a number and whatever is inside a geometry literal
+/// are not counted). The cql2 crate builds its expression recursively: a chain of prefix
+/// operators (`- - - p`, `NOT NOT p`), of right-associative comparisons (`a = b = c`) or of
+/// anything before it is flattened (`a OR b OR c`) is a level of recursion per operator, and so
+/// is every walk of the tree it builds (printing, dropping). Without a bound, a few kilobytes of
+/// `-` overflowed the stack of the thread parsing it (found by fuzzing), taking the whole process
+/// down. With it, the deepest filter there can be (this many operators inside [`MAX_DEPTH`]
+/// parentheses) needs a known stack ([`GENERAL_STACK_FREE`]). An `OR` of 64 comparisons fits;
+/// a longer list of values is an `IN`, whose values are not operators. Filters written by
+/// people or by QGIS hold a few dozen.
+pub const MAX_OPERATORS: usize = 128;
+
 /// Parses a filter in either encoding.
+///
+/// The shape of a cql2-text filter is checked first ([`check_text_shape`]), and the depth of
+/// the parsed expression in either encoding next ([`check_depth`]), so that nothing that walks
+/// the expression recursively (compiling it, printing an operand for a message) can run out of
+/// stack. cql2-json's nesting is bounded before that by the JSON reader's own limit (128 levels).
 pub(crate) fn parse(text: &str, lang: FilterLang) -> Result<Expr, FilterError> {
-    match lang {
+    let expr = match lang {
         FilterLang::Cql2Text => {
-            let mut depth = 0usize;
-            let mut quote: Option<char> = None;
-            for c in text.chars() {
-                match (quote, c) {
-                    (Some(q), c) if c == q => quote = None,
-                    (Some(_), _) => {}
-                    (None, '\'' | '"') => quote = Some(c),
-                    (None, '(') => {
-                        depth += 1;
-                        if depth > MAX_DEPTH {
-                            return Err(FilterError::TooDeep { max: MAX_DEPTH });
-                        }
-                    }
-                    (None, ')') => depth = depth.saturating_sub(1),
-                    _ => {}
-                }
-            }
+            check_text_shape(text)?;
             pest::set_call_limit(std::num::NonZeroUsize::new(MAX_PARSE_STEPS));
             cql2::parse_text(text).map_err(|e| FilterError::Syntax {
                 lang,
                 message: syntax_message(&e.to_string()),
-            })
+            })?
         }
         FilterLang::Cql2Json => cql2::parse_json(text).map_err(|e| FilterError::Syntax {
             lang,
             message: e.to_string(),
-        }),
+        })?,
+    };
+    check_depth(&expr)?;
+    Ok(expr)
+}
+
+/// Refuses a cql2-text filter nested more than [`MAX_DEPTH`] parentheses deep or holding more
+/// than [`MAX_OPERATORS`] operators, before the parser (which recurses on both) sees it.
+///
+/// One pass over the bytes with a small lexer: quoted strings and identifiers are skipped,
+/// a word is an operator when it is one of CQL2's operator keywords, a `-` or `+` is the sign
+/// of a number (not counted) when it cannot follow an operand and a digit follows it, and the
+/// parentheses of a geometry literal (`POINT (...)`, `POLYGON ((...))`, ...) count towards the
+/// depth, but nothing inside them is an operator. The lexer only counts: the parser decides
+/// what the text means, so a count can be too high for odd text, never too low.
+pub(crate) fn check_text_shape(text: &str) -> Result<(), FilterError> {
+    const OPERATOR_WORDS: [&str; 8] = ["and", "or", "not", "like", "in", "between", "is", "div"];
+    const GEOMETRY_WORDS: [&str; 8] = [
+        "point",
+        "linestring",
+        "polygon",
+        "multipoint",
+        "multilinestring",
+        "multipolygon",
+        "geometrycollection",
+        "envelope",
+    ];
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut depth = 0usize;
+    let mut operators = 0usize;
+    // The depth at which the geometry literal being read closes, and whether the last word was
+    // a geometry type (so that the next `(` opens a literal).
+    let mut geometry_closes_at: Option<usize> = None;
+    let mut geometry_next = false;
+    // Whether the last token can end an operand, so that a `-` after it subtracts.
+    let mut after_operand = false;
+    while i < b.len() {
+        let c = b[i];
+        let in_geometry = geometry_closes_at.is_some();
+        match c {
+            b'\'' | b'"' => {
+                // To the closing quote; a doubled quote is one quote character inside.
+                i += 1;
+                while i < b.len() {
+                    if b[i] == c {
+                        if b.get(i + 1) == Some(&c) {
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                    i += 1;
+                }
+                after_operand = true;
+                geometry_next = false;
+            }
+            b'(' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(FilterError::TooDeep { max: MAX_DEPTH });
+                }
+                if geometry_next && !in_geometry {
+                    geometry_closes_at = Some(depth);
+                }
+                after_operand = false;
+                geometry_next = false;
+            }
+            b')' => {
+                if geometry_closes_at == Some(depth) {
+                    geometry_closes_at = None;
+                }
+                depth = depth.saturating_sub(1);
+                after_operand = true;
+                geometry_next = false;
+            }
+            b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
+                let start = i;
+                while i + 1 < b.len()
+                    && (b[i + 1].is_ascii_alphanumeric() || matches!(b[i + 1], b'_' | b'.' | b':'))
+                {
+                    i += 1;
+                }
+                let word = &text[start..=i];
+                let is = |w: &&str| word.eq_ignore_ascii_case(w);
+                if !in_geometry && OPERATOR_WORDS.iter().any(is) {
+                    operators += 1;
+                    after_operand = false;
+                    geometry_next = false;
+                } else {
+                    after_operand = true;
+                    geometry_next = GEOMETRY_WORDS.iter().any(is);
+                }
+            }
+            b'0'..=b'9' | b'.' => {
+                while i + 1 < b.len() && (b[i + 1].is_ascii_digit() || b[i + 1] == b'.') {
+                    i += 1;
+                }
+                // An exponent's sign belongs to the number.
+                if i + 2 < b.len()
+                    && matches!(b[i + 1], b'e' | b'E')
+                    && (b[i + 2].is_ascii_digit()
+                        || (matches!(b[i + 2], b'-' | b'+')
+                            && b.get(i + 3).is_some_and(u8::is_ascii_digit)))
+                {
+                    i += 2;
+                    while i + 1 < b.len() && b[i + 1].is_ascii_digit() {
+                        i += 1;
+                    }
+                }
+                after_operand = true;
+                geometry_next = false;
+            }
+            b'-' | b'+' | b'*' | b'/' | b'%' | b'^' | b'=' | b'<' | b'>' => {
+                let sign = matches!(c, b'-' | b'+')
+                    && !after_operand
+                    && b.get(i + 1)
+                        .is_some_and(|n| n.is_ascii_digit() || *n == b'.');
+                if !in_geometry && !sign {
+                    operators += 1;
+                }
+                after_operand = false;
+                geometry_next = false;
+            }
+            c if c.is_ascii_whitespace() => {}
+            _ => {
+                after_operand = false;
+                geometry_next = false;
+            }
+        }
+        if operators > MAX_OPERATORS {
+            return Err(FilterError::TooManyOperators { max: MAX_OPERATORS });
+        }
+        i += 1;
     }
+    Ok(())
+}
+
+/// Refuses an expression more than [`MAX_DEPTH`] levels deep, measured without recursion.
+pub(crate) fn check_depth(expr: &Expr) -> Result<(), FilterError> {
+    let mut stack: Vec<(&Expr, usize)> = vec![(expr, 1)];
+    while let Some((e, depth)) = stack.pop() {
+        if depth > MAX_DEPTH {
+            return Err(FilterError::TooDeep { max: MAX_DEPTH });
+        }
+        let children: &[Box<Expr>] = match e {
+            Expr::Operation { args, .. } => args,
+            Expr::Array(items) => items,
+            Expr::Interval { interval } => interval,
+            Expr::BBox { bbox } => bbox,
+            Expr::Date { date } => std::slice::from_ref(date),
+            Expr::Timestamp { timestamp } => std::slice::from_ref(timestamp),
+            _ => &[],
+        };
+        stack.extend(children.iter().map(|c| (&**c, depth + 1)));
+    }
+    Ok(())
 }
 
 /// pest reports errors over several lines (` --> 1:7`, the line with a caret, `= expected ...`):

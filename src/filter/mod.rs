@@ -47,6 +47,7 @@
 //! restricts space (O(log n + k) candidates) and scans the layer otherwise.
 
 mod compile;
+pub use compile::{MAX_DEPTH, MAX_OPERATORS};
 mod eval;
 mod fast;
 mod spatial;
@@ -122,6 +123,10 @@ pub enum FilterError {
     Syntax { lang: FilterLang, message: String },
     #[error("filter is nested too deeply (more than {max} levels)")]
     TooDeep { max: usize },
+    #[error(
+        "filter has too many operators (more than {max}); an IN list can replace a chain of OR"
+    )]
+    TooManyOperators { max: usize },
     #[error("unknown property {property:?}: the queryables of layer {layer:?} are {queryables}")]
     UnknownProperty {
         property: String,
@@ -239,7 +244,7 @@ impl Filter {
         };
         let root = match fast {
             Some(root) => root,
-            None => ctx.predicate(&compile::parse(text, lang)?, 0)?,
+            None => compile::general(text, lang, &ctx)?,
         };
         let space = root.space();
         Ok(Filter { root, space })

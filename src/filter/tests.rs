@@ -853,3 +853,45 @@ fn fast_path_numbers_are_what_parse_gives() {
     }
     assert!(checked > 6000);
 }
+
+/// The operators `check_text_shape` counts, by hand: comparisons, arithmetic and the operator
+/// keywords; not the sign of a number, nor anything quoted or inside a geometry literal.
+#[test]
+fn the_shape_check_counts_operators_by_hand() {
+    use super::compile::check_text_shape;
+    let ok = |t: &str| assert!(check_text_shape(t).is_ok(), "{t}");
+    let too_many = |t: &str| match check_text_shape(t) {
+        Err(FilterError::TooManyOperators { max: 128 }) => {}
+        other => panic!("{t}: {other:?}"),
+    };
+    // 63 comparisons with a negative number joined by 62 OR: 125 operators.
+    let base = vec!["population = -1"; 63].join(" OR ");
+    // AND and IN: 127. The list's signs, exponents and quoted operators are not counted.
+    let list = " AND name IN ('a-b', 'NOT OR = <>', -3, -4e-5, +.5, 1.5E+3, \"x-y\")";
+    // AND: 128. The ring's signs are inside a geometry literal.
+    let ring = " AND S_INTERSECTS(geometry, POLYGON((-1 -1, -1 1, 1 1, -1 -1)))";
+    ok(&format!("{base}{list}{ring}"));
+    too_many(&format!("{base}{list}{ring} AND TRUE"));
+    // A `-` after an operand subtracts: AND, - and > make 128 ...
+    ok(&format!("{base} AND population -1 > 0"));
+    // ... and a second `-` before a number is still an operator when a space follows it.
+    too_many(&format!("{base} AND population - - 1 > 0"));
+    // A geometry literal's parentheses count towards the depth, as a function's do: n around
+    // `S_INTERSECTS(geometry, POINT(1 2))` make n + 2.
+    let point = |n: usize| {
+        format!(
+            "{}S_INTERSECTS(geometry, POINT(1 2)){}",
+            "(".repeat(n),
+            ")".repeat(n)
+        )
+    };
+    ok(&point(62));
+    assert!(matches!(
+        check_text_shape(&point(63)),
+        Err(FilterError::TooDeep { max: 64 })
+    ));
+    // Keywords in any case, and only whole words: `notes`, `order`, `island` are names.
+    too_many(&format!("{}notes = 1", "not ".repeat(128)));
+    ok(&format!("{}notes = 1", "not ".repeat(127)));
+    ok(&vec!["order = island"; 128].join(","));
+}
