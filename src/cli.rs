@@ -144,6 +144,11 @@ pub struct ServeArgs {
     /// Requests allowed to wait for those threads; more are answered 503 with Retry-After.
     #[arg(long, default_value_t = 64)]
     pub max_queued: usize,
+    /// The nice value of those threads (0 to 19, 0: the server's own priority), so that
+    /// point lookups and small pages, answered without them, are not kept waiting for a core.
+    #[arg(long, default_value_t = crate::api::http::state::DEFAULT_WORKER_NICE,
+          value_parser = clap::value_parser!(i32).range(0..=19))]
+    pub worker_nice: i32,
     /// Time for a request's headers to arrive, in seconds; also how long a keep-alive
     /// connection may wait idle for its next request.
     #[arg(long, default_value_t = 10)]
@@ -487,6 +492,7 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
             .unwrap_or_else(crate::api::http::state::default_workers)
             .max(1),
         max_queued: args.max_queued,
+        worker_nice: args.worker_nice,
         header_timeout: std::time::Duration::from_secs(args.header_timeout),
         idle_timeout: std::time::Duration::from_secs(args.idle_timeout),
         write_timeout: std::time::Duration::from_secs(args.write_timeout),

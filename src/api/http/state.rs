@@ -46,6 +46,9 @@ pub struct ServerConfig {
     /// Jobs allowed to wait for those threads; one more is answered 503 with `Retry-After`
     /// at once, instead of waiting behind a queue it would time out in.
     pub max_queued: usize,
+    /// The nice value of the threads of geometry work (0 to 19; 0: the server's own
+    /// priority). See [`AppState::run_blocking`].
+    pub worker_nice: i32,
     /// Time for a request's headers to arrive, from when the server waits for them (a new
     /// connection, or a keep-alive one after its last answer): also the keep-alive idle time.
     pub header_timeout: Duration,
@@ -79,6 +82,7 @@ impl Default for ServerConfig {
             basemap_attribution: None,
             workers: default_workers(),
             max_queued: 64,
+            worker_nice: DEFAULT_WORKER_NICE,
             header_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
@@ -88,6 +92,9 @@ impl Default for ServerConfig {
         }
     }
 }
+
+/// The default [`ServerConfig::worker_nice`].
+pub const DEFAULT_WORKER_NICE: i32 = 10;
 
 /// One worker thread per core.
 pub fn default_workers() -> usize {
@@ -502,12 +509,46 @@ impl AppState {
                 permit
             }
         };
-        tokio::task::spawn_blocking(job).await?
+        let nice = self.config().worker_nice;
+        tokio::task::spawn_blocking(move || {
+            lower_priority(nice);
+            job()
+        })
+        .await?
     }
 
     /// Jobs waiting for a worker now (see [`AppState::run_blocking`]).
     pub fn queued_jobs(&self) -> usize {
         self.shared.queued.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// Lowers the calling thread's priority to `nice` (once per thread; a thread never gets its
+/// priority back, which takes a privilege).
+///
+/// The jobs of [`AppState::run_blocking`] are the long ones: pages of a thousand features,
+/// selections, analyses, reports. A point lookup or a small page is answered on the async
+/// workers, in some tens of microseconds. On a loaded machine, with as many long jobs running
+/// as there are cores, the short answers waited for a core behind them: the scheduler shares
+/// the cores among threads of equal priority, a few milliseconds each in turn. At a lower
+/// priority (nice 10: a tenth of a nice-0 thread's share, and no claim on a core a nice-0
+/// thread wakes up for) the long jobs take the cores the short ones leave, and the short ones
+/// are answered when they arrive. The long jobs do not get slower on a machine with cores to
+/// spare. Where the kernel refuses (a sandbox), the thread keeps its priority. The runtime's
+/// other blocking work (reloads, password checks, styles) may later run on a thread lowered
+/// here: background work as well.
+fn lower_priority(nice: i32) {
+    use std::cell::Cell;
+    thread_local! {
+        static SET: Cell<Option<i32>> = const { Cell::new(None) };
+    }
+    let nice = nice.clamp(0, 19);
+    if nice == 0 || SET.get().is_some_and(|set| set >= nice) {
+        return;
+    }
+    let tid = rustix::thread::gettid();
+    if rustix::process::setpriority_process(Some(tid), nice).is_ok() {
+        SET.set(Some(nice));
     }
 }
 
@@ -596,6 +637,14 @@ mod tests {
     use geo::{polygon, BoundingRect};
 
     fn empty_state(workers: usize, max_queued: usize) -> AppState {
+        state_with(ServerConfig {
+            workers,
+            max_queued,
+            ..ServerConfig::default()
+        })
+    }
+
+    fn state_with(server: ServerConfig) -> AppState {
         let config = crate::catalog::CatalogConfig {
             path: "memory.toml".into(),
             working_crs: "EPSG:32632".into(),
@@ -604,14 +653,7 @@ mod tests {
             roles: Default::default(),
         };
         let catalog = Catalog::from_layers(config, "EPSG:32632".into(), Vec::new());
-        AppState::new(
-            Arc::new(catalog),
-            ServerConfig {
-                workers,
-                max_queued,
-                ..ServerConfig::default()
-            },
-        )
+        AppState::new(Arc::new(catalog), server)
     }
 
     /// Starts a job that holds a worker until the sender is used, and waits until it runs.
@@ -683,6 +725,29 @@ mod tests {
         assert_eq!(state.queued_jobs(), 0, "the cut-off job left the queue");
         release.send(()).expect("job alive");
         busy.await.expect("task").expect("job");
+    }
+
+    /// The nice value of the calling thread, as the kernel has it.
+    fn own_nice() -> i32 {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("getpriority")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn geometry_work_runs_at_the_configured_lower_priority() {
+        // The test may itself run niced: a thread cannot be given a higher priority than that.
+        let base = own_nice();
+        // In ascending order: the servers share this runtime's blocking threads, and a thread
+        // lowered once stays lowered.
+        for (configured, expected) in [(0, base), (10, base.max(10)), (19, 19)] {
+            let state = state_with(ServerConfig {
+                worker_nice: configured,
+                ..ServerConfig::default()
+            });
+            let niced = state.run_blocking(|| Ok(own_nice())).await.expect("job");
+            assert_eq!(niced, expected, "worker_nice {configured}");
+            // The async worker that asked keeps its own priority.
+            assert_eq!(own_nice(), base);
+        }
     }
 
     fn square(side: f64) -> WorkingBox {
