@@ -3,6 +3,15 @@
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc rather than glibc's malloc. A server taking edits and answering pages from many
+/// threads at once frees most of what it allocates within a request; glibc keeps such memory
+/// in per-thread arenas and gave little of it back: in a ten-minute soak the demo server's
+/// heap in use fell from 101 to 39 MB while what glibc held from the system grew from 133 to
+/// 221 MB. mimalloc returns freed pages to the system (README, "Soak"). Only the command sets
+/// it: a program using the library chooses its own.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = territorio::cli::Cli::parse();
     // The server logs its requests by default; the other commands only warnings.

@@ -207,6 +207,12 @@ pub(crate) fn check_text_shape(text: &str) -> Result<(), FilterError> {
                 geometry_next = false;
             }
             c if c.is_ascii_whitespace() => {}
+            // A byte of a non-ASCII character: part of an identifier (cql2-text admits Unicode
+            // letters in names), so a `-` after it subtracts.
+            0x80.. => {
+                after_operand = true;
+                geometry_next = false;
+            }
             _ => {
                 after_operand = false;
                 geometry_next = false;

@@ -876,6 +876,9 @@ fn the_shape_check_counts_operators_by_hand() {
     ok(&format!("{base} AND population -1 > 0"));
     // ... and a second `-` before a number is still an operator when a space follows it.
     too_many(&format!("{base} AND population - - 1 > 0"));
+    // A name may hold non-ASCII letters; a `-` after one subtracts too.
+    ok(&format!("{base} AND città-1 > 0"));
+    too_many(&format!("{base} AND città-1-1 > 0"));
     // A geometry literal's parentheses count towards the depth, as a function's do: n around
     // `S_INTERSECTS(geometry, POINT(1 2))` make n + 2.
     let point = |n: usize| {
