@@ -30,7 +30,7 @@ fn layer(
         .map(|(i, (geometry, values))| Feature {
             id: FeatureId::Int(i as i64 + 1),
             geometry,
-            values,
+            values: values.into(),
             invalid: None,
         })
         .collect();

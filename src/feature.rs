@@ -40,16 +40,23 @@ pub struct Field {
     pub ty: FieldType,
 }
 
+/// The text of a property value: shared, so that a layer's repeated values (a zone's kind, a
+/// municipality's name) are held once (see [`Interner`]) and a copy of a value costs a
+/// reference count, not an allocation.
+pub type Text = std::sync::Arc<str>;
+
 /// A property value. Dates are ISO 8601 text so they round-trip to JSON unchanged.
+///
+/// 24 bytes: text is a [`Text`] (16), not a `String` (24, which made every value 32).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
     Bool(bool),
     Int(i64),
     Real(f64),
-    String(String),
-    Date(String),
-    DateTime(String),
+    String(Text),
+    Date(Text),
+    DateTime(Text),
 }
 
 impl Value {
@@ -64,7 +71,7 @@ impl Value {
                 .map(serde_json::Value::Number)
                 .unwrap_or(serde_json::Value::Null),
             Value::String(s) | Value::Date(s) | Value::DateTime(s) => {
-                serde_json::Value::String(s.clone())
+                serde_json::Value::String(s.to_string())
             }
         }
     }
@@ -90,6 +97,35 @@ impl fmt::Display for Value {
     }
 }
 
+/// Hands out one [`Text`] per distinct string while a layer is read, so that the layer holds
+/// each repeated value once: a million zones whose `kind` is one of six words hold six texts,
+/// not a million (at 16 bytes of allocation each, and 8 of reference).
+///
+/// Only the first [`Interner::MAX_DISTINCT`] distinct strings are kept for sharing: a field
+/// whose values are all different (a name, a code) gains nothing from sharing, and its table
+/// would cost more than its texts while the layer loads. Lookups cost one hash of the string.
+#[derive(Debug, Default)]
+pub struct Interner {
+    seen: std::collections::HashSet<Text>,
+}
+
+impl Interner {
+    /// Distinct strings kept for sharing (about 2 MB of table at most).
+    pub const MAX_DISTINCT: usize = 1 << 16;
+
+    /// `s` as a [`Text`], the same allocation as an earlier equal one when there was one.
+    pub fn text(&mut self, s: &str) -> Text {
+        if let Some(t) = self.seen.get(s) {
+            return t.clone();
+        }
+        let t = Text::from(s);
+        if self.seen.len() < Self::MAX_DISTINCT {
+            self.seen.insert(t.clone());
+        }
+        t
+    }
+}
+
 /// A feature identifier: the source FID, or the value of the layer's `id_field`.
 ///
 /// Identifiers are totally ordered (integers before strings) so that ties in proximity
@@ -97,7 +133,9 @@ impl fmt::Display for Value {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum FeatureId {
     Int(i64),
-    Str(String),
+    /// Boxed rather than a `String`: 16 bytes a feature instead of 24, for the capacity an
+    /// identifier never uses.
+    Str(Box<str>),
 }
 
 impl Ord for FeatureId {
@@ -131,21 +169,26 @@ impl FeatureId {
     pub fn to_json(&self) -> serde_json::Value {
         match self {
             FeatureId::Int(i) => serde_json::Value::from(*i),
-            FeatureId::Str(s) => serde_json::Value::String(s.clone()),
+            FeatureId::Str(s) => serde_json::Value::String(s.to_string()),
         }
     }
 }
 
 /// A feature of a loaded layer. Its geometry is in the catalogue's working CRS.
+///
+/// A layer holds a million of these at the scale `scripts/bench-scale` measures, so the record
+/// is kept small: 104 bytes besides what its parts allocate (an id of 16, the geometry's 56, a
+/// boxed slice of values of 16 and a boxed message of 16; with a `String` id, a `Vec` of values
+/// and a `String` message it was 128).
 #[derive(Debug, Clone)]
 pub struct Feature {
     pub id: FeatureId,
     pub geometry: Geometry<f64>,
     /// Property values, one per field of the layer, in field order.
-    pub values: Vec<Value>,
+    pub values: Box<[Value]>,
     /// Why the geometry is invalid, when it is. Invalid features are still served,
     /// but left out of area and length maths.
-    pub invalid: Option<String>,
+    pub invalid: Option<Box<str>>,
 }
 
 impl Feature {
@@ -193,6 +236,35 @@ mod tests {
                 FeatureId::Str("b".into())
             ]
         );
+    }
+
+    #[test]
+    fn records_keep_their_sizes() {
+        // What a million features cost besides their coordinates rests on these.
+        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<FeatureId>(), 16);
+        assert_eq!(std::mem::size_of::<Feature>(), 104);
+    }
+
+    #[test]
+    fn the_interner_shares_equal_texts_up_to_its_bound() {
+        let mut interner = Interner::default();
+        let a = interner.text("industrial");
+        let b = interner.text(&String::from("industrial"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, "industrial");
+        let c = interner.text("residential");
+        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        // Past the bound, new texts are still made, equal to what was asked, but not shared.
+        for i in 0..Interner::MAX_DISTINCT {
+            interner.text(&format!("n{i}"));
+        }
+        let d = interner.text("late");
+        let e = interner.text("late");
+        assert_eq!((&*d, &*e), ("late", "late"));
+        assert!(!std::sync::Arc::ptr_eq(&d, &e));
+        // What was kept before the bound is still shared.
+        assert!(std::sync::Arc::ptr_eq(&a, &interner.text("industrial")));
     }
 
     #[test]

@@ -422,7 +422,7 @@ fn fixture() -> Arc<Catalog> {
                 .map(|(fid, geometry, values)| Feature {
                     id: FeatureId::Str(fid.into()),
                     geometry,
-                    values,
+                    values: values.into(),
                     invalid: None,
                 })
                 .collect(),

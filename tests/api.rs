@@ -76,7 +76,7 @@ fn ids(fc: &Json) -> Vec<String> {
 
 fn text_value(layer: &Layer, f: &territorio::feature::Feature, field: &str) -> String {
     match layer.value(f, field) {
-        Some(Value::String(s)) | Some(Value::Date(s)) => s.clone(),
+        Some(Value::String(s)) | Some(Value::Date(s)) => s.to_string(),
         other => panic!("{field}: {other:?}"),
     }
 }

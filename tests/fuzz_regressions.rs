@@ -33,7 +33,8 @@ fn layer() -> Layer {
             Value::String("Cremona".into()),
             Value::Int(71_000),
             Value::Real(7_000.5),
-        ],
+        ]
+        .into(),
         invalid: None,
     };
     let config = LayerConfig {

@@ -117,7 +117,7 @@ fn gdal_pages_through_next_links_and_gets_every_feature_once() {
         .features
         .iter()
         .map(|f| match l.value(f, "istat_code") {
-            Some(Value::String(s)) => s.clone(),
+            Some(Value::String(s)) => s.to_string(),
             other => panic!("{other:?}"),
         })
         .collect();

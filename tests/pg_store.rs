@@ -134,16 +134,16 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
     let p1 = layer.get(&FeatureId::Str("P001".into())).unwrap();
     let p2 = layer.get(&FeatureId::Str("P002".into())).unwrap();
     let progress = layer.field_index("progress_pct").unwrap();
-    let mut values = p1.values.clone();
+    let mut values = p1.values.to_vec();
     values[progress] = Value::Int(77);
-    let mut new_values = p1.values.clone();
+    let mut new_values = p1.values.to_vec();
     new_values[0] = Value::String("P999".into());
     let batch = vec![
         change(
             "P001",
             Operation::Update,
             Some(State {
-                values: p1.values.clone(),
+                values: p1.values.to_vec(),
                 geometry: p1.geometry.clone(),
             }),
             Some(State {
@@ -164,7 +164,7 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
             "P002",
             Operation::Delete,
             Some(State {
-                values: p2.values.clone(),
+                values: p2.values.to_vec(),
                 geometry: p2.geometry.clone(),
             }),
             None,
@@ -346,7 +346,7 @@ fn the_postgresql_store_keeps_what_the_sqlite_store_keeps() {
         "P003",
         Operation::Delete,
         Some(State {
-            values: p3.values.clone(),
+            values: p3.values.to_vec(),
             geometry: p3.geometry.clone(),
         }),
         None,
@@ -439,7 +439,7 @@ fn a_batch_changing_one_feature_several_times_is_stored_as_in_sqlite() {
     let p4 = layer.get(&FeatureId::Str("P004".into())).unwrap();
     let progress = layer.field_index("progress_pct").unwrap();
     let state = |v: i64| {
-        let mut values = p4.values.clone();
+        let mut values = p4.values.to_vec();
         values[progress] = Value::Int(v);
         State {
             values,
@@ -447,10 +447,10 @@ fn a_batch_changing_one_feature_several_times_is_stored_as_in_sqlite() {
         }
     };
     let original = State {
-        values: p4.values.clone(),
+        values: p4.values.to_vec(),
         geometry: p4.geometry.clone(),
     };
-    let mut new_values = p4.values.clone();
+    let mut new_values = p4.values.to_vec();
     new_values[0] = Value::String("P998".into());
     let made = State {
         values: new_values,

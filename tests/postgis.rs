@@ -423,7 +423,7 @@ fn each_column_type_is_read_from_its_binary_form() {
         [3, 7, 8, 10].map(FeatureId::Int).to_vec(),
         "ids from the key, in its order"
     );
-    let s = |t: &str| V::String(t.to_string());
+    let s = |t: &str| V::String(t.into());
     use Value as V;
     assert_eq!(
         copy.features[3].values,

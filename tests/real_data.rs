@@ -78,7 +78,7 @@ fn main_towns_fall_in_their_municipality() {
         let f = &comuni.features[found[0] as usize];
         assert_eq!(
             comuni.value(f, "name"),
-            Some(&Value::String(name.to_string())),
+            Some(&Value::String((*name).into())),
             "{name}"
         );
         // The same answer through `contains` and as the nearest feature at distance 0.

@@ -335,7 +335,10 @@ fn duplicate_ids_refuse_the_layer_naming_them() {
         .enumerate()
         .map(|(i, c)| {
             let p = geo::Point::new(580_000.0 + 100.0 * i as f64, 5_000_000.0);
-            (Geometry::Point(p), vec![Value::String(c.to_string())])
+            (
+                Geometry::Point(p),
+                vec![Value::String(c.to_string().into())],
+            )
         })
         .collect();
     sink::write_layer(
@@ -373,7 +376,7 @@ fn duplicate_ids_refuse_the_layer_naming_them() {
             let want: Vec<(FeatureId, usize)> =
                 [("A1", 3), ("B2", 2), ("D4", 2), ("F6", 2), ("G7", 2)]
                     .iter()
-                    .map(|(id, n)| (FeatureId::Str(id.to_string()), *n))
+                    .map(|(id, n)| (FeatureId::Str((*id).into()), *n))
                     .collect();
             assert_eq!(duplicates, &want);
         }

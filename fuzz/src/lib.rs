@@ -138,7 +138,7 @@ fn build_layer() -> Layer {
         .map(|(id, geometry, values)| Feature {
             id: FeatureId::Str(id.into()),
             geometry,
-            values,
+            values: values.into(),
             invalid: None,
         })
         .collect();

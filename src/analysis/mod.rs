@@ -174,7 +174,7 @@ pub(crate) mod testing {
             .map(|(i, (geometry, kind))| Feature {
                 id: FeatureId::Int(i as i64 + 1),
                 geometry,
-                values: vec![Value::String(kind.to_string())],
+                values: vec![Value::String(kind.into())].into(),
                 invalid: None,
             })
             .collect();
@@ -244,7 +244,7 @@ pub(crate) mod testing {
                 .map(|(fid, geometry, values)| Feature {
                     id: FeatureId::Str(fid.into()),
                     geometry,
-                    values,
+                    values: values.into(),
                     invalid: None,
                 })
                 .collect(),

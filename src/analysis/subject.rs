@@ -233,7 +233,7 @@ pub const MAX_VERTICES: usize = 100_000;
 
 /// The feature of `layer` whose id is `id` (text, or an integer id written as text).
 pub fn find_feature<'a>(layer: &'a Layer, id: &str) -> Option<&'a Feature> {
-    layer.get(&FeatureId::Str(id.to_string())).or_else(|| {
+    layer.get(&FeatureId::Str(id.into())).or_else(|| {
         id.parse::<i64>()
             .ok()
             .and_then(|n| layer.get(&FeatureId::Int(n)))
@@ -249,7 +249,7 @@ pub fn feature<'a>(layer: &'a Layer, id: &str) -> Result<&'a Feature, SubjectErr
     if let Some(reason) = &f.invalid {
         return Err(SubjectError::Invalid {
             what: format!("feature {}/{id}", layer.id()),
-            reason: reason.clone(),
+            reason: reason.to_string(),
         });
     }
     Ok(f)

@@ -73,7 +73,7 @@ async fn history(
         Some(f) => f.id.clone(),
         None => match (fid.parse::<i64>(), layer.features.first().map(|f| &f.id)) {
             (Ok(n), Some(FeatureId::Int(_))) => FeatureId::Int(n),
-            _ => FeatureId::Str(fid.clone()),
+            _ => FeatureId::Str(fid.as_str().into()),
         },
     };
     let at = editor.store_at().clone();
@@ -154,7 +154,7 @@ fn state_json(state: &FeatureState, fields: &[Field], working: &str) -> Result<J
     let feature = Feature {
         id: FeatureId::Int(0),
         geometry: state.geometry.clone(),
-        values: Vec::new(),
+        values: Box::default(),
         invalid: None,
     };
     let mut geometry = Vec::new();

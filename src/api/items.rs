@@ -221,14 +221,14 @@ fn parse_value(layer: &Layer, field: usize, text: &str) -> Result<Value, ApiErro
         FieldType::Bool => Value::Bool(params::bool_param(&f.name, text)?),
         FieldType::Int => Value::Int(text.trim().parse().map_err(|_| bad())?),
         FieldType::Real => Value::Real(text.trim().parse().map_err(|_| bad())?),
-        FieldType::String => Value::String(text.to_string()),
+        FieldType::String => Value::String(text.into()),
         FieldType::Date => {
             time::parse_date(text).ok_or_else(bad)?;
-            Value::Date(text.to_string())
+            Value::Date(text.into())
         }
         FieldType::DateTime => {
             time::parse_timestamp(text, Zone::MayOmit).ok_or_else(bad)?;
-            Value::DateTime(text.to_string())
+            Value::DateTime(text.into())
         }
     })
 }
@@ -1210,7 +1210,7 @@ impl std::future::Future for LayerItemsAnswer {
 
 /// The feature id in a URL, matched against the layer's ids (text or integer).
 fn lookup<'a>(layer: &'a Layer, raw: &str) -> Option<(usize, &'a Feature)> {
-    let by_text = FeatureId::Str(raw.to_string());
+    let by_text = FeatureId::Str(raw.into());
     let id = if layer.get(&by_text).is_some() {
         by_text
     } else {

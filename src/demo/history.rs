@@ -364,7 +364,7 @@ pub(super) fn lines(rows: &[Row]) -> Result<String, DemoError> {
                 &Value::Real(last.committed),
                 &Value::Real(last.spent),
             )
-            || STATUSES[last.status] != st
+            || STATUSES[last.status] != &**st
         {
             return Err(spec_error(format!(
                 "{name}: the monitoring path ends at {last:?}, the row has {st} {source:?}"

@@ -191,7 +191,7 @@ fn layers() -> impl Iterator<Item = &'static LayerSpec> {
 }
 
 fn s(v: &str) -> Value {
-    Value::String(v.to_string())
+    Value::String(v.into())
 }
 
 /// Generates the demo into `dir`: `catalog.toml`, the data files in `data/` and the styles in

@@ -230,8 +230,8 @@ impl World {
             Value::Real(now.spent),
             s(&lead),
             s(municipality),
-            Value::Date(start),
-            Value::Date(end),
+            Value::Date(start.into()),
+            Value::Date(end.into()),
         ];
         Ok((d.geometry, values))
     }

@@ -92,7 +92,7 @@ pub fn parse(
         };
         let before = state.get(&id).cloned();
         let mut values = match (&before, op.as_str()) {
-            (None, "create") => feature.values.clone(),
+            (None, "create") => feature.values.to_vec(),
             (Some(v), "update") => v.clone(),
             (None, _) => return Err(at_line(format!("{id:?}: its first line must be a create"))),
             (Some(_), _) => {
@@ -181,7 +181,7 @@ mod tests {
         vec![Feature {
             id: FeatureId::Str("P001".into()),
             geometry: point!(x: 1.0, y: 2.0).into(),
-            values: vec![Value::String("design".into()), Value::Int(20)],
+            values: vec![Value::String("design".into()), Value::Int(20)].into(),
             invalid: None,
         }]
     }
@@ -208,7 +208,7 @@ mod tests {
             vec![Value::String("proposed".into()), Value::Int(5)]
         );
         assert_eq!(changes[2].before.as_ref().unwrap().values, after(1));
-        assert_eq!(after(2), source()[0].values);
+        assert_eq!(after(2), *source()[0].values);
         assert_eq!(changes[1].user, "bruno");
     }
 

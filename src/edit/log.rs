@@ -126,11 +126,11 @@ pub fn log_feature(fields: &[Field], recorded: &Recorded) -> Option<Feature> {
         .collect();
     let mut values = vec![
         Value::Int(recorded.seq as i64),
-        Value::DateTime(c.at.clone()),
-        Value::String(c.user.clone()),
-        Value::String(c.operation.name().to_string()),
-        Value::String(c.feature.to_string()),
-        Value::String(changed.join(",")),
+        Value::DateTime(c.at.as_str().into()),
+        Value::String(c.user.as_str().into()),
+        Value::String(c.operation.name().into()),
+        Value::String(c.feature.to_string().into()),
+        Value::String(changed.join(",").into()),
     ];
     values.extend(state.values.iter().map(|v| match v {
         Value::Date(s) | Value::DateTime(s) => Value::String(s.clone()),
@@ -139,7 +139,7 @@ pub fn log_feature(fields: &[Field], recorded: &Recorded) -> Option<Feature> {
     Some(Feature {
         id: FeatureId::Int(recorded.seq as i64),
         geometry: state.geometry.clone(),
-        values,
+        values: values.into_boxed_slice(),
         invalid: None,
     })
 }
@@ -607,7 +607,7 @@ mod tests {
                     )
                 };
                 let state = State {
-                    values: vec![Value::String(format!("f{i}"))],
+                    values: vec![Value::String(format!("f{i}").into())],
                     geometry,
                 };
                 let (operation, before, after) = if i % 10 == 9 {
@@ -617,7 +617,7 @@ mod tests {
                 };
                 Change {
                     layer: "t".into(),
-                    feature: FeatureId::Str(format!("F{i}")),
+                    feature: FeatureId::Str(format!("F{i}").into()),
                     operation,
                     at,
                     user: "u".into(),
@@ -771,7 +771,7 @@ mod tests {
         let f = log_feature(&fields, &r).expect("a feature");
         assert_eq!(f.id, FeatureId::Int(7));
         assert_eq!(
-            f.values,
+            f.values.to_vec(),
             vec![
                 Value::Int(7),
                 Value::DateTime("2026-06-30T10:00:00Z".into()),

@@ -861,7 +861,7 @@ impl Writer {
                 let id = &r.change.feature;
                 match (&r.change.after, w.by_id.get(id).copied()) {
                     (Some(state), Some(i)) => {
-                        w.features[i].values = state.values.clone();
+                        w.features[i].values = state.values.as_slice().into();
                         w.features[i].geometry = state.geometry.clone();
                         w.features[i].invalid = None;
                         w.revs[i] = r.seq;
@@ -870,7 +870,7 @@ impl Writer {
                         w.features.push(Feature {
                             id: id.clone(),
                             geometry: state.geometry.clone(),
-                            values: state.values.clone(),
+                            values: state.values.as_slice().into(),
                             invalid: None,
                         });
                         w.revs.push(r.seq);
@@ -1007,14 +1007,14 @@ impl Working {
         };
         let id_value = match &id {
             FeatureId::Int(i) => match self.schema.id_field_type() {
-                Some(FieldType::String) => Value::String(i.to_string()),
+                Some(FieldType::String) => Value::String(i.to_string().into()),
                 _ => Value::Int(*i),
             },
-            FeatureId::Str(s) => Value::String(s.clone()),
+            FeatureId::Str(s) => Value::String((**s).into()),
         };
         let index = self.by_id.get(&id).copied();
         let before = index.map(|i| State {
-            values: self.features[i].values.clone(),
+            values: self.features[i].values.to_vec(),
             geometry: self.features[i].geometry.clone(),
         });
         let (operation, after) = match request.write {
@@ -1060,7 +1060,7 @@ impl Working {
         // Applied to the working state.
         match (&after, index) {
             (Some(state), Some(i)) => {
-                self.features[i].values = state.values.clone();
+                self.features[i].values = state.values.as_slice().into();
                 self.features[i].geometry = state.geometry.clone();
                 self.features[i].invalid = None;
             }
@@ -1068,7 +1068,7 @@ impl Working {
                 self.features.push(Feature {
                     id: id.clone(),
                     geometry: state.geometry.clone(),
-                    values: state.values.clone(),
+                    values: state.values.as_slice().into(),
                     invalid: None,
                 });
                 self.revs.push(0);
@@ -1109,7 +1109,7 @@ impl Working {
             .and_then(|e| e.id_prefix.as_deref());
         match prefix {
             None if self.schema.id_field_type() != Some(FieldType::String) => FeatureId::Int(next),
-            None => FeatureId::Str(next.to_string()),
+            None => FeatureId::Str(next.to_string().into()),
             Some(p) => {
                 let width = self
                     .features
@@ -1120,7 +1120,7 @@ impl Working {
                     })
                     .max()
                     .unwrap_or(0);
-                FeatureId::Str(format!("{p}{next:0width$}"))
+                FeatureId::Str(format!("{p}{next:0width$}").into())
             }
         }
     }

@@ -257,7 +257,7 @@ impl PgStore {
                         user: "territorio".into(),
                         before: None,
                         after: Some(State {
-                            values: f.values.clone(),
+                            values: f.values.to_vec(),
                             geometry: f.geometry.clone(),
                         }),
                     },
@@ -316,7 +316,9 @@ impl PgStore {
                 geometry: wkb::decode(&geometry)
                     .map_err(|e| corrupt(format!("geometry: {e}")))?
                     .geometry,
-                values: parse_properties(fields, &properties).map_err(corrupt)?,
+                values: parse_properties(fields, &properties)
+                    .map_err(corrupt)?
+                    .into_boxed_slice(),
                 invalid: None,
             };
             out.push((feature, row.get::<_, i64>(1) as u64));
@@ -636,7 +638,9 @@ pub fn states_after(
                 geometry: wkb::decode(&g)
                     .map_err(|e| corrupt(format!("geometry: {e}")))?
                     .geometry,
-                values: parse_properties(fields, &p).map_err(corrupt)?,
+                values: parse_properties(fields, &p)
+                    .map_err(corrupt)?
+                    .into_boxed_slice(),
                 invalid: None,
             }),
             (None, None) => None,

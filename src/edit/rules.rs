@@ -219,7 +219,7 @@ impl Schema {
                 (Some(text), FieldType::Real) => {
                     text.parse().map(Value::Real).unwrap_or(Value::Null)
                 }
-                (Some(text), _) => Value::String(text.clone()),
+                (Some(text), _) => Value::String(text.as_str().into()),
             };
             out.push((pos, value));
         }
@@ -263,17 +263,17 @@ pub(crate) fn typed(ty: FieldType, json: &Json) -> Result<Value, String> {
             Some(s) if s.contains('\0') => {
                 Err("must be text without the NUL character (U+0000)".into())
             }
-            Some(s) => Ok(Value::String(s.to_string())),
+            Some(s) => Ok(Value::String(s.into())),
             None => Err(wrong("text")),
         },
         FieldType::Date => match json.as_str() {
-            Some(s) if crate::time::parse_date(s).is_some() => Ok(Value::Date(s.to_string())),
+            Some(s) if crate::time::parse_date(s).is_some() => Ok(Value::Date(s.into())),
             Some(s) => Err(format!("must be a date as YYYY-MM-DD, not {s:?}")),
             None => Err(wrong("a date as YYYY-MM-DD text")),
         },
         FieldType::DateTime => match json.as_str() {
             Some(s) if crate::time::parse_timestamp(s, crate::time::Zone::Required).is_some() => {
-                Ok(Value::DateTime(s.to_string()))
+                Ok(Value::DateTime(s.into()))
             }
             Some(s) => Err(format!(
                 "must be an RFC 3339 date-time with its offset (2026-06-30T12:00:00Z), not {s:?}"
@@ -312,7 +312,7 @@ fn check_rule(
         let fits = rule.allowed.iter().any(|a| match (a, value) {
             (Allowed::Int(i), Value::Int(v)) => i == v,
             (Allowed::Int(i), Value::Real(v)) => *i as f64 == *v,
-            (Allowed::Text(t), Value::String(v)) => t == v,
+            (Allowed::Text(t), Value::String(v)) => **t == **v,
             _ => false,
         });
         if !fits {

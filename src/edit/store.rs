@@ -335,7 +335,7 @@ impl Store {
                         user: "territorio".into(),
                         before: None,
                         after: Some(State {
-                            values: f.values.clone(),
+                            values: f.values.to_vec(),
                             geometry: f.geometry.clone(),
                         }),
                     },
@@ -390,7 +390,9 @@ impl Store {
                 geometry: wkb::decode(&geometry)
                     .map_err(|e| corrupt(format!("geometry: {e}")))?
                     .geometry,
-                values: parse_properties(fields, &properties).map_err(corrupt)?,
+                values: parse_properties(fields, &properties)
+                    .map_err(corrupt)?
+                    .into_boxed_slice(),
                 invalid: None,
             };
             out.push((feature, rev as u64));
@@ -843,7 +845,7 @@ fn id_text(id: &FeatureId) -> String {
 
 pub(super) fn parse_id(text: &str) -> Result<FeatureId, String> {
     match serde_json::from_str::<Json>(text) {
-        Ok(Json::String(s)) => Ok(FeatureId::Str(s)),
+        Ok(Json::String(s)) => Ok(FeatureId::Str(s.into())),
         Ok(Json::Number(n)) if n.is_i64() => Ok(FeatureId::Int(n.as_i64().unwrap_or_default())),
         _ => Err(format!(
             "feature id {text:?} is neither text nor an integer"
@@ -887,9 +889,9 @@ fn value_of(ty: FieldType, json: &Json) -> Option<Value> {
         FieldType::Bool => Value::Bool(json.as_bool()?),
         FieldType::Int => Value::Int(json.as_i64()?),
         FieldType::Real => Value::Real(json.as_f64()?),
-        FieldType::String => Value::String(json.as_str()?.to_string()),
-        FieldType::Date => Value::Date(json.as_str()?.to_string()),
-        FieldType::DateTime => Value::DateTime(json.as_str()?.to_string()),
+        FieldType::String => Value::String(json.as_str()?.into()),
+        FieldType::Date => Value::Date(json.as_str()?.into()),
+        FieldType::DateTime => Value::DateTime(json.as_str()?.into()),
     })
 }
 
@@ -940,11 +942,12 @@ mod tests {
             id: FeatureId::Str(id.into()),
             geometry: point!(x: 600_000.125, y: 5_000_000.5).into(),
             values: vec![
-                Value::String(format!("feature {id}")),
+                Value::String(format!("feature {id}").into()),
                 Value::Int(n),
                 Value::Real(0.1 + 0.2),
                 Value::Date("2026-06-30".into()),
-            ],
+            ]
+            .into(),
             invalid: None,
         }
     }
@@ -986,11 +989,11 @@ mod tests {
                         at: "2026-02-01T00:00:00Z".into(),
                         user: "anna".into(),
                         before: Some(State {
-                            values: features[0].values.clone(),
+                            values: features[0].values.to_vec(),
                             geometry: features[0].geometry.clone(),
                         }),
                         after: Some(State {
-                            values: changed.values.clone(),
+                            values: changed.values.to_vec(),
                             geometry: changed.geometry.clone(),
                         }),
                     },

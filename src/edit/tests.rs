@@ -73,7 +73,8 @@ fn project(id: &str, x: f64, progress: i64) -> Feature {
             Value::String(id.into()),
             Value::String("design".into()),
             Value::Int(progress),
-        ],
+        ]
+        .into(),
         invalid: None,
     }
 }
@@ -150,7 +151,7 @@ fn values_of(catalog: &Catalog, id: &str) -> Option<Vec<Value>> {
     let layer = catalog.layer("projects")?;
     layer
         .get(&FeatureId::Str(id.into()))
-        .map(|f| f.values.clone())
+        .map(|f| f.values.to_vec())
 }
 
 #[tokio::test]
@@ -490,7 +491,7 @@ fn recorded(seq: u64, id: &str, operation: Operation, after: Option<Feature>) ->
             user: "altro".into(),
             before: None,
             after: after.map(|f| State {
-                values: f.values,
+                values: f.values.into_vec(),
                 geometry: f.geometry,
             }),
         },

@@ -265,7 +265,9 @@ fn decode(
                 geometry: wkb::decode(&g)
                     .map_err(|e| corrupt(format!("geometry: {e}")))?
                     .geometry,
-                values: parse_properties(fields, &p).map_err(corrupt)?,
+                values: parse_properties(fields, &p)
+                    .map_err(corrupt)?
+                    .into_boxed_slice(),
                 invalid: None,
             }),
             (None, None) => None,
@@ -425,19 +427,19 @@ mod tests {
             Feature {
                 id: FeatureId::Str("A".into()),
                 geometry: state("a", 2, 2.0).geometry,
-                values: state("a", 2, 2.0).values,
+                values: state("a", 2, 2.0).values.into(),
                 invalid: None,
             },
             Feature {
                 id: FeatureId::Str("B".into()),
                 geometry: state("b", 10, 0.0).geometry,
-                values: state("b", 10, 0.0).values,
+                values: state("b", 10, 0.0).values.into(),
                 invalid: None,
             },
             Feature {
                 id: FeatureId::Str("C".into()),
                 geometry: state("c", 100, 0.0).geometry,
-                values: state("c", 100, 0.0).values,
+                values: state("c", 100, 0.0).values.into(),
                 invalid: None,
             },
         ];
@@ -506,7 +508,7 @@ mod tests {
     fn full(features: &[Feature]) -> Vec<(FeatureId, Vec<Value>, Geometry<f64>)> {
         features
             .iter()
-            .map(|f| (f.id.clone(), f.values.clone(), f.geometry.clone()))
+            .map(|f| (f.id.clone(), f.values.to_vec(), f.geometry.clone()))
             .collect()
     }
 

@@ -423,7 +423,7 @@ mod tests {
         let f = Feature {
             id: crate::feature::FeatureId::Int(1),
             geometry: geo::Geometry::Point(geo::Point::new(0.0, 0.0)),
-            values: vec![Value::Null, Value::Int(3)],
+            values: vec![Value::Null, Value::Int(3)].into(),
             invalid: None,
         };
         let null_eq = || {

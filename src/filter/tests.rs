@@ -113,8 +113,8 @@ fn layer() -> Layer {
         .map(|(i, (geometry, values, invalid))| Feature {
             id: FeatureId::Int(i as i64 + 1),
             geometry,
-            values,
-            invalid,
+            values: values.into(),
+            invalid: invalid.map(String::into_boxed_str),
         })
         .collect();
     Layer::new(

@@ -90,7 +90,7 @@ pub fn feature_json(
         properties.insert(field.name.clone(), value.to_json());
     }
     if let Some(reason) = &feature.invalid {
-        properties.insert("_invalid_geometry".into(), Json::String(reason.clone()));
+        properties.insert("_invalid_geometry".into(), Json::String(reason.to_string()));
     }
     properties.extend(extra);
     let geometry =

@@ -17,7 +17,7 @@ use gdal::{Dataset, DatasetOptions, GdalOpenFlags};
 use geo::{Geometry, GeometryCollection};
 
 use crate::crs;
-use crate::feature::{FeatureId, Field, FieldType, Value};
+use crate::feature::{FeatureId, Field, FieldType, Interner, Value};
 
 /// Errors reading a source; each names the file, and GDAL's reason where GDAL gave one.
 #[derive(Debug, thiserror::Error)]
@@ -179,6 +179,7 @@ fn read_layer<L: LayerAccess>(
         .unwrap_or(0)
         .min(1 << 20);
     let mut features = Vec::with_capacity(expected);
+    let mut interner = Interner::default();
     for (ordinal, feature) in layer.features().enumerate() {
         let fid = feature.fid().map(|f| f as i64).unwrap_or(ordinal as i64);
         let feature_error = |reason: String| SourceError::Feature {
@@ -188,7 +189,7 @@ fn read_layer<L: LayerAccess>(
         };
         let mut values = Vec::with_capacity(fields.len());
         for (i, field) in fields.iter().enumerate() {
-            values.push(read_value(&feature, i, field.ty).map_err(&feature_error)?);
+            values.push(read_value(&feature, i, field.ty, &mut interner).map_err(&feature_error)?);
         }
         let id = match id_index {
             None => FeatureId::Int(fid),
@@ -200,7 +201,7 @@ fn read_layer<L: LayerAccess>(
                         fields[i].name
                     )))
                 }
-                other => FeatureId::Str(other.to_string()),
+                other => FeatureId::Str(other.to_string().into()),
             },
         };
         let (geometry, problem) = match feature.geometry() {
@@ -291,12 +292,13 @@ fn read_value(
     feature: &gdal::vector::Feature<'_>,
     index: usize,
     ty: FieldType,
+    interner: &mut Interner,
 ) -> Result<Value, String> {
     if ty == FieldType::String {
         return Ok(feature
             .field_as_string(index)
             .map_err(|e| e.to_string())?
-            .map(Value::String)
+            .map(|s| Value::String(interner.text(&s)))
             .unwrap_or(Value::Null));
     }
     let Some(value) = feature.field(index).map_err(|e| e.to_string())? else {
@@ -307,11 +309,14 @@ fn read_value(
         (_, FieldValue::IntegerValue(i)) => Value::Int(i64::from(i)),
         (_, FieldValue::Integer64Value(i)) => Value::Int(i),
         (_, FieldValue::RealValue(r)) => Value::Real(r),
-        (_, FieldValue::DateValue(d)) => Value::Date(d.to_string()),
-        (_, FieldValue::DateTimeValue(d)) => {
-            Value::DateTime(format!("{}T{}{}", d.date_naive(), d.time(), d.offset()))
-        }
-        (_, FieldValue::StringValue(s)) => Value::String(s),
-        (_, other) => Value::String(format!("{other:?}")),
+        (_, FieldValue::DateValue(d)) => Value::Date(interner.text(&d.to_string())),
+        (_, FieldValue::DateTimeValue(d)) => Value::DateTime(interner.text(&format!(
+            "{}T{}{}",
+            d.date_naive(),
+            d.time(),
+            d.offset()
+        ))),
+        (_, FieldValue::StringValue(s)) => Value::String(interner.text(&s)),
+        (_, other) => Value::String(format!("{other:?}").into()),
     })
 }

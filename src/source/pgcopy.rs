@@ -30,7 +30,7 @@
 
 use std::io::Read;
 
-use crate::feature::{FieldType, Value};
+use crate::feature::{FieldType, Interner, Value};
 
 /// The signature that starts a binary COPY stream.
 pub const SIGNATURE: &[u8; 11] = b"PGCOPY\n\xff\r\n\0";
@@ -276,6 +276,15 @@ fn fixed<const N: usize>(kind: Kind, bytes: &[u8]) -> Result<[u8; N], CopyError>
 
 /// The value of a field of kind `kind` (`None`: SQL null).
 pub fn value(kind: Kind, bytes: Option<&[u8]>) -> Result<Value, CopyError> {
+    value_in(kind, bytes, &mut Interner::default())
+}
+
+/// [`value`], its text shared through `interner` with the equal texts read before.
+pub fn value_in(
+    kind: Kind,
+    bytes: Option<&[u8]>,
+    interner: &mut Interner,
+) -> Result<Value, CopyError> {
     let Some(b) = bytes else {
         return Ok(Value::Null);
     };
@@ -295,16 +304,14 @@ pub fn value(kind: Kind, bytes: Option<&[u8]>) -> Result<Value, CopyError> {
         Kind::Float8 => Value::Real(f64::from_be_bytes(fixed(kind, b)?)),
         Kind::Numeric => Value::Real(numeric(b)?),
         Kind::NumericInteger => numeric_integer(b)?,
-        Kind::Text => Value::String(
-            std::str::from_utf8(b)
-                .map_err(|_| CopyError::Utf8)?
-                .to_string(),
-        ),
+        Kind::Text => {
+            Value::String(interner.text(std::str::from_utf8(b).map_err(|_| CopyError::Utf8)?))
+        }
         Kind::Bool => Value::Bool(u8::from_be_bytes(fixed(kind, b)?) != 0),
         Kind::Date => {
             let days = i32::from_be_bytes(fixed(kind, b)?);
             match civil(i64::from(days)) {
-                Some((y, m, d)) => Value::Date(format!("{y:04}-{m:02}-{d:02}")),
+                Some((y, m, d)) => Value::Date(interner.text(&format!("{y:04}-{m:02}-{d:02}"))),
                 None => Value::Null,
             }
         }
@@ -313,12 +320,12 @@ pub fn value(kind: Kind, bytes: Option<&[u8]>) -> Result<Value, CopyError> {
             let seconds = micros.div_euclid(1_000_000);
             let (days, second) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
             match civil(days) {
-                Some((y, m, d)) => Value::DateTime(format!(
+                Some((y, m, d)) => Value::DateTime(interner.text(&format!(
                     "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}+00:00",
                     second / 3600,
                     second / 60 % 60,
                     second % 60
-                )),
+                ))),
                 None => Value::Null,
             }
         }

@@ -44,7 +44,7 @@ use geo::{CoordsIter, Geometry, GeometryCollection};
 
 use super::pgcopy::{self, CopyReader, Kind};
 use super::{read_layer, wkb, RawFeature, ReadOptions, SourceData, SourceError};
-use crate::feature::{FeatureId, Field, Value};
+use crate::feature::{FeatureId, Field, Interner, Value};
 
 /// Where a table layer is: the libpq connection string, the table as the catalogue names it
 /// (`schema.table` or `table`), and its geometry column when it has several.
@@ -563,6 +563,7 @@ fn read_copy(
         CopyReader::new(stream, width).map_err(|e| fail(format!("reading the table: {e}")))?;
 
     let mut features = Vec::new();
+    let mut interner = Interner::default();
     let mut ordinal: i64 = 0;
     loop {
         let row = match rows.next_row() {
@@ -586,7 +587,7 @@ fn read_copy(
         };
         let mut values = Vec::with_capacity(kinds.len());
         for (i, kind) in kinds.iter().enumerate() {
-            let value = pgcopy::value(*kind, row.get(first + i))
+            let value = pgcopy::value_in(*kind, row.get(first + i), &mut interner)
                 .map_err(|e| feature_error(format!("field {:?}: {e}", fields[i].name)))?;
             values.push(value);
         }
@@ -600,7 +601,7 @@ fn read_copy(
                         fields[i].name
                     )))
                 }
-                other => FeatureId::Str(other.to_string()),
+                other => FeatureId::Str(other.to_string().into()),
             },
         };
         let missing = || {

@@ -213,7 +213,7 @@ impl Layer {
         }
         features.par_iter_mut().for_each(|f| {
             if f.invalid.is_none() {
-                f.invalid = validate::check(&f.geometry);
+                f.invalid = validate::check(&f.geometry).map(String::into_boxed_str);
             }
         });
         let (by_id, mut repeated) = IdIndex::new(&features);
@@ -686,8 +686,8 @@ pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, Load
         Feature {
             id: raw.id,
             geometry,
-            values: raw.values,
-            invalid,
+            values: raw.values.into_boxed_slice(),
+            invalid: invalid.map(String::into_boxed_str),
         }
     };
     let features: Vec<Feature> =
@@ -752,7 +752,7 @@ mod tests {
                 Feature {
                     id: FeatureId::Int(i),
                     geometry: Geometry::Polygon(r.to_polygon()),
-                    values: Vec::new(),
+                    values: Box::default(),
                     invalid: None,
                 }
             })

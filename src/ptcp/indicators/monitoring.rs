@@ -515,7 +515,7 @@ mod tests {
             .map(|(id, values)| Feature {
                 id: FeatureId::Str(id.into()),
                 geometry: Geometry::Point(Point::new(0., 0.)),
-                values,
+                values: values.into(),
                 invalid: None,
             })
             .collect()

@@ -81,7 +81,7 @@ pub fn report_with(
     if let Some(reason) = &feature.invalid {
         return Err(ReportError::InvalidProject {
             id: id.to_string(),
-            reason: reason.clone(),
+            reason: reason.to_string(),
         });
     }
     let project = project_info(&feature.geometry, Some((projects, index)));

@@ -261,11 +261,11 @@ fn bad_input_is_a_typed_error() {
                     .map(|f| {
                         (
                             match &f.id {
-                                FeatureId::Str(s) => s.as_str(),
+                                FeatureId::Str(s) => &**s,
                                 _ => "",
                             },
                             f.geometry.clone(),
-                            f.values.clone(),
+                            f.values.to_vec(),
                         )
                     })
                     .collect(),

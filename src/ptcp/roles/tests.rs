@@ -211,7 +211,7 @@ fn role_fields_bind_a_schema_outside_a_layer() {
     let p = Feature {
         id: FeatureId::Str("P9".into()),
         geometry: geo::Geometry::Point(geo::Point::new(0., 0.)),
-        values: vec![Value::String("Nove".into()), Value::Real(12.5)],
+        values: vec![Value::String("Nove".into()), Value::Real(12.5)].into(),
         invalid: None,
     };
     // Named in [roles], or found under the default name; absent otherwise.
@@ -222,7 +222,7 @@ fn role_fields_bind_a_schema_outside_a_layer() {
     assert_eq!(f.name(&p), "Nove");
     // A feature shorter than the schema reads as missing values, not a panic.
     let short = Feature {
-        values: vec![],
+        values: Box::default(),
         ..p
     };
     assert_eq!(f.value(Field::ProjectSpent, &short), None);
