@@ -12,7 +12,19 @@ use tracing_subscriber::EnvFilter;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Gives back to the system what mimalloc keeps of the memory a catalogue's load freed. Each
+/// thread's heap keeps freed pages for a moment before returning them, and returns them on a
+/// later call from the same thread; the load's parallel work runs on rayon's threads, which then
+/// sleep. Collected on each of them and on the loading thread: 50 to 100 MB less resident
+/// memory after loading a million zones (README, "Memory and start time at a million zones").
+fn give_back_freed_memory() {
+    // SAFETY: mi_collect takes no pointer and may be called from any thread at any time.
+    rayon::broadcast(|_| unsafe { libmimalloc_sys::mi_collect(true) });
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 fn main() {
+    territorio::store::set_after_load(give_back_freed_memory);
     let cli = territorio::cli::Cli::parse();
     // The server logs its requests by default; the other commands only warnings.
     let default_filter = match cli.command {

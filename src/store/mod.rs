@@ -514,6 +514,19 @@ pub enum LoadEvent {
     },
 }
 
+/// What runs after every [`Catalog::load`] (see [`set_after_load`]).
+static AFTER_LOAD: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// Sets, once per process, a function run after every catalogue load (the first and each
+/// reload), on the loading thread. A load allocates and frees hundreds of megabytes of
+/// temporaries (the source's records, the R-tree's entries) on several threads; an allocator
+/// may keep what they freed for those threads, which then sleep. The library chooses no
+/// allocator: the `territorio` command, which does, sets this to give that memory back.
+/// Later calls are ignored.
+pub fn set_after_load(after: fn()) {
+    let _ = AFTER_LOAD.set(after);
+}
+
 /// All the layers of a catalogue, loaded and indexed. Immutable; a clone shares the layers.
 #[derive(Debug, Clone)]
 pub struct Catalog {
@@ -571,7 +584,11 @@ impl Catalog {
             });
             layers.push(layer);
         }
-        Ok(Catalog::from_layers(config, working_crs, layers))
+        let catalog = Catalog::from_layers(config, working_crs, layers);
+        if let Some(after) = AFTER_LOAD.get() {
+            after();
+        }
+        Ok(catalog)
     }
 
     /// Gathers already-built layers (used by tests and benchmarks that build data in memory).
@@ -692,10 +709,17 @@ pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, Load
     };
     let features: Vec<Feature> =
         if transformer.is_identity() || data.features.len() < PARALLEL_REPROJECTION_FROM {
-            data.features
-                .into_iter()
-                .map(|raw| reproject(&transformer, raw))
-                .collect()
+            // Into a vector of its own, of exactly their number: `collect` would reuse the
+            // source's vector, whose slots are larger and whose capacity was the header's
+            // guess (30 MB more at a million features; shrinking it later moves nothing, as
+            // the allocator keeps a block shrunk by less than half where it is).
+            let mut features = Vec::with_capacity(data.features.len());
+            features.extend(
+                data.features
+                    .into_iter()
+                    .map(|raw| reproject(&transformer, raw)),
+            );
+            features
         } else {
             // PROJ objects are not Send: each rayon job makes its own, so jobs are kept large.
             let crs = data.crs.clone();
