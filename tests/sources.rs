@@ -399,4 +399,22 @@ fn duplicate_ids_refuse_the_layer_naming_them() {
     config.id_field = None;
     let layer = load_layer(&config, "EPSG:32632").unwrap();
     assert_eq!(layer.features.len(), codes.len());
+
+    // Equal texts are held once: 15 values, 8 distinct codes, 8 allocations.
+    let texts: Vec<&territorio::feature::Text> = layer
+        .features
+        .iter()
+        .map(|f| match &f.values[0] {
+            Value::String(t) => t,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let read: Vec<&str> = texts.iter().map(|t| &***t).collect();
+    assert_eq!(read, codes);
+    let mut places: Vec<*const u8> = texts.iter().map(|t| t.as_ptr()).collect();
+    places.sort();
+    places.dedup();
+    assert_eq!(places.len(), 8);
+    // The first A1 and the third are the same text, not copies.
+    assert!(std::sync::Arc::ptr_eq(texts[0], texts[5]));
 }

@@ -50,7 +50,8 @@ STAGES = [
 # Checked before the stages: allocation and copies are their own lines whichever file names them.
 FIRST = [
     ("memory allocation (malloc, free)", ["malloc/", "arena.c", "__rust_alloc", "__rust_dealloc",
-                                          "__rust_realloc", "__rdl_"]),
+                                          "__rust_realloc", "__rdl_", "libmimalloc-sys",
+                                          "mimalloc::", "mi_malloc", "mi_free", "_mi_"]),
     ("memory copies (memcpy, memmove)", ["memmove", "memcpy", "memset", "memcmp"]),
 ]
 OTHER = "other (hashing, std, kernel entry points)"

@@ -553,6 +553,19 @@ mod tests {
     }
 
     #[test]
+    fn texts_read_through_one_interner_are_shared() {
+        let mut interner = Interner::default();
+        let mut text = |b: &[u8]| match value_in(Kind::Text, Some(b), &mut interner) {
+            Ok(Value::String(t)) => t,
+            other => panic!("{other:?}"),
+        };
+        let (a, b, c) = (text(b"industrial"), text(b"industrial"), text(b"mixed"));
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert_eq!((&*a, &*c), ("industrial", "mixed"));
+    }
+
+    #[test]
     fn numerics_by_hand() {
         // -12.345: digits 12 | 3450 (weight 0), sign 0x4000, scale 3.
         let b = [0, 2, 0, 0, 0x40, 0, 0, 3, 0, 12, 0x0d, 0x7a];
