@@ -35,6 +35,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 mod roles;
+pub mod watch;
 
 pub use roles::RoleTable;
 

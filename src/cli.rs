@@ -184,6 +184,11 @@ pub struct ServeArgs {
     /// The accounts file: who may edit which layer (`territorio accounts`). Edits need it.
     #[arg(long)]
     pub accounts: Option<PathBuf>,
+    /// Look at the catalogue's files (the catalogue, each source and the files beside it, the
+    /// styles) every SECONDS, and reload, as SIGHUP does, when they have changed and then
+    /// stayed the same for one more look (0: never).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0)]
+    pub watch: u64,
 }
 
 /// Output of `territorio report`.
@@ -516,6 +521,10 @@ pub fn serve(args: ServeArgs) -> Result<i32> {
     }
     if let Some(accounts) = accounts {
         state.set_accounts(accounts);
+    }
+    if args.watch > 0 {
+        let _in_runtime = runtime.enter();
+        state.watch_files(std::time::Duration::from_secs(args.watch));
     }
     runtime
         .block_on(crate::api::serve(state, args.addr, move |addr| {

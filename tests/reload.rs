@@ -156,6 +156,59 @@ async fn a_broken_file_keeps_the_served_catalogue_and_says_why() {
     assert!(get(&app, "/health/ready").await.json()["reloads"]["lastError"].is_null());
 }
 
+/// Waits up to 10 s for `done`, polling every 50 ms; false if it never came.
+async fn eventually(mut done: impl AsyncFnMut() -> bool) -> bool {
+    for _ in 0..200 {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// `--watch`: a file replaced is reloaded by itself; a broken one keeps what is served and is
+/// reported once, not retried; fixed, it is served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_files_reload_when_they_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, state) = served(dir.path());
+    state.watch_files(std::time::Duration::from_millis(100));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(state.reload_status().reloads, 0, "no change, no reload");
+
+    let sites = dir.path().join("sites.geojson");
+    std::fs::write(&sites, points(5)).unwrap();
+    assert!(
+        eventually(async || matched(&get(&app, "/collections/sites/items").await) == 5).await,
+        "the new file is served"
+    );
+    assert_eq!(
+        state.reload_status().reloads,
+        1,
+        "one reload for one change"
+    );
+
+    std::fs::write(&sites, "{ this is not GeoJSON").unwrap();
+    assert!(
+        eventually(async || state.reload_status().failures == 1).await,
+        "the broken file is tried"
+    );
+    let (_, error) = state.reload_status().last_error.expect("an error kept");
+    assert!(error.contains("sites"), "{error}");
+    assert_eq!(matched(&get(&app, "/collections/sites/items").await), 5);
+    // Not tried again while the files stay as they are.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(state.reload_status().failures, 1);
+
+    std::fs::write(&sites, points(3)).unwrap();
+    assert!(
+        eventually(async || matched(&get(&app, "/collections/sites/items").await) == 3).await,
+        "the fixed file is served"
+    );
+    assert!(state.reload_status().last_error.is_none());
+}
+
 #[tokio::test]
 async fn a_layer_added_by_a_reload_is_in_the_collections_and_the_api() {
     let dir = tempfile::tempdir().unwrap();

@@ -352,6 +352,41 @@ impl AppState {
         result
     }
 
+    /// Reloads ([`AppState::reload`]) when the catalogue's files change: polls them every
+    /// `every` ([`crate::catalog::watch`]), and reloads once a changed state has stayed the
+    /// same for one more poll, so that a file still being copied is not read half-written. A
+    /// reload that fails is not tried again until the files change again; the served
+    /// catalogue stays, the error is logged and kept for `/health/ready`. For `territorio
+    /// serve --watch`; needs the runtime.
+    pub fn watch_files(&self, every: Duration) {
+        let live = self.live();
+        tokio::spawn(async move {
+            let now = || {
+                let config = live.state().catalog().config.clone();
+                async move {
+                    tokio::task::spawn_blocking(move || crate::catalog::watch::fingerprint(&config))
+                        .await
+                }
+            };
+            let Ok(mut loaded) = now().await else { return };
+            let mut last = loaded.clone();
+            loop {
+                tokio::time::sleep(every).await;
+                let Ok(seen) = now().await else { return };
+                if seen != loaded && seen == last {
+                    let files = seen.changed_since(&loaded);
+                    tracing::info!(?files, "the catalogue's files changed: reloading");
+                    // The outcome is logged and kept for /health/ready by the reload itself.
+                    let _ = live.state().reload().await;
+                    // The files of the catalogue now served, as they were before it was read.
+                    let Ok(after) = now().await else { return };
+                    loaded = seen.carried_onto(after);
+                }
+                last = seen;
+            }
+        });
+    }
+
     /// What the reloads did so far.
     pub fn reload_status(&self) -> ReloadStatus {
         self.shared
