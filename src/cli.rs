@@ -184,9 +184,9 @@ pub struct ServeArgs {
     /// The accounts file: who may edit which layer (`territorio accounts`). Edits need it.
     #[arg(long)]
     pub accounts: Option<PathBuf>,
-    /// Look at the catalogue's files (the catalogue, each source and the files beside it, the
-    /// styles) every SECONDS, and reload, as SIGHUP does, when they have changed and then
-    /// stayed the same for one more look (0: never).
+    /// Look at the catalogue's files (the catalogue, each source and the files beside it)
+    /// every SECONDS, and reload, as SIGHUP does, when they have changed and then stayed the
+    /// same for one more look (0: never).
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     pub watch: u64,
 }

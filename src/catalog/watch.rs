@@ -14,20 +14,16 @@ use std::time::SystemTime;
 
 use super::CatalogConfig;
 
-/// The files `config` is read from: the catalogue file, each file layer's source and the files
-/// beside it that share its name, and each layer's styles. Tables of a database are not files:
-/// a change there is not seen (reload them with `SIGHUP` or the admin endpoint).
+/// The files `config` is read from: the catalogue file, and each file layer's source and the
+/// files beside it that share its name. Not the styles: they are read from disk each time they
+/// are asked for, and need no reload. Tables of a database are not files: a change there is
+/// not seen (reload them with `SIGHUP` or the admin endpoint).
 pub fn files(config: &CatalogConfig) -> Vec<PathBuf> {
     let mut out = vec![config.path.clone()];
     for layer in &config.layers {
         if layer.table.is_none() && !layer.source.as_os_str().is_empty() {
             out.push(layer.source.clone());
             out.extend(companions(&layer.source));
-        }
-        if let Some(style) = &layer.style {
-            for ext in ["json", "qml"] {
-                out.push(config.styles_dir.join(format!("{style}.{ext}")));
-            }
         }
     }
     out.sort();
@@ -168,7 +164,7 @@ source = "data/sites.gpkg"
     }
 
     #[test]
-    fn the_files_are_the_catalogue_the_sources_their_companions_and_the_styles() {
+    fn the_files_are_the_catalogue_the_sources_and_their_companions() {
         let dir = tempfile::tempdir().unwrap();
         let config = catalogue(dir.path());
         let base = config.path.parent().unwrap().to_path_buf();
@@ -192,8 +188,6 @@ source = "data/sites.gpkg"
                 "data/zones.prj",
                 "data/zones.shp",
                 "data/zones.shx",
-                "styles/z.json",
-                "styles/z.qml",
             ]
         );
     }
@@ -211,19 +205,19 @@ source = "data/sites.gpkg"
         let second = fingerprint(&config);
         assert_eq!(second.changed_since(&first), [dbf]);
 
-        // The style's .qml appears; the journal goes.
-        let qml = dir.path().join("styles/z.qml");
-        std::fs::write(&qml, "<qgis/>").unwrap();
+        // A Shapefile's .cpg appears; the journal goes.
+        let cpg = dir.path().join("data/zones.cpg");
+        std::fs::write(&cpg, "UTF-8").unwrap();
         let wal = dir.path().join("data/sites.gpkg-wal");
         std::fs::remove_file(&wal).unwrap();
         let third = fingerprint(&config);
-        let mut want = vec![wal, qml.clone()];
+        let mut want = vec![wal, cpg.clone()];
         want.sort();
         assert_eq!(third.changed_since(&second), want);
 
         // After a reload: the files now named, each as it was before the reload read it.
-        std::fs::write(&qml, "<qgis version='3'/>").unwrap();
+        std::fs::write(&cpg, "ISO-8859-1").unwrap();
         let carried = third.carried_onto(fingerprint(&config));
-        assert_eq!(fingerprint(&config).changed_since(&carried), [qml]);
+        assert_eq!(fingerprint(&config).changed_since(&carried), [cpg]);
     }
 }
