@@ -97,9 +97,9 @@ impl fmt::Display for Value {
     }
 }
 
-/// Hands out one [`Text`] per distinct string while a layer is read, so that the layer holds
-/// each repeated value once: a million zones whose `kind` is one of six words hold six texts,
-/// not a million (at 16 bytes of allocation each, and 8 of reference).
+/// Hands out one [`Text`] per distinct string while a layer is read (one interner per field),
+/// so that the layer holds each repeated value once: a million zones whose `kind` is one of
+/// six words hold six texts, not a million.
 ///
 /// Only the first [`Interner::MAX_DISTINCT`] distinct strings are kept for sharing: a field
 /// whose values are all different (a name, a code) gains nothing from sharing, and its table

@@ -179,7 +179,8 @@ fn read_layer<L: LayerAccess>(
         .unwrap_or(0)
         .min(1 << 20);
     let mut features = Vec::with_capacity(expected);
-    let mut interner = Interner::default();
+    // One per field: a field of names, all different, fills its own table, not the others'.
+    let mut interners: Vec<Interner> = fields.iter().map(|_| Interner::default()).collect();
     for (ordinal, feature) in layer.features().enumerate() {
         let fid = feature.fid().map(|f| f as i64).unwrap_or(ordinal as i64);
         let feature_error = |reason: String| SourceError::Feature {
@@ -189,7 +190,8 @@ fn read_layer<L: LayerAccess>(
         };
         let mut values = Vec::with_capacity(fields.len());
         for (i, field) in fields.iter().enumerate() {
-            values.push(read_value(&feature, i, field.ty, &mut interner).map_err(&feature_error)?);
+            let interner = &mut interners[i];
+            values.push(read_value(&feature, i, field.ty, interner).map_err(&feature_error)?);
         }
         let id = match id_index {
             None => FeatureId::Int(fid),

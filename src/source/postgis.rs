@@ -563,7 +563,8 @@ fn read_copy(
         CopyReader::new(stream, width).map_err(|e| fail(format!("reading the table: {e}")))?;
 
     let mut features = Vec::new();
-    let mut interner = Interner::default();
+    // One per field: a field of names, all different, fills its own table, not the others'.
+    let mut interners: Vec<Interner> = kinds.iter().map(|_| Interner::default()).collect();
     let mut ordinal: i64 = 0;
     loop {
         let row = match rows.next_row() {
@@ -587,7 +588,7 @@ fn read_copy(
         };
         let mut values = Vec::with_capacity(kinds.len());
         for (i, kind) in kinds.iter().enumerate() {
-            let value = pgcopy::value_in(*kind, row.get(first + i), &mut interner)
+            let value = pgcopy::value_in(*kind, row.get(first + i), &mut interners[i])
                 .map_err(|e| feature_error(format!("field {:?}: {e}", fields[i].name)))?;
             values.push(value);
         }
