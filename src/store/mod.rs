@@ -131,13 +131,22 @@ pub struct Layer {
     /// of the last change of an edited layer, or the last one a change log shows.
     pub version: u64,
     /// Each feature's geometry in another CRS (named first), kept once computed (see
-    /// [`Layer::moved`]): allocated on first use, filled feature by feature.
-    moved: std::sync::OnceLock<(String, Vec<std::sync::OnceLock<Geometry<f64>>>)>,
+    /// [`Layer::moved`]): in chunks of [`MOVED_CHUNK`] features, each allocated when one of
+    /// its features is first moved, filled feature by feature.
+    moved: std::sync::OnceLock<(String, Box<[std::sync::OnceLock<MovedChunk>]>)>,
     /// For an edited layer's change log: the log, whose features are kept in the store of
     /// edits and read from there when asked for (this layer holds none; see
     /// [`crate::edit::log`]).
     pub change_log: Option<Arc<dyn KeptElsewhere>>,
 }
+
+/// Features to a chunk of [`Layer::moved`]'s cells: a tile asks for the features of one small
+/// area, and a layer of a million features would otherwise allocate 64 MB of cells (a
+/// geometry and its lock each) at its first tile, whatever the tile held.
+const MOVED_CHUNK: usize = 1024;
+
+/// The cells of [`MOVED_CHUNK`] features (fewer in a layer's last chunk).
+type MovedChunk = Box<[std::sync::OnceLock<Geometry<f64>>]>;
 
 /// The features of a layer that holds none itself: an edited layer's change log, whose changes
 /// are kept in the store of edits ([`crate::edit::log::ChangeLog`] implements it). Each
@@ -311,25 +320,31 @@ impl Layer {
     /// layer's life (a layer changed by an edit is a new layer, so it is never stale). Vector
     /// tiles move every geometry they cut to EPSG:3857: kept, each feature's move through
     /// PROJ is made once, not once per tile. The memory it takes grows with the features
-    /// asked for, up to about that of the features' own coordinates. One target CRS is kept
-    /// per layer, the first asked for; a move to another is made each time, not kept.
+    /// asked for, up to about that of the features' own coordinates, by chunks of
+    /// [`MOVED_CHUNK`] features (64 kB of cells each). One target CRS is kept per layer, the
+    /// first asked for; a move to another is made each time, not kept.
     pub fn moved(
         &self,
         index: usize,
         to: &crate::crs::Transformer,
     ) -> Result<std::borrow::Cow<'_, Geometry<f64>>, crate::crs::CrsError> {
-        let (crs, cells) = self.moved.get_or_init(|| {
-            let cells = (0..self.features.len())
+        let (crs, chunks) = self.moved.get_or_init(|| {
+            let chunks = (0..self.features.len().div_ceil(MOVED_CHUNK))
                 .map(|_| std::sync::OnceLock::new())
                 .collect();
-            (to.to_crs().to_string(), cells)
+            (to.to_crs().to_string(), chunks)
         });
         if crs != to.to_crs() {
             return Ok(std::borrow::Cow::Owned(
                 to.transformed(&self.features[index].geometry)?,
             ));
         }
-        let cell = &cells[index];
+        let chunk = chunks[index / MOVED_CHUNK].get_or_init(|| {
+            let first = index / MOVED_CHUNK * MOVED_CHUNK;
+            let len = MOVED_CHUNK.min(self.features.len() - first);
+            (0..len).map(|_| std::sync::OnceLock::new()).collect()
+        });
+        let cell = &chunk[index % MOVED_CHUNK];
         if let Some(g) = cell.get() {
             return Ok(std::borrow::Cow::Borrowed(g));
         }
@@ -876,5 +891,52 @@ mod tests {
         )
         .unwrap();
         assert!(fresh.moved.get().is_none());
+    }
+
+    #[test]
+    fn moved_geometries_are_kept_by_chunks_allocated_when_first_used() {
+        // 2,500 points: chunks of 1,024, 1,024 and 452 features.
+        let features: Vec<Feature> = (0..2_500)
+            .map(|i| Feature {
+                id: FeatureId::Int(i),
+                geometry: Geometry::Point(geo::Point::new(600_000.0 + i as f64, 5_000_000.0)),
+                values: Box::default(),
+                invalid: None,
+            })
+            .collect();
+        let layer = Layer::new(
+            crate::analysis::testing::province_layers()[0]
+                .config
+                .clone(),
+            "EPSG:32632".into(),
+            "test".into(),
+            Vec::new(),
+            features,
+        )
+        .unwrap();
+        let to = crate::crs::Transformer::new("EPSG:32632", "EPSG:3857").unwrap();
+        let allocated = |layer: &Layer| -> Vec<usize> {
+            let (_, chunks) = layer.moved.get().unwrap();
+            chunks
+                .iter()
+                .map(|c| c.get().map_or(0, |c| c.len()))
+                .collect()
+        };
+        for i in [2_499, 1_500, 1_024] {
+            let moved = layer.moved(i, &to).unwrap();
+            assert_eq!(*moved, to.transformed(&layer.features[i].geometry).unwrap());
+        }
+        assert_eq!(
+            allocated(&layer),
+            [0, 1_024, 452],
+            "the first chunk untouched"
+        );
+        layer.moved(0, &to).unwrap();
+        assert_eq!(allocated(&layer), [1_024, 1_024, 452]);
+        // Each kept once, whichever chunk holds it.
+        for i in [0, 1_023, 1_024, 2_499] {
+            let (a, b) = (layer.moved(i, &to).unwrap(), layer.moved(i, &to).unwrap());
+            assert!(std::ptr::eq(&*a, &*b), "feature {i}");
+        }
     }
 }
