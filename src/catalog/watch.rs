@@ -32,7 +32,8 @@ pub fn files(config: &CatalogConfig) -> Vec<PathBuf> {
 }
 
 /// The files beside `source` whose name is its stem followed by `.` or `-` (`zones.dbf`,
-/// `zones.gpkg-wal`), itself excluded.
+/// `zones.gpkg-wal`), itself excluded, and so is SQLite's shared-memory index (`-shm`): it
+/// holds no data, and changes whenever a program merely reads a GeoPackage in WAL mode.
 fn companions(source: &Path) -> Vec<PathBuf> {
     let (Some(dir), Some(stem), Some(name)) = (
         source.parent(),
@@ -55,8 +56,10 @@ fn companions(source: &Path) -> Vec<PathBuf> {
             let file = e.file_name();
             let file = file.to_str()?;
             let rest = file.strip_prefix(stem)?;
-            (file != name && (rest.starts_with('.') || rest.starts_with('-')))
-                .then(|| dir.join(file))
+            (file != name
+                && (rest.starts_with('.') || rest.starts_with('-'))
+                && !file.ends_with("-shm"))
+            .then(|| dir.join(file))
         })
         .collect()
 }
@@ -140,6 +143,7 @@ mod tests {
         }
         std::fs::write(dir.join("data/sites.gpkg"), "x").unwrap();
         std::fs::write(dir.join("data/sites.gpkg-wal"), "x").unwrap();
+        std::fs::write(dir.join("data/sites.gpkg-shm"), "x").unwrap();
         std::fs::write(dir.join("styles/z.json"), "{}").unwrap();
         let text = r#"
 working_crs = "EPSG:32632"
@@ -177,7 +181,8 @@ source = "data/sites.gpkg"
                     .into_owned()
             })
             .collect();
-        // zones_old.dbf shares the stem's first letters, not the stem: not a companion.
+        // zones_old.dbf shares the stem's first letters, not the stem: not a companion; nor
+        // is the GeoPackage's shared-memory index.
         assert_eq!(
             names,
             [
