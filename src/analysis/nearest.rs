@@ -13,11 +13,12 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use geo::{Distance, Euclidean, Geometry, Point, Rect};
-use rstar::{ParentNode, RTreeNode, AABB};
+use rstar::AABB;
 
 use super::{box_distance_2, checked_envelope, AnalysisError, Hit};
 use crate::feature::FeatureId;
-use crate::store::{IndexEntry, Layer};
+use crate::store::rtree::{Child, Node};
+use crate::store::Layer;
 
 /// The `k` features of `layer` nearest to `query` (working CRS), nearest first, ties by id.
 ///
@@ -49,25 +50,30 @@ pub fn nearest(layer: &Layer, query: &Geometry<f64>, k: usize) -> Result<Vec<Hit
         }
     };
 
+    let index = layer.index();
+    let Some(root) = index.root() else {
+        return Ok(out);
+    };
     let mut heap = BinaryHeap::new();
     heap.push(Entry {
         distance: 0.0,
-        item: Item::Node(layer.index().root()),
+        item: Item::Node(root),
     });
     while let Some(Entry { distance, item }) = heap.pop() {
         match item {
             Item::Node(node) => {
-                for child in node.children() {
+                for (child, bounds) in index.children(node) {
                     let item = match child {
-                        RTreeNode::Parent(p) => Item::Node(p),
-                        RTreeNode::Leaf(l) => Item::Leaf(l),
+                        Child::Node(n) => Item::Node(n),
+                        Child::Leaf(i) => Item::Leaf(i),
                     };
-                    let d = box_distance(&query_box, &child_envelope(child), point);
+                    // The index's boxes contain the envelopes they stand for: the distance
+                    // to one is a lower bound of the distance to what is inside.
+                    let d = box_distance(&query_box, &bounds, point);
                     heap.push(Entry { distance: d, item });
                 }
             }
-            Item::Leaf(entry) => {
-                let i = entry.data;
+            Item::Leaf(i) => {
                 // The exact distance, not raised to the envelope bound: the two can differ in
                 // the last bit, and results must carry the true distance.
                 heap.push(Entry {
@@ -93,13 +99,6 @@ fn to_aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
     AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
-fn child_envelope(child: &RTreeNode<IndexEntry>) -> AABB<[f64; 2]> {
-    match child {
-        RTreeNode::Parent(p) => p.envelope(),
-        RTreeNode::Leaf(l) => rstar::RTreeObject::envelope(l),
-    }
-}
-
 /// Distance from the query box (or point) to an envelope: a lower bound of the true distance.
 fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>>) -> f64 {
     match point {
@@ -109,8 +108,8 @@ fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>
 }
 
 enum Item<'a> {
-    Node(&'a ParentNode<IndexEntry>),
-    Leaf(&'a IndexEntry),
+    Node(Node),
+    Leaf(u32),
     Exact(u32, &'a FeatureId),
 }
 

@@ -8,7 +8,6 @@
 //! Cost: O(log n + k) index work for k candidates, plus k exact tests.
 
 use geo::{BoundingRect, Coord, Geometry, Intersects, PreparedGeometry, Rect, Relate};
-use rstar::AABB;
 
 use super::{checked_envelope, AnalysisError};
 use crate::store::Layer;
@@ -61,9 +60,11 @@ pub fn select(
         Predicate::Intersects => {
             if let Geometry::Point(p) = query {
                 // Point queries: only envelopes that contain the point.
-                for entry in layer.index().locate_all_at_point(&[p.x(), p.y()]) {
-                    if layer.features[entry.data as usize].geometry.intersects(p) {
-                        out.push(entry.data);
+                let mut found = Vec::new();
+                layer.at_point([p.x(), p.y()], usize::MAX, &mut found);
+                for i in found {
+                    if layer.features[i as usize].geometry.intersects(p) {
+                        out.push(i);
                     }
                 }
             } else {
@@ -76,11 +77,13 @@ pub fn select(
         }
         Predicate::Within => {
             // The feature's envelope must lie inside the query's.
-            let aabb = aabb(&envelope);
-            let candidates: Vec<u32> = layer
-                .index()
-                .locate_in_envelope(&aabb)
-                .map(|e| e.data)
+            // (The index's rounded boxes may keep a few more: the relation decides.)
+            let (min, max) = (envelope.min(), envelope.max());
+            let index = layer.index();
+            let candidates: Vec<u32> = index
+                .intersecting([min.x, min.y], [max.x, max.y])
+                .filter(|&slot| index.may_lie_inside(slot, [min.x, min.y], [max.x, max.y]))
+                .map(|slot| index.item(slot))
                 .filter(|&i| layer.features[i as usize].is_valid())
                 .collect();
             relate_each(layer, query, &candidates, &mut out, |m| m.is_contains());
@@ -126,10 +129,6 @@ fn relate_each(
             }
         }
     }
-}
-
-fn aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
 }
 
 fn rect_covers(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {

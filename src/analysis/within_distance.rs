@@ -7,7 +7,7 @@
 //! Cost: O(log n + k) index work for k candidates, plus k exact distances.
 
 use geo::{Coord, Distance, Euclidean, Geometry, Rect};
-use rstar::{RTreeObject, AABB};
+use rstar::AABB;
 
 use super::{box_distance_2, checked_envelope, sort_hits, AnalysisError, Hit};
 use crate::store::Layer;
@@ -71,19 +71,19 @@ pub fn within_distance(
             });
         }
     };
-    match query_point {
-        // A point query walks the tree by circle, not by square.
-        Some(p) => {
-            for entry in layer.index().locate_within_distance([p.x, p.y], limit_2) {
-                consider(entry.data);
-            }
-        }
-        None => {
-            for entry in layer.index().locate_in_envelope_intersecting(&grown_box) {
-                if box_distance_2(&query_box, &entry.envelope()) <= limit_2 {
-                    consider(entry.data);
-                }
-            }
+    // The index's boxes contain the envelopes they stand for, so a box farther than the
+    // limit holds nothing within it. A point query keeps the boxes within a circle, not a
+    // square.
+    let index = layer.index();
+    let (low, high) = (grown_box.lower(), grown_box.upper());
+    for slot in index.intersecting(low, high) {
+        let bounds = index.bounds(slot);
+        let near = match query_point {
+            Some(p) => bounds.distance_2(&[p.x, p.y]) <= limit_2,
+            None => box_distance_2(&query_box, &bounds) <= limit_2,
+        };
+        if near {
+            consider(index.item(slot));
         }
     }
     sort_hits(layer, &mut hits);
