@@ -6,18 +6,22 @@
 //! final when its exact distance is at the front, so results come out in order. Ties are broken
 //! by feature id: an exact result waits until every envelope at the same distance is opened.
 //!
+//! A node of the layer's packed R-tree ([`crate::store::rtree`]) has 16 children: rather than
+//! queue each, an opened node's children are sorted by distance and the queue holds a cursor
+//! at the nearest one not yet taken, moved on when it is taken. And once k exact distances are
+//! known, the largest of them bounds the k-th result: a box farther than that is not kept.
+//!
 //! Cost: O(log n + m) queue operations, where m is the number of envelopes closer than the k-th
 //! result; one exact distance (linear in the vertices of both geometries) per envelope reached.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
-use geo::{Distance, Euclidean, Geometry, Point, Rect};
-use rstar::AABB;
+use geo::{Distance, Euclidean, Geometry};
 
-use super::{box_distance_2, checked_envelope, AnalysisError, Hit};
+use super::{checked_envelope, AnalysisError, Hit};
 use crate::feature::FeatureId;
-use crate::store::rtree::{Child, Node};
+use crate::store::rtree::Child;
 use crate::store::Layer;
 
 /// The `k` features of `layer` nearest to `query` (working CRS), nearest first, ties by id.
@@ -37,7 +41,12 @@ pub fn nearest(layer: &Layer, query: &Geometry<f64>, k: usize) -> Result<Vec<Hit
     if k == 0 || layer.index().size() == 0 {
         return Ok(out);
     }
-    let query_box = to_aabb(&envelope);
+    let query_box = [
+        envelope.min().x,
+        envelope.min().y,
+        envelope.max().x,
+        envelope.max().y,
+    ];
     let point = match query {
         Geometry::Point(p) => Some(*p),
         _ => None,
@@ -54,30 +63,58 @@ pub fn nearest(layer: &Layer, query: &Geometry<f64>, k: usize) -> Result<Vec<Hit
     let Some(root) = index.root() else {
         return Ok(out);
     };
+    // The children of each node opened, each node's in a run of its own, and in the queue a
+    // cursor for each run: at its nearest child not yet taken, moved to the front of what is
+    // left of the run (a run is short, and few of its children are ever taken: cheaper than
+    // sorting it, or than queueing every child).
+    let mut runs: Vec<(f64, Child)> = Vec::new();
     let mut heap = BinaryHeap::new();
-    heap.push(Entry {
-        distance: 0.0,
-        item: Item::Node(root),
-    });
+    // The k smallest exact distances computed so far (a max-heap): once there are k, the
+    // largest is a bound on the k-th result, and a box farther than it holds none.
+    let mut best: BinaryHeap<Bound> = BinaryHeap::with_capacity(k.min(64) + 1);
+    let mut bound = f64::INFINITY;
+    let open = |node, bound: f64, runs: &mut Vec<(f64, Child)>, heap: &mut BinaryHeap<Entry>| {
+        let start = runs.len();
+        for (child, b) in index.children(node) {
+            // The index's boxes contain the envelopes they stand for: the distance to one
+            // is a lower bound of the distance to what is inside. Equal kept: a feature at
+            // the k-th distance may win on its id.
+            let d = box_distance(&query_box, &b);
+            if d <= bound {
+                runs.push((d, child));
+            }
+        }
+        let end = runs.len() as u32;
+        queue_run(runs, start as u32, end, bound, heap);
+    };
+    open(root, bound, &mut runs, &mut heap);
     while let Some(Entry { distance, item }) = heap.pop() {
         match item {
-            Item::Node(node) => {
-                for (child, bounds) in index.children(node) {
-                    let item = match child {
-                        Child::Node(n) => Item::Node(n),
-                        Child::Leaf(i) => Item::Leaf(i),
-                    };
-                    // The index's boxes contain the envelopes they stand for: the distance
-                    // to one is a lower bound of the distance to what is inside.
-                    let d = box_distance(&query_box, &bounds, point);
-                    heap.push(Entry { distance: d, item });
-                }
-            }
-            Item::Leaf(i) => {
+            Item::Run(at, end) => {
+                let child = runs[at as usize].1;
+                queue_run(&mut runs, at + 1, end, bound, &mut heap);
+                let i = match child {
+                    Child::Node(node) => {
+                        open(node, bound, &mut runs, &mut heap);
+                        continue;
+                    }
+                    Child::Leaf(i) => i,
+                };
                 // The exact distance, not raised to the envelope bound: the two can differ in
                 // the last bit, and results must carry the true distance.
+                let d = exact(i);
+                if d > bound {
+                    continue;
+                }
+                best.push(Bound(d));
+                if best.len() > k {
+                    best.pop();
+                }
+                if best.len() == k {
+                    bound = best.peek().map_or(f64::INFINITY, |b| b.0);
+                }
                 heap.push(Entry {
-                    distance: exact(i),
+                    distance: d,
                     item: Item::Exact(i, &layer.features[i as usize].id),
                 });
             }
@@ -95,21 +132,62 @@ pub fn nearest(layer: &Layer, query: &Geometry<f64>, k: usize) -> Result<Vec<Hit
     Ok(out)
 }
 
-fn to_aabb(r: &Rect<f64>) -> AABB<[f64; 2]> {
-    AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y])
-}
-
-/// Distance from the query box (or point) to an envelope: a lower bound of the true distance.
-fn box_distance(a: &AABB<[f64; 2]>, b: &AABB<[f64; 2]>, point: Option<Point<f64>>) -> f64 {
-    match point {
-        Some(p) => b.distance_2(&[p.x(), p.y()]).sqrt(),
-        None => box_distance_2(a, b).sqrt(),
+/// Moves the nearest child of `runs[at..end]` to `at` and queues the run's cursor there, unless
+/// the run is empty or that child is farther than `bound`.
+fn queue_run(
+    runs: &mut [(f64, Child)],
+    at: u32,
+    end: u32,
+    bound: f64,
+    heap: &mut BinaryHeap<Entry>,
+) {
+    let run = &mut runs[at as usize..end as usize];
+    let Some(nearest) = (0..run.len()).min_by(|&a, &b| run[a].0.total_cmp(&run[b].0)) else {
+        return;
+    };
+    run.swap(0, nearest);
+    if run[0].0 <= bound {
+        heap.push(Entry {
+            distance: run[0].0,
+            item: Item::Run(at, end),
+        });
     }
 }
 
+/// Distance from the query box (a point's is the point) to a box (minimum x, minimum y,
+/// maximum x, maximum y): a lower bound of the distance to what is inside.
+fn box_distance(q: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let dx = (b[0] - q[2]).max(q[0] - b[2]).max(0.0);
+    let dy = (b[1] - q[3]).max(q[1] - b[3]).max(0.0);
+    (dx * dx + dy * dy).sqrt()
+}
+
+/// A distance, ordered by `total_cmp`.
+struct Bound(f64);
+
+impl Ord for Bound {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0)
+    }
+}
+
+impl PartialOrd for Bound {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Bound {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Bound {}
+
 enum Item<'a> {
-    Node(Node),
-    Leaf(u32),
+    /// The children `runs[at..end]` of a node, sorted by distance, the first not yet taken.
+    Run(u32, u32),
     Exact(u32, &'a FeatureId),
 }
 
@@ -122,7 +200,7 @@ impl Entry<'_> {
     /// Envelopes before exact results at the same distance; exact results by id.
     fn rank(&self) -> u8 {
         match self.item {
-            Item::Node(_) | Item::Leaf(_) => 0,
+            Item::Run(..) => 0,
             Item::Exact(..) => 1,
         }
     }

@@ -212,11 +212,11 @@ impl Layer {
         mut features: Vec<Feature>,
     ) -> Result<Layer, LoadError> {
         let started = Instant::now();
-        if features.len() > u32::MAX as usize {
+        if features.len() > rtree::MAX_LEAVES {
             return Err(LoadError::TooManyFeatures {
                 layer: config.id.clone(),
                 count: features.len(),
-                max: u32::MAX as usize,
+                max: rtree::MAX_LEAVES,
             });
         }
         features.par_iter_mut().for_each(|f| {

@@ -39,6 +39,9 @@ pub const NODE: usize = 16;
 /// tree of `u32::MAX` leaves has at most 9 levels above them.
 const STACK: usize = 10 * NODE;
 
+/// The most leaves a tree takes: with the nodes above them, fewer than 2^32 boxes.
+pub const MAX_LEAVES: usize = (u32::MAX / 17 * 16) as usize;
+
 /// A box in `f32`: minimum x, minimum y, maximum x, maximum y.
 type Box32 = [f32; 4];
 
@@ -57,10 +60,10 @@ pub struct PackedRTree {
 /// A node of the tree, for walks that order their own way ([`PackedRTree::root`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Node {
-    /// Its position in `boxes`.
-    pos: usize,
+    /// Its position in `boxes` (a tree has fewer than 2^32 boxes: see [`MAX_LEAVES`]).
+    pos: u32,
     /// Its level: 1 for the nodes just above the leaves.
-    level: usize,
+    level: u8,
 }
 
 /// A child of a [`Node`]: another node, or a leaf's item.
@@ -72,9 +75,11 @@ pub enum Child {
 
 impl PackedRTree {
     /// The tree of `entries`: each an item and its envelope, whose coordinates must be
-    /// finite (a caller leaves out the features whose envelope is not).
+    /// finite (a caller leaves out the features whose envelope is not), at most
+    /// [`MAX_LEAVES`] of them.
     pub fn new(entries: Vec<(u32, Rect<f64>)>) -> PackedRTree {
         let n = entries.len();
+        assert!(n <= MAX_LEAVES, "{n} leaves, more than a tree takes");
         if n == 0 {
             return PackedRTree::default();
         }
@@ -172,9 +177,9 @@ impl PackedRTree {
             leaves: 0..0,
         };
         if let Some(root) = self.root() {
-            if meets(&self.boxes[root.pos], &query) {
-                walk.stack[0] = root.pos;
-                walk.depth[0] = root.level as u8;
+            if meets(&self.boxes[root.pos as usize], &query) {
+                walk.stack[0] = root.pos as usize;
+                walk.depth[0] = root.level;
                 walk.len = 1;
             }
         }
@@ -201,34 +206,45 @@ impl PackedRTree {
     /// The root, when the tree has any leaf.
     pub fn root(&self) -> Option<Node> {
         (!self.items.is_empty()).then(|| Node {
-            pos: self.boxes.len() - 1,
-            level: self.levels.len() - 2,
+            pos: (self.boxes.len() - 1) as u32,
+            level: (self.levels.len() - 2) as u8,
         })
     }
 
     /// The box of a node.
     pub fn node_bounds(&self, node: Node) -> AABB<[f64; 2]> {
-        to_aabb(&self.boxes[node.pos])
+        to_aabb(&self.boxes[node.pos as usize])
     }
 
-    /// The children of a node, each with its box.
-    pub fn children(&self, node: Node) -> impl Iterator<Item = (Child, AABB<[f64; 2]>)> + '_ {
+    /// The children of a node, each with its box (minimum x, minimum y, maximum x, maximum
+    /// y).
+    pub fn children(&self, node: Node) -> impl Iterator<Item = (Child, [f64; 4])> + '_ {
         let range = self.child_range(node);
         let level = node.level - 1;
         range.map(move |pos| {
             let child = if level == 0 {
                 Child::Leaf(self.items[pos])
             } else {
-                Child::Node(Node { pos, level })
+                Child::Node(Node {
+                    pos: pos as u32,
+                    level,
+                })
             };
-            (child, to_aabb(&self.boxes[pos]))
+            let b = &self.boxes[pos];
+            let bounds = [
+                f64::from(b[0]),
+                f64::from(b[1]),
+                f64::from(b[2]),
+                f64::from(b[3]),
+            ];
+            (child, bounds)
         })
     }
 
     /// Where the children of `node` are in `boxes`.
     fn child_range(&self, node: Node) -> std::ops::Range<usize> {
-        let rank = node.pos - self.levels[node.level];
-        let below = node.level - 1;
+        let rank = node.pos as usize - self.levels[usize::from(node.level)];
+        let below = usize::from(node.level) - 1;
         let first = self.levels[below] + rank * NODE;
         first..(first + NODE).min(self.levels[below + 1])
     }
@@ -263,8 +279,8 @@ impl Iterator for Intersecting<'_> {
             }
             self.len -= 1;
             let node = Node {
-                pos: self.stack[self.len],
-                level: usize::from(self.depth[self.len]),
+                pos: self.stack[self.len] as u32,
+                level: self.depth[self.len],
             };
             let children = self.tree.child_range(node);
             if node.level == 1 {
@@ -274,7 +290,7 @@ impl Iterator for Intersecting<'_> {
                 for pos in children.rev() {
                     if meets(&boxes[pos], &self.query) {
                         self.stack[self.len] = pos;
-                        self.depth[self.len] = (node.level - 1) as u8;
+                        self.depth[self.len] = node.level - 1;
                         self.len += 1;
                     }
                 }
@@ -531,6 +547,7 @@ mod tests {
         while let Some(node) = pending.pop() {
             let outer = tree.node_bounds(node);
             for (child, b) in tree.children(node) {
+                let b = AABB::from_corners([b[0], b[1]], [b[2], b[3]]);
                 assert!(outer.contains_envelope(&b));
                 match child {
                     Child::Node(n) => pending.push(n),
