@@ -32,26 +32,16 @@ impl Query {
         let Some(raw) = raw.filter(|q| !q.is_empty()) else {
             return Query::default();
         };
-        let mut pairs = Vec::new();
-        let bytes = raw.as_bytes();
-        // One pass over the bytes: `=` ends the name, `&` the pair.
-        let (mut start, mut equals) = (0, None);
-        for at in 0..=bytes.len() {
-            match bytes.get(at) {
-                Some(b'=') if equals.is_none() => equals = Some(at),
-                None | Some(b'&') => {
-                    if at > start {
-                        let (name, value) = match equals {
-                            Some(e) => (&bytes[start..e], &bytes[e + 1..at]),
-                            None => (&bytes[start..at], &[][..]),
-                        };
-                        pairs.push((form_decode(name), form_decode(value)));
-                    }
-                    (start, equals) = (at + 1, None);
-                }
-                _ => {}
-            }
-        }
+        // `str::split` on one ASCII byte searches a word at a time; `&` and `=` are ASCII, so
+        // every piece is a `str` slice of the query, valid UTF-8 already.
+        let pairs = raw
+            .split('&')
+            .filter(|piece| !piece.is_empty())
+            .map(|piece| {
+                let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+                (form_decode(name), form_decode(value))
+            })
+            .collect();
         Query { pairs }
     }
 
@@ -172,11 +162,19 @@ impl Query {
 }
 
 /// One name or value of a query string, decoded (see [`Query::parse`]): the text between
-/// escapes is copied in runs.
-fn form_decode(input: &[u8]) -> String {
+/// escapes is copied in runs. Text without `%` needs no check that it is UTF-8 (it is a piece
+/// of a `str`, with at most `+` made a space).
+fn form_decode(input: &str) -> String {
+    if !input.as_bytes().contains(&b'%') {
+        return if input.as_bytes().contains(&b'+') {
+            input.replace('+', " ")
+        } else {
+            input.to_string()
+        };
+    }
     let hex = |b: Option<&u8>| b.and_then(|&b| (b as char).to_digit(16)).map(|d| d as u8);
     let mut out = Vec::with_capacity(input.len());
-    let mut rest = input;
+    let mut rest = input.as_bytes();
     while let Some(at) = rest.iter().position(|&b| b == b'%' || b == b'+') {
         out.extend_from_slice(&rest[..at]);
         if rest[at] == b'+' {
