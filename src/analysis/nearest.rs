@@ -7,9 +7,10 @@
 //! by feature id: an exact result waits until every envelope at the same distance is opened.
 //!
 //! A node of the layer's packed R-tree ([`crate::store::rtree`]) has 16 children: rather than
-//! queue each, an opened node's children are sorted by distance and the queue holds a cursor
-//! at the nearest one not yet taken, moved on when it is taken. And once k exact distances are
-//! known, the largest of them bounds the k-th result: a box farther than that is not kept.
+//! queue each, an opened node's children are kept in a run of their own and the queue holds one
+//! cursor for the run, at the nearest child not yet taken (found by a scan of what is left of
+//! the run when the previous one is taken). And once k exact distances are known, the largest
+//! of them bounds the k-th result: a box farther than that is not kept.
 //!
 //! Cost: O(log n + m) queue operations, where m is the number of envelopes closer than the k-th
 //! result; one exact distance (linear in the vertices of both geometries) per envelope reached.
@@ -186,7 +187,7 @@ impl PartialEq for Bound {
 impl Eq for Bound {}
 
 enum Item<'a> {
-    /// The children `runs[at..end]` of a node, sorted by distance, the first not yet taken.
+    /// The children `runs[at..end]` of a node not yet taken, the nearest of them at `at`.
     Run(u32, u32),
     Exact(u32, &'a FeatureId),
 }
