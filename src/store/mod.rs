@@ -419,16 +419,25 @@ impl Layer {
     }
 }
 
-/// The positions of a layer's features by id: a hash table of positions in
-/// [`Layer::features`], each hashed and compared through the id of the feature it points to.
+/// The positions of a layer's features by id.
 ///
-/// Memory: 4 bytes a slot and one control byte (10.5 MB for a million features: 2^21 slots at
-/// hashbrown's load factor, against 67 MB for a map that kept a copy of every id in each). A lookup hashes the id
-/// once and compares it with the features the probe meets (one, nearly always).
+/// Integer ids that count up by one from the first feature (a file's FIDs 1 to n, a code
+/// numbered in file order) need no table: the position is the id less the first. Otherwise a
+/// hash table of positions in [`Layer::features`], each hashed and compared through the id of
+/// the feature it points to.
+///
+/// Memory: nothing for a run of ids; for a table 4 bytes a slot and one control byte (10.5 MB
+/// for a million features: 2^21 slots at hashbrown's load factor, against 67 MB for a map that
+/// kept a copy of every id in each). A lookup hashes the id once and compares it with the
+/// features the probe meets (one, nearly always).
 #[derive(Debug)]
-struct IdIndex {
-    table: hashbrown::HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
+enum IdIndex {
+    /// Feature `i` has the id `first + i`.
+    Run { first: i64, len: usize },
+    Table {
+        table: hashbrown::HashTable<u32>,
+        hasher: foldhash::fast::RandomState,
+    },
 }
 
 impl IdIndex {
@@ -437,6 +446,10 @@ impl IdIndex {
     /// first feature.
     fn new(features: &[Feature]) -> (IdIndex, Vec<(FeatureId, usize)>) {
         use std::hash::BuildHasher;
+        if let Some(first) = consecutive(features) {
+            let len = features.len();
+            return (IdIndex::Run { first, len }, Vec::new());
+        }
         let hasher = foldhash::fast::RandomState::default();
         let mut table = hashbrown::HashTable::with_capacity(features.len());
         let mut repeated: Vec<(FeatureId, usize)> = Vec::new();
@@ -460,18 +473,39 @@ impl IdIndex {
                 }
             }
         }
-        (IdIndex { table, hasher }, repeated)
+        (IdIndex::Table { table, hasher }, repeated)
     }
 
     /// The position of the feature with `id` among `features` (the ones indexed).
     fn find(&self, features: &[Feature], id: &FeatureId) -> Option<u32> {
         use std::hash::BuildHasher;
-        self.table
-            .find(self.hasher.hash_one(id), |&j| {
-                features[j as usize].id == *id
-            })
-            .copied()
+        match self {
+            IdIndex::Run { first, len } => match id {
+                FeatureId::Int(v) => {
+                    let at = usize::try_from(v.checked_sub(*first)?).ok()?;
+                    (at < *len).then_some(at as u32)
+                }
+                FeatureId::Str(_) => None,
+            },
+            IdIndex::Table { table, hasher } => table
+                .find(hasher.hash_one(id), |&j| features[j as usize].id == *id)
+                .copied(),
+        }
     }
+}
+
+/// The first id of `features` when every id is an integer one more than the one before.
+fn consecutive(features: &[Feature]) -> Option<i64> {
+    let first = match features.first()?.id {
+        FeatureId::Int(v) => v,
+        FeatureId::Str(_) => return None,
+    };
+    for (i, f) in features.iter().enumerate() {
+        if f.id != FeatureId::Int(first.checked_add(i as i64)?) {
+            return None;
+        }
+    }
+    Some(first)
 }
 
 /// Progress of a load, reported per layer.
@@ -836,6 +870,70 @@ mod tests {
         assert_eq!(extra, 0);
         // The squares overlap: some points are in several.
         assert!(most >= 3, "{most}");
+    }
+
+    #[test]
+    fn ids_counting_up_need_no_table_and_others_get_one() {
+        use geo::point;
+        let with_ids = |ids: &[FeatureId]| -> Vec<Feature> {
+            ids.iter()
+                .enumerate()
+                .map(|(i, id)| Feature {
+                    id: id.clone(),
+                    geometry: Geometry::Point(point!(x: i as f64, y: 0.0)),
+                    values: Box::default(),
+                    invalid: None,
+                })
+                .collect()
+        };
+        let int = FeatureId::Int;
+        // 5, 6, ... 104: a run from 5.
+        let run: Vec<FeatureId> = (5..=104).map(int).collect();
+        let features = with_ids(&run);
+        let (index, repeated) = IdIndex::new(&features);
+        assert!(matches!(index, IdIndex::Run { first: 5, len: 100 }));
+        assert!(repeated.is_empty());
+        assert_eq!(index.find(&features, &int(5)), Some(0));
+        assert_eq!(index.find(&features, &int(104)), Some(99));
+        for missing in [
+            int(4),
+            int(105),
+            int(i64::MIN),
+            int(i64::MAX),
+            FeatureId::Str("5".into()),
+        ] {
+            assert_eq!(index.find(&features, &missing), None, "{missing:?}");
+        }
+        // A gap, text ids, a run that would pass i64::MAX: tables, with the same answers.
+        let gap = with_ids(&[int(1), int(2), int(4)]);
+        let text = with_ids(&[FeatureId::Str("a".into()), FeatureId::Str("b".into())]);
+        let top = with_ids(&[int(i64::MAX), int(i64::MIN)]);
+        for (features, lookups) in [
+            (
+                &gap,
+                vec![(int(1), Some(0)), (int(4), Some(2)), (int(3), None)],
+            ),
+            (
+                &text,
+                vec![(FeatureId::Str("b".into()), Some(1)), (int(0), None)],
+            ),
+            (
+                &top,
+                vec![(int(i64::MIN), Some(1)), (int(i64::MAX), Some(0))],
+            ),
+        ] {
+            let (index, repeated) = IdIndex::new(features);
+            assert!(matches!(index, IdIndex::Table { .. }));
+            assert!(repeated.is_empty());
+            for (id, at) in lookups {
+                assert_eq!(index.find(features, &id), at, "{id:?}");
+            }
+        }
+        // Repeated ids are reported, whichever their order.
+        let twice = with_ids(&[int(1), int(2), int(2), int(3), int(2)]);
+        let (_, repeated) = IdIndex::new(&twice);
+        // Three features share the id 2.
+        assert_eq!(repeated, vec![(int(2), 3)]);
     }
 
     #[test]
