@@ -9,10 +9,11 @@
 //!
 //! Layout. The leaves are sorted along a Hilbert curve through their boxes' centres (features
 //! near each other on the map are near each other in the array), then grouped [`NODE`] by
-//! [`NODE`] into the nodes of the level above, and so on up to a single root. Every box is in
-//! one array, the leaves first, then each level in turn; the children of the node of rank `r`
-//! in its level are the boxes of rank `NODE * r` to `NODE * r + NODE - 1` of the level below,
-//! so a node needs no pointer.
+//! [`NODE`] into the nodes of the level above, and so on up to a single root. The boxes are
+//! kept leaves first, then each level in turn, as four arrays of sides (minimum x, minimum y,
+//! maximum x, maximum y); the children of the node of rank `r` in its level are the boxes of
+//! rank `NODE * r` to `NODE * r + NODE - 1` of the level below, so a node needs no pointer, and
+//! a node's children are tested together, without a branch, each giving a bit.
 //!
 //! Rounding. A box is stored in `f32`, its minimum rounded down and its maximum rounded up from
 //! the `f64` envelope, so that it contains the envelope it stands for; a query box is rounded
@@ -35,12 +36,16 @@ use rstar::AABB;
 /// four cache lines, and the tree of a million leaves is five levels deep.
 pub const NODE: usize = 16;
 
+// A node's children are tested into the bits of a `u32` ([`Sides::meeting`]).
+const _: () = assert!(NODE <= 32);
+
 /// The deepest stack a walk can need: at most `NODE - 1` siblings wait on each level, and a
 /// tree of `u32::MAX` leaves has at most 9 levels above them.
 const STACK: usize = 10 * NODE;
 
-/// The most leaves a tree takes: with the nodes above them, fewer than 2^32 boxes.
-pub const MAX_LEAVES: usize = (u32::MAX / 17 * 16) as usize;
+/// The most leaves a tree takes: with the nodes above them (one for every 15 leaves, and one
+/// more at most on each level), fewer than 2^32 boxes, so that a box's position fits a `u32`.
+pub const MAX_LEAVES: usize = (u32::MAX / 17 * 15) as usize;
 
 /// A box in `f32`: minimum x, minimum y, maximum x, maximum y.
 type Box32 = [f32; 4];
@@ -54,7 +59,7 @@ pub struct PackedRTree {
     sides: Sides,
     /// The item of each leaf (a feature's position in its layer), in the leaves' order.
     items: Vec<u32>,
-    /// Where each level starts in `boxes`, the leaves' level first, and then the end of the
+    /// Where each level starts among the boxes, the leaves' level first, and then the end of the
     /// last one (the root's): `levels.len()` is the number of levels plus one.
     levels: Vec<usize>,
 }
@@ -130,7 +135,7 @@ impl Sides {
 /// A node of the tree, for walks that order their own way ([`PackedRTree::root`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Node {
-    /// Its position in `boxes` (a tree has fewer than 2^32 boxes: see [`MAX_LEAVES`]).
+    /// Its position among the boxes (a tree has fewer than 2^32: see [`MAX_LEAVES`]).
     pos: u32,
     /// Its level: 1 for the nodes just above the leaves.
     level: u8,
@@ -509,6 +514,17 @@ mod tests {
         // bottom corner.
         assert_eq!(hilbert(0, 0), 0);
         assert_eq!(hilbert(u32::from(u16::MAX), 0), u32::MAX);
+    }
+
+    #[test]
+    fn the_largest_tree_has_fewer_than_2_to_the_32_boxes() {
+        // The level sizes of a tree of MAX_LEAVES leaves, as `new` computes them.
+        let (mut size, mut total) = (MAX_LEAVES, MAX_LEAVES);
+        while size > 1 {
+            size = size.div_ceil(NODE);
+            total += size;
+        }
+        assert!(total <= u32::MAX as usize, "{total}");
     }
 
     #[test]
