@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use geo::{BoundingRect, Coord, Geometry, Rect};
+use geo::{BoundingRect, Geometry, Rect};
 use rayon::prelude::*;
 
 use crate::catalog::{CatalogConfig, LayerConfig};
@@ -246,20 +246,8 @@ impl Layer {
                     .then_some((i as u32, r))
             })
             .collect();
-        // The extent from the exact envelopes (the tree's boxes are rounded outwards).
-        let extent = entries.iter().map(|(_, r)| *r).reduce(|a, b| {
-            Rect::new(
-                Coord {
-                    x: a.min().x.min(b.min().x),
-                    y: a.min().y.min(b.min().y),
-                },
-                Coord {
-                    x: a.max().x.max(b.max().x),
-                    y: a.max().y.max(b.max().y),
-                },
-            )
-        });
         let index = PackedRTree::new(entries);
+        let extent = index.extent();
         let geometry_types = features
             .iter()
             .filter(|f| f.is_valid())

@@ -62,6 +62,8 @@ pub struct PackedRTree {
     /// Where each level starts among the boxes, the leaves' level first, and then the end of the
     /// last one (the root's): `levels.len()` is the number of levels plus one.
     levels: Vec<usize>,
+    /// The box of every envelope given, exact (the root's box is rounded outwards).
+    extent: Option<Rect<f64>>,
 }
 
 /// The sides of every box (see [`PackedRTree::sides`]).
@@ -169,6 +171,10 @@ impl PackedRTree {
         let cells = f64::from(u16::MAX);
         let sx = if x1 > x0 { cells / (x1 - x0) } else { 0.0 };
         let sy = if y1 > y0 { cells / (y1 - y0) } else { 0.0 };
+        let extent = Some(Rect::new(
+            geo::Coord { x: x0, y: y0 },
+            geo::Coord { x: x1, y: y1 },
+        ));
         let mut order: Vec<(u32, u32)> = entries
             .par_iter()
             .enumerate()
@@ -224,7 +230,13 @@ impl PackedRTree {
             sides,
             items,
             levels,
+            extent,
         }
+    }
+
+    /// The box of all the envelopes the tree was given, exact; `None` for a tree of none.
+    pub fn extent(&self) -> Option<Rect<f64>> {
+        self.extent
     }
 
     /// How many leaves the tree has.
@@ -560,6 +572,7 @@ mod tests {
             (30, rect(0.5, 0.5, 2.5, 2.5)),
         ]);
         assert_eq!(tree.size(), 3);
+        assert_eq!(tree.extent(), Some(rect(0.0, 0.0, 3.0, 3.0)));
         assert_eq!(found(&tree, [0.9, 0.9], [0.9, 0.9]), vec![10, 30]);
         assert_eq!(found(&tree, [1.5, 1.5], [1.6, 1.6]), vec![30]);
         // Edges included: the box of 10 touches x = 1.
@@ -580,6 +593,7 @@ mod tests {
         leaves.sort_unstable();
         assert_eq!(leaves, vec![10, 20, 30]);
         assert!(PackedRTree::new(Vec::new()).root().is_none());
+        assert!(PackedRTree::new(Vec::new()).extent().is_none());
         assert_eq!(
             PackedRTree::new(Vec::new())
                 .intersecting([0.0; 2], [1.0; 2])
