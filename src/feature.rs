@@ -42,12 +42,14 @@ pub struct Field {
 
 /// The text of a property value: shared, so that a layer's repeated values (a zone's kind, a
 /// municipality's name) are held once (see [`Interner`]) and a copy of a value costs a
-/// reference count, not an allocation.
-pub type Text = std::sync::Arc<str>;
+/// reference count, not an allocation. A thin pointer (8 bytes: the length lives in the
+/// allocation, beside the count), where `Arc<str>` is 16.
+pub type Text = arcstr::ArcStr;
 
 /// A property value. Dates are ISO 8601 text so they round-trip to JSON unchanged.
 ///
-/// 24 bytes: text is a [`Text`] (16), not a `String` (24, which made every value 32).
+/// 16 bytes: text is a [`Text`] (8), not an `Arc<str>` (16, which made every value 24) nor a
+/// `String` (24, 32 a value).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Null,
@@ -187,8 +189,9 @@ pub struct Feature {
     /// Property values, one per field of the layer, in field order.
     pub values: Box<[Value]>,
     /// Why the geometry is invalid, when it is. Invalid features are still served,
-    /// but left out of area and length maths.
-    pub invalid: Option<Box<str>>,
+    /// but left out of area and length maths. A [`Text`] (8 bytes) rather than a `Box<str>`
+    /// (16): the reason is rare, the field is in every feature.
+    pub invalid: Option<Text>,
 }
 
 impl Feature {
@@ -241,9 +244,9 @@ mod tests {
     #[test]
     fn records_keep_their_sizes() {
         // What a million features cost besides their coordinates rests on these.
-        assert_eq!(std::mem::size_of::<Value>(), 24);
+        assert_eq!(std::mem::size_of::<Value>(), 16);
         assert_eq!(std::mem::size_of::<FeatureId>(), 16);
-        assert_eq!(std::mem::size_of::<Feature>(), 104);
+        assert_eq!(std::mem::size_of::<Feature>(), 96);
     }
 
     #[test]
@@ -251,10 +254,10 @@ mod tests {
         let mut interner = Interner::default();
         let a = interner.text("industrial");
         let b = interner.text(&String::from("industrial"));
-        assert!(std::sync::Arc::ptr_eq(&a, &b));
+        assert!(Text::ptr_eq(&a, &b));
         assert_eq!(&*a, "industrial");
         let c = interner.text("residential");
-        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert!(!Text::ptr_eq(&a, &c));
         // Past the bound, new texts are still made, equal to what was asked, but not shared.
         for i in 0..Interner::MAX_DISTINCT {
             interner.text(&format!("n{i}"));
@@ -262,9 +265,9 @@ mod tests {
         let d = interner.text("late");
         let e = interner.text("late");
         assert_eq!((&*d, &*e), ("late", "late"));
-        assert!(!std::sync::Arc::ptr_eq(&d, &e));
+        assert!(!Text::ptr_eq(&d, &e));
         // What was kept before the bound is still shared.
-        assert!(std::sync::Arc::ptr_eq(&a, &interner.text("industrial")));
+        assert!(Text::ptr_eq(&a, &interner.text("industrial")));
     }
 
     #[test]

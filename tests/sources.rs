@@ -416,5 +416,5 @@ fn duplicate_ids_refuse_the_layer_naming_them() {
     places.dedup();
     assert_eq!(places.len(), 8);
     // The first A1 and the third are the same text, not copies.
-    assert!(std::sync::Arc::ptr_eq(texts[0], texts[5]));
+    assert!(territorio::feature::Text::ptr_eq(texts[0], texts[5]));
 }

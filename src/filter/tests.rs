@@ -114,7 +114,7 @@ fn layer() -> Layer {
             id: FeatureId::Int(i as i64 + 1),
             geometry,
             values: values.into(),
-            invalid: invalid.map(String::into_boxed_str),
+            invalid: invalid.map(crate::feature::Text::from),
         })
         .collect();
     Layer::new(

@@ -3,9 +3,10 @@
 //! writing it costs far more than copying its text.
 //!
 //! Memory is bounded by a budget in bytes shared by every layer of a server (`territorio serve
-//! --geometry-cache-mb`): a layer's slots (24 bytes a feature) are taken from it on the
-//! layer's first cached geometry, and each text (about 0.6 kB for a polygon of 20 vertices)
-//! when it is written. Once the budget is spent, geometries are written for each answer and
+//! --geometry-cache-mb`): the slots (24 bytes a feature) are taken from it a chunk of
+//! [`CHUNK`] features at a time, when the first geometry of the chunk is kept, and each text
+//! (about 0.6 kB for a polygon of 20 vertices) when it is written. A server that has answered
+//! a few lookups on a million zones holds a few chunks (24 kB each), not 24 MB of slots. Once the budget is spent, geometries are written for each answer and
 //! not kept: the first ones asked for stay, none is evicted, so a lookup never waits on a lock.
 //! A layer replaced by an edit or a reload gives its bytes back when the last answer that
 //! holds its cache ends. The 100k benchmark zones take about 60 MB when every geometry has
@@ -40,14 +41,20 @@ impl Budget {
     }
 }
 
-/// One text slot per feature of a layer.
+/// Features per chunk of slots.
+pub const CHUNK: usize = 1024;
+
+/// One text slot per feature of a chunk.
 type Slots = Box<[OnceLock<Box<str>>]>;
 
-/// The cache of one layer: a slot per feature, allocated when the first text is kept.
+/// The cache of one layer: a chunk of slots per [`CHUNK`] features, each allocated when its
+/// first text is kept. The table of chunks (24 bytes a chunk) is made with the part.
 #[derive(Debug)]
 struct LayerPart {
     features: usize,
-    slots: OnceLock<Option<Slots>>,
+    /// `None` in a chunk: the budget had no room for its slots when it was first needed;
+    /// its geometries are written for each answer until the layer is replaced.
+    chunks: Box<[OnceLock<Option<Slots>>]>,
     /// The bytes this part took from the budget (given back when it is dropped).
     held: AtomicUsize,
     budget: Arc<Budget>,
@@ -55,9 +62,12 @@ struct LayerPart {
 
 impl LayerPart {
     fn new(layer: &Layer, budget: &Arc<Budget>) -> LayerPart {
+        let features = layer.features.len();
         LayerPart {
-            features: layer.features.len(),
-            slots: OnceLock::new(),
+            features,
+            chunks: (0..features.div_ceil(CHUNK))
+                .map(|_| OnceLock::new())
+                .collect(),
             held: AtomicUsize::new(0),
             budget: budget.clone(),
         }
@@ -71,16 +81,18 @@ impl LayerPart {
         taken
     }
 
-    /// The slots, allocated on first use when the budget has room for them (`None`: it had
-    /// not; this layer is never cached).
-    fn slots(&self) -> Option<&[OnceLock<Box<str>>]> {
-        self.slots
-            .get_or_init(|| {
-                let bytes = self.features * std::mem::size_of::<OnceLock<Box<str>>>();
-                self.take(bytes)
-                    .then(|| (0..self.features).map(|_| OnceLock::new()).collect())
-            })
-            .as_deref()
+    /// The slot of feature `index`, its chunk allocated on first use when the budget has room
+    /// for it (`None`: it had not, or there is no such feature).
+    fn slot(&self, index: usize) -> Option<&OnceLock<Box<str>>> {
+        let chunk = index / CHUNK;
+        let slots = self.chunks.get(chunk)?.get_or_init(|| {
+            let start = chunk * CHUNK;
+            let len = CHUNK.min(self.features - start);
+            let bytes = len * std::mem::size_of::<OnceLock<Box<str>>>();
+            self.take(bytes)
+                .then(|| (0..len).map(|_| OnceLock::new()).collect())
+        });
+        slots.as_deref()?.get(index % CHUNK)
     }
 }
 
@@ -163,7 +175,7 @@ impl GeometryCache {
         scratch: &'a mut Vec<u8>,
     ) -> Result<&'a [u8], CrsError> {
         let part = &self.layers[layer_pos];
-        let slot = part.slots().map(|slots| &slots[index]);
+        let slot = part.slot(index);
         if let Some(text) = slot.and_then(OnceLock::get) {
             return Ok(text.as_bytes());
         }
@@ -288,6 +300,39 @@ mod tests {
         let none = GeometryCache::new(&catalog, slots - 1);
         assert_eq!(text(&none, &catalog, 4), written[4]);
         assert_eq!(none.held(), 0);
+    }
+
+    #[test]
+    fn slots_are_taken_a_chunk_at_a_time() {
+        // Two whole chunks and one of five features.
+        let n = 2 * CHUNK + 5;
+        let catalog = catalog(n);
+        let slot = std::mem::size_of::<OnceLock<Box<str>>>();
+        let cache = GeometryCache::unbounded(&catalog);
+        assert_eq!(cache.held(), 0);
+        // The last feature's chunk has five slots.
+        let last = text(&cache, &catalog, n - 1);
+        let mut expected = 5 * slot + last.len() + TEXT_OVERHEAD;
+        assert_eq!(cache.held(), expected);
+        // The first feature takes a whole chunk; a second feature of it only its text.
+        let first = text(&cache, &catalog, 0);
+        expected += CHUNK * slot + first.len() + TEXT_OVERHEAD;
+        assert_eq!(cache.held(), expected);
+        let second = text(&cache, &catalog, CHUNK - 1);
+        expected += second.len() + TEXT_OVERHEAD;
+        assert_eq!(cache.held(), expected);
+        // Asked again: nothing more.
+        assert_eq!(text(&cache, &catalog, 0), first);
+        assert_eq!(cache.held(), expected);
+
+        // A budget with room for the small chunk and its text, not for a whole chunk: the
+        // first feature's text is right, and written each time.
+        let small = 5 * slot + last.len() + TEXT_OVERHEAD;
+        let bounded = GeometryCache::new(&catalog, small + CHUNK * slot - 1);
+        assert_eq!(text(&bounded, &catalog, n - 1), last);
+        assert_eq!(bounded.held(), small);
+        assert_eq!(text(&bounded, &catalog, 0), first);
+        assert_eq!(bounded.held(), small);
     }
 
     #[test]

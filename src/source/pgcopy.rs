@@ -560,8 +560,8 @@ mod tests {
             other => panic!("{other:?}"),
         };
         let (a, b, c) = (text(b"industrial"), text(b"industrial"), text(b"mixed"));
-        assert!(std::sync::Arc::ptr_eq(&a, &b));
-        assert!(!std::sync::Arc::ptr_eq(&a, &c));
+        assert!(crate::feature::Text::ptr_eq(&a, &b));
+        assert!(!crate::feature::Text::ptr_eq(&a, &c));
         assert_eq!((&*a, &*c), ("industrial", "mixed"));
     }
 

@@ -221,7 +221,7 @@ impl Layer {
         }
         features.par_iter_mut().for_each(|f| {
             if f.invalid.is_none() {
-                f.invalid = validate::check(&f.geometry).map(String::into_boxed_str);
+                f.invalid = validate::check(&f.geometry).map(crate::feature::Text::from);
             }
         });
         let (by_id, mut repeated) = IdIndex::new(&features);
@@ -704,7 +704,7 @@ pub fn load_layer(config: &LayerConfig, working_crs: &str) -> Result<Layer, Load
             id: raw.id,
             geometry,
             values: raw.values.into_boxed_slice(),
-            invalid: invalid.map(String::into_boxed_str),
+            invalid: invalid.map(crate::feature::Text::from),
         }
     };
     let features: Vec<Feature> =
