@@ -26,11 +26,14 @@
 //! reaches the log through [`KeptElsewhere`], a trait of the store of layers, which knows
 //! nothing of edits). Per change the
 //! index keeps the sequence number and the time (`at`, as seconds: the span `datetime` meets,
-//! 24 bytes) and the envelope of the change's geometry in an R-tree (a 40-byte leaf, and the
-//! tree's nodes, which insertions leave partly empty), whatever the layer's fields: measured
-//! the same way as above, 127 bytes of heap in use and 122 bytes of resident memory per
-//! change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before, 29 times less
-//! resident memory. Everything else is read from the store when a page is written:
+//! 24 bytes) and the envelope of the change's geometry, whatever the layer's fields. With the
+//! envelopes in an rstar R-tree (a 40-byte leaf, and the tree's nodes, which insertions leave
+//! partly empty), measured the same way as above: 127 bytes of heap in use and 122 bytes of
+//! resident memory per change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before,
+//! 29 times less resident memory. The envelopes are now packed ([`Boxes`]: 20 bytes a change
+//! and 8 for its sequence number, about 1.5 more for the nodes, with the changes appended
+//! since the last packing in rstar's tree), about 55 bytes a change in all, 80 just before a
+//! packing. Everything else is read from the store when a page is written:
 //! - a plain page, or one selected by `datetime` alone: the index gives the count and the
 //!   page's sequence numbers, and only the page's changes are read (by primary key);
 //! - `bbox`, a CQL2 filter, equality filters or `sortby`: the index narrows the candidates
@@ -45,12 +48,13 @@
 //! implementation of the filters to keep equal to the first. Reading the candidates and
 //! testing them here keeps one.
 //!
-//! Costs, for c changes, of which k are candidates and a page of p: memory O(c) at about 130
-//! bytes each; a plain or `datetime` page, O(log c + p) index work and p rows read; a filtered
+//! Costs, for c changes, of which k are candidates and a page of p: memory O(c) at about 55
+//! to 80 bytes each; a plain or `datetime` page, O(log c + p) index work and p rows read; a filtered
 //! page, k rows read and decoded (about a microsecond or two each with SQLite) plus O(k log k)
 //! to sort; the same for a vector tile of the log, k being the changes whose envelope meets
-//! the tile. Appending a change: O(log c) (an R-tree insertion), under a write lock that
-//! readers hold only while they take sequence numbers from the index. Measured on a SQLite
+//! the tile. Appending a change: O(log c) amortised (an R-tree insertion, and a packing of
+//! every box once every c/4 changes), under a write lock that readers hold only while they
+//! take sequence numbers from the index. Measured on a SQLite
 //! log of 142,268 changes (release build, busy machine): the server starts, index read, in
 //! 0.75 s at 82 MB resident; a page of 100 at any offset takes 15 ms, a page of 10,000
 //! 150 ms, a box around one project (934 changes) 45 ms, a `datetime` day 17 ms; a CQL2
@@ -204,8 +208,8 @@ impl Entry {
 /// insertion in O(log c) but costs about 100 bytes a change (its 40-byte leaves and nodes
 /// that insertions leave partly empty). Once the appended changes are a quarter as many as
 /// the packed ones ([`Boxes::MIN_RECENT`] at least), all are packed again: O(c log c) every
-/// c/4 changes, O(log c) amortised a change (about 30 ms for 300,000 changes, under the
-/// index's write lock).
+/// c/4 changes, O(log c) amortised a change (a packing of 300,000 changes took 10 to 20 ms
+/// on the 2-core test machine, release build), under the index's write lock.
 ///
 /// A packed box is rounded outwards to `f32` ([`crate::store::rtree`]), so a question finds
 /// every change whose exact envelope answers it and possibly a few within a rounding step:
@@ -315,11 +319,8 @@ impl Boxes {
     /// The sequence numbers of the changes whose box meets `first` and every box of
     /// `others`, in no order.
     fn meeting(&self, first: &AABB<[f64; 2]>, others: &[AABB<[f64; 2]>]) -> Vec<u64> {
-        let meets_others = |own: &AABB<[f64; 2]>| {
-            others
-                .iter()
-                .all(|o| rstar::Envelope::intersects(o, own))
-        };
+        let meets_others =
+            |own: &AABB<[f64; 2]>| others.iter().all(|o| rstar::Envelope::intersects(o, own));
         let packed = self
             .packed
             .intersecting(first.lower(), first.upper())
@@ -742,7 +743,10 @@ mod tests {
                         .map(|(s, _)| *s)
                         .collect();
                     assert!(got.windows(2).all(|w| w[0] < w[1]), "{n}: each once");
-                    assert!(exact.iter().all(|s| got.binary_search(s).is_ok()), "{n}, {i}");
+                    assert!(
+                        exact.iter().all(|s| got.binary_search(s).is_ok()),
+                        "{n}, {i}"
+                    );
                     assert!(got.iter().all(|s| near.contains(s)), "{n}, {i}");
                 }
             }
