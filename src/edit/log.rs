@@ -32,8 +32,8 @@
 //! resident memory per change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before,
 //! 29 times less resident memory. The envelopes are now packed ([`Boxes`]: 20 bytes a change
 //! and 8 for its sequence number, about 1.5 more for the nodes, with the changes appended
-//! since the last packing in rstar's tree), about 55 bytes a change in all, 80 just before a
-//! packing. Everything else is read from the store when a page is written:
+//! since the last packing in rstar's tree), about 55 bytes a change in all, about 70 just
+//! before a packing (a fifth of the changes then in rstar's tree). Everything else is read from the store when a page is written:
 //! - a plain page, or one selected by `datetime` alone: the index gives the count and the
 //!   page's sequence numbers, and only the page's changes are read (by primary key);
 //! - `bbox`, a CQL2 filter, equality filters or `sortby`: the index narrows the candidates
@@ -49,8 +49,8 @@
 //! testing them here keeps one.
 //!
 //! Costs, for c changes, of which k are candidates and a page of p: memory O(c) at about 55
-//! to 80 bytes each; a plain or `datetime` page, O(log c + p) index work and p rows read; a filtered
-//! page, k rows read and decoded (about a microsecond or two each with SQLite) plus O(k log k)
+//! to 70 bytes each; a plain or `datetime` page, O(log c + p) index work and p rows read; a
+//! filtered page, k rows read and decoded (about a microsecond or two each with SQLite) plus O(k log k)
 //! to sort; the same for a vector tile of the log, k being the changes whose envelope meets
 //! the tile. Appending a change: O(log c) amortised (an R-tree insertion, and a packing of
 //! every box once every c/4 changes), under a write lock that readers hold only while they

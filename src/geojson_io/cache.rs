@@ -3,14 +3,15 @@
 //! writing it costs far more than copying its text.
 //!
 //! Memory is bounded by a budget in bytes shared by every layer of a server (`territorio serve
-//! --geometry-cache-mb`): the slots (24 bytes a feature) are taken from it a chunk of
-//! [`CHUNK`] features at a time, when the first geometry of the chunk is kept, and each text
-//! (about 0.6 kB for a polygon of 20 vertices) when it is written. A server that has answered
-//! a few lookups on a million zones holds a few chunks (24 kB each), not 24 MB of slots. Once the budget is spent, geometries are written for each answer and
-//! not kept: the first ones asked for stay, none is evicted, so a lookup never waits on a lock.
-//! A layer replaced by an edit or a reload gives its bytes back when the last answer that
-//! holds its cache ends. The 100k benchmark zones take about 60 MB when every geometry has
-//! been asked for; a million zones would take about 600 MB, hence the bound.
+//! --geometry-cache-mb`): the slots (24 bytes a feature) are taken from it a chunk of [`CHUNK`]
+//! features at a time, when the first geometry of the chunk is kept, and each text (about 0.6 kB
+//! for a polygon of 20 vertices) when it is written. A server that has answered a few lookups on a
+//! million zones holds a few chunks (24 kB each), not 24 MB of slots. Once the budget is spent,
+//! geometries are written for each answer and not kept: the first ones asked for stay, none is
+//! evicted, so a lookup never waits on a lock. A layer replaced by an edit or a reload gives its
+//! bytes back when the last answer that holds its cache ends. The 100k benchmark zones take about
+//! 60 MB when every geometry has been asked for; a million zones would take about 600 MB, hence the
+//! bound.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
