@@ -245,17 +245,7 @@ impl Boxes {
     }
 
     fn widen(&mut self, e: &Envelope) {
-        let b = rstar::RTreeObject::envelope(e.geom());
-        let r = Rect::new(
-            Coord {
-                x: b.lower()[0],
-                y: b.lower()[1],
-            },
-            Coord {
-                x: b.upper()[0],
-                y: b.upper()[1],
-            },
-        );
+        let r = rect_of(rstar::RTreeObject::envelope(e.geom()));
         self.extent = Some(match self.extent {
             None => r,
             Some(x) => Rect::new(
@@ -286,25 +276,13 @@ impl Boxes {
         let old = std::mem::take(&mut self.packed);
         let old_seqs = std::mem::take(&mut self.seqs);
         let n = old.size() + recent.size() + more.len();
-        let rect = |b: AABB<[f64; 2]>| {
-            Rect::new(
-                Coord {
-                    x: b.lower()[0],
-                    y: b.lower()[1],
-                },
-                Coord {
-                    x: b.upper()[0],
-                    y: b.upper()[1],
-                },
-            )
-        };
         let all = (0..old.size())
-            .map(|slot| (old_seqs[old.item(slot) as usize], rect(old.bounds(slot))))
+            .map(|slot| (old_seqs[old.item(slot) as usize], rect_of(old.bounds(slot))))
             .chain(
                 recent
                     .into_iter()
                     .chain(more)
-                    .map(|e| (e.data, rect(rstar::RTreeObject::envelope(e.geom())))),
+                    .map(|e| (e.data, rect_of(rstar::RTreeObject::envelope(e.geom())))),
             );
         let mut entries = Vec::with_capacity(n);
         self.seqs.reserve_exact(n);
@@ -333,6 +311,20 @@ impl Boxes {
             .map(|e| e.data);
         packed.chain(recent).collect()
     }
+}
+
+/// An rstar box as a `geo` rectangle.
+fn rect_of(b: AABB<[f64; 2]>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: b.lower()[0],
+            y: b.lower()[1],
+        },
+        Coord {
+            x: b.upper()[0],
+            y: b.upper()[1],
+        },
+    )
 }
 
 /// The compact index of a log.
