@@ -396,6 +396,8 @@ fn progress_printer() -> impl Fn(LoadEvent) + Sync {
 /// `territorio serve`: loads the catalogue, then serves it until Ctrl-C or SIGTERM.
 pub fn serve(args: ServeArgs) -> Result<i32> {
     let started = Instant::now();
+    // Before anything uses rayon: its threads are made once, with their priority.
+    crate::api::http::workers::lower_parallel_priority(args.worker_nice);
     let config = CatalogConfig::from_file(&args.catalog)?;
     crate::ptcp::roles::check(&config)?;
     let catalog = store::Catalog::load(config, &progress_printer())?;

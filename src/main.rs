@@ -33,7 +33,7 @@ fn give_back_this_threads_memory() {
 
 fn main() {
     territorio::store::set_after_load(give_back_freed_memory);
-    territorio::api::http::state::set_worker_idle(give_back_this_threads_memory);
+    territorio::api::http::workers::set_worker_idle(give_back_this_threads_memory);
     let cli = territorio::cli::Cli::parse();
     // The server logs its requests by default; the other commands only warnings.
     let default_filter = match cli.command {

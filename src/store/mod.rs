@@ -219,11 +219,19 @@ impl Layer {
                 max: rtree::MAX_LEAVES,
             });
         }
-        features.par_iter_mut().for_each(|f| {
+        let check = |f: &mut Feature| {
             if f.invalid.is_none() {
                 f.invalid = validate::check(&f.geometry).map(crate::feature::Text::from);
             }
-        });
+        };
+        // A small layer (an edited layer, rebuilt at each edit) is done on the calling thread:
+        // handing it to rayon's threads would cost more than the work, and wake them.
+        let parallel = features.len() >= PARALLEL_INDEXING_FROM;
+        if parallel {
+            features.par_iter_mut().for_each(check);
+        } else {
+            features.iter_mut().for_each(check);
+        }
         let (by_id, mut repeated) = IdIndex::new(&features);
         if !repeated.is_empty() {
             let count = repeated.len();
@@ -236,16 +244,17 @@ impl Layer {
                 repeated: count,
             });
         }
-        let entries: Vec<(u32, Rect<f64>)> = features
-            .par_iter()
-            .enumerate()
-            .filter_map(|(i, f)| {
-                let r = f.geometry.bounding_rect()?;
-                let (min, max) = (r.min(), r.max());
-                (min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite())
-                    .then_some((i as u32, r))
-            })
-            .collect();
+        let entry = |(i, f): (usize, &Feature)| {
+            let r = f.geometry.bounding_rect()?;
+            let (min, max) = (r.min(), r.max());
+            (min.x.is_finite() && min.y.is_finite() && max.x.is_finite() && max.y.is_finite())
+                .then_some((i as u32, r))
+        };
+        let entries: Vec<(u32, Rect<f64>)> = if parallel {
+            features.par_iter().enumerate().filter_map(entry).collect()
+        } else {
+            features.iter().enumerate().filter_map(entry).collect()
+        };
         let index = PackedRTree::new(entries);
         let extent = index.extent();
         let geometry_types = features
@@ -657,6 +666,9 @@ impl Catalog {
         self.by_id.get(id).map(|&i| &*self.layers[i])
     }
 }
+
+/// Layers with fewer features than this are validated and indexed on the calling thread.
+pub(crate) const PARALLEL_INDEXING_FROM: usize = 4096;
 
 /// Layers with fewer features than this are reprojected on one thread (creating PROJ objects
 /// for other threads would cost more than it saves).

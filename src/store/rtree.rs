@@ -175,16 +175,20 @@ impl PackedRTree {
             geo::Coord { x: x0, y: y0 },
             geo::Coord { x: x1, y: y1 },
         ));
-        let mut order: Vec<(u32, u32)> = entries
-            .par_iter()
-            .enumerate()
-            .map(|(at, (_, r))| {
-                let cx = ((r.min().x + r.max().x) / 2.0 - x0) * sx;
-                let cy = ((r.min().y + r.max().y) / 2.0 - y0) * sy;
-                (hilbert(cx as u32, cy as u32), at as u32)
-            })
-            .collect();
-        order.par_sort_unstable();
+        let key = |(at, (_, r)): (usize, &(u32, Rect<f64>))| {
+            let cx = ((r.min().x + r.max().x) / 2.0 - x0) * sx;
+            let cy = ((r.min().y + r.max().y) / 2.0 - y0) * sy;
+            (hilbert(cx as u32, cy as u32), at as u32)
+        };
+        // A small tree (an edited layer's, rebuilt at each edit) on the calling thread.
+        let mut order: Vec<(u32, u32)>;
+        if n >= super::PARALLEL_INDEXING_FROM {
+            order = entries.par_iter().enumerate().map(key).collect();
+            order.par_sort_unstable();
+        } else {
+            order = entries.iter().enumerate().map(key).collect();
+            order.sort_unstable();
+        }
 
         let mut levels = vec![0, n];
         let mut size = n;

@@ -1,7 +1,8 @@
 //! The HTTP layer under every resource: one way to read a request and one way to answer.
 //!
 //! - [`state`]: the shared [`AppState`] (catalogue, caches, configuration, the bounded
-//!   blocking pool) and [`ServerConfig`];
+//!   queue of geometry work) and [`ServerConfig`]; [`workers`]: the threads of geometry work
+//!   and their priority;
 //! - [`request`]: [`Ctx`], the query, base URL and `Accept` of a request;
 //! - [`param`]: the parameters of every resource as declarations ([`Param`]), which both the
 //!   reader and the OpenAPI document use, and the rule for empty values;
@@ -38,6 +39,7 @@ pub mod request;
 pub mod respond;
 pub mod state;
 pub mod subject;
+pub mod workers;
 
 pub use error::{ApiError, PROBLEM_JSON};
 pub use negotiate::Repr;

@@ -136,9 +136,11 @@ struct Shared {
     indicator_memo: crate::ptcp::indicators::Memo,
     /// Encoded vector tiles, keyed by layer generation (never stale across snapshots).
     tiles: crate::tiles::cache::TileCache,
-    /// Geometry work runs on blocking threads, at most one job per core at a time: queued
+    /// Geometry work runs on threads of its own, at most one job per core at a time: queued
     /// requests wait in order instead of time-slicing each other into long tails.
     workers: Arc<tokio::sync::Semaphore>,
+    /// Those threads, as many as `workers` has permits.
+    threads: super::workers::Threads,
     /// Jobs waiting for a worker now.
     queued: std::sync::atomic::AtomicUsize,
     /// The writer of editable layers, when the server has a data folder.
@@ -232,6 +234,7 @@ impl Live {
 impl AppState {
     pub fn new(catalog: Arc<Catalog>, config: ServerConfig) -> AppState {
         let workers = config.workers.max(1);
+        let nice = config.worker_nice;
         let tiles = crate::tiles::cache::TileCache::new(config.tile_cache_bytes);
         let geometries = GeometryCache::new(&catalog, config.geometry_cache_bytes);
         let snapshot = Arc::new(Snapshot::new(catalog, geometries));
@@ -243,6 +246,7 @@ impl AppState {
                 indicator_memo: Default::default(),
                 tiles,
                 workers: Arc::new(tokio::sync::Semaphore::new(workers)),
+                threads: super::workers::Threads::new(workers, nice),
                 queued: std::sync::atomic::AtomicUsize::new(0),
                 editor: OnceLock::new(),
                 accounts: OnceLock::new(),
@@ -503,11 +507,14 @@ impl AppState {
         (existing("json"), existing("qml"))
     }
 
-    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, one job
-    /// per worker at a time. When every worker is busy the job waits, unless
+    /// Runs CPU-bound work (selection, geometry, serialisation) off the async workers, on the
+    /// threads of geometry work ([`super::workers`]), one job per worker at a time. When every
+    /// worker is busy the job waits, unless
     /// [`ServerConfig::max_queued`] jobs wait already: then it is refused at once
     /// ([`ApiError::Overloaded`], a 503 with `Retry-After`), so that more work than the
-    /// machine can do never builds a queue that times out.
+    /// machine can do never builds a queue that times out. A job whose request is cut off by
+    /// its time limit runs to its end (work is not stopped midway) and keeps its worker until
+    /// then: the workers count the jobs running, not the requests waiting for them.
     pub async fn run_blocking<T: Send + 'static>(
         &self,
         job: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
@@ -516,7 +523,7 @@ impl AppState {
         use tokio::sync::TryAcquireError;
         let workers = self.shared.workers.clone();
         let shutting_down = || ApiError::Unavailable("the server is shutting down".into());
-        let _permit = match workers.clone().try_acquire_owned() {
+        let permit = match workers.clone().try_acquire_owned() {
             Ok(permit) => permit,
             Err(TryAcquireError::Closed) => return Err(shutting_down()),
             Err(TryAcquireError::NoPermits) => {
@@ -544,90 +551,34 @@ impl AppState {
                 permit
             }
         };
-        let nice = self.config().worker_nice;
         let shared = self.shared.clone();
-        tokio::task::spawn_blocking(move || {
-            lower_priority(nice);
-            let answer = job();
-            if shared.queued.load(std::sync::atomic::Ordering::SeqCst) == 0 {
-                worker_may_idle();
+        let answer = self
+            .shared
+            .threads
+            .run(move || {
+                // The job holds its worker until it ends, even when its request is gone.
+                let _permit = permit;
+                let answer = job();
+                if shared.queued.load(Ordering::SeqCst) == 0 {
+                    super::workers::worker_may_idle();
+                }
+                answer
+            })
+            .await;
+        match answer {
+            Ok(answer) => answer,
+            Err(super::workers::Failed::Panicked(message)) => Err(ApiError::internal(format!(
+                "geometry work failed: {message}"
+            ))),
+            Err(super::workers::Failed::Unavailable(message)) => {
+                Err(ApiError::Unavailable(message))
             }
-            answer
-        })
-        .await?
+        }
     }
 
     /// Jobs waiting for a worker now (see [`AppState::run_blocking`]).
     pub fn queued_jobs(&self) -> usize {
         self.shared.queued.load(std::sync::atomic::Ordering::SeqCst)
-    }
-}
-
-/// What runs on a thread of geometry work when it finishes a job and none is waiting (see
-/// [`set_worker_idle`]).
-static WORKER_IDLE: OnceLock<fn()> = OnceLock::new();
-
-/// Sets, once per process, a function run on a thread of geometry work
-/// ([`AppState::run_blocking`]) when it has finished a job and no other is waiting, at most
-/// once every 100 ms on each thread. Such a thread may then sleep for long: an allocator that
-/// keeps what a thread freed until that thread allocates again holds it all that time (after a
-/// pass over a layer's tiles, 115 MB for the 100k zones with mimalloc). The library chooses no
-/// allocator: the `territorio` command, which does, sets this to give that memory back.
-/// Later calls are ignored.
-pub fn set_worker_idle(idle: fn()) {
-    let _ = WORKER_IDLE.set(idle);
-}
-
-/// Runs the [`set_worker_idle`] function, if there is one and it has not run on this thread
-/// in the last 100 ms.
-fn worker_may_idle() {
-    use std::cell::Cell;
-    use std::time::Instant;
-    thread_local! {
-        static LAST: Cell<Option<Instant>> = const { Cell::new(None) };
-    }
-    let Some(idle) = WORKER_IDLE.get() else {
-        return;
-    };
-    let now = Instant::now();
-    let due = LAST.with(|last| match last.get() {
-        Some(t) if now.duration_since(t) < Duration::from_millis(100) => false,
-        _ => {
-            last.set(Some(now));
-            true
-        }
-    });
-    if due {
-        idle();
-    }
-}
-
-/// Lowers the calling thread's priority to `nice` (once per thread; a thread never gets its
-/// priority back, which takes a privilege).
-///
-/// The jobs of [`AppState::run_blocking`] are the long ones: pages of a thousand features,
-/// selections, analyses, reports. A point lookup or a small page is answered on the async
-/// workers, in some tens of microseconds. On a loaded machine, with as many long jobs running
-/// as there are cores, the short answers waited for a core behind them: the scheduler shares
-/// the cores among threads of equal priority, a few milliseconds each in turn. At a lower
-/// priority (nice 10: a tenth of a nice-0 thread's share, and no claim on a core a nice-0
-/// thread wakes up for) the long jobs take the cores the short ones leave, and the short ones
-/// are answered when they arrive. The long jobs do not get slower on a machine with cores to
-/// spare. Where the kernel refuses (a sandbox), the thread keeps its priority. The runtime's
-/// other blocking work (reloads, password checks, styles) may later run on a thread lowered
-/// here: background work as well.
-fn lower_priority(nice: i32) {
-    use std::cell::Cell;
-    thread_local! {
-        static SET: Cell<Option<i32>> = const { Cell::new(None) };
-    }
-    let nice = nice.clamp(0, 19);
-    if nice == 0 || SET.get().is_some_and(|set| set >= nice) {
-        return;
-    }
-    let tid = rustix::thread::gettid();
-    if rustix::process::setpriority_process(Some(tid), nice).is_ok() {
-        SET.set(Some(nice));
     }
 }
 
@@ -806,6 +757,32 @@ mod tests {
         busy.await.expect("task").expect("job");
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_whose_request_is_gone_keeps_its_worker_until_it_ends() {
+        let state = empty_state(1, 4);
+        let (release, busy) = occupy(&state);
+        // The request of the running job is dropped (its time limit): the job goes on.
+        busy.abort();
+        assert!(busy.await.expect_err("aborted").is_cancelled());
+        let next = {
+            let state = state.clone();
+            tokio::spawn(async move { state.run_blocking(|| Ok(5)).await })
+        };
+        // The next job waits in the queue for the one worker, which the first job still holds.
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while state.queued_jobs() < 1 {
+                tokio::task::yield_now().await;
+            }
+        })
+        .await
+        .expect("the next job waits for the worker");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!next.is_finished());
+        release.send(()).expect("the first job still runs");
+        assert_eq!(next.await.expect("task").expect("job"), 5);
+        assert_eq!(state.queued_jobs(), 0);
+    }
+
     /// The nice value of the calling thread, as the kernel has it.
     fn own_nice() -> i32 {
         rustix::process::getpriority_process(Some(rustix::thread::gettid())).expect("getpriority")
@@ -815,8 +792,6 @@ mod tests {
     async fn geometry_work_runs_at_the_configured_lower_priority() {
         // The test may itself run niced: a thread cannot be given a higher priority than that.
         let base = own_nice();
-        // In ascending order: the servers share this runtime's blocking threads, and a thread
-        // lowered once stays lowered.
         for (configured, expected) in [(0, base), (10, base.max(10)), (19, 19)] {
             let state = state_with(ServerConfig {
                 worker_nice: configured,
