@@ -25,15 +25,20 @@
 //! the layer in the catalogue ([`ChangeLog::layer`]) has no features of its own (the API
 //! reaches the log through [`KeptElsewhere`], a trait of the store of layers, which knows
 //! nothing of edits). Per change the
-//! index keeps the sequence number and the time (`at`, as seconds: the span `datetime` meets,
-//! 24 bytes) and the envelope of the change's geometry, whatever the layer's fields. With the
+//! index keeps the sequence number and the time (`at`, as seconds: the span `datetime` meets)
+//! and the envelope of the change's geometry, whatever the layer's fields. With the
 //! envelopes in an rstar R-tree (a 40-byte leaf, and the tree's nodes, which insertions leave
 //! partly empty), measured the same way as above: 127 bytes of heap in use and 122 bytes of
 //! resident memory per change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before,
-//! 29 times less resident memory. The envelopes are now packed ([`Boxes`]: 20 bytes a change
-//! and 8 for its sequence number, about 1.5 more for the nodes, with the changes appended
-//! since the last packing in rstar's tree), about 55 bytes a change in all, about 70 just
-//! before a packing (a fifth of the changes then in rstar's tree). Everything else is read from the store when a page is written:
+//! 29 times less resident memory. The envelopes were then packed ([`Boxes`]: 20 bytes a
+//! change and 8 for its sequence number, with the changes appended since the last packing in
+//! rstar's tree), about 55 to 70 bytes a change in all, which a ten-minute soak of 476,000
+//! edits measured as 62 bytes of resident memory a change. Now ([`Index`]) a change costs 12
+//! bytes (its sequence number, the start of its time, and its place, 4 bytes each while they
+//! fit in 32 bits) and the envelopes are kept once per place, an envelope that changes share:
+//! a project whose progress is edited every week keeps one place for all those changes. A log
+//! of changes each at a new place costs about 40 bytes a change (the place's envelope too).
+//! Everything else is read from the store when a page is written:
 //! - a plain page, or one selected by `datetime` alone: the index gives the count and the
 //!   page's sequence numbers, and only the page's changes are read (by primary key);
 //! - `bbox`, a CQL2 filter, equality filters or `sortby`: the index narrows the candidates
@@ -48,20 +53,22 @@
 //! implementation of the filters to keep equal to the first. Reading the candidates and
 //! testing them here keeps one.
 //!
-//! Costs, for c changes, of which k are candidates and a page of p: memory O(c) at about 55
-//! to 70 bytes each; a plain or `datetime` page, O(log c + p) index work and p rows read; a
-//! filtered page, k rows read and decoded (about a microsecond or two each with SQLite) plus O(k log k)
-//! to sort; the same for a vector tile of the log, k being the changes whose envelope meets
-//! the tile. Appending a change: O(log c) amortised (an R-tree insertion, and a packing of
-//! every box once every c/4 changes), under a write lock that readers hold only while they
-//! take sequence numbers from the index. Measured on a SQLite
-//! log of 142,268 changes (release build, busy machine): the server starts, index read, in
-//! 0.75 s at 82 MB resident; a page of 100 at any offset takes 15 ms, a page of 10,000
-//! 150 ms, a box around one project (934 changes) 45 ms, a `datetime` day 17 ms; a CQL2
-//! filter or a sort over the whole log 1.3 s of CPU, about 9 µs a change, most of it decoding
-//! the changes' properties (JSON), where the log in memory answered in tens of milliseconds;
-//! with PostgreSQL (a local socket), 50,515 changes read whole in 0.9 s, 100 by their seq in
-//! 25 ms with the connection made for them.
+//! Costs, for c changes at q places, of which k are candidates and a page of p: memory 12 bytes a
+//! change and about 28 a place; a plain or `datetime` page, O(log c + p) index work and p rows
+//! read; a box, the R-tree for the places it meets and one pass over the changes' places (4 bytes a
+//! change, tested against one bit per place met); a filtered page, k rows read and decoded (about a
+//! microsecond or two each with SQLite) plus O(k log k) to sort; the same for a vector tile of the
+//! log, k being the changes whose envelope meets the tile. Appending a change: O(log q) amortised
+//! when it is at a new place (an R-tree insertion, and a packing of every place once every q/4),
+//! O(1) at a place among the last 16,384 made; a change older than the last (another server's,
+//! committed later) is put in its place, O(c). All under a write lock that readers hold only while
+//! they take sequence numbers from the index. Measured on a SQLite log of 142,268 changes (release
+//! build, busy machine): the server starts, index read, in 0.75 s at 82 MB resident; a page of 100
+//! at any offset takes 15 ms, a page of 10,000 150 ms, a box around one project (934 changes) 45
+//! ms, a `datetime` day 17 ms; a CQL2 filter or a sort over the whole log 1.3 s of CPU, about 9 µs
+//! a change, most of it decoding the changes' properties (JSON), where the log in memory answered
+//! in tens of milliseconds; with PostgreSQL (a local socket), 50,515 changes read whole in 0.9 s,
+//! 100 by their seq in 25 ms with the connection made for them.
 //! That is the price of the memory: such a query over a log of millions of changes would want
 //! the filter in SQL.
 //!
@@ -71,7 +78,7 @@
 //! sees the log as that catalogue had it (the index is shared, its changes after the version
 //! are left out). The history of one feature (`/items/{fid}/history`) is read from the store.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use geo::{BoundingRect, Coord, Geometry, Rect};
@@ -178,38 +185,103 @@ fn log_config(layer: &Layer) -> LayerConfig {
 /// The driver a log layer names.
 const DRIVER: &str = "territorio change log";
 
-/// An R-tree entry of the index: the envelope of a change's geometry (working CRS), its `seq`.
+/// An R-tree entry of the index: an envelope of changes' geometries (working CRS), its number
+/// among the places of the index.
 type Envelope = GeomWithData<Rectangle<[f64; 2]>, u64>;
 
-/// What the index keeps of one change besides its envelope: its sequence number and the span
-/// of its time, in seconds since 1970-01-01 UTC, as `datetime` reads the log's `at`
-/// ([`NO_TIME`] when it has none: then `datetime` never selects it).
-#[derive(Debug, Clone, Copy)]
-struct Entry {
-    seq: u64,
-    start: i64,
-    end: i64,
+/// A column of the index: one integer a change, or none. Four bytes a value while every value
+/// fits in 32 bits above the column's first (sequence numbers, and times in seconds, for 136
+/// years), eight for all of them from the first that does not. `i64::MIN` is not a value.
+#[derive(Debug)]
+enum Column {
+    /// Values as offsets from `base`; `u32::MAX` is none.
+    Narrow { base: i64, offsets: Vec<u32> },
+    /// The values; `i64::MIN` is none.
+    Wide(Vec<i64>),
 }
 
-const NO_TIME: i64 = i64::MIN;
-
-impl Entry {
-    fn span(&self) -> Option<Span> {
-        (self.start != NO_TIME).then_some(Span {
-            start: Some(self.start),
-            end: Some(self.end),
-        })
+impl Default for Column {
+    fn default() -> Column {
+        Column::Narrow {
+            base: 0,
+            offsets: Vec::new(),
+        }
     }
 }
 
-/// The envelopes of a log's changes, for `bbox` and a filter's box: most of them in a packed
-/// R-tree ([`PackedRTree`]: 20 bytes a change with its share of the nodes, and its sequence
-/// number beside it, 8), those appended since it was packed in an rstar tree, which takes an
-/// insertion in O(log c) but costs about 100 bytes a change (its 40-byte leaves and nodes
-/// that insertions leave partly empty). Once the appended changes are a quarter as many as
-/// the packed ones ([`Boxes::MIN_RECENT`] at least), all are packed again: O(c log c) every
-/// c/4 changes, O(log c) amortised a change (a packing of 300,000 changes took 10 to 20 ms
-/// on the 2-core test machine, release build), under the index's write lock.
+impl Column {
+    fn len(&self) -> usize {
+        match self {
+            Column::Narrow { offsets, .. } => offsets.len(),
+            Column::Wide(values) => values.len(),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<i64> {
+        match self {
+            Column::Narrow { base, offsets } => match offsets[i] {
+                u32::MAX => None,
+                o => Some(base + i64::from(o)),
+            },
+            Column::Wide(values) => Some(values[i]).filter(|&v| v != i64::MIN),
+        }
+    }
+
+    fn last(&self) -> Option<i64> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// Puts `value` at position `i`, those from `i` on one further.
+    fn insert(&mut self, i: usize, value: Option<i64>) {
+        if let Column::Narrow { base, offsets } = self {
+            if offsets.is_empty() {
+                *base = value.unwrap_or(0);
+            }
+            let narrow = match value {
+                None => Some(u32::MAX),
+                Some(v) => v
+                    .checked_sub(*base)
+                    .and_then(|o| u32::try_from(o).ok())
+                    .filter(|&o| o != u32::MAX),
+            };
+            if let Some(o) = narrow {
+                offsets.insert(i, o);
+                return;
+            }
+            let wide = (0..offsets.len())
+                .map(|j| self.get(j).unwrap_or(i64::MIN))
+                .collect();
+            *self = Column::Wide(wide);
+        }
+        if let Column::Wide(values) = self {
+            values.insert(i, value.unwrap_or(i64::MIN));
+        }
+    }
+
+    /// The number of values before the first for which `before` is false (they are ordered so
+    /// that it is true of a first run of them, and false of the rest).
+    fn partition_point(&self, before: impl Fn(Option<i64>) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if before(self.get(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// The envelopes of a log's places (see [`Index`]), for `bbox` and a filter's box, each with its
+/// number: most of them in a packed R-tree ([`PackedRTree`]: 20 bytes a place with its share
+/// of the nodes, and its number beside it, 8), those added since it was packed in an rstar
+/// tree, which takes an insertion in O(log p) but costs about 100 bytes a place (its 40-byte
+/// leaves and nodes that insertions leave partly empty). Once the added places are a quarter
+/// as many as the packed ones ([`Boxes::MIN_RECENT`] at least), all are packed again:
+/// O(p log p) every p/4 places, O(log p) amortised a place (a packing of 300,000 took 10 to 20
+/// ms on the 2-core test machine, release build), under the index's write lock.
 ///
 /// A packed box is rounded outwards to `f32` ([`crate::store::rtree`]), so a question finds
 /// every change whose exact envelope answers it and possibly a few within a rounding step:
@@ -217,8 +289,8 @@ impl Entry {
 #[derive(Debug, Default)]
 struct Boxes {
     packed: PackedRTree,
-    /// The sequence number of each item of `packed`.
-    seqs: Vec<u64>,
+    /// The number of each item of `packed`.
+    numbers: Vec<u64>,
     recent: RTree<Envelope>,
     extent: Option<Rect<f64>>,
 }
@@ -227,6 +299,8 @@ impl Boxes {
     /// The fewest appended changes that make the tree packed again.
     const MIN_RECENT: usize = 4096;
 
+    /// Boxes of `envelopes` at once (the index adds its places one by one).
+    #[cfg(test)]
     fn new(envelopes: Vec<Envelope>) -> Boxes {
         let mut boxes = Boxes::default();
         for e in &envelopes {
@@ -274,10 +348,15 @@ impl Boxes {
     fn pack(&mut self, more: Vec<Envelope>) {
         let recent = std::mem::take(&mut self.recent);
         let old = std::mem::take(&mut self.packed);
-        let old_seqs = std::mem::take(&mut self.seqs);
+        let old_numbers = std::mem::take(&mut self.numbers);
         let n = old.size() + recent.size() + more.len();
         let all = (0..old.size())
-            .map(|slot| (old_seqs[old.item(slot) as usize], rect_of(old.bounds(slot))))
+            .map(|slot| {
+                (
+                    old_numbers[old.item(slot) as usize],
+                    rect_of(old.bounds(slot)),
+                )
+            })
             .chain(
                 recent
                     .into_iter()
@@ -285,17 +364,16 @@ impl Boxes {
                     .map(|e| (e.data, rect_of(rstar::RTreeObject::envelope(e.geom())))),
             );
         let mut entries = Vec::with_capacity(n);
-        self.seqs.reserve_exact(n);
-        for (seq, r) in all {
-            entries.push((self.seqs.len() as u32, r));
-            self.seqs.push(seq);
+        self.numbers.reserve_exact(n);
+        for (number, r) in all {
+            entries.push((self.numbers.len() as u32, r));
+            self.numbers.push(number);
         }
         drop(old);
         self.packed = PackedRTree::new(entries);
     }
 
-    /// The sequence numbers of the changes whose box meets `first` and every box of
-    /// `others`, in no order.
+    /// The numbers of the boxes that meet `first` and every box of `others`, in no order.
     fn meeting(&self, first: &AABB<[f64; 2]>, others: &[AABB<[f64; 2]>]) -> Vec<u64> {
         let meets_others =
             |own: &AABB<[f64; 2]>| others.iter().all(|o| rstar::Envelope::intersects(o, own));
@@ -303,7 +381,7 @@ impl Boxes {
             .packed
             .intersecting(first.lower(), first.upper())
             .filter(|&slot| meets_others(&self.packed.bounds(slot)))
-            .map(|slot| self.seqs[self.packed.item(slot) as usize]);
+            .map(|slot| self.numbers[self.packed.item(slot) as usize]);
         let recent = self
             .recent
             .locate_in_envelope_intersecting(first)
@@ -327,45 +405,125 @@ fn rect_of(b: AABB<[f64; 2]>) -> Rect<f64> {
     )
 }
 
-/// The compact index of a log.
+/// The compact index of a log: per change shown, in `seq` order, its sequence number, the
+/// start of its time and its place, 4 bytes each ([`Column`]); the envelopes of the places in
+/// [`Boxes`]. A place is an envelope that changes share: a feature whose properties are edited
+/// again and again keeps its geometry, and its changes one place, so the envelopes cost once
+/// per place, not per change (about 28 bytes packed). The last [`Index::KNOWN_PLACES`] places are
+/// known by their envelope; a change at an envelope seen before them gets a new place, which
+/// costs only its envelope again.
 #[derive(Debug, Default)]
 struct Index {
-    /// Every change shown, in `seq` order.
-    entries: Vec<Entry>,
-    /// The envelopes of the changes' geometries (those with a finite one).
+    /// The sequence number of each change shown, ascending.
+    seqs: Column,
+    /// The start of each change's time in seconds since 1970-01-01 UTC, as `datetime` reads
+    /// the log's `at`; none without one (then `datetime` never selects it).
+    starts: Column,
+    /// The end of the time of the changes whose time is not an instant (an `at` that is a
+    /// date), by sequence number: the others end when they start.
+    ends: BTreeMap<u64, i64>,
+    /// The place of each change: its number in `tree`, or [`NO_PLACE`] without an envelope.
+    places: Vec<u32>,
+    /// The envelopes of the places.
     tree: Boxes,
+    /// The number of the places added last, by their envelope (the bits of its coordinates).
+    known: HashMap<[u64; 4], u32>,
     /// The geometry types of the valid geometries of the changes.
     geometry_types: BTreeSet<&'static str>,
 }
 
+/// The place of a change without an envelope (an empty geometry).
+const NO_PLACE: u32 = u32::MAX;
+
 impl Index {
-    /// What the index keeps of the change `seq` made at `at` (RFC 3339) that shows
-    /// `geometry`: as [`Layer::new`] and [`crate::time::feature_span`] would see its feature.
-    fn shown(
-        seq: u64,
-        at: &str,
-        geometry: &Geometry<f64>,
-    ) -> (Entry, Option<Envelope>, Option<&'static str>) {
-        let (start, end) = match span_of(at, Zone::MayOmit) {
+    /// The most places known by their envelope; more, and they are forgotten all at once.
+    const KNOWN_PLACES: usize = 16_384;
+
+    /// Adds the change `seq`, made at `at` (RFC 3339), that shows `geometry`: as
+    /// [`Layer::new`] and [`crate::time::feature_span`] would see its feature. A change
+    /// already in the index is left as it is.
+    fn add(&mut self, seq: u64, at: &str, geometry: &Geometry<f64>) {
+        let n = self.seqs.len();
+        let position = match self.seqs.last() {
+            Some(last) if last >= seq as i64 => {
+                let i = self.position(seq);
+                if i < n && self.seqs.get(i) == Some(seq as i64) {
+                    return;
+                }
+                i
+            }
+            _ => n,
+        };
+        let span = span_of(at, Zone::MayOmit);
+        let (start, end) = match span {
             Some(Span {
                 start: Some(s),
                 end: Some(e),
-            }) => (s, e),
-            _ => (NO_TIME, NO_TIME),
+            }) => (Some(s), e),
+            _ => (None, 0),
         };
-        let envelope = geometry.bounding_rect().and_then(|r| {
-            let (min, max) = (r.min(), r.max());
-            [min.x, min.y, max.x, max.y]
-                .iter()
-                .all(|v| v.is_finite())
-                .then(|| {
-                    GeomWithData::new(Rectangle::from_corners([min.x, min.y], [max.x, max.y]), seq)
-                })
-        });
-        let kind = crate::validate::check(geometry)
-            .is_none()
-            .then(|| geometry_type_name(geometry));
-        (Entry { seq, start, end }, envelope, kind)
+        if start.is_some_and(|s| s != end) {
+            self.ends.insert(seq, end);
+        }
+        let place = geometry
+            .bounding_rect()
+            .filter(|r| {
+                let (min, max) = (r.min(), r.max());
+                [min.x, min.y, max.x, max.y].iter().all(|v| v.is_finite())
+            })
+            .map_or(NO_PLACE, |r| self.place(r));
+        self.seqs.insert(position, Some(seq as i64));
+        self.starts.insert(position, start);
+        self.places.insert(position, place);
+        if crate::validate::check(geometry).is_none() {
+            self.geometry_types.insert(geometry_type_name(geometry));
+        }
+    }
+
+    /// The number of the place of envelope `r`: a known one, or a new one.
+    fn place(&mut self, r: Rect<f64>) -> u32 {
+        let key = [r.min().x, r.min().y, r.max().x, r.max().y].map(f64::to_bits);
+        if let Some(&known) = self.known.get(&key) {
+            return known;
+        }
+        // Past 2^32 - 1 places (more than 100 GB of index) the last number is shared: its
+        // changes are candidates for a box that meets any of its envelopes.
+        let number = u32::try_from(self.tree.size()).map_or(NO_PLACE - 1, |n| n.min(NO_PLACE - 1));
+        self.tree.insert(GeomWithData::new(
+            Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
+            u64::from(number),
+        ));
+        if self.known.len() >= Self::KNOWN_PLACES {
+            self.known.clear();
+        }
+        self.known.insert(key, number);
+        number
+    }
+
+    /// The position of change `seq`, or where it would go.
+    fn position(&self, seq: u64) -> usize {
+        self.seqs
+            .partition_point(|s| s.is_some_and(|s| s < seq as i64))
+    }
+
+    /// How many changes the index shows up to change `upto`.
+    fn count(&self, upto: u64) -> usize {
+        self.seqs
+            .partition_point(|s| s.is_some_and(|s| s as u64 <= upto))
+    }
+
+    fn seq(&self, i: usize) -> u64 {
+        self.seqs.get(i).unwrap_or_default() as u64
+    }
+
+    /// The time of the change at position `i`.
+    fn span(&self, i: usize) -> Option<Span> {
+        let start = self.starts.get(i)?;
+        let end = self.ends.get(&self.seq(i)).copied().unwrap_or(start);
+        Some(Span {
+            start: Some(start),
+            end: Some(end),
+        })
     }
 }
 
@@ -384,28 +542,19 @@ impl ChangeLog {
     /// The log of `layer`, its index read from the store at `store` (one streamed read of the
     /// changes' times and geometries).
     pub fn open(store: &StoreAt, layer: &Layer) -> Result<ChangeLog, StoreError> {
-        let mut entries = Vec::new();
-        let mut envelopes = Vec::new();
-        let mut geometry_types = BTreeSet::new();
+        let mut index = Index::default();
         store::shown_changes(store, layer.id(), &mut |seq, at, geometry| {
             let geometry = wkb::decode(geometry)
                 .map_err(|e| corrupt(store, format!("change {seq}: geometry: {e}")))?
                 .geometry;
-            let (entry, envelope, kind) = Index::shown(seq, at, &geometry);
-            entries.push(entry);
-            envelopes.extend(envelope);
-            geometry_types.extend(kind);
+            index.add(seq, at, &geometry);
             Ok(())
         })?;
         Ok(ChangeLog {
             store: store.clone(),
             layer: layer.id().to_string(),
             fields: layer.fields.clone(),
-            index: RwLock::new(Index {
-                entries,
-                tree: Boxes::new(envelopes),
-                geometry_types,
-            }),
+            index: RwLock::new(index),
         })
     }
 
@@ -418,23 +567,9 @@ impl ChangeLog {
     pub fn append<'a>(&self, changes: impl IntoIterator<Item = (u64, &'a Change)>) {
         let mut index = self.index.write().unwrap_or_else(|e| e.into_inner());
         for (seq, c) in changes {
-            let Some(state) = c.after.as_ref().or(c.before.as_ref()) else {
-                continue;
-            };
-            let (entry, envelope, kind) = Index::shown(seq, &c.at, &state.geometry);
-            match index.entries.last() {
-                Some(last) if last.seq >= seq => {
-                    match index.entries.binary_search_by_key(&seq, |e| e.seq) {
-                        Ok(_) => continue,
-                        Err(at) => index.entries.insert(at, entry),
-                    }
-                }
-                _ => index.entries.push(entry),
+            if let Some(state) = c.after.as_ref().or(c.before.as_ref()) {
+                index.add(seq, &c.at, &state.geometry);
             }
-            if let Some(e) = envelope {
-                index.tree.insert(e);
-            }
-            index.geometry_types.extend(kind);
         }
     }
 
@@ -449,7 +584,7 @@ impl ChangeLog {
             Vec::new(),
         )?;
         let index = self.read_index();
-        log.version = index.entries.last().map_or(0, |e| e.seq);
+        log.version = index.seqs.last().map_or(0, |s| s as u64);
         let extent = index.tree.extent;
         let kinds = index.geometry_types.clone();
         drop(index);
@@ -458,17 +593,17 @@ impl ChangeLog {
 
     /// How many changes the log shows up to change `upto`.
     pub fn count(&self, upto: u64) -> usize {
-        self.read_index().entries.partition_point(|e| e.seq <= upto)
+        self.read_index().count(upto)
     }
 
     /// The sequence numbers of a plain page: `limit` changes after the first `offset`, up to
     /// change `upto`.
     pub fn page(&self, upto: u64, offset: usize, limit: usize) -> Vec<u64> {
         let index = self.read_index();
-        let n = index.entries.partition_point(|e| e.seq <= upto);
+        let n = index.count(upto);
         let start = offset.min(n);
         let end = start.saturating_add(limit).min(n);
-        index.entries[start..end].iter().map(|e| e.seq).collect()
+        (start..end).map(|i| index.seq(i)).collect()
     }
 
     /// The sequence numbers (ascending, up to change `upto`) of the changes whose envelope
@@ -477,43 +612,47 @@ impl ChangeLog {
     /// it selects by time.
     pub fn select(&self, upto: u64, boxes: &[Rect<f64>], time: Option<&Span>) -> Vec<u64> {
         let index = self.read_index();
-        let in_time = |e: &Entry| time.is_none_or(|t| e.span().is_some_and(|s| s.intersects(t)));
+        let n = index.count(upto);
+        let in_time =
+            |i: usize| time.is_none_or(|t| index.span(i).is_some_and(|s| s.intersects(t)));
         let Some((first, others)) = boxes.split_first() else {
-            return index
-                .entries
-                .iter()
-                .take_while(|e| e.seq <= upto)
-                .filter(|e| in_time(e))
-                .map(|e| e.seq)
+            return (0..n)
+                .filter(|&i| in_time(i))
+                .map(|i| index.seq(i))
                 .collect();
         };
         let aabb =
             |r: &Rect<f64>| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]);
         let others: Vec<AABB<[f64; 2]>> = others.iter().map(aabb).collect();
-        let mut seqs = index.tree.meeting(&aabb(first), &others);
-        seqs.retain(|&seq| seq <= upto);
-        seqs.sort_unstable();
-        if time.is_some() {
-            seqs.retain(|seq| {
-                index
-                    .entries
-                    .binary_search_by_key(seq, |e| e.seq)
-                    .is_ok_and(|i| in_time(&index.entries[i]))
-            });
+        let meeting = index.tree.meeting(&aabb(first), &others);
+        if meeting.is_empty() {
+            return Vec::new();
         }
-        seqs
+        // The places met, one bit each; then one pass over the changes' places.
+        let mut met = vec![0u64; index.tree.size().div_ceil(64)];
+        for number in meeting {
+            met[number as usize / 64] |= 1 << (number % 64);
+        }
+        let is_met =
+            |place: u32| place != NO_PLACE && met[place as usize / 64] & (1 << (place % 64)) != 0;
+        index.places[..n]
+            .iter()
+            .enumerate()
+            .filter(|&(i, &place)| is_met(place) && in_time(i))
+            .map(|(i, _)| index.seq(i))
+            .collect()
     }
 
     /// The first and last time of the changes up to change `upto` (RFC 3339), as
     /// [`crate::time::temporal_extent`] gives it for a layer; `None` without a readable time.
     pub fn temporal_extent(&self, upto: u64) -> Option<[Option<String>; 2]> {
         let index = self.read_index();
-        let shown = index.entries.iter().take_while(|e| e.seq <= upto);
-        let timed = shown.filter(|e| e.start != NO_TIME);
-        let (lo, hi) = timed.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), e| {
+        let timed = (0..index.count(upto)).filter_map(|i| index.span(i));
+        let (lo, hi) = timed.fold((None, None), |(lo, hi): (Option<i64>, Option<i64>), s| {
+            let (start, end) = (s.start.unwrap_or_default(), s.end.unwrap_or_default());
             (
-                Some(lo.map_or(e.start, |l| l.min(e.start))),
-                Some(hi.map_or(e.end, |h| h.max(e.end))),
+                Some(lo.map_or(start, |l| l.min(start))),
+                Some(hi.map_or(end, |h| h.max(end))),
             )
         });
         lo.map(|lo| [Some(rfc3339(lo)), hi.map(rfc3339)])
@@ -564,7 +703,8 @@ impl ChangeLog {
     pub fn find(&self, upto: u64, id: &str) -> Option<u64> {
         let seq: u64 = id.parse().ok()?;
         let index = self.read_index();
-        (seq <= upto && index.entries.binary_search_by_key(&seq, |e| e.seq).is_ok()).then_some(seq)
+        let i = index.position(seq);
+        (seq <= upto && i < index.seqs.len() && index.seq(i) == seq).then_some(seq)
     }
 }
 
@@ -747,6 +887,51 @@ mod tests {
         assert_eq!(packs, 3);
     }
 
+    /// A column keeps its values in 4 bytes while they fit above its first, and every value
+    /// in 8 from the first that does not, in their order either way.
+    #[test]
+    fn a_column_widens_when_a_value_does_not_fit() {
+        let mut c = Column::default();
+        let mut expected: Vec<Option<i64>> = Vec::new();
+        let mut put = |c: &mut Column, i: usize, v: Option<i64>| {
+            c.insert(i, v);
+            expected.insert(i, v);
+            let got: Vec<Option<i64>> = (0..c.len()).map(|j| c.get(j)).collect();
+            assert_eq!(got, expected);
+        };
+        // The first value is the base; none, and values up to 2^32 - 2 above it, fit.
+        put(&mut c, 0, Some(1_700_000_000));
+        put(&mut c, 1, None);
+        put(&mut c, 2, Some(1_700_000_000 + i64::from(u32::MAX) - 1));
+        put(&mut c, 1, Some(1_700_000_005));
+        assert!(matches!(c, Column::Narrow { .. }));
+        // One below the base: every value in 8 bytes from now on.
+        put(&mut c, 0, Some(1_699_999_999));
+        assert!(matches!(c, Column::Wide(_)));
+        put(&mut c, 5, Some(-3));
+        put(&mut c, 2, None);
+        assert_eq!(c.last(), Some(-3));
+        // Past 2^32 - 2 above the base widens too; a column that starts with none has base 0.
+        let mut c = Column::default();
+        c.insert(0, None);
+        c.insert(1, Some(i64::from(u32::MAX) - 1));
+        assert!(matches!(c, Column::Narrow { .. }));
+        c.insert(2, Some(i64::from(u32::MAX)));
+        assert!(matches!(c, Column::Wide(_)));
+        assert_eq!(
+            (0..3).map(|j| c.get(j)).collect::<Vec<_>>(),
+            [
+                None,
+                Some(i64::from(u32::MAX) - 1),
+                Some(i64::from(u32::MAX))
+            ]
+        );
+        assert_eq!(
+            c.partition_point(|v| v.is_none_or(|v| v < i64::from(u32::MAX))),
+            2
+        );
+    }
+
     /// The index answers as a scan of every change does (envelopes meeting every box, times
     /// meeting the span, up to a change), whether it was read from the store or built by
     /// appending as the writer does; and the changes it reads are the store's.
@@ -792,17 +977,25 @@ mod tests {
         };
         // Points and small boxes over a square kilometre, over two days; every tenth change a
         // deletion (shown as the feature before it); times with and without an offset.
+        let mut geometries: Vec<Geometry<f64>> = Vec::new();
         let changes: Vec<Change> = (0..600)
             .map(|i| {
                 let (x, y) = (600_000.0 + next() * 1000.0, 5_000_000.0 + next() * 1000.0);
-                let geometry: Geometry<f64> = if i % 3 == 0 {
+                let geometry: Geometry<f64> = if i % 5 == 4 {
+                    // An edit of the properties: the geometry of a change before, its place.
+                    geometries[i - 1 - (i * 7) % 4].clone()
+                } else if i % 3 == 0 {
                     Rect::new((x, y), (x + next() * 50.0, y + next() * 50.0))
                         .to_polygon()
                         .into()
                 } else {
                     point!(x: x, y: y).into()
                 };
-                let at = if i % 4 == 0 {
+                geometries.push(geometry.clone());
+                let at = if i % 11 == 0 {
+                    // A time that is a day, not an instant.
+                    format!("2026-03-{:02}", 1 + i % 2)
+                } else if i % 4 == 0 {
                     format!(
                         "2026-03-{:02}T{:02}:{:02}:00+01:00",
                         1 + i % 2,
@@ -861,6 +1054,21 @@ mod tests {
         // change twice): each is kept once.
         appended.append((1..=400u64).zip(&changes[..400]));
         appended.append((351..=600u64).zip(&changes[350..]));
+        // Out of order (as a replica may see other servers' commits): the even changes, then
+        // the odd ones, each put between two even ones.
+        let shuffled = ChangeLog {
+            store: at.clone(),
+            layer: "t".into(),
+            fields: fields.clone(),
+            index: RwLock::default(),
+        };
+        let numbered: Vec<(u64, &Change)> = (1..=600u64).zip(&changes).collect();
+        shuffled.append(numbered.iter().filter(|(s, _)| s % 2 == 0).copied());
+        shuffled.append(numbered.iter().filter(|(s, _)| s % 2 == 1).copied());
+        // A change whose geometry is another's shares its place: 600 changes, 480 places.
+        for log in [&opened, &appended, &shuffled] {
+            assert_eq!(log.read_index().tree.size(), 480);
+        }
 
         let shown = |c: &Change| c.after.as_ref().or(c.before.as_ref()).unwrap().clone();
         let envelope = |c: &Change| shown(c).geometry.bounding_rect().unwrap();
@@ -895,7 +1103,7 @@ mod tests {
                         })
                         .collect();
                     nonempty += usize::from(!expected.is_empty());
-                    for log in [&opened, &appended] {
+                    for log in [&opened, &appended, &shuffled] {
                         let got = log.select(upto, &chosen, time.as_ref());
                         if chosen.is_empty() {
                             assert_eq!(got, expected, "up to {upto}, {time:?}");
@@ -924,7 +1132,7 @@ mod tests {
                     }
                 }
             }
-            for log in [&opened, &appended] {
+            for log in [&opened, &appended, &shuffled] {
                 assert_eq!(log.count(upto), upto as usize);
                 assert_eq!(
                     log.page(upto, 10, 25),
