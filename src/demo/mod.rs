@@ -24,7 +24,7 @@ pub mod geography;
 pub mod history;
 mod infrastructure;
 pub mod projects;
-mod rng;
+pub(crate) mod rng;
 mod rural;
 mod settlement;
 mod styles;

@@ -21,23 +21,25 @@
 //! malloc's heap in use 1.7 kB (both read from the running server: `/proc/PID/status` and
 //! glibc's `malloc_stats`).
 //!
-//! So the served catalogue holds only a [`ChangeLog`]: a compact index of the changes, and
-//! the layer in the catalogue ([`ChangeLog::layer`]) has no features of its own (the API
-//! reaches the log through [`KeptElsewhere`], a trait of the store of layers, which knows
-//! nothing of edits). Per change the
-//! index keeps the sequence number and the time (`at`, as seconds: the span `datetime` meets)
-//! and the envelope of the change's geometry, whatever the layer's fields. With the
-//! envelopes in an rstar R-tree (a 40-byte leaf, and the tree's nodes, which insertions leave
+//! So the served catalogue holds only a [`ChangeLog`]: a compact index of the changes, and the
+//! layer in the catalogue ([`ChangeLog::layer`]) has no features of its own (the API reaches the
+//! log through [`KeptElsewhere`], a trait of the store of layers, which knows nothing of edits).
+//! Per change the index keeps the sequence number and the time (`at`, as seconds: the span
+//! `datetime` meets) and the envelope of the change's geometry, whatever the layer's fields. With
+//! the envelopes in an rstar R-tree (a 40-byte leaf, and the tree's nodes, which insertions leave
 //! partly empty), measured the same way as above: 127 bytes of heap in use and 122 bytes of
-//! resident memory per change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before,
-//! 29 times less resident memory. The envelopes were then packed ([`Boxes`]: 20 bytes a
-//! change and 8 for its sequence number, with the changes appended since the last packing in
-//! rstar's tree), about 55 to 70 bytes a change in all, which a ten-minute soak of 476,000
-//! edits measured as 62 bytes of resident memory a change. Now ([`Index`]) a change costs 12
-//! bytes (its sequence number, the start of its time, and its place, 4 bytes each while they
-//! fit in 32 bits) and the envelopes are kept once per place, an envelope that changes share:
-//! a project whose progress is edited every week keeps one place for all those changes. A log
-//! of changes each at a new place costs about 40 bytes a change (the place's envelope too).
+//! resident memory per change (47,000 edits in a minute), against 1.7 kB and 3.6 kB before, 29
+//! times less resident memory. The envelopes were then packed ([`Boxes`]: 20 bytes a change and 8
+//! for its sequence number, with the changes appended since the last packing in rstar's tree),
+//! about 55 to 70 bytes a change in all, which a ten-minute soak of 476,000 edits measured as 62
+//! bytes of resident memory a change. Then ([`Index`]) the envelopes were kept once per place, an
+//! envelope that changes share (a project whose progress is edited every week keeps one place for
+//! all those changes), and per change its sequence number, the start of its time and its place, 12
+//! bytes, which a soak of 577,000 edits measured as 18 bytes of resident memory a change, the
+//! vectors' doubling included. Now those three are packed by blocks ([`Column`]): about 2 bytes a
+//! change when changes follow each other (consecutive sequence numbers, times close together, few
+//! places). A log of changes each at a new place costs about 32 bytes a change (the place's
+//! envelope, and its number in 2 to 4 bytes).
 //! Everything else is read from the store when a page is written:
 //! - a plain page, or one selected by `datetime` alone: the index gives the count and the
 //!   page's sequence numbers, and only the page's changes are read (by primary key);
@@ -53,22 +55,23 @@
 //! implementation of the filters to keep equal to the first. Reading the candidates and
 //! testing them here keeps one.
 //!
-//! Costs, for c changes at q places, of which k are candidates and a page of p: memory 12 bytes a
-//! change and about 28 a place; a plain or `datetime` page, O(log c + p) index work and p rows
-//! read; a box, the R-tree for the places it meets and one pass over the changes' places (4 bytes a
-//! change, tested against one bit per place met); a filtered page, k rows read and decoded (about a
-//! microsecond or two each with SQLite) plus O(k log k) to sort; the same for a vector tile of the
-//! log, k being the changes whose envelope meets the tile. Appending a change: O(log q) amortised
-//! when it is at a new place (an R-tree insertion, and a packing of every place once every q/4),
-//! O(1) at a place among the last 16,384 made; a change older than the last (another server's,
-//! committed later) is put in its place, O(c). All under a write lock that readers hold only while
-//! they take sequence numbers from the index. Measured on a SQLite log of 142,268 changes (release
-//! build, busy machine): the server starts, index read, in 0.75 s at 82 MB resident; a page of 100
-//! at any offset takes 15 ms, a page of 10,000 150 ms, a box around one project (934 changes) 45
-//! ms, a `datetime` day 17 ms; a CQL2 filter or a sort over the whole log 1.3 s of CPU, about 9 µs
-//! a change, most of it decoding the changes' properties (JSON), where the log in memory answered
-//! in tens of milliseconds; with PostgreSQL (a local socket), 50,515 changes read whole in 0.9 s,
-//! 100 by their seq in 25 ms with the connection made for them.
+//! Costs, for c changes at q places, of which k are candidates and a page of p: memory about 2
+//! bytes a change (more when sequence numbers, times or places are far apart: at most 24) and about
+//! 28 a place; a plain or `datetime` page, O(log c + p) index work and p rows read; a box, the
+//! R-tree for the places it meets and one pass over the changes' places (unpacked, tested against
+//! one bit per place met); a filtered page, k rows read and decoded (about a microsecond or two
+//! each with SQLite) plus O(k log k) to sort; the same for a vector tile of the log, k being the
+//! changes whose envelope meets the tile. Appending a change: O(log q) amortised when it is at a
+//! new place (an R-tree insertion, and a packing of every place once every q/4), O(1) at a place
+//! among the last 16,384 made; a change older than the last (another server's, committed later) is
+//! put in its place, O(c). All under a write lock that readers hold only while they take sequence
+//! numbers from the index. Measured on a SQLite log of 142,268 changes (release build, busy
+//! machine): the server starts, index read, in 0.75 s at 82 MB resident; a page of 100 at any
+//! offset takes 15 ms, a page of 10,000 150 ms, a box around one project (934 changes) 45 ms, a
+//! `datetime` day 17 ms; a CQL2 filter or a sort over the whole log 1.3 s of CPU, about 9 µs a
+//! change, most of it decoding the changes' properties (JSON), where the log in memory answered in
+//! tens of milliseconds; with PostgreSQL (a local socket), 50,515 changes read whole in 0.9 s, 100
+//! by their seq in 25 ms with the connection made for them.
 //! That is the price of the memory: such a query over a log of millions of changes would want
 //! the filter in SQL.
 //!
@@ -92,6 +95,7 @@ use crate::store::rtree::{PackedRTree, MAX_LEAVES};
 use crate::store::{ElsewhereError, KeptElsewhere, Layer, LoadError};
 use crate::time::{rfc3339, span_of, Span, Zone};
 
+use super::column::Column;
 use super::store::{self, Change, Recorded, StoreAt, StoreError};
 
 /// The id of the log layer of layer `id`.
@@ -188,91 +192,6 @@ const DRIVER: &str = "territorio change log";
 /// An R-tree entry of the index: an envelope of changes' geometries (working CRS), its number
 /// among the places of the index.
 type Envelope = GeomWithData<Rectangle<[f64; 2]>, u64>;
-
-/// A column of the index: one integer a change, or none. Four bytes a value while every value
-/// fits in 32 bits above the column's first (sequence numbers, and times in seconds, for 136
-/// years), eight for all of them from the first that does not. `i64::MIN` is not a value.
-#[derive(Debug)]
-enum Column {
-    /// Values as offsets from `base`; `u32::MAX` is none.
-    Narrow { base: i64, offsets: Vec<u32> },
-    /// The values; `i64::MIN` is none.
-    Wide(Vec<i64>),
-}
-
-impl Default for Column {
-    fn default() -> Column {
-        Column::Narrow {
-            base: 0,
-            offsets: Vec::new(),
-        }
-    }
-}
-
-impl Column {
-    fn len(&self) -> usize {
-        match self {
-            Column::Narrow { offsets, .. } => offsets.len(),
-            Column::Wide(values) => values.len(),
-        }
-    }
-
-    fn get(&self, i: usize) -> Option<i64> {
-        match self {
-            Column::Narrow { base, offsets } => match offsets[i] {
-                u32::MAX => None,
-                o => Some(base + i64::from(o)),
-            },
-            Column::Wide(values) => Some(values[i]).filter(|&v| v != i64::MIN),
-        }
-    }
-
-    fn last(&self) -> Option<i64> {
-        self.len().checked_sub(1).and_then(|i| self.get(i))
-    }
-
-    /// Puts `value` at position `i`, those from `i` on one further.
-    fn insert(&mut self, i: usize, value: Option<i64>) {
-        if let Column::Narrow { base, offsets } = self {
-            if offsets.is_empty() {
-                *base = value.unwrap_or(0);
-            }
-            let narrow = match value {
-                None => Some(u32::MAX),
-                Some(v) => v
-                    .checked_sub(*base)
-                    .and_then(|o| u32::try_from(o).ok())
-                    .filter(|&o| o != u32::MAX),
-            };
-            if let Some(o) = narrow {
-                offsets.insert(i, o);
-                return;
-            }
-            let wide = (0..offsets.len())
-                .map(|j| self.get(j).unwrap_or(i64::MIN))
-                .collect();
-            *self = Column::Wide(wide);
-        }
-        if let Column::Wide(values) = self {
-            values.insert(i, value.unwrap_or(i64::MIN));
-        }
-    }
-
-    /// The number of values before the first for which `before` is false (they are ordered so
-    /// that it is true of a first run of them, and false of the rest).
-    fn partition_point(&self, before: impl Fn(Option<i64>) -> bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if before(self.get(mid)) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
-    }
-}
 
 /// The envelopes of a log's places (see [`Index`]), for `bbox` and a filter's box, each with its
 /// number: most of them in a packed R-tree ([`PackedRTree`]: 20 bytes a place with its share
@@ -405,13 +324,13 @@ fn rect_of(b: AABB<[f64; 2]>) -> Rect<f64> {
     )
 }
 
-/// The compact index of a log: per change shown, in `seq` order, its sequence number, the
-/// start of its time and its place, 4 bytes each ([`Column`]); the envelopes of the places in
-/// [`Boxes`]. A place is an envelope that changes share: a feature whose properties are edited
-/// again and again keeps its geometry, and its changes one place, so the envelopes cost once
-/// per place, not per change (about 28 bytes packed). The last [`Index::KNOWN_PLACES`] places are
-/// known by their envelope; a change at an envelope seen before them gets a new place, which
-/// costs only its envelope again.
+/// The compact index of a log: per change shown, in `seq` order, its sequence number, the start of
+/// its time and its place, each in a column packed by blocks ([`Column`], about 2 bytes a change
+/// for all three when changes follow each other); the envelopes of the places in [`Boxes`]. A place
+/// is an envelope that changes share: a feature whose properties are edited again and again keeps
+/// its geometry, and its changes one place, so the envelopes cost once per place, not per change
+/// (about 28 bytes packed). The last [`Index::KNOWN_PLACES`] places are known by their envelope; a
+/// change at an envelope seen before them gets a new place, which costs only its envelope again.
 #[derive(Debug, Default)]
 struct Index {
     /// The sequence number of each change shown, ascending.
@@ -422,18 +341,15 @@ struct Index {
     /// The end of the time of the changes whose time is not an instant (an `at` that is a
     /// date), by sequence number: the others end when they start.
     ends: BTreeMap<u64, i64>,
-    /// The place of each change: its number in `tree`, or [`NO_PLACE`] without an envelope.
-    places: Vec<u32>,
+    /// The place of each change: its number in `tree`, or none without an envelope.
+    places: Column,
     /// The envelopes of the places.
     tree: Boxes,
     /// The number of the places added last, by their envelope (the bits of its coordinates).
-    known: HashMap<[u64; 4], u32>,
+    known: HashMap<[u64; 4], u64>,
     /// The geometry types of the valid geometries of the changes.
     geometry_types: BTreeSet<&'static str>,
 }
-
-/// The place of a change without an envelope (an empty geometry).
-const NO_PLACE: u32 = u32::MAX;
 
 impl Index {
     /// The most places known by their envelope; more, and they are forgotten all at once.
@@ -471,27 +387,31 @@ impl Index {
                 let (min, max) = (r.min(), r.max());
                 [min.x, min.y, max.x, max.y].iter().all(|v| v.is_finite())
             })
-            .map_or(NO_PLACE, |r| self.place(r));
-        self.seqs.insert(position, Some(seq as i64));
-        self.starts.insert(position, start);
-        self.places.insert(position, place);
+            .map(|r| self.place(r) as i64);
+        if position == n {
+            self.seqs.push(Some(seq as i64));
+            self.starts.push(start);
+            self.places.push(place);
+        } else {
+            self.seqs.insert(position, Some(seq as i64));
+            self.starts.insert(position, start);
+            self.places.insert(position, place);
+        }
         if crate::validate::check(geometry).is_none() {
             self.geometry_types.insert(geometry_type_name(geometry));
         }
     }
 
     /// The number of the place of envelope `r`: a known one, or a new one.
-    fn place(&mut self, r: Rect<f64>) -> u32 {
+    fn place(&mut self, r: Rect<f64>) -> u64 {
         let key = [r.min().x, r.min().y, r.max().x, r.max().y].map(f64::to_bits);
         if let Some(&known) = self.known.get(&key) {
             return known;
         }
-        // Past 2^32 - 1 places (more than 100 GB of index) the last number is shared: its
-        // changes are candidates for a box that meets any of its envelopes.
-        let number = u32::try_from(self.tree.size()).map_or(NO_PLACE - 1, |n| n.min(NO_PLACE - 1));
+        let number = self.tree.size() as u64;
         self.tree.insert(GeomWithData::new(
             Rectangle::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]),
-            u64::from(number),
+            number,
         ));
         if self.known.len() >= Self::KNOWN_PLACES {
             self.known.clear();
@@ -634,11 +554,12 @@ impl ChangeLog {
             met[number as usize / 64] |= 1 << (number % 64);
         }
         let is_met =
-            |place: u32| place != NO_PLACE && met[place as usize / 64] & (1 << (place % 64)) != 0;
-        index.places[..n]
-            .iter()
+            |place: Option<i64>| place.is_some_and(|p| met[p as usize / 64] & (1 << (p % 64)) != 0);
+        index
+            .places
+            .iter(n)
             .enumerate()
-            .filter(|&(i, &place)| is_met(place) && in_time(i))
+            .filter(|&(i, place)| is_met(place) && in_time(i))
             .map(|(i, _)| index.seq(i))
             .collect()
     }
@@ -885,51 +806,6 @@ mod tests {
         }
         // 1,000 packed: packed again at 5,096 (4,096 appended), 9,192, 13,288.
         assert_eq!(packs, 3);
-    }
-
-    /// A column keeps its values in 4 bytes while they fit above its first, and every value
-    /// in 8 from the first that does not, in their order either way.
-    #[test]
-    fn a_column_widens_when_a_value_does_not_fit() {
-        let mut c = Column::default();
-        let mut expected: Vec<Option<i64>> = Vec::new();
-        let mut put = |c: &mut Column, i: usize, v: Option<i64>| {
-            c.insert(i, v);
-            expected.insert(i, v);
-            let got: Vec<Option<i64>> = (0..c.len()).map(|j| c.get(j)).collect();
-            assert_eq!(got, expected);
-        };
-        // The first value is the base; none, and values up to 2^32 - 2 above it, fit.
-        put(&mut c, 0, Some(1_700_000_000));
-        put(&mut c, 1, None);
-        put(&mut c, 2, Some(1_700_000_000 + i64::from(u32::MAX) - 1));
-        put(&mut c, 1, Some(1_700_000_005));
-        assert!(matches!(c, Column::Narrow { .. }));
-        // One below the base: every value in 8 bytes from now on.
-        put(&mut c, 0, Some(1_699_999_999));
-        assert!(matches!(c, Column::Wide(_)));
-        put(&mut c, 5, Some(-3));
-        put(&mut c, 2, None);
-        assert_eq!(c.last(), Some(-3));
-        // Past 2^32 - 2 above the base widens too; a column that starts with none has base 0.
-        let mut c = Column::default();
-        c.insert(0, None);
-        c.insert(1, Some(i64::from(u32::MAX) - 1));
-        assert!(matches!(c, Column::Narrow { .. }));
-        c.insert(2, Some(i64::from(u32::MAX)));
-        assert!(matches!(c, Column::Wide(_)));
-        assert_eq!(
-            (0..3).map(|j| c.get(j)).collect::<Vec<_>>(),
-            [
-                None,
-                Some(i64::from(u32::MAX) - 1),
-                Some(i64::from(u32::MAX))
-            ]
-        );
-        assert_eq!(
-            c.partition_point(|v| v.is_none_or(|v| v < i64::from(u32::MAX))),
-            2
-        );
     }
 
     /// The index answers as a scan of every change does (envelopes meeting every box, times

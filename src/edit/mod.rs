@@ -32,6 +32,7 @@
 //! Geometries arrive here already in the working CRS and validated (the API reads them with
 //! [`crate::analysis::subject`]); nothing here knows about HTTP.
 
+mod column;
 pub mod history;
 pub mod log;
 pub mod pg;
