@@ -364,23 +364,7 @@ impl Accounts {
         })?;
         let snapshot = self.snapshot();
         match credentials {
-            Credentials::Bearer(token) => {
-                let found = secret::token_id(token)
-                    .and_then(|id| snapshot.tokens.get(id).map(|t| (id, t)))
-                    .filter(|(_, (_, digest))| {
-                        secret::same_digest(digest, &secret::token_digest(token))
-                    })
-                    .and_then(|(id, (user, _))| snapshot.principal(user, Some(id)));
-                match found {
-                    Some(principal) => Ok(principal),
-                    None => {
-                        if let Some(ip) = client {
-                            self.throttle.fail(ip, now);
-                        }
-                        Err(AuthError::UnknownToken)
-                    }
-                }
-            }
+            Credentials::Bearer(token) => self.bearer(&snapshot, token, client, now),
             Credentials::Basic { user, password } => {
                 let key = self.cache.key_of(authorization);
                 if let Some(cached) = self.cache.get(&key, snapshot.generation, now) {
@@ -436,6 +420,63 @@ impl Accounts {
         }
     }
 
+    /// The answer of [`Accounts::authenticate`] when it needs neither a password check nor a
+    /// look at the file: a bearer token (a SHA-256 digest), HTTP Basic credentials in the cache,
+    /// a malformed header, a throttled client. `None` for the rest: then call
+    /// [`Accounts::authenticate`] from a blocking thread. Takes microseconds, so an async worker
+    /// may call it, and spares most requests of a signed-in client the trip to another thread.
+    pub fn authenticate_at_once(
+        &self,
+        authorization: &str,
+        client: Option<IpAddr>,
+    ) -> Option<Result<Principal, AuthError>> {
+        if self.reload_due() {
+            return None;
+        }
+        let now = Instant::now();
+        let client = client.map(guard::client_key);
+        if let Some(ip) = client {
+            if let Err(retry_after) = self.throttle.check(ip, now) {
+                return Some(Err(AuthError::Throttled { retry_after }));
+            }
+        }
+        let credentials = match header::parse(authorization) {
+            Ok(c) => c,
+            Err(HeaderError::Malformed(m)) => return Some(Err(AuthError::Malformed(m))),
+            Err(HeaderError::UnsupportedScheme) => return Some(Err(AuthError::UnsupportedScheme)),
+        };
+        let snapshot = self.snapshot();
+        match credentials {
+            Credentials::Bearer(token) => Some(self.bearer(&snapshot, token, client, now)),
+            Credentials::Basic { .. } => {
+                let cached =
+                    self.cache
+                        .get(&self.cache.key_of(authorization), snapshot.generation, now)?;
+                snapshot.principal(&cached, None).map(Ok)
+            }
+        }
+    }
+
+    /// Who holds bearer `token`; a failure counts against `client`.
+    fn bearer(
+        &self,
+        snapshot: &Snapshot,
+        token: &str,
+        client: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Principal, AuthError> {
+        let found = secret::token_id(token)
+            .and_then(|id| snapshot.tokens.get(id).map(|t| (id, t)))
+            .filter(|(_, (_, digest))| secret::same_digest(digest, &secret::token_digest(token)))
+            .and_then(|(id, (user, _))| snapshot.principal(user, Some(id)));
+        found.ok_or_else(|| {
+            if let Some(ip) = client {
+                self.throttle.fail(ip, now);
+            }
+            AuthError::UnknownToken
+        })
+    }
+
     /// The lock that orders the password checks of one client.
     fn turn_of(&self, ip: IpAddr) -> Arc<Mutex<()>> {
         let mut checking = self.checking.lock().unwrap_or_else(|e| e.into_inner());
@@ -463,6 +504,16 @@ impl Accounts {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Whether [`Accounts::reload_if_due`] would look at the file now.
+    fn reload_due(&self) -> bool {
+        let watch = match self.watch.try_lock() {
+            Ok(w) => w,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => return false,
+        };
+        Instant::now().saturating_duration_since(watch.checked) >= self.options.reload_interval
     }
 
     /// Re-reads the file when it changed, at most once per reload interval; only one thread

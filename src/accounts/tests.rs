@@ -247,6 +247,62 @@ fn tokens_are_checked_and_revoked() {
     );
 }
 
+/// What needs no password check and no look at the file is answered at once, as
+/// [`Accounts::authenticate`] answers it; the rest is left to it.
+#[test]
+fn signed_in_clients_and_tokens_are_answered_at_once() {
+    let (_dir, path, token) = setup(CHEAP);
+    let hour = Options {
+        reload_interval: Duration::from_secs(3600),
+        ..options()
+    };
+    let accounts = Accounts::open_with(&path, hour).unwrap();
+    let anna = basic("anna", "anna-password");
+    let client = ip("192.0.2.7");
+    // Not in the cache yet: a password check is needed.
+    assert!(accounts.authenticate_at_once(&anna, client).is_none());
+    accounts.authenticate(&anna, client).unwrap();
+    let at_once = accounts
+        .authenticate_at_once(&anna, client)
+        .unwrap()
+        .unwrap();
+    assert_eq!(at_once.user(), "anna");
+    assert!(at_once.may_edit("projects") && !at_once.may_edit("zones"));
+    // Another password for anna is not in the cache: left to the password check, which refuses.
+    let wrong = basic("anna", "not-her-password");
+    assert!(accounts.authenticate_at_once(&wrong, client).is_none());
+    assert_eq!(
+        accounts.authenticate(&wrong, client),
+        Err(AuthError::BadCredentials)
+    );
+    // A token, good or not; a malformed header; a scheme it does not know.
+    let bearer = accounts
+        .authenticate_at_once(&format!("Bearer {}", token.reveal()), None)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (bearer.user(), bearer.token_id()),
+        ("anna", Some(token.id()))
+    );
+    assert_eq!(
+        accounts.authenticate_at_once(&format!("Bearer tt_{}_", token.id()), None),
+        Some(Err(AuthError::UnknownToken))
+    );
+    assert!(matches!(
+        accounts.authenticate_at_once("Basic !!!", None),
+        Some(Err(AuthError::Malformed(_)))
+    ));
+    assert_eq!(
+        accounts.authenticate_at_once("Digest username=\"anna\"", None),
+        Some(Err(AuthError::UnsupportedScheme))
+    );
+    // When the file is due to be looked at (every call here), nothing is answered at once,
+    // not even what is in the cache.
+    let every_call = Accounts::open_with(&path, options()).unwrap();
+    every_call.authenticate(&anna, client).unwrap();
+    assert!(every_call.authenticate_at_once(&anna, client).is_none());
+}
+
 #[test]
 fn changes_of_the_file_are_seen_and_a_bad_file_keeps_the_last_good_one() {
     let (_dir, path, _) = setup(CHEAP);

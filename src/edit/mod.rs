@@ -406,7 +406,7 @@ impl Editor {
         }
     }
 
-    /// Starts the writer thread on `catalog` (as returned by [`open_postgres`]) and the
+    /// Starts the writer thread on `catalog` (as returned by [`replica::open_postgres`]) and the
     /// PostgreSQL store, and the thread that listens for other servers' commits
     /// ([`replica`]).
     pub fn start_postgres(

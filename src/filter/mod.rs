@@ -2,7 +2,7 @@
 //! and evaluated over its features.
 //!
 //! A filter arrives as cql2-text or cql2-json (parsed by the `cql2` crate), is type-checked
-//! against the layer's [queryables](queryables) and compiled into a small tree ([`Filter`]) whose
+//! against the layer's [queryables] and compiled into a small tree ([`Filter`]) whose
 //! spatial literals are already in the working CRS. Nothing here knows about HTTP: the API layer
 //! maps `filter`, `filter-lang` and `filter-crs` onto [`Filter::compile`] and [`FilterError`] onto
 //! a 400 response.

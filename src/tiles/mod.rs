@@ -27,7 +27,7 @@
 //! Tiles of several layers are one tile: an MVT tile is a protobuf message whose only field is
 //! the repeated `layers`, and concatenated encodings of a repeated field decode as the
 //! concatenation of their elements, so the tile of a catalogue is the bytes of its layers'
-//! tiles one after the other ([`concat`]).
+//! tiles one after the other ([`concat()`]).
 //!
 //! The tile matrix set itself ([`TileMatrix::of`]): at zoom z, 2^z × 2^z tiles of 256 × 256
 //! cells, each cell 2π·6378137 / (256·2^z) metres of EPSG:3857 at the origin, and a scale

@@ -86,7 +86,12 @@ async fn principal(
         ));
     };
     let ip = client.map(|c| c.0);
-    let checked = tokio::task::spawn_blocking(move || accounts.authenticate(&header, ip)).await?;
+    // A signed-in client's credentials are in the cache: answered here. A password check
+    // (an Argon2 run) or a look at the accounts file goes to a blocking thread.
+    let checked = match accounts.authenticate_at_once(&header, ip) {
+        Some(answer) => answer,
+        None => tokio::task::spawn_blocking(move || accounts.authenticate(&header, ip)).await?,
+    };
     checked.map_err(|e| match e {
         AuthError::Throttled { retry_after } => ApiError::TooManyRequests {
             detail: e.to_string(),
