@@ -4,7 +4,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use geo::Geometry;
+use geo::{Coord, Geometry, Rect};
 
 /// The type of a layer field, as read from the source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,9 +217,35 @@ pub fn geometry_type_name(geometry: &Geometry<f64>) -> &'static str {
     }
 }
 
+/// The smallest box that holds boxes `a` and `b` (in one CRS).
+pub fn rect_union(a: Rect<f64>, b: Rect<f64>) -> Rect<f64> {
+    Rect::new(
+        Coord {
+            x: a.min().x.min(b.min().x),
+            y: a.min().y.min(b.min().y),
+        },
+        Coord {
+            x: a.max().x.max(b.max().x),
+            y: a.max().y.max(b.max().y),
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_union_of_boxes_holds_both() {
+        let a = Rect::new((0.0, 0.0), (2.0, 1.0));
+        let b = Rect::new((1.0, -3.0), (1.5, 4.0));
+        assert_eq!(rect_union(a, b), Rect::new((0.0, -3.0), (2.0, 4.0)));
+        assert_eq!(rect_union(b, a), rect_union(a, b));
+        // A box inside the other: the other; apart: the span of both.
+        assert_eq!(rect_union(a, Rect::new((0.5, 0.5), (1.0, 1.0))), a);
+        let far = Rect::new((10.0, 10.0), (11.0, 12.0));
+        assert_eq!(rect_union(a, far), Rect::new((0.0, 0.0), (11.0, 12.0)));
+    }
 
     #[test]
     fn ids_order_integers_before_strings() {

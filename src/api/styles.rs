@@ -252,13 +252,7 @@ pub fn catalogue_style(state: &AppState, base: &str) -> Result<Json, ApiError> {
         };
         let id = layer.id();
         if let Some(e) = layer.extent() {
-            extent = Some(match extent {
-                None => e,
-                Some(u) => geo::Rect::new(
-                    geo::coord! {x: u.min().x.min(e.min().x), y: u.min().y.min(e.min().y)},
-                    geo::coord! {x: u.max().x.max(e.max().x), y: u.max().y.max(e.max().y)},
-                ),
-            });
+            extent = Some(extent.map_or(e, |u| crate::feature::rect_union(u, e)));
         }
         sources.insert(
             id.to_string(),

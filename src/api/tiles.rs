@@ -226,13 +226,7 @@ fn layer_bounds(layer: &Layer, working_crs: &str) -> Result<Option<Bounds>, ApiE
 
 /// The union of boxes.
 fn union(a: Option<geo::Rect<f64>>, b: geo::Rect<f64>) -> geo::Rect<f64> {
-    match a {
-        None => b,
-        Some(a) => geo::Rect::new(
-            geo::coord! {x: a.min().x.min(b.min().x), y: a.min().y.min(b.min().y)},
-            geo::coord! {x: a.max().x.max(b.max().x), y: a.max().y.max(b.max().y)},
-        ),
-    }
+    a.map_or(b, |a| crate::feature::rect_union(a, b))
 }
 
 /// `tileMatrixSetLimits`: the rows and columns of each zoom that the box (EPSG:3857) touches.

@@ -89,7 +89,7 @@ use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{RTree, AABB};
 
 use crate::catalog::LayerConfig;
-use crate::feature::{geometry_type_name, Feature, FeatureId, Field, FieldType, Value};
+use crate::feature::{geometry_type_name, rect_union, Feature, FeatureId, Field, FieldType, Value};
 use crate::source::wkb;
 use crate::store::rtree::{PackedRTree, MAX_LEAVES};
 use crate::store::{ElsewhereError, KeptElsewhere, Layer, LoadError};
@@ -239,19 +239,7 @@ impl Boxes {
 
     fn widen(&mut self, e: &Envelope) {
         let r = rect_of(rstar::RTreeObject::envelope(e.geom()));
-        self.extent = Some(match self.extent {
-            None => r,
-            Some(x) => Rect::new(
-                Coord {
-                    x: x.min().x.min(r.min().x),
-                    y: x.min().y.min(r.min().y),
-                },
-                Coord {
-                    x: x.max().x.max(r.max().x),
-                    y: x.max().y.max(r.max().y),
-                },
-            ),
-        });
+        self.extent = Some(self.extent.map_or(r, |x| rect_union(x, r)));
     }
 
     fn insert(&mut self, e: Envelope) {
@@ -762,12 +750,9 @@ mod tests {
                 continue;
             }
             let so_far = &envelopes[..n];
-            let extent = so_far.iter().fold(so_far[0].1, |a, (_, r)| {
-                Rect::new(
-                    (a.min().x.min(r.min().x), a.min().y.min(r.min().y)),
-                    (a.max().x.max(r.max().x), a.max().y.max(r.max().y)),
-                )
-            });
+            let extent = so_far
+                .iter()
+                .fold(so_far[0].1, |a, (_, r)| rect_union(a, *r));
             assert_eq!(boxes.extent, Some(extent), "{n}");
             for (i, q) in queries.iter().enumerate() {
                 let other = queries[(i + 1) % queries.len()];

@@ -51,6 +51,7 @@ use geo::{
 
 use crate::analysis::within_distance::segment_distance_2;
 use crate::crs::{self, CrsError};
+use crate::feature::rect_union;
 use crate::filter::Filter;
 use crate::store::Layer;
 use mvt::{LayerBuilder, TileGeometry, EXTENT};
@@ -475,18 +476,7 @@ fn tile_geometry_in(
         let r = parts
             .iter()
             .filter_map(|l| l.bounding_rect())
-            .reduce(|a, b| {
-                Rect::new(
-                    Coord {
-                        x: a.min().x.min(b.min().x),
-                        y: a.min().y.min(b.min().y),
-                    },
-                    Coord {
-                        x: a.max().x.max(b.max().x),
-                        y: a.max().y.max(b.max().y),
-                    },
-                )
-            });
+            .reduce(rect_union);
         if within(r) {
             lines(parts, scratch, out)
         } else {

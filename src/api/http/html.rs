@@ -11,7 +11,7 @@ use serde_json::Value as Json;
 
 use super::request::Ctx;
 use super::respond::{urlencode_segment, REL_MAP};
-use crate::feature::Feature;
+use crate::feature::{rect_union, Feature};
 use crate::store::{Catalog, Layer};
 
 /// Escapes text for HTML content and attribute values.
@@ -294,16 +294,7 @@ pub fn svg_map(geometries: &[Geometry<f64>], width: f64, height: f64) -> String 
         if let Some(r) = g.bounding_rect() {
             bounds = Some(match bounds {
                 None => r,
-                Some(b) => Rect::new(
-                    Coord {
-                        x: b.min().x.min(r.min().x),
-                        y: b.min().y.min(r.min().y),
-                    },
-                    Coord {
-                        x: b.max().x.max(r.max().x),
-                        y: b.max().y.max(r.max().y),
-                    },
-                ),
+                Some(b) => rect_union(b, r),
             });
         }
     }
