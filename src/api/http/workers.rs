@@ -65,7 +65,10 @@ impl Threads {
                 .spawn(move || {
                     lower_priority(nice);
                     loop {
-                        // One thread waits on the channel at a time, the others on the lock.
+                        // One thread waits on the channel at a time, the others on the lock;
+                        // the lock is let go at the end of this statement, before the job
+                        // runs (in a `match` on the lock's value it would be held through the
+                        // job, one job at a time: a test checks).
                         let next = waiting
                             .lock()
                             .unwrap_or_else(PoisonError::into_inner)
@@ -222,6 +225,38 @@ mod tests {
         assert!(!seen.is_empty() && seen.len() <= 2, "{seen:?}");
         assert!(seen.iter().all(|n| n.starts_with("geometry-")), "{seen:?}");
         assert_eq!(own_nice(), base, "the caller keeps its priority");
+    }
+
+    /// Three threads run three jobs at once: each job waits at a barrier that opens only when
+    /// all three have reached it, so a set that ran fewer at a time would never finish them.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_threads_run_their_jobs_at_the_same_time() {
+        let threads = Arc::new(Threads::new(3, 0));
+        let barrier = Arc::new(std::sync::Barrier::new(3));
+        let jobs: Vec<_> = (0..3)
+            .map(|i| {
+                let (threads, barrier) = (threads.clone(), barrier.clone());
+                tokio::spawn(async move {
+                    threads
+                        .run(move || {
+                            barrier.wait();
+                            (i, std::thread::current().name().map(str::to_string))
+                        })
+                        .await
+                })
+            })
+            .collect();
+        let all = tokio::time::timeout(Duration::from_secs(20), async {
+            let mut names = std::collections::BTreeSet::new();
+            for job in jobs {
+                let (_, name) = job.await.expect("joined").expect("answered");
+                names.insert(name.expect("named"));
+            }
+            names
+        })
+        .await
+        .expect("the three jobs ran at the same time");
+        assert_eq!(all.len(), 3, "{all:?}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
