@@ -17,11 +17,11 @@
 //! full block is packed: value `j` of the block is `base + slope * j + offset[j]`, with `slope`
 //! 0 or 1 (whichever gives the smaller offsets: 1 makes a run of consecutive sequence numbers
 //! all offset 0), `base` the least of `value - slope * j`, and every offset stored in `width`
-//! bytes, the fewest of 0, 1, 2, 4 or 8 that hold the largest offset; a block with no value at
-//! all (`None`) reserves the largest offset of its width for it. A run of consecutive numbers
-//! takes no bytes at all beyond the block's header (32 bytes and the allocator's share, about
-//! 0.2 a value); times of
-//! changes made within four minutes of each other one byte a value.
+//! bytes, the fewest of 0, 1, 2, 4 or 8 that hold the largest offset; a block that holds a none
+//! (`None`: no value) keeps the largest offset of its width for it. A run of consecutive
+//! numbers takes no bytes at all beyond the block's header (32 bytes and the allocator's share,
+//! about 0.2 a value); times of changes made within four minutes of each other one byte a
+//! value.
 //!
 //! # Cost
 //!
@@ -30,7 +30,7 @@
 //! it); [`Column::insert`] before the tail unpacks and packs every block from the one it goes
 //! into to the last, O(n - i): the index inserts there only a change committed by another
 //! server before one already shown, near the end. Memory: `width` bytes a packed value, plus
-//! the header of its block, and 8 bytes a value of the tail.
+//! the header of its block, and the tail's room for [`BLOCK`] values of 16 bytes (4 kB).
 
 /// Values in a packed block.
 pub(crate) const BLOCK: usize = 256;
@@ -87,6 +87,7 @@ impl Block {
             (false, flat)
         };
         let needed = spread + u128::from(has_none);
+        debug_assert!(needed <= largest(8), "i64::MIN in a column");
         let width = [0u8, 1, 2, 4, 8]
             .into_iter()
             .find(|&w| needed <= largest(w))
