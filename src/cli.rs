@@ -102,8 +102,8 @@ pub enum Command {
     },
 }
 
-/// Options of `territorio serve`. The fields' documentation is their `--help` text, where a
-/// URL is shown as it is.
+/// Options of `territorio serve`.
+// The fields' documentation is their `--help` text, where a URL is shown as it is.
 #[allow(rustdoc::bare_urls)]
 #[derive(Debug, Args)]
 pub struct ServeArgs {
