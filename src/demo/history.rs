@@ -68,7 +68,7 @@
 
 use serde::Serialize;
 
-use super::projects::{FIELDS, STATUSES};
+use super::project_fields::{FIELDS, STATUSES};
 use super::rng::Rng;
 use super::{DemoError, Row};
 use crate::feature::Value;

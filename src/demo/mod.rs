@@ -23,6 +23,7 @@ mod environment;
 pub mod geography;
 pub mod history;
 mod infrastructure;
+mod project_fields;
 pub mod projects;
 pub(crate) mod rng;
 mod rural;

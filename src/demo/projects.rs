@@ -15,13 +15,14 @@ use geo::{Area, Contains, Coord, Distance, Euclidean, Geometry, Intersects, Line
 
 use super::geography::TOWNS;
 use super::history;
+pub use super::project_fields::{FIELDS, STATUSES};
 use super::rng::Rng;
 use super::styles::Style;
 use super::world::{anchor, rectangle, Productive, World};
 use super::{s, DemoError, EditSpec, LayerSpec, Output, RoleSpec, Row};
 use crate::catalog::{Allowed, Derived, FieldRule, System};
 use crate::crs::CRS84;
-use crate::feature::{FieldType, Value};
+use crate::feature::Value;
 use crate::sink::LayerGeometry;
 
 pub(super) const LAYERS: &[LayerSpec] = &[LayerSpec {
@@ -132,31 +133,8 @@ const LEADS: [&str; 7] = [
     "Associazioni di categoria",
 ];
 
-/// The statuses of a project, in the order a project goes through them; the last is the one of
-/// completed projects (`[roles] completed_status`).
-pub const STATUSES: [&str; 5] = ["proposed", "design", "funded", "in_progress", "completed"];
-
 /// The AQST programmes: the first programme of action, the supplementary one, or none.
 pub const AQST: [&str; 3] = ["primo", "integrativo", "none"];
-
-/// The project fields, in order.
-pub const FIELDS: &[(&str, FieldType)] = &[
-    ("id", FieldType::String),
-    ("title", FieldType::String),
-    ("axis", FieldType::Int),
-    ("axis_name", FieldType::String),
-    ("emblematic_action", FieldType::String),
-    ("aqst_programme", FieldType::String),
-    ("status", FieldType::String),
-    ("progress_pct", FieldType::Int),
-    ("budget_eur", FieldType::Real),
-    ("committed_eur", FieldType::Real),
-    ("spent_eur", FieldType::Real),
-    ("lead_body", FieldType::String),
-    ("municipality", FieldType::String),
-    ("start_date", FieldType::Date),
-    ("end_date", FieldType::Date),
-];
 
 /// A project before its attributes are filled in.
 struct Draft {
