@@ -141,9 +141,9 @@ mod tests {
     use geo::{point, Rect};
 
     use super::*;
-    use crate::analysis::testing::{named_layer, Rng};
     use crate::catalog::System;
     use crate::feature::{FieldType, Value};
+    use crate::store::testing::{named_layer, Rng};
 
     /// Facilities with a `capacity` field (ids F1..).
     fn facilities(list: Vec<(Geometry<f64>, Option<f64>)>) -> Layer {

@@ -164,7 +164,7 @@ fn signed_area(ring: &[Coord<f64>]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::Rng;
+    use crate::store::testing::Rng;
     use geo::{polygon, Area, BooleanOps, BoundingRect, Euclidean, Length};
 
     #[test]

@@ -126,7 +126,7 @@ mod tests {
     use geo::{line_string, point, Rect};
 
     use super::*;
-    use crate::analysis::testing::{layer, Rng};
+    use crate::store::testing::{layer, Rng};
 
     fn square(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {
         Geometry::Polygon(Rect::new((x0, y0), (x1, y1)).to_polygon())

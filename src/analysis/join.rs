@@ -269,7 +269,7 @@ impl Overlap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::{layer, province, Rng};
+    use crate::store::testing::{layer, province, Rng};
     use geo::{line_string, point, polygon, Contains, Intersects, Relate};
 
     fn ids(l: &Layer, found: &[u32]) -> Vec<String> {

@@ -330,7 +330,7 @@ fn csv_cell(line: &mut String, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::province;
+    use crate::store::testing::province;
 
     fn request(target: &str, join: &str) -> JoinRequest {
         JoinRequest {

@@ -127,7 +127,7 @@ pub fn locate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::province;
+    use crate::store::testing::province;
 
     #[test]
     fn a_point_in_the_park_and_on_farmland() {

@@ -273,7 +273,7 @@ pub fn nearest_where(
 mod tests {
     use super::*;
     use crate::analysis::sort_hits;
-    use crate::analysis::testing::{layer, Rng};
+    use crate::store::testing::{layer, Rng};
     use geo::{line_string, point, polygon};
 
     #[test]

@@ -406,7 +406,7 @@ pub(crate) fn to_multilinestring(g: &Geometry<f64>) -> MultiLineString<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::{layer, Rng};
+    use crate::store::testing::{layer, Rng};
     use geo::{line_string, polygon, Polygon};
 
     fn rect(x0: f64, y0: f64, x1: f64, y1: f64) -> Geometry<f64> {

@@ -139,7 +139,7 @@ fn rect_covers(outer: &Rect<f64>, inner: &Rect<f64>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::{layer, Rng};
+    use crate::store::testing::{layer, Rng};
     use geo::{line_string, point, polygon, Polygon};
 
     fn square(x: f64, y: f64, side: f64) -> Geometry<f64> {

@@ -123,7 +123,7 @@ pub(crate) fn segment_distance_2(p: Coord<f64>, a: Coord<f64>, b: Coord<f64>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::{layer, Rng};
+    use crate::store::testing::{layer, Rng};
     use geo::{line_string, point};
 
     #[test]

@@ -247,7 +247,7 @@ impl GeometryCache {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing;
+    use crate::store::testing;
     use geo::{point, Geometry};
 
     /// A catalogue of one layer of `n` points in EPSG:32632.

@@ -266,8 +266,8 @@ impl<'a> Choropleth<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analysis::testing::province;
     use crate::ptcp::indicators::{definitions, indicators, IndicatorOptions};
+    use crate::store::testing::province;
 
     #[test]
     fn every_municipality_property_is_named_by_one_definition() {

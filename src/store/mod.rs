@@ -20,6 +20,8 @@ use crate::source::{self, RawFeature, ReadOptions, SourceError};
 use crate::validate;
 
 pub mod rtree;
+#[cfg(test)]
+pub(crate) mod testing;
 
 pub use rtree::PackedRTree;
 
@@ -938,7 +940,7 @@ mod tests {
 
     #[test]
     fn a_moved_geometry_is_moved_once_and_kept() {
-        let layers = crate::analysis::testing::province_layers();
+        let layers = crate::store::testing::province_layers();
         let layer = &layers[0];
         // The province's coordinates are small numbers in EPSG:32632; moved to EPSG:3857.
         let to = crate::crs::Transformer::new("EPSG:32632", "EPSG:3857").unwrap();
@@ -984,9 +986,7 @@ mod tests {
             })
             .collect();
         let layer = Layer::new(
-            crate::analysis::testing::province_layers()[0]
-                .config
-                .clone(),
+            crate::store::testing::province_layers()[0].config.clone(),
             "EPSG:32632".into(),
             "test".into(),
             Vec::new(),

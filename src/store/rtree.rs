@@ -22,7 +22,7 @@
 //! a rounding step (0.5 m at a coordinate of 5,000 km, the northings of UTM). Callers test the
 //! geometries exactly, as they must anyway: an envelope that meets a box does not mean the
 //! geometry does. Distances from a query to a box are lower bounds of the distances to the
-//! geometry inside, as a best-first search needs ([`crate::analysis::nearest()`]).
+//! geometry inside, as a best-first search needs (`analysis::nearest`).
 //!
 //! Cost: building O(n log n) (the sort, on rayon's threads); a box or point query visits
 //! O(log n + k) nodes for k results, with no allocation; memory 20 bytes a leaf and 16 a node

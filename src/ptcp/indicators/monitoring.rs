@@ -811,7 +811,7 @@ mod tests {
     fn the_served_layer_of_the_hand_checked_province() {
         // Its projects: P1 design, 10 %, budget 100, axis 1; P2 completed, 30 %, 300, axis 1;
         // P3 design, 50 %, 600, axis 2. No end dates, no amounts, no action or AQST fields.
-        let c = crate::analysis::testing::province();
+        let c = crate::store::testing::province();
         let m = monitoring_of(&c, "2026-06-30").unwrap();
         assert_eq!(m.total.projects, 3);
         assert_eq!(

@@ -1,10 +1,10 @@
-//! The indicators on the hand-checkable province of `crate::analysis::testing`.
+//! The indicators on the hand-checkable province of `crate::store::testing`.
 
 use geo::Geometry;
 
 use super::*;
-use crate::analysis::testing::province;
 use crate::present::indicators::csv;
+use crate::store::testing::province;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * b.abs().max(1.0)
@@ -103,9 +103,9 @@ fn every_indicator_is_defined_and_csv_rows_use_defined_ids() {
 
 #[test]
 fn a_layer_total_counts_overlapping_features_once() {
-    use crate::analysis::testing::{catalog, named_layer};
     use crate::catalog::{RoleTable, System};
     use crate::feature::{FieldType, Value};
+    use crate::store::testing::{catalog, named_layer};
     let square = |x0: f64, y0: f64, x1: f64, y1: f64| {
         Geometry::Polygon(geo::Rect::new((x0, y0), (x1, y1)).to_polygon())
     };
@@ -168,8 +168,8 @@ fn a_layer_total_counts_overlapping_features_once() {
 
 #[test]
 fn services_need_no_projects_layer() {
-    use crate::analysis::testing::{catalog, province_layers};
     use crate::catalog::RoleTable;
+    use crate::store::testing::{catalog, province_layers};
     let layers = province_layers()
         .into_iter()
         .filter(|l| l.id() != "projects")

@@ -1,12 +1,12 @@
-//! The site report on the hand-checkable province of `crate::analysis::testing`.
+//! The site report on the hand-checkable province of `crate::store::testing`.
 
 use geo::Geometry;
 
 use super::*;
-use crate::analysis::testing::province;
 use crate::feature::FeatureId;
 use crate::present::report::{heading, summary};
 use crate::ptcp::{ReportError, Role, RoleLayers};
+use crate::store::testing::province;
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-6 * b.abs().max(1.0)
@@ -249,7 +249,7 @@ fn bad_input_is_a_typed_error() {
         .layers()
         .iter()
         .map(|l| {
-            crate::analysis::testing::named_layer(
+            crate::store::testing::named_layer(
                 l.id(),
                 l.config.system,
                 &l.fields
@@ -272,7 +272,7 @@ fn bad_input_is_a_typed_error() {
             )
         })
         .collect();
-    let c2 = crate::analysis::testing::catalog(layers, roles);
+    let c2 = crate::store::testing::catalog(layers, roles);
     assert_eq!(
         site_report(&c2, "P1", &ReportOptions::default()).unwrap_err(),
         ReportError::UnknownField {

@@ -1,7 +1,7 @@
 //! Tests of the roles table and its binding.
 
 use super::*;
-use crate::analysis::testing::province;
+use crate::store::testing::province;
 
 #[test]
 fn the_table_is_in_enum_order_and_every_field_has_one_role() {
@@ -152,7 +152,7 @@ fn an_unknown_setting_is_named_with_the_known_ones() {
 
 #[test]
 fn binding_refuses_what_check_refuses() {
-    use crate::analysis::testing::{catalog, province_layers};
+    use crate::store::testing::{catalog, province_layers};
     let mut roles = crate::catalog::RoleTable::default();
     roles.set("parchi", "parks");
     let c = catalog(province_layers(), roles);
