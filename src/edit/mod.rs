@@ -36,6 +36,7 @@ mod column;
 pub mod history;
 pub mod log;
 pub mod pg;
+pub mod record;
 pub mod replica;
 pub mod rules;
 pub mod store;

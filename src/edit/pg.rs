@@ -32,9 +32,9 @@ use std::collections::HashMap;
 use geo::Geometry;
 use postgres::{Client, NoTls};
 
-use super::store::{
-    parse_id, parse_properties, properties_text, Change, HistoryQuery, Operation, Recorded, State,
-    StoreError,
+use super::record::{
+    parse_id, parse_properties, properties_text, random_id, Change, EachShown, HistoryQuery,
+    Operation, Recorded, State, StoreError,
 };
 use crate::feature::{Feature, FeatureId, Field};
 use crate::source::wkb;
@@ -137,7 +137,7 @@ impl PgStore {
             None => {
                 tx.execute(
                     "INSERT INTO territorio.meta (key, value) VALUES ('format', $1), ('id', $2)",
-                    &[&FORMAT, &super::store::random_id()],
+                    &[&FORMAT, &random_id()],
                 )
                 .map_err(err)?;
             }
@@ -571,11 +571,7 @@ pub fn changes_by_seq(
 /// Every change of `layer` that has a state, in `seq` order: its `seq`, time (RFC 3339, UTC)
 /// and the geometry the change log shows (WKB), given to `each`, read in pieces of a thousand
 /// (as [`super::store::shown_changes`] reads them from SQLite).
-pub fn shown_changes(
-    dsn: &str,
-    layer: &str,
-    each: &mut super::store::EachShown,
-) -> Result<(), StoreError> {
+pub fn shown_changes(dsn: &str, layer: &str, each: &mut EachShown) -> Result<(), StoreError> {
     let (mut client, place) = connect(dsn)?;
     let mut after = 0i64;
     loop {
